@@ -1,0 +1,50 @@
+# A thin wrapper around CMake. Build folders: build/ (default), build-asan/,
+# build-tsan/. Every target installs missing Debian packages first.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure
+
+.PHONY: all deps demo test test-asan test-tsan test-valgrind bench install clean format
+
+all: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/deps.sh
+
+demo: all
+	@scripts/demo.sh $(BUILD)
+
+test: all
+	cd $(BUILD) && ctest -j $(JOBS) $(CTEST_FLAGS)
+
+test-asan: deps
+	cmake -S . -B build-asan -DCIO_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug -DCIO_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -j $(JOBS) $(CTEST_FLAGS)
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DCIO_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DCIO_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest -j $(JOBS) $(CTEST_FLAGS)
+
+test-valgrind: all
+	scripts/valgrind.sh $(BUILD)
+
+bench: all
+	@scripts/deps.sh bench || true
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	bench/run.sh $(BUILD)
+
+install: all
+	cmake --install $(BUILD)
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,17 @@
+/* cio - asyncio for C.
+ *
+ * One event loop per thread; tasks are coroutines with their own stacks that
+ * read as straight-line code; every suspending call returns 0 or a negative
+ * errno, with cancellation (-ECANCELED) and timeouts (-ETIMEDOUT) delivered
+ * at await points. See docs/ for the guide. */
+#ifndef CIO_H
+#define CIO_H
+
+#include "cio/base.h"
+#include "cio/loop.h"
+#include "cio/future.h"
+#include "cio/task.h"
+#include "cio/timeout.h"
+#include "cio/fd.h"
+
+#endif

@@ -1,0 +1,143 @@
+/* cio/task.h - tasks: coroutines with their own stacks, run by a loop.
+ *
+ * A task is a coroutine plus a future. Its function runs on its own stack and
+ * reads as straight-line code: every suspending call (cio_sleep, cio_await, a
+ * socket read, a lock acquire...) parks the task and lets others run. The
+ * task's result is what its function returns; it fails by returning
+ * cio_fail(err).
+ *
+ * Ownership: creating a task gives the caller one reference. cio_await() and
+ * cio_loop_run_until_complete() consume it (like pthread_join); take another
+ * with cio_task_retain() first to keep using the task afterwards. A task you
+ * will never await is let go with cio_task_release() (like pthread_detach).
+ * The loop holds its own reference while the task runs, and frees every task
+ * that is left when it closes, so nothing leaks.
+ *
+ * Cancellation is level-triggered: after cio_task_cancel(t), t's current
+ * await returns -ECANCELED and so does every later one, so a task that
+ * ignores one error still winds down. Awaits inside cio_shield_begin() /
+ * cio_shield_end() are not interrupted (cleanup that must await).
+ *
+ * Threads: every function here is loop-thread only. Suspending functions
+ * called outside a task return -EPERM and print a one-line diagnostic. */
+#ifndef CIO_TASK_H
+#define CIO_TASK_H
+
+#include "future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A task's function: returns the result, or cio_fail(err). */
+typedef void *(*cio_task_fn)(void *arg);
+
+/* Options for cio_loop_create_task_ex(); zero-initialise. */
+typedef struct cio_task_options {
+    const char *name;  /* copied; NULL: "Task-N" as asyncio names them */
+    size_t stack_size; /* usable bytes, rounded up to pages; 0: the default */
+} cio_task_options;
+
+/* The default stack size: 256 KiB of address space, of which a task touches
+ * (and so costs) only the pages it uses. Override per task in
+ * cio_task_options, or for the process with $CIO_STACK_SIZE (bytes, or with a
+ * K/M suffix). A task that overflows its stack hits a guard page and the
+ * process aborts with "cio: task 'NAME' overflowed its N KiB stack". */
+#define CIO_DEFAULT_STACK_SIZE (256u * 1024u)
+
+/* Create a task on loop running fn(arg); it starts on a later turn. On
+ * success *out holds the caller's reference. Returns 0, -EINVAL (NULL loop,
+ * fn or out), -CIO_ECLOSED, -ENOMEM, or -EPERM (wrong thread). */
+CIO_EXPORT int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg,
+                                       const cio_task_options *opts, cio_task **out);
+
+/* Shorthands: the task, or NULL on error (cio_await(NULL) is -EINVAL, so the
+ * error still surfaces). cio_create_task uses the running loop. */
+CIO_EXPORT cio_task *cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg);
+CIO_EXPORT cio_task *cio_create_task(cio_task_fn fn, void *arg);
+
+/* Wait for task to finish and consume the caller's reference to it. Returns
+ * its status: 0 with its result in *result (result may be NULL), its
+ * cio_fail() error, or -ECANCELED if it was cancelled.
+ * If the awaiting task is cancelled (or its timeout scope expires) meanwhile,
+ * task is cancelled too (asyncio semantics; see cio_shield for the opposite),
+ * waited for, and -ECANCELED (-ETIMEDOUT) is returned. So when cio_await
+ * returns, task has always finished - except on misuse: -EINVAL (NULL, or a
+ * task of another loop), -EPERM (outside a task), -EDEADLK (a task awaiting
+ * itself); the reference is then not consumed. */
+CIO_EXPORT int cio_await(cio_task *task, void **result);
+
+CIO_EXPORT cio_task *cio_task_retain(cio_task *task);
+/* Drop a reference without waiting (NULL: no-op). If the task later fails and
+ * no one retrieved the error, it is reported on stderr when freed. */
+CIO_EXPORT void cio_task_release(cio_task *task);
+
+/* True once the task has finished (returned, failed or been cancelled). */
+CIO_EXPORT bool cio_task_done(const cio_task *task);
+
+/* Without waiting, as cio_future_result(): -EAGAIN if not done yet. Borrows. */
+CIO_EXPORT int cio_task_result(cio_task *task, void **result);
+
+/* Request cancellation. A task not yet started finishes as cancelled without
+ * running (asyncio semantics: its arg is not consumed); a suspended one
+ * resumes with -ECANCELED from its await; the running task (cancelling
+ * itself) sees -ECANCELED at its next await. Returns 0, -EALREADY if the
+ * task is done, -EINVAL for NULL. Each call adds one to cio_task_cancelling(). */
+CIO_EXPORT int cio_task_cancel(cio_task *task);
+
+/* Undo one cancellation request (asyncio 3.11); returns the remaining count.
+ * At 0, awaits stop returning -ECANCELED. -EINVAL for NULL. */
+CIO_EXPORT int cio_task_uncancel(cio_task *task);
+
+/* Number of pending cancellation requests (0: not being cancelled). */
+CIO_EXPORT int cio_task_cancelling(const cio_task *task);
+
+CIO_EXPORT bool cio_task_cancelled(const cio_task *task); /* done by cancellation */
+
+CIO_EXPORT const char *cio_task_name(const cio_task *task);
+/* Rename (copied). Returns 0, -EINVAL or -ENOMEM. */
+CIO_EXPORT int cio_task_set_name(cio_task *task, const char *name);
+
+/* The future side of a task (borrowed: valid as long as the task is), for
+ * done-callbacks and code that takes futures. */
+CIO_EXPORT cio_future *cio_task_future(cio_task *task);
+CIO_EXPORT cio_loop *cio_task_loop(const cio_task *task);
+
+/* The task running on this thread, or NULL in callbacks and outside loops. */
+CIO_EXPORT cio_task *cio_current_task(void);
+
+/* Fill out[0..cap) with the loop's unfinished tasks (borrowed pointers) and
+ * return how many there are in all (may exceed cap). loop NULL: the running
+ * loop; none: 0. */
+CIO_EXPORT size_t cio_all_tasks(cio_loop *loop, cio_task **out, size_t cap);
+
+/* Suspend the calling task for seconds of loop time (<= 0: one turn, like
+ * cio_yield). Returns 0, -ECANCELED, -ETIMEDOUT, -EINVAL (NaN) or -EPERM. */
+CIO_EXPORT int cio_sleep(double seconds);
+
+/* Let every other ready task and callback run once (asyncio.sleep(0)).
+ * Returns 0, -ECANCELED, -ETIMEDOUT or -EPERM. */
+CIO_EXPORT int cio_yield(void);
+
+/* Shield regions: between begin and end, the calling task's awaits are not
+ * interrupted by cancellation or timeouts; requests that arrive meanwhile are
+ * delivered at the first await after the outermost end. They nest. Return 0,
+ * -EPERM outside a task, and for end -EINVAL without a matching begin. */
+CIO_EXPORT int cio_shield_begin(void);
+CIO_EXPORT int cio_shield_end(void);
+
+/* asyncio.run(): make a loop, run fn(arg) as its main task until it is done,
+ * cancel every task still left and wait for them, close and free the loop.
+ * Returns the main task's status, its result in *result (may be NULL).
+ * Returns -EBUSY if a loop is already running on this thread, or an error
+ * of cio_loop_new()/cio_loop_create_task_ex(). */
+CIO_EXPORT int cio_run(cio_task_fn fn, void *arg, void **result);
+
+/* cio_run() with loop options (e.g. the virtual clock for tests). */
+CIO_EXPORT int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg,
+                            void **result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

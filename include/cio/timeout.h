@@ -1,0 +1,57 @@
+/* cio/timeout.h - timeout scopes (asyncio.timeout / Trio's move_on_after).
+ *
+ *     cio_timeout scope;
+ *     cio_timeout_begin(&scope, 2.0);
+ *     rc = fetch(...);                     // awaits return -ETIMEDOUT after 2 s
+ *     if (cio_timeout_end(&scope) == -ETIMEDOUT) ... // this scope fired
+ *
+ * Inside an open scope whose deadline has passed, every await of the task
+ * returns -ETIMEDOUT at once (level-triggered, like cancellation). Scopes
+ * nest; the earliest deadline wins, and only the scope that fired reports it
+ * (with equal deadlines, the outermost). Cancellation takes precedence over a
+ * timeout. The scope lives in the caller's storage (usually its stack) and
+ * must be ended, innermost first, before that storage goes away.
+ * All functions: inside a task, loop thread only. */
+#ifndef CIO_TIMEOUT_H
+#define CIO_TIMEOUT_H
+
+#include "task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Caller-owned storage for one scope; its fields are private. */
+typedef struct cio_timeout {
+    uint64_t opaque[6];
+} cio_timeout;
+
+/* Open a scope that expires delay seconds from now (INFINITY: never, to be
+ * set later with cio_timeout_reschedule). Returns 0, -EINVAL (NULL, NaN),
+ * -EPERM outside a task. */
+CIO_EXPORT int cio_timeout_begin(cio_timeout *scope, double delay);
+
+/* Open a scope that expires at absolute loop time when (asyncio.timeout_at). */
+CIO_EXPORT int cio_timeout_begin_at(cio_timeout *scope, double when);
+
+/* Move an open scope's deadline to absolute loop time when (INFINITY: never).
+ * A scope that already fired stays fired. Returns 0 or -EINVAL (NULL, not
+ * open, NaN). */
+CIO_EXPORT int cio_timeout_reschedule(cio_timeout *scope, double when);
+
+/* The scope's deadline in loop time (INFINITY if none); NAN if not open. */
+CIO_EXPORT double cio_timeout_when(const cio_timeout *scope);
+
+/* True if this scope has fired (an await in it returned -ETIMEDOUT because
+ * of its deadline). */
+CIO_EXPORT bool cio_timeout_expired(const cio_timeout *scope);
+
+/* Close the innermost open scope, which must be scope. Returns -ETIMEDOUT if
+ * this scope fired, else 0; -EINVAL if scope is not the innermost open scope
+ * of the calling task. */
+CIO_EXPORT int cio_timeout_end(cio_timeout *scope);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cio's build, tests and demo need, if missing.
+# As root it calls apt-get; otherwise it prints the command to run.
+#   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev)
+if [[ "${1:-}" == "bench" ]]; then
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "cio needs these Debian packages: ${missing[*]}" >&2
+    echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${missing[@]}" >/dev/null
+fi

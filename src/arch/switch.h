@@ -1,0 +1,36 @@
+/* src/arch/switch.h - the context switch contract, one implementation per CPU.
+ *
+ * Modelled on Boost.Context's fcontext: a suspended context is just its saved
+ * stack pointer, with the callee-saved registers (and MXCSR / x87 control word
+ * on x86-64, FPCR on aarch64, unless CIO_SWITCH_NO_FPU_STATE) pushed on its own
+ * stack. Resuming pops them and jumps (never `ret`, which would mispredict the
+ * return-stack buffer).
+ *
+ * Implementations: switch_x86_64.S, switch_aarch64.S, and switch_ucontext.c
+ * (portable fallback, selected by CMake with -DCIO_SWITCH=ucontext). */
+#ifndef CIO_ARCH_SWITCH_H
+#define CIO_ARCH_SWITCH_H
+
+#include <stddef.h>
+
+typedef void *cio__ctx; /* a suspended context */
+
+typedef struct cio__transfer {
+    cio__ctx from; /* the context that jumped here, now suspended */
+    void *data;    /* the value it passed */
+} cio__transfer;
+
+/* The first function a new context runs. It must never return: it ends by
+ * jumping to another context for the last time. */
+typedef void (*cio__ctx_entry)(cio__transfer t);
+
+/* Prepare a context on the stack [stack_top - size, stack_top) (stack_top
+ * 16-byte aligned) that will call entry on its first cio__ctx_jump. Writes
+ * only near stack_top. Never fails. */
+cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry);
+
+/* Suspend the current context and resume `to`, handing it data. Returns when
+ * some context jumps back here: with that context and the data it passed. */
+cio__transfer cio__ctx_jump(cio__ctx to, void *data);
+
+#endif

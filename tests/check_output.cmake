@@ -1,0 +1,10 @@
+# Runs PROGRAM and compares its standard output with the file EXPECTED.
+execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 20)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${rc}\n${err}")
+endif()
+file(READ ${EXPECTED} expected)
+if(NOT out STREQUAL expected)
+  message(FATAL_ERROR "output differs\n--- expected\n${expected}--- got\n${out}")
+endif()
+message(STATUS "output matches ${EXPECTED}")

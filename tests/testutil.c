@@ -1,0 +1,61 @@
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+cio_loop *test_loop_new(void) {
+    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL};
+    cio_loop *loop = NULL;
+    assert_int_equal(cio_loop_new(&loop, &opts), 0);
+    assert_non_null(loop);
+    return loop;
+}
+
+int test_run(cio_task_fn fn, void *arg, void **result, double *elapsed) {
+    cio_loop *loop = test_loop_new();
+    double start = cio_loop_time(loop);
+    cio_task *task = cio_loop_create_task(loop, fn, arg);
+    assert_non_null(task);
+    int rc = cio_loop_run_until_complete(loop, task, result);
+    if (elapsed) *elapsed = cio_loop_time(loop) - start;
+    cio_loop_free(loop);
+    return rc;
+}
+
+int test_count_fds(void) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) return -1;
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (entry->d_name[0] != '.') count++;
+    closedir(dir);
+    return count - 1; /* the DIR's own fd */
+}
+
+int test_in_child(void (*fn)(void), char *buf, size_t len) {
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        fn();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    size_t used = 0;
+    ssize_t n;
+    while (len > 1 && (n = read(pipefd[0], buf + used, len - 1 - used)) > 0) used += (size_t)n;
+    if (len) buf[used] = '\0';
+    close(pipefd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}

@@ -1,0 +1,28 @@
+/* tests/testutil.h - shared helpers for cio's cmocka tests. */
+#ifndef CIO_TESTUTIL_H
+#define CIO_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cio.h>
+
+/* A fresh loop on the virtual clock; fails the test if it cannot be made. */
+cio_loop *test_loop_new(void);
+
+/* Run fn(arg) as the main task of a fresh virtual-clock loop, then close and
+ * free the loop. Returns the task's status; *elapsed (may be NULL) gets the
+ * loop time the run took. */
+int test_run(cio_task_fn fn, void *arg, void **result, double *elapsed);
+
+/* Number of open file descriptors of this process (/proc/self/fd). */
+int test_count_fds(void);
+
+/* Run fn in a child process; returns its wait status. The child's stderr is
+ * captured into buf (NUL-terminated, at most len-1 bytes). */
+int test_in_child(void (*fn)(void), char *buf, size_t len);
+
+#endif
