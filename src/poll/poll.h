@@ -25,7 +25,7 @@
 enum {
     CIO__READABLE = 1u << 0,
     CIO__WRITABLE = 1u << 1,
-    CIO__HANGUP = 1u << 2, /* peer closed or error: reported with both of the above */
+    CIO__HANGUP = 1u << 2, /* peer closed or error: with READABLE (and WRITABLE for hang-up/error) */
 };
 
 typedef struct cio__poller cio__poller;

@@ -1,0 +1,42 @@
+file(REMOVE_RECURSE
+  "CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o"
+  "CMakeFiles/cio.dir/src/base/error.c.o"
+  "CMakeFiles/cio.dir/src/base/error.c.o.d"
+  "CMakeFiles/cio.dir/src/base/heap.c.o"
+  "CMakeFiles/cio.dir/src/base/heap.c.o.d"
+  "CMakeFiles/cio.dir/src/core/callback.c.o"
+  "CMakeFiles/cio.dir/src/core/callback.c.o.d"
+  "CMakeFiles/cio.dir/src/core/debug.c.o"
+  "CMakeFiles/cio.dir/src/core/debug.c.o.d"
+  "CMakeFiles/cio.dir/src/core/future.c.o"
+  "CMakeFiles/cio.dir/src/core/future.c.o.d"
+  "CMakeFiles/cio.dir/src/core/io.c.o"
+  "CMakeFiles/cio.dir/src/core/io.c.o.d"
+  "CMakeFiles/cio.dir/src/core/loop.c.o"
+  "CMakeFiles/cio.dir/src/core/loop.c.o.d"
+  "CMakeFiles/cio.dir/src/core/run.c.o"
+  "CMakeFiles/cio.dir/src/core/run.c.o.d"
+  "CMakeFiles/cio.dir/src/core/stack.c.o"
+  "CMakeFiles/cio.dir/src/core/stack.c.o.d"
+  "CMakeFiles/cio.dir/src/core/task.c.o"
+  "CMakeFiles/cio.dir/src/core/task.c.o.d"
+  "CMakeFiles/cio.dir/src/core/timeout.c.o"
+  "CMakeFiles/cio.dir/src/core/timeout.c.o.d"
+  "CMakeFiles/cio.dir/src/core/wait.c.o"
+  "CMakeFiles/cio.dir/src/core/wait.c.o.d"
+  "CMakeFiles/cio.dir/src/core/wakeup.c.o"
+  "CMakeFiles/cio.dir/src/core/wakeup.c.o.d"
+  "CMakeFiles/cio.dir/src/poll/epoll.c.o"
+  "CMakeFiles/cio.dir/src/poll/epoll.c.o.d"
+  "CMakeFiles/cio.dir/src/poll/poll.c.o"
+  "CMakeFiles/cio.dir/src/poll/poll.c.o.d"
+  "libcio.pdb"
+  "libcio.so"
+  "libcio.so.0"
+  "libcio.so.0.1.0"
+)
+
+# Per-language clean rules from dependency scanning.
+foreach(lang ASM C)
+  include(CMakeFiles/cio.dir/cmake_clean_${lang}.cmake OPTIONAL)
+endforeach()

@@ -1,0 +1,2 @@
+# Empty dependencies file for cio_header_checks.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,3 @@
+#include <cio/base.h>
+int cio_header_check_base(void);
+int cio_header_check_base(void) { return 0; }

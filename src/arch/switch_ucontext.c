@@ -1,0 +1,67 @@
+/* src/arch/switch_ucontext.c - the portable context switch, on ucontext.
+ *
+ * Implements src/arch/switch.h with getcontext/makecontext/swapcontext for
+ * CPUs without a hand-written switch. It is slow (glibc's swapcontext makes a
+ * sigprocmask system call on every switch: ~320 ns a round trip against ~7 ns
+ * for the assembly), but it keeps the rest of cio portable and is tested
+ * with the same suite (cmake -DCIO_SWITCH=ucontext).
+ *
+ * A context handle points to a `struct uctx`. A context made by
+ * cio__ctx_make keeps it at the top of its own stack; each thread's original
+ * context keeps it in thread-local storage. swapcontext cannot carry a value,
+ * so the transfer travels through a thread-local slot: contexts never move
+ * between threads, so the slot is written and read on the same thread. */
+#include "arch/switch.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <ucontext.h>
+
+struct uctx {
+    ucontext_t uc;
+    cio__ctx_entry entry; /* what a new context runs; unused afterwards */
+};
+
+static _Thread_local struct uctx thread_context;  /* the thread's own stack */
+static _Thread_local struct uctx *running;        /* NULL: thread_context */
+static _Thread_local cio__transfer in_flight;     /* the latest jump's transfer */
+
+static struct uctx *running_context(void) {
+    if (!running) running = &thread_context;
+    return running;
+}
+
+/* The first function of every context made here: entry receives the
+ * transfer of the jump that started it, and must never return. */
+static void start(void) {
+    struct uctx *self = running_context();
+    self->entry(in_flight);
+    abort();
+}
+
+cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry) {
+    /* The record sits at the top of the stack, 64-byte aligned (glibc
+     * stores the FPU state inside ucontext_t); the stack proper runs from
+     * the bottom up to it. */
+    uintptr_t top = (uintptr_t)stack_top;
+    uintptr_t bottom = top - size;
+    struct uctx *ctx = (struct uctx *)((top - sizeof(struct uctx)) & ~(uintptr_t)63);
+
+    getcontext(&ctx->uc);
+    ctx->uc.uc_stack.ss_sp = (void *)bottom;
+    ctx->uc.uc_stack.ss_size = (uintptr_t)ctx - bottom;
+    ctx->uc.uc_link = NULL; /* start() aborts rather than return */
+    ctx->entry = entry;
+    makecontext(&ctx->uc, start, 0);
+    return ctx;
+}
+
+cio__transfer cio__ctx_jump(cio__ctx to, void *data) {
+    struct uctx *self = running_context();
+    in_flight = (cio__transfer){.from = self, .data = data};
+    running = to;
+    swapcontext(&self->uc, &((struct uctx *)to)->uc);
+    /* Resumed: whoever jumped here set running back to self and left its
+     * transfer in the slot. */
+    return in_flight;
+}

@@ -1,0 +1,148 @@
+/* src/arch/switch_x86_64.S - the context switch for x86-64, System V ABI.
+ *
+ * Implements src/arch/switch.h. A suspended context is its saved stack
+ * pointer; everything it needs to resume lies on its own stack:
+ *
+ *     ctx + 0   MXCSR (4 bytes), x87 control word (2), padding (2)
+ *               (this 8-byte slot is absent with CIO_SWITCH_NO_FPU_STATE)
+ *     ctx + F   r15, r14, r13, r12, rbx, rbp   (F = 8, or 0 without the slot)
+ *     ctx + F+48  the address to resume at
+ *
+ * cio__ctx_jump(to, data): rdi = to, rsi = data. Returns the transfer
+ * {from, data} in rax:rdx. For a context's first run the same registers also
+ * hold it as entry's argument: a two-pointer struct is passed in rdi:rsi.
+ *
+ * Resuming pops the return address and jumps to it rather than executing
+ * `ret`: a `ret` here returns into a different call chain than the one that
+ * called us, so the return-stack buffer mispredicts on every switch (~14 ns
+ * per round trip measured, see DESIGN.md).
+ *
+ * CET: every global function starts with endbr64. The resume jump carries the
+ * notrack prefix because its target is a return address, which has no
+ * endbr64; notrack is how IBT allows such a jump (GCC's jump tables use it
+ * too). We claim IBT in the property note only when the build asks for it
+ * (__CET__ & 1) and never claim SHSTK: a shadow stack would need the switch to
+ * swap shadow-stack pointers too, which this code does not do. */
+
+#if defined(CIO_SWITCH_NO_FPU_STATE)
+#define FPU_SLOT 0
+#else
+#define FPU_SLOT 8
+#endif
+
+/* Bytes cio__ctx_jump keeps on a suspended stack: the FPU slot, six
+ * callee-saved registers and the resume address. */
+#define SAVED_BYTES (FPU_SLOT + 6 * 8 + 8)
+
+/* cio__ctx_make leaves this many zero bytes above the initial frame: a
+ * null "caller" for debuggers, and it makes rsp 16-byte aligned right after
+ * the resume address is popped, which is where the start trampoline's call
+ * needs it. */
+#define TOP_PAD 16
+
+    .text
+
+/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
+    .globl  cio__ctx_jump
+    .hidden cio__ctx_jump
+    .type   cio__ctx_jump, @function
+    .p2align 4
+cio__ctx_jump:
+    endbr64
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+#if FPU_SLOT
+    subq    $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw  4(%rsp)
+#endif
+    movq    %rsp, %rax          /* transfer.from: this context, now suspended */
+    movq    %rdi, %rsp          /* switch stacks: from here on we are `to` */
+#if FPU_SLOT
+    ldmxcsr (%rsp)
+    fldcw   4(%rsp)
+    addq    $8, %rsp
+#endif
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+    popq    %rcx                /* where `to` resumes */
+    movq    %rsi, %rdx          /* transfer.data as a return value ... */
+    movq    %rax, %rdi          /* ... and {rdi, rsi} as entry's argument */
+    notrack jmp *%rcx
+    .size   cio__ctx_jump, .-cio__ctx_jump
+
+/* cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry)
+ * Builds a suspended frame whose resume address is the start trampoline,
+ * with entry in rbx's slot and rbp zero (the end of the frame-pointer chain).
+ * The FPU control state is copied from the creating context, as a new thread
+ * inherits its creator's floating-point environment. size is not needed
+ * here: the frame only touches the top SAVED_BYTES + TOP_PAD bytes. */
+    .globl  cio__ctx_make
+    .hidden cio__ctx_make
+    .type   cio__ctx_make, @function
+    .p2align 4
+cio__ctx_make:
+    endbr64
+    movq    %rdi, %rax
+    andq    $-16, %rax
+    subq    $(SAVED_BYTES + TOP_PAD), %rax
+#if FPU_SLOT
+    movq    $0, (%rax)
+    stmxcsr (%rax)
+    fnstcw  4(%rax)
+#endif
+    xorl    %ecx, %ecx
+    movq    %rcx, FPU_SLOT + 0(%rax)    /* r15 */
+    movq    %rcx, FPU_SLOT + 8(%rax)    /* r14 */
+    movq    %rcx, FPU_SLOT + 16(%rax)   /* r13 */
+    movq    %rcx, FPU_SLOT + 24(%rax)   /* r12 */
+    movq    %rdx, FPU_SLOT + 32(%rax)   /* rbx: entry */
+    movq    %rcx, FPU_SLOT + 40(%rax)   /* rbp: end of frame chain */
+    leaq    start(%rip), %rdx
+    movq    %rdx, FPU_SLOT + 48(%rax)   /* resume address */
+    movq    %rcx, SAVED_BYTES(%rax)     /* TOP_PAD: null return address */
+    movq    %rcx, SAVED_BYTES + 8(%rax)
+    ret
+    .size   cio__ctx_make, .-cio__ctx_make
+
+/* A new context's first instructions. rdi:rsi hold the transfer, rbx the
+ * entry, and rsp is 16-byte aligned, so `call` gives entry the alignment the
+ * ABI promises (rsp + 8 aligned at its first instruction). entry must never
+ * return; if it does, it returns here and we abort rather than run off the
+ * top of the stack. The CFI marks this frame as the outermost one, so
+ * debuggers and unwinders stop here instead of walking into garbage. */
+    .type   start, @function
+    .p2align 4
+start:
+    .cfi_startproc
+    .cfi_undefined rip
+    endbr64
+    call    *%rbx
+    call    abort@PLT
+    ud2
+    .cfi_endproc
+    .size   start, .-start
+
+    .section .note.GNU-stack, "", @progbits
+
+#if defined(__CET__) && (__CET__ & 1)
+/* GNU_PROPERTY_X86_FEATURE_1_AND = IBT only (see the header comment). */
+    .section .note.gnu.property, "a"
+    .p2align 3
+    .long   4               /* name size: "GNU\0" */
+    .long   16              /* descriptor size */
+    .long   5               /* NT_GNU_PROPERTY_TYPE_0 */
+    .asciz  "GNU"
+    .long   0xc0000002      /* GNU_PROPERTY_X86_FEATURE_1_AND */
+    .long   4               /* data size */
+    .long   1               /* GNU_PROPERTY_X86_FEATURE_1_IBT */
+    .p2align 3
+#endif

@@ -1,0 +1,67 @@
+#include "base/heap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static int before(const struct cio__heap_entry *a, const struct cio__heap_entry *b) {
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void place(struct cio__heap *heap, size_t index, struct cio__heap_entry entry) {
+    heap->entries[index] = entry;
+    entry.timer->index = index;
+}
+
+static void sift_up(struct cio__heap *heap, size_t index, struct cio__heap_entry entry) {
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (!before(&entry, &heap->entries[parent])) break;
+        place(heap, index, heap->entries[parent]);
+        index = parent;
+    }
+    place(heap, index, entry);
+}
+
+static void sift_down(struct cio__heap *heap, size_t index, struct cio__heap_entry entry) {
+    for (;;) {
+        size_t child = 2 * index + 1;
+        if (child >= heap->len) break;
+        if (child + 1 < heap->len && before(&heap->entries[child + 1], &heap->entries[child]))
+            child++;
+        if (!before(&heap->entries[child], &entry)) break;
+        place(heap, index, heap->entries[child]);
+        index = child;
+    }
+    place(heap, index, entry);
+}
+
+void cio__heap_free(struct cio__heap *heap) {
+    free(heap->entries);
+    heap->entries = NULL;
+    heap->len = heap->cap = 0;
+}
+
+int cio__heap_push(struct cio__heap *heap, struct cio__timer *timer) {
+    if (heap->len == heap->cap) {
+        size_t cap = heap->cap ? heap->cap * 2 : 64;
+        struct cio__heap_entry *grown = realloc(heap->entries, cap * sizeof *grown);
+        if (!grown) return -ENOMEM;
+        heap->entries = grown;
+        heap->cap = cap;
+    }
+    struct cio__heap_entry entry = {timer->when, heap->next_seq++, timer};
+    sift_up(heap, heap->len++, entry);
+    return 0;
+}
+
+void cio__heap_remove(struct cio__heap *heap, struct cio__timer *timer) {
+    size_t index = timer->index;
+    timer->index = CIO__NOT_IN_HEAP;
+    struct cio__heap_entry last = heap->entries[--heap->len];
+    if (index == heap->len) return;
+    /* The last entry fills the hole; it may belong above or below it. */
+    if (index > 0 && before(&last, &heap->entries[(index - 1) / 2]))
+        sift_up(heap, index, last);
+    else
+        sift_down(heap, index, last);
+}

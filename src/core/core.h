@@ -1,0 +1,293 @@
+/* src/core/core.h - the core's shared structures and cross-file functions.
+ *
+ * Invariants worth knowing before reading any core file:
+ *  - Everything here is touched only by the loop's own thread, except the
+ *    cross-thread queue in wakeup.c.
+ *  - The ready queue is a singly-linked FIFO of cio__ready entries embedded in
+ *    tasks and callback records: queueing allocates nothing. An entry is on the
+ *    queue at most once (see cio__wake).
+ *  - A task waits on one thing at a time, recorded in the task itself
+ *    (wait_abort, wait_link, wait_fd, sleep_timer): the common waits allocate
+ *    nothing and the runtime never reads a suspended task's stack for them. */
+#ifndef CIO_CORE_CORE_H
+#define CIO_CORE_CORE_H
+
+#include <cio.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "arch/switch.h"
+#include "base/heap.h"
+#include "base/list.h"
+#include "core/stack.h"
+#include "poll/poll.h"
+
+#define CIO__NS_PER_SEC 1000000000LL
+
+/* ---- the ready queue ---------------------------------------------------------- */
+
+struct cio__ready {
+    struct cio__ready *next;
+    void (*run)(struct cio__ready *entry);
+};
+
+struct cio__ready_queue {
+    struct cio__ready *head, *tail;
+};
+
+static inline void cio__ready_push(struct cio__ready_queue *queue, struct cio__ready *entry) {
+    entry->next = NULL;
+    if (queue->tail)
+        queue->tail->next = entry;
+    else
+        queue->head = entry;
+    queue->tail = entry;
+}
+
+/* ---- waiter links: what sits on a future's (or a primitive's) wait list ------- */
+
+enum cio__link_kind { CIO__LINK_TASK, CIO__LINK_CALLBACK };
+
+struct cio__link {
+    struct cio__list node;
+    uint8_t kind;
+};
+
+/* ---- callback records (call_soon, call_later, done-callbacks) ------------------ */
+
+enum cio__callback_state {
+    CIO__CB_FREE,
+    CIO__CB_QUEUED,    /* on the ready queue */
+    CIO__CB_TIMED,     /* in the timer heap */
+    CIO__CB_LISTED,    /* on a future's done-callback list */
+    CIO__CB_CANCELLED, /* still on the ready queue, will be skipped and freed */
+};
+
+struct cio__callback {
+    struct cio__ready ready;
+    struct cio__timer timer;
+    struct cio__link link; /* on a future's list, for done-callbacks */
+    cio_loop *loop;
+    cio_callback fn;       /* plain callbacks */
+    cio_done_fn done_fn;   /* done-callbacks: done_fn(future, arg) */
+    cio_future *future;    /* held reference while queued, for done-callbacks */
+    void *arg;
+    uint64_t generation;   /* bumped when the record is freed: stale handles see it */
+    uint8_t state;
+    struct cio__callback *next_free;
+};
+
+struct cio__callback *cio__callback_alloc(cio_loop *loop);
+void cio__callback_free(struct cio__callback *record);
+void cio__callback_queue(struct cio__callback *record);
+void cio__callback_drop_futures(cio_loop *loop);
+void cio__callback_slab_free(cio_loop *loop);
+
+/* ---- futures ------------------------------------------------------------------- */
+
+#define CIO__FUTURE_MAGIC 0x63696f46u /* "cioF" */
+#define CIO__TASK_MAGIC 0x63696f54u   /* "cioT" */
+#define CIO__DEAD_MAGIC 0xdeadc10du
+
+enum cio__future_state { CIO__PENDING, CIO__DONE, CIO__CANCELLED };
+
+struct cio_future {
+    uint32_t magic;
+    uint8_t state;
+    bool retrieved; /* someone looked at the outcome: no "never retrieved" report */
+    int refs;
+    int error;      /* 0, or the negative errno it failed with */
+    void *result;
+    cio_loop *loop;
+    struct cio__list waiters; /* cio__link: awaiting tasks and done-callbacks, in order */
+};
+
+void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic);
+/* Complete f: state DONE or CANCELLED; wakes waiters, queues callbacks. */
+void cio__future_complete(cio_future *f, int error, void *result);
+/* Park the current task until f is done. 0, or an interrupt (-ECANCELED, -ETIMEDOUT). */
+int cio__future_wait(cio_future *f);
+/* The outcome of a done future; marks it retrieved. */
+int cio__future_outcome(cio_future *f, void **result);
+/* Drop the loop's hold on everything waiting on f (loop close). */
+void cio__future_detach_waiters(cio_future *f);
+
+/* ---- tasks --------------------------------------------------------------------- */
+
+enum cio__task_state {
+    CIO__TASK_CREATED, /* on the ready queue, never run */
+    CIO__TASK_READY,   /* on the ready queue, will resume */
+    CIO__TASK_RUNNING,
+    CIO__TASK_PARKED,  /* suspended in cio__wait, not queued */
+    CIO__TASK_DONE,
+};
+
+/* What interrupted a wait (for timeout scopes to know a -ETIMEDOUT was theirs). */
+enum cio__interrupt { CIO__INTERRUPT_NONE, CIO__INTERRUPT_CANCEL, CIO__INTERRUPT_TIMEOUT };
+
+struct cio__timeout_scope; /* timeout.c */
+
+struct cio_task {
+    cio_future future; /* first: a task is a future */
+    struct cio__ready ready;
+    struct cio__list all; /* the loop's list of every task it holds */
+    cio_task_fn fn;
+    void *arg;
+    cio__ctx ctx; /* saved context while suspended */
+    struct cio__stack stack;
+    size_t stack_size;
+    uint64_t id;
+    uint8_t state;
+    uint8_t interrupt;   /* enum cio__interrupt, of the wait that just returned */
+    int cancel_requests; /* cio_task_cancel() count, minus uncancel */
+    int shield_depth;    /* > 0: waits are not interrupted */
+
+    /* The one wait record. wait_abort is non-NULL exactly while the task is in
+     * an interruptible wait: it unhooks the task from what it waits on. */
+    void (*wait_abort)(cio_task *task);
+    struct cio__link wait_link; /* on a future's or primitive's waiter list */
+    void *wait_object;          /* what wait_link is queued on (for aborts) */
+    int wait_fd;
+    int wake_status;
+    struct cio__timer sleep_timer;
+
+    /* Timeout scopes: innermost first; deadline is the earliest of them. */
+    struct cio__timeout_scope *scopes;
+    int64_t deadline;
+    struct cio__timer deadline_timer;
+
+    char *name; /* heap copy, or NULL for "Task-<id>" in name_buf */
+    char name_buf[24];
+#if defined(CIO_ASAN)
+    void *asan_fake_stack;
+#endif
+#if defined(CIO_TSAN)
+    void *tsan_fiber;
+#endif
+};
+
+static inline cio_task *cio__task_of_future(cio_future *f) {
+    return f->magic == CIO__TASK_MAGIC ? (cio_task *)(void *)f : NULL;
+}
+
+/* The running task, or NULL (with a one-line diagnostic naming `caller`). */
+cio_task *cio__task_current_or_complain(const char *caller);
+
+/* The one wait primitive. Park the current task until cio__wake(task, status)
+ * or an interrupt; return that status. abort (non-NULL) unhooks the task from
+ * what it waits on when cancellation or a timeout interrupts it - or at once,
+ * if one is already due, in which case the task does not park at all. The
+ * caller has checked it runs inside a task. */
+int cio__wait(cio_task *task, void (*abort)(cio_task *task));
+
+/* Make a parked task ready to resume with status. Idempotent while queued (a
+ * later call only replaces the status). Clears the wait record. */
+void cio__wake(cio_task *task, int status);
+
+/* Interrupt a task's wait with -ECANCELED or -ETIMEDOUT, if it is in an
+ * interruptible wait and not shielded. */
+void cio__task_interrupt(cio_task *task, int status);
+
+/* -ECANCELED / -ETIMEDOUT if one is due for task now, else 0. */
+int cio__task_pending_interrupt(cio_task *task);
+
+void cio__task_switch_out(cio_task *task); /* to the scheduler; returns when resumed */
+void cio__task_free(cio_task *task);
+bool cio__task_valid(const cio_task *task);
+
+/* timeout.c: the deadline timer of task fired or moved. */
+void cio__timeout_recompute(cio_task *task);
+void cio__timeout_mark_fired(cio_task *task);
+
+/* ---- fd waits (io.c) ---------------------------------------------------------- */
+
+struct cio__fd_waiters {
+    cio_task *reader, *writer;
+};
+
+/* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
+ * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the
+ * poller's error. */
+int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck);
+void cio__io_ready(cio_loop *loop, int fd, unsigned events);
+void cio__io_free(cio_loop *loop);
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+#define CIO__LOOP_MAGIC 0x63696f4cu /* "cioL" */
+
+struct cio__close_hook {
+    struct cio__list node;
+    void (*fn)(cio_loop *loop, void *arg);
+    void *arg;
+};
+
+struct cio_loop {
+    uint32_t magic;
+    bool running, closed, stopping, is_default;
+    cio_clock_kind clock;
+    int64_t virtual_now;
+    pthread_t thread; /* valid while running */
+
+    struct cio__ready_queue ready;
+    struct cio__heap timers;
+
+    const struct cio__poller_ops *poller_ops;
+    cio__poller *poller;
+    struct cio__fd_waiters *fds; /* indexed by fd */
+    size_t fds_len;
+    int io_waiters;
+
+    /* cross-thread: wakeup.c */
+    int wakeup_fd;
+    pthread_mutex_t inbox_lock;
+    struct cio__inbox_item *inbox_head, *inbox_tail;
+    atomic_bool wakeup_pending;
+    int holds; /* work in other threads the virtual clock must wait for */
+
+    struct cio__callback *free_callbacks;
+    struct cio__callback_chunk *callback_chunks;
+
+    struct cio__list tasks; /* every task the loop holds, done or not */
+    size_t unfinished_tasks;
+    uint64_t next_task_id;
+    struct cio__list close_hooks;
+
+    cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
+    cio_task *current;
+#if defined(CIO_ASAN)
+    void *asan_fake_stack;
+    const void *scheduler_stack_bottom;
+    size_t scheduler_stack_size;
+#endif
+#if defined(CIO_TSAN)
+    void *tsan_scheduler_fiber;
+#endif
+};
+
+extern _Thread_local cio_loop *cio__running_loop;
+
+int64_t cio__now(const cio_loop *loop);
+int64_t cio__seconds_to_ns(double seconds); /* saturates; NaN is the caller's to refuse */
+bool cio__loop_usable(const cio_loop *loop, const char *caller); /* valid, open, right thread */
+int cio__loop_check(const cio_loop *loop, const char *caller);  /* 0 or -EINVAL/-CIO_ECLOSED/-EPERM */
+int cio__timer_start(cio_loop *loop, struct cio__timer *timer, int64_t when);
+void cio__timer_stop(cio_loop *loop, struct cio__timer *timer);
+void cio__loop_run_once(cio_loop *loop);
+/* Keep the virtual clock from jumping while other threads work for the loop. */
+void cio__loop_hold(cio_loop *loop);
+void cio__loop_unhold(cio_loop *loop);
+/* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
+int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
+
+/* wakeup.c */
+int cio__wakeup_init(cio_loop *loop);
+void cio__wakeup_drain(cio_loop *loop);
+void cio__wakeup_close(cio_loop *loop);
+
+/* debug.c: one-line diagnostics for misuse, printed once per call site kind. */
+void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,109 @@
+/* src/core/io.c - tasks waiting for fd readiness.
+ *
+ * The loop keeps, per fd, the one task waiting to read and the one waiting to
+ * write. The poller reports readiness; this file wakes the matching waiter.
+ * cio__io_wait's recheck=false is the hot path for sockets that just returned
+ * EAGAIN: on the epoll backend it costs no syscall. */
+#include "core/core.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static struct cio__fd_waiters *waiters_for(cio_loop *loop, int fd) {
+    if ((size_t)fd >= loop->fds_len) {
+        size_t len = loop->fds_len ? loop->fds_len : 64;
+        while (len <= (size_t)fd) len *= 2;
+        struct cio__fd_waiters *grown = realloc(loop->fds, len * sizeof *grown);
+        if (!grown) return NULL;
+        for (size_t i = loop->fds_len; i < len; i++) grown[i] = (struct cio__fd_waiters){0};
+        loop->fds = grown;
+        loop->fds_len = len;
+    }
+    return &loop->fds[fd];
+}
+
+static cio_task **slot_for(struct cio__fd_waiters *waiters, unsigned events) {
+    return events & CIO__READABLE ? &waiters->reader : &waiters->writer;
+}
+
+static void abort_io(cio_task *task) {
+    cio_loop *loop = task->future.loop;
+    cio_task **slot = slot_for(&loop->fds[task->wait_fd], (unsigned)(uintptr_t)task->wait_object);
+    if (*slot == task) *slot = NULL;
+    loop->io_waiters--;
+    task->wait_fd = -1;
+}
+
+int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
+    cio_loop *loop = task->future.loop;
+    if (fd < 0) return -EINVAL;
+    struct cio__fd_waiters *waiters = waiters_for(loop, fd);
+    if (!waiters) return -ENOMEM;
+    cio_task **slot = slot_for(waiters, events);
+    if (*slot) return -EBUSY;
+    int rc = cio__task_pending_interrupt(task);
+    if (rc < 0) return cio__wait(task, NULL); /* delivers it without parking */
+    rc = loop->poller_ops->arm(loop->poller, fd, events, recheck);
+    if (rc < 0) return rc;
+    *slot = task;
+    task->wait_fd = fd;
+    task->wait_object = (void *)(uintptr_t)events;
+    loop->io_waiters++;
+    return cio__wait(task, abort_io);
+}
+
+static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
+    cio_task *task = *slot;
+    if (!task) return;
+    *slot = NULL;
+    loop->io_waiters--;
+    task->wait_fd = -1;
+    cio__wake(task, status);
+}
+
+void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
+    if ((size_t)fd >= loop->fds_len) return;
+    struct cio__fd_waiters *waiters = &loop->fds[fd];
+    if (events & CIO__READABLE) wake_slot(loop, &waiters->reader, 0);
+    if (events & CIO__WRITABLE) wake_slot(loop, &waiters->writer, 0);
+}
+
+void cio__io_free(cio_loop *loop) {
+    free(loop->fds);
+    loop->fds = NULL;
+    loop->fds_len = 0;
+}
+
+/* ---- the public, level-triggered waits ------------------------------------------- */
+
+static int wait_public(int fd, unsigned events, double timeout, const char *caller) {
+    cio_task *task = cio__task_current_or_complain(caller);
+    if (!task) return -EPERM;
+    if (fd < 0) return -EINVAL;
+    if (timeout < 0) return cio__io_wait(task, fd, events, true);
+    cio_timeout scope;
+    cio_timeout_begin(&scope, timeout);
+    int rc = cio__io_wait(task, fd, events, true);
+    int expired = cio_timeout_end(&scope);
+    return expired < 0 ? expired : rc;
+}
+
+int cio_wait_readable(int fd, double timeout) {
+    return wait_public(fd, CIO__READABLE, timeout, "cio_wait_readable");
+}
+
+int cio_wait_writable(int fd, double timeout) {
+    return wait_public(fd, CIO__WRITABLE, timeout, "cio_wait_writable");
+}
+
+int cio_close(int fd) {
+    cio_loop *loop = cio__running_loop;
+    if (loop && fd >= 0) {
+        if ((size_t)fd < loop->fds_len) {
+            wake_slot(loop, &loop->fds[fd].reader, -EBADF);
+            wake_slot(loop, &loop->fds[fd].writer, -EBADF);
+        }
+        loop->poller_ops->forget(loop->poller, fd);
+    }
+    return close(fd) == 0 ? 0 : -errno;
+}

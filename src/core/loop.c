@@ -1,0 +1,282 @@
+/* src/core/loop.c - the loop's turn, and its life (new, run, stop, close).
+ *
+ * One turn (asyncio's _run_once): compute how long poll may sleep (0 if
+ * anything is ready, else until the nearest timer), poll, move expired timers
+ * onto the ready queue, then run exactly the entries that were ready when
+ * running began; what they schedule runs next turn. */
+#include "core/core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+_Thread_local cio_loop *cio__running_loop;
+
+/* ---- clock ---------------------------------------------------------------------- */
+
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * CIO__NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t cio__now(const cio_loop *loop) {
+    return loop->clock == CIO_CLOCK_VIRTUAL ? loop->virtual_now : monotonic_ns();
+}
+
+int64_t cio__seconds_to_ns(double seconds) {
+    if (seconds >= 9.0e9) return INT64_MAX / 2; /* ~146 years: "never" */
+    if (seconds <= -9.0e9) return -(INT64_MAX / 2);
+    return (int64_t)llround(seconds * 1e9);
+}
+
+double cio_loop_time(const cio_loop *loop) {
+    return loop ? (double)cio__now(loop) / 1e9 : NAN;
+}
+
+/* ---- checks ------------------------------------------------------------------------ */
+
+int cio__loop_check(const cio_loop *loop, const char *caller) {
+    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
+    if (loop->closed) return -CIO_ECLOSED;
+    if (loop->running && !pthread_equal(loop->thread, pthread_self())) {
+        cio__complain("%s: called from a thread that does not run the loop", caller);
+        return -EPERM;
+    }
+    return 0;
+}
+
+bool cio__loop_usable(const cio_loop *loop, const char *caller) {
+    return cio__loop_check(loop, caller) == 0;
+}
+
+/* ---- timers ------------------------------------------------------------------------ */
+
+int cio__timer_start(cio_loop *loop, struct cio__timer *timer, int64_t when) {
+    if (cio__timer_armed(timer)) cio__heap_remove(&loop->timers, timer);
+    timer->when = when;
+    return cio__heap_push(&loop->timers, timer);
+}
+
+void cio__timer_stop(cio_loop *loop, struct cio__timer *timer) {
+    if (cio__timer_armed(timer)) cio__heap_remove(&loop->timers, timer);
+}
+
+static void fire_expired_timers(cio_loop *loop) {
+    int64_t now = cio__now(loop);
+    struct cio__timer *timer;
+    while ((timer = cio__heap_top(&loop->timers)) && timer->when <= now) {
+        cio__heap_remove(&loop->timers, timer);
+        timer->fire(timer);
+    }
+}
+
+/* ---- the turn ---------------------------------------------------------------------- */
+
+/* Milliseconds poll may sleep: 0 when work is ready, -1 with no timers. */
+static int poll_timeout(cio_loop *loop) {
+    if (loop->ready.head || loop->stopping) return 0;
+    struct cio__timer *next = cio__heap_top(&loop->timers);
+    if (!next) return -1;
+    int64_t wait_ns = next->when - cio__now(loop);
+    if (wait_ns <= 0) return 0;
+    int64_t ms = (wait_ns + 999999) / 1000000; /* round up: never wake early and spin */
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+static void on_fd_ready(void *ctx, int fd, unsigned events) {
+    cio_loop *loop = ctx;
+    if (fd == loop->wakeup_fd)
+        cio__wakeup_drain(loop);
+    else
+        cio__io_ready(loop, fd, events);
+}
+
+/* The virtual clock polls without sleeping and, if nothing happened, jumps to
+ * the next timer - unless another thread works for the loop (holds), whose
+ * answer must arrive first. */
+static void poll_virtual(cio_loop *loop, int timeout) {
+    if (timeout != 0 && loop->holds > 0) {
+        loop->poller_ops->poll(loop->poller, -1, on_fd_ready, loop);
+        return;
+    }
+    int events = loop->poller_ops->poll(loop->poller, 0, on_fd_ready, loop);
+    struct cio__timer *next = cio__heap_top(&loop->timers);
+    if (timeout != 0 && events <= 0 && !loop->ready.head && next && next->when > loop->virtual_now)
+        loop->virtual_now = next->when;
+    else if (timeout != 0 && events <= 0 && !loop->ready.head && !next)
+        loop->poller_ops->poll(loop->poller, -1, on_fd_ready, loop); /* only I/O can come */
+}
+
+static void run_ready(cio_loop *loop) {
+    struct cio__ready *entry = loop->ready.head;
+    loop->ready.head = loop->ready.tail = NULL;
+    while (entry) {
+        struct cio__ready *next = entry->next; /* entry may be requeued by run */
+        entry->run(entry);
+        entry = next;
+    }
+}
+
+void cio__loop_run_once(cio_loop *loop) {
+    int timeout = poll_timeout(loop);
+    if (loop->clock == CIO_CLOCK_VIRTUAL)
+        poll_virtual(loop, timeout);
+    else
+        loop->poller_ops->poll(loop->poller, timeout, on_fd_ready, loop);
+    fire_expired_timers(loop);
+    run_ready(loop);
+}
+
+/* ---- life ----------------------------------------------------------------------------- */
+
+static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
+    const char *poller = opts ? opts->poller : NULL;
+    if (!poller) poller = getenv("CIO_POLLER");
+    loop->poller_ops = cio__poller_find(poller && *poller ? poller : NULL);
+    if (!loop->poller_ops) return -EINVAL;
+    loop->clock = opts ? opts->clock : CIO_CLOCK_DEFAULT;
+    if (loop->clock == CIO_CLOCK_DEFAULT) {
+        const char *clock = getenv("CIO_CLOCK");
+        loop->clock = clock && strcmp(clock, "virtual") == 0 ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
+    }
+    cio__list_init(&loop->tasks);
+    cio__list_init(&loop->close_hooks);
+    loop->wakeup_fd = -1;
+    int rc = loop->poller_ops->init(&loop->poller);
+    if (rc < 0) return rc;
+    return cio__wakeup_init(loop);
+}
+
+int cio_loop_new(cio_loop **out, const cio_loop_options *opts) {
+    if (!out) return -EINVAL;
+    *out = NULL;
+    if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL)) return -EINVAL;
+    cio_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) return -ENOMEM;
+    loop->magic = CIO__LOOP_MAGIC;
+    int rc = loop_init(loop, opts);
+    if (rc < 0) {
+        if (loop->poller) loop->poller_ops->close(loop->poller);
+        free(loop);
+        return rc;
+    }
+    *out = loop;
+    return 0;
+}
+
+int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg) {
+    struct cio__close_hook *hook = malloc(sizeof *hook);
+    if (!hook) return -ENOMEM;
+    hook->fn = fn;
+    hook->arg = arg;
+    cio__list_push_back(&loop->close_hooks, &hook->node);
+    return 0;
+}
+
+static void run_close_hooks(cio_loop *loop) {
+    while (!cio__list_empty(&loop->close_hooks)) {
+        struct cio__list *last = loop->close_hooks.prev;
+        cio__list_remove(last);
+        struct cio__close_hook *hook = cio__container_of(last, struct cio__close_hook, node);
+        hook->fn(loop, hook->arg);
+        free(hook);
+    }
+}
+
+static void free_all_tasks(cio_loop *loop) {
+    struct cio__list *node;
+    while ((node = cio__list_pop_front(&loop->tasks)) != NULL) {
+        cio_task *task = cio__container_of(node, cio_task, all);
+        if (task->state != CIO__TASK_DONE)
+            fprintf(stderr, "cio: task '%s' was destroyed but it is pending\n", cio_task_name(task));
+        cio__task_free(task);
+    }
+}
+
+int cio_loop_close(cio_loop *loop) {
+    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
+    if (loop->closed) return -CIO_ECLOSED;
+    if (loop->running) return -EBUSY;
+    run_close_hooks(loop);
+    cio__callback_drop_futures(loop);
+    free_all_tasks(loop);
+    cio__wakeup_close(loop);
+    loop->poller_ops->close(loop->poller);
+    loop->poller = NULL;
+    cio__io_free(loop);
+    cio__heap_free(&loop->timers);
+    cio__callback_slab_free(loop);
+    loop->ready.head = loop->ready.tail = NULL;
+    loop->closed = true;
+    return 0;
+}
+
+void cio_loop_free(cio_loop *loop) {
+    if (!loop || loop->magic != CIO__LOOP_MAGIC || loop->running) return;
+    cio_loop_close(loop);
+    loop->magic = CIO__DEAD_MAGIC;
+    free(loop);
+}
+
+/* ---- running ----------------------------------------------------------------------------- */
+
+static int enter(cio_loop *loop) {
+    int rc = cio__loop_check(loop, "cio_loop_run");
+    if (rc < 0) return rc;
+    if (loop->running || cio__running_loop) return -EBUSY; /* nested loops are refused */
+    loop->running = true;
+    loop->thread = pthread_self();
+    cio__running_loop = loop;
+    cio__stack_guard_install();
+    return 0;
+}
+
+static void leave(cio_loop *loop) {
+    loop->running = false;
+    loop->stopping = false;
+    cio__running_loop = NULL;
+}
+
+int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
+    if (result) *result = NULL;
+    if (!cio__task_valid(task)) return -EINVAL;
+    if (loop && loop->magic == CIO__LOOP_MAGIC && task->future.loop != loop) return -EINVAL;
+    int rc = enter(loop);
+    if (rc < 0) return rc;
+    while (task->state != CIO__TASK_DONE) {
+        cio__loop_run_once(loop);
+        if (loop->stopping) break;
+    }
+    leave(loop);
+    if (task->state != CIO__TASK_DONE) return -EINTR;
+    rc = cio__future_outcome(&task->future, result);
+    cio_task_release(task);
+    return rc;
+}
+
+int cio_loop_run_forever(cio_loop *loop) {
+    int rc = enter(loop);
+    if (rc < 0) return rc;
+    do
+        cio__loop_run_once(loop);
+    while (!loop->stopping);
+    leave(loop);
+    return 0;
+}
+
+int cio_loop_stop(cio_loop *loop) {
+    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
+    loop->stopping = true;
+    return 0;
+}
+
+bool cio_loop_is_running(const cio_loop *loop) { return loop && loop->running; }
+bool cio_loop_is_closed(const cio_loop *loop) { return !loop || loop->closed; }
+const char *cio_loop_poller_name(const cio_loop *loop) {
+    return loop && loop->poller_ops ? loop->poller_ops->name : "none";
+}
+
+void cio__loop_hold(cio_loop *loop) { loop->holds++; }
+void cio__loop_unhold(cio_loop *loop) { loop->holds--; }

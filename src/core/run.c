@@ -1,0 +1,56 @@
+/* src/core/run.c - asyncio.run() and the per-thread default loop. */
+#include "core/core.h"
+
+#include <stdlib.h>
+
+static _Thread_local cio_loop *default_loop;
+static pthread_key_t default_loop_key;
+static pthread_once_t default_loop_once = PTHREAD_ONCE_INIT;
+
+static void free_default_loop(void *loop) { cio_loop_free(loop); }
+static void make_key(void) { pthread_key_create(&default_loop_key, free_default_loop); }
+
+cio_loop *cio_get_running_loop(void) { return cio__running_loop; }
+
+cio_loop *cio_get_event_loop(void) {
+    if (cio__running_loop) return cio__running_loop;
+    if (default_loop) return default_loop;
+    pthread_once(&default_loop_once, make_key);
+    if (cio_loop_new(&default_loop, NULL) < 0) return NULL;
+    default_loop->is_default = true;
+    pthread_setspecific(default_loop_key, default_loop); /* freed at thread exit */
+    return default_loop;
+}
+
+/* Cancel every unfinished task and run until they are all done. */
+static void cancel_remaining(cio_loop *loop) {
+    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
+        cio_task *task = cio__container_of(node, cio_task, all);
+        if (task->state != CIO__TASK_DONE) cio_task_cancel(task);
+    }
+    loop->running = true;
+    loop->thread = pthread_self();
+    cio__running_loop = loop;
+    while (loop->unfinished_tasks > 0) cio__loop_run_once(loop);
+    cio__running_loop = NULL;
+    loop->running = false;
+}
+
+int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void **result) {
+    if (result) *result = NULL;
+    if (!fn) return -EINVAL;
+    if (cio__running_loop) return -EBUSY;
+    cio_loop *loop;
+    int rc = cio_loop_new(&loop, opts);
+    if (rc < 0) return rc;
+    cio_task *main_task;
+    rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
+    if (rc == 0) rc = cio_loop_run_until_complete(loop, main_task, result);
+    cancel_remaining(loop);
+    cio_loop_free(loop);
+    return rc;
+}
+
+int cio_run(cio_task_fn fn, void *arg, void **result) {
+    return cio_run_with(NULL, fn, arg, result);
+}

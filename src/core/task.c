@@ -1,0 +1,269 @@
+/* src/core/task.c - tasks: creation, the run of a task's function on its own
+ * stack, completion, references, and the task-level queries.
+ *
+ * Life of a task: CREATED (queued to start) -> RUNNING <-> PARKED/READY ->
+ * DONE. The loop holds one reference from creation until DONE; the creator
+ * holds another until it awaits or releases. The stack is taken when the
+ * task first runs and given back as soon as it finishes. */
+#include "core/switch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void run_task_entry(struct cio__ready *entry);
+
+bool cio__task_valid(const cio_task *task) {
+    return task && task->future.magic == CIO__TASK_MAGIC;
+}
+
+cio_task *cio__task_current_or_complain(const char *caller) {
+    cio_loop *loop = cio__running_loop;
+    if (loop && loop->current) return loop->current;
+    cio__complain("%s: must be called from inside a task (it suspends the caller)", caller);
+    return NULL;
+}
+
+cio_task *cio_current_task(void) {
+    return cio__running_loop ? cio__running_loop->current : NULL;
+}
+
+/* ---- creation --------------------------------------------------------------------- */
+
+static void fire_sleep(struct cio__timer *timer) {
+    cio__wake(cio__container_of(timer, cio_task, sleep_timer), 0);
+}
+
+static int set_name(cio_task *task, const char *name) {
+    char *copy = name ? strdup(name) : NULL;
+    if (name && !copy) return -ENOMEM;
+    free(task->name);
+    task->name = copy;
+    task->stack.name = copy ? copy : task->name_buf;
+    return 0;
+}
+
+int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg,
+                            const cio_task_options *opts, cio_task **out) {
+    if (out) *out = NULL;
+    int rc = cio__loop_check(loop, "cio_loop_create_task");
+    if (rc < 0) return rc;
+    if (!fn || !out) return -EINVAL;
+    cio_task *task = calloc(1, sizeof *task);
+    if (!task) return -ENOMEM;
+    cio__future_init(&task->future, loop, CIO__TASK_MAGIC);
+    task->future.refs = 2; /* the creator's and the loop's */
+    task->fn = fn;
+    task->arg = arg;
+    task->id = ++loop->next_task_id;
+    task->wait_fd = -1;
+    task->deadline = INT64_MAX;
+    task->stack_size = opts ? opts->stack_size : 0;
+    snprintf(task->name_buf, sizeof task->name_buf, "Task-%llu", (unsigned long long)task->id);
+    if (set_name(task, opts ? opts->name : NULL) < 0) {
+        free(task);
+        return -ENOMEM;
+    }
+    cio__timer_init(&task->sleep_timer, fire_sleep);
+    cio__timer_init(&task->deadline_timer, NULL); /* timeout.c sets it */
+    task->ready.run = run_task_entry;
+    task->state = CIO__TASK_CREATED;
+    cio__list_push_back(&loop->tasks, &task->all);
+    loop->unfinished_tasks++;
+    cio__ready_push(&loop->ready, &task->ready);
+    *out = task;
+    return 0;
+}
+
+cio_task *cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg) {
+    cio_task *task;
+    int rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &task);
+    if (rc < 0) cio__complain("cio_loop_create_task: %s", cio_strerror(rc));
+    return task;
+}
+
+cio_task *cio_create_task(cio_task_fn fn, void *arg) {
+    cio_loop *loop = cio__running_loop;
+    if (!loop) {
+        cio__complain("cio_create_task: no running loop (use cio_loop_create_task)");
+        return NULL;
+    }
+    return cio_loop_create_task(loop, fn, arg);
+}
+
+/* ---- running and finishing --------------------------------------------------------- */
+
+static void finish(cio_task *task, int error, void *result) {
+    cio_loop *loop = task->future.loop;
+    task->state = CIO__TASK_DONE;
+    loop->unfinished_tasks--;
+    cio__timer_stop(loop, &task->sleep_timer);
+    cio__timer_stop(loop, &task->deadline_timer);
+    cio__future_complete(&task->future, error, result);
+}
+
+/* The first and only frame on a task's stack. */
+static void task_main(cio__transfer start) {
+    cio_task *task = start.data;
+    cio_loop *loop = task->future.loop;
+    loop->scheduler_ctx = start.from;
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom, &loop->scheduler_stack_size);
+#endif
+    void *result = task->fn(task->arg);
+    /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
+    finish(task, cio_error_of(result), result);
+    cio__switch_to_scheduler(loop, task, true);
+    abort(); /* a finished task is never resumed */
+}
+
+static void drop_loop_reference(cio_task *task) {
+    if (task->stack.mapping) cio__stack_release(&task->stack);
+    task->stack.mapping = NULL;
+#if defined(CIO_TSAN)
+    if (task->tsan_fiber) __tsan_destroy_fiber(task->tsan_fiber);
+    task->tsan_fiber = NULL;
+#endif
+    cio_task_release(task);
+}
+
+static int start(cio_task *task) {
+    int rc = cio__stack_acquire(&task->stack, task->stack_size);
+    if (rc < 0) return rc;
+    task->stack.name = task->name ? task->name : task->name_buf;
+    task->ctx = cio__ctx_make(task->stack.top, task->stack.size, task_main);
+#if defined(CIO_TSAN)
+    task->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    return 0;
+}
+
+static void resume(struct cio__ready *entry) {
+    cio_task *task = cio__container_of(entry, cio_task, ready);
+    cio_loop *loop = task->future.loop;
+    cio__switch_to_task(loop, task);
+    if (task->state == CIO__TASK_DONE) drop_loop_reference(task);
+}
+
+/* A task's first turn: cancelled before it started, it never runs (asyncio). */
+static void run_task_entry(struct cio__ready *entry) {
+    cio_task *task = cio__container_of(entry, cio_task, ready);
+    if (task->cancel_requests > 0) {
+        finish(task, -ECANCELED, NULL);
+        drop_loop_reference(task);
+        return;
+    }
+    int rc = start(task);
+    if (rc < 0) {
+        finish(task, rc, NULL);
+        drop_loop_reference(task);
+        return;
+    }
+    task->ready.run = resume;
+    resume(entry);
+}
+
+void cio__task_switch_out(cio_task *task) {
+    cio__switch_to_scheduler(task->future.loop, task, false);
+}
+
+/* ---- references ---------------------------------------------------------------------- */
+
+cio_task *cio_task_retain(cio_task *task) {
+    if (cio__task_valid(task)) task->future.refs++;
+    return task;
+}
+
+void cio__task_free(cio_task *task) {
+    if (task->stack.mapping) cio__stack_release(&task->stack);
+    if (task->state == CIO__TASK_DONE && task->future.error && task->future.error != -ECANCELED &&
+        !task->future.retrieved)
+        fprintf(stderr, "cio: task '%s' failed: %s (error never retrieved)\n", cio_task_name(task),
+                cio_strerror(task->future.error));
+    struct cio__list *node;
+    while ((node = cio__list_pop_front(&task->future.waiters)) != NULL) {
+        struct cio__link *link = cio__container_of(node, struct cio__link, node);
+        if (link->kind == CIO__LINK_CALLBACK)
+            cio__callback_free(cio__container_of(link, struct cio__callback, link));
+    }
+    free(task->name);
+    task->future.magic = CIO__DEAD_MAGIC;
+    free(task);
+}
+
+void cio_task_release(cio_task *task) {
+    if (!cio__task_valid(task)) return;
+    if (--task->future.refs > 0) return;
+    cio__list_remove(&task->all);
+    cio__task_free(task);
+}
+
+/* ---- awaiting -------------------------------------------------------------------------- */
+
+int cio_await(cio_task *task, void **result) {
+    if (result) *result = NULL;
+    cio_task *self = cio__task_current_or_complain("cio_await");
+    if (!self) return -EPERM;
+    if (!cio__task_valid(task) || task->future.loop != self->future.loop) return -EINVAL;
+    if (task == self) return -EDEADLK;
+    int rc = cio__future_wait(&task->future);
+    if (rc < 0) {
+        /* Interrupted: cancel what we awaited and wait, shielded, for it to
+         * finish, so a returning cio_await never leaves the task running. */
+        cio_task_cancel(task);
+        self->shield_depth++;
+        cio__future_wait(&task->future);
+        self->shield_depth--;
+    }
+    int status = cio__future_outcome(&task->future, result);
+    cio_task_release(task);
+    return rc < 0 ? rc : status;
+}
+
+/* ---- queries ----------------------------------------------------------------------------- */
+
+bool cio_task_done(const cio_task *task) {
+    return cio__task_valid(task) && task->state == CIO__TASK_DONE;
+}
+
+bool cio_task_cancelled(const cio_task *task) {
+    return cio__task_valid(task) && task->future.state == CIO__CANCELLED;
+}
+
+int cio_task_result(cio_task *task, void **result) {
+    if (!cio__task_valid(task)) {
+        if (result) *result = NULL;
+        return -EINVAL;
+    }
+    return cio_future_result(&task->future, result);
+}
+
+const char *cio_task_name(const cio_task *task) {
+    if (!cio__task_valid(task)) return "(invalid task)";
+    return task->name ? task->name : task->name_buf;
+}
+
+int cio_task_set_name(cio_task *task, const char *name) {
+    if (!cio__task_valid(task) || !name) return -EINVAL;
+    return set_name(task, name);
+}
+
+cio_future *cio_task_future(cio_task *task) {
+    return cio__task_valid(task) ? &task->future : NULL;
+}
+
+cio_loop *cio_task_loop(const cio_task *task) {
+    return cio__task_valid(task) ? task->future.loop : NULL;
+}
+
+size_t cio_all_tasks(cio_loop *loop, cio_task **out, size_t cap) {
+    if (!loop) loop = cio__running_loop;
+    if (!loop || loop->magic != CIO__LOOP_MAGIC || loop->closed) return 0;
+    size_t count = 0;
+    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
+        cio_task *task = cio__container_of(node, cio_task, all);
+        if (task->state == CIO__TASK_DONE) continue;
+        if (out && count < cap) out[count] = task;
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,111 @@
+/* src/core/timeout.c - timeout scopes.
+ *
+ * A task keeps its open scopes as a chain, innermost first, in the callers'
+ * storage, and one timer armed at the earliest deadline among them. When that
+ * timer fires the task's wait is interrupted with -ETIMEDOUT; the wait
+ * primitive then calls cio__timeout_mark_fired() to credit the scope that
+ * owns the earliest deadline (the outermost one on a tie). */
+#include "core/core.h"
+
+#include <assert.h>
+#include <math.h>
+
+#define SCOPE_MAGIC 0x63696f53u /* "cioS" */
+#define NEVER (INT64_MAX / 2)
+
+struct cio__timeout_scope {
+    uint32_t magic;
+    bool fired;
+    int64_t deadline;
+    cio_task *task;
+    struct cio__timeout_scope *outer;
+};
+
+static_assert(sizeof(struct cio__timeout_scope) <= sizeof(cio_timeout), "cio_timeout too small");
+
+static struct cio__timeout_scope *scope_of(const cio_timeout *timeout) {
+    return (struct cio__timeout_scope *)(void *)timeout;
+}
+
+static void fire_deadline(struct cio__timer *timer) {
+    cio__task_interrupt(cio__container_of(timer, cio_task, deadline_timer), -ETIMEDOUT);
+}
+
+void cio__timeout_recompute(cio_task *task) {
+    int64_t earliest = INT64_MAX;
+    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+        if (scope->deadline < earliest) earliest = scope->deadline;
+    task->deadline = earliest;
+    cio_loop *loop = task->future.loop;
+    task->deadline_timer.fire = fire_deadline;
+    if (earliest >= NEVER) {
+        cio__timer_stop(loop, &task->deadline_timer);
+    } else if (!cio__timer_armed(&task->deadline_timer) || task->deadline_timer.when != earliest) {
+        /* The heap grows only here; if it cannot, the entry check in
+         * cio__wait still sees the deadline pass at the next await. */
+        (void)cio__timer_start(loop, &task->deadline_timer, earliest);
+    }
+}
+
+void cio__timeout_mark_fired(cio_task *task) {
+    struct cio__timeout_scope *owner = NULL;
+    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+        if (scope->deadline == task->deadline) owner = scope; /* keep the outermost */
+    if (owner) owner->fired = true;
+}
+
+static int begin(cio_timeout *timeout, int64_t deadline) {
+    cio_task *task = cio__task_current_or_complain("cio_timeout_begin");
+    if (!task) return -EPERM;
+    struct cio__timeout_scope *scope = scope_of(timeout);
+    *scope = (struct cio__timeout_scope){SCOPE_MAGIC, false, deadline, task, task->scopes};
+    task->scopes = scope;
+    cio__timeout_recompute(task);
+    return 0;
+}
+
+int cio_timeout_begin(cio_timeout *timeout, double delay) {
+    if (!timeout || isnan(delay)) return -EINVAL;
+    cio_loop *loop = cio__running_loop;
+    if (!loop) return begin(timeout, NEVER); /* complains and refuses */
+    return begin(timeout, delay >= 9.0e9 ? NEVER : cio__now(loop) + cio__seconds_to_ns(delay));
+}
+
+int cio_timeout_begin_at(cio_timeout *timeout, double when) {
+    if (!timeout || isnan(when)) return -EINVAL;
+    return begin(timeout, cio__seconds_to_ns(when));
+}
+
+static bool is_open(const struct cio__timeout_scope *scope) {
+    return scope && scope->magic == SCOPE_MAGIC && scope->task;
+}
+
+int cio_timeout_reschedule(cio_timeout *timeout, double when) {
+    struct cio__timeout_scope *scope = scope_of(timeout);
+    if (!is_open(scope) || isnan(when)) return -EINVAL;
+    scope->deadline = cio__seconds_to_ns(when);
+    cio__timeout_recompute(scope->task);
+    return 0;
+}
+
+double cio_timeout_when(const cio_timeout *timeout) {
+    const struct cio__timeout_scope *scope = (const void *)timeout;
+    if (!is_open(scope)) return NAN;
+    return scope->deadline >= NEVER ? INFINITY : (double)scope->deadline / 1e9;
+}
+
+bool cio_timeout_expired(const cio_timeout *timeout) {
+    const struct cio__timeout_scope *scope = (const void *)timeout;
+    return scope && scope->magic == SCOPE_MAGIC && scope->fired;
+}
+
+int cio_timeout_end(cio_timeout *timeout) {
+    struct cio__timeout_scope *scope = scope_of(timeout);
+    if (!is_open(scope) || scope->task != cio_current_task() || scope->task->scopes != scope)
+        return -EINVAL;
+    cio_task *task = scope->task;
+    task->scopes = scope->outer;
+    scope->task = NULL; /* closed; `fired` stays readable */
+    cio__timeout_recompute(task);
+    return scope->fired ? -ETIMEDOUT : 0;
+}

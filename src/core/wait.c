@@ -1,0 +1,122 @@
+/* src/core/wait.c - the one wait primitive, and the waits built directly on
+ * it: sleep, yield, and the delivery of cancellation.
+ *
+ * Every suspending call in cio parks through cio__wait(), so cancellation and
+ * timeouts reach every await point the same way: level-triggered, checked on
+ * entry (a due interrupt returns at once without parking) and delivered to a
+ * parked task through its wait_abort hook. */
+#include "core/core.h"
+
+#include <math.h>
+
+int cio__task_pending_interrupt(cio_task *task) {
+    if (task->shield_depth > 0) return 0;
+    if (task->cancel_requests > 0) return -ECANCELED;
+    if (task->scopes && task->deadline <= cio__now(task->future.loop)) return -ETIMEDOUT;
+    return 0;
+}
+
+static int deliver(cio_task *task, int status) {
+    task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+    if (status == -ETIMEDOUT) cio__timeout_mark_fired(task);
+    return status;
+}
+
+int cio__wait(cio_task *task, void (*abort)(cio_task *task)) {
+    task->interrupt = CIO__INTERRUPT_NONE;
+    int due = cio__task_pending_interrupt(task);
+    if (due < 0) {
+        if (abort) abort(task);
+        return deliver(task, due);
+    }
+    task->wait_abort = abort;
+    if (task->state == CIO__TASK_RUNNING) task->state = CIO__TASK_PARKED;
+    cio__task_switch_out(task);
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
+    return task->wake_status;
+}
+
+void cio__wake(cio_task *task, int status) {
+    task->wake_status = status;
+    task->wait_abort = NULL;
+    if (task->state == CIO__TASK_PARKED) {
+        task->state = CIO__TASK_READY;
+        cio__ready_push(&task->future.loop->ready, &task->ready);
+    }
+}
+
+void cio__task_interrupt(cio_task *task, int status) {
+    if (!task->wait_abort || task->shield_depth > 0) return;
+    task->wait_abort(task);
+    task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+    cio__wake(task, status);
+}
+
+/* ---- sleep and yield ---------------------------------------------------------- */
+
+static void abort_sleep(cio_task *task) {
+    cio__timer_stop(task->future.loop, &task->sleep_timer);
+}
+
+/* Already on the ready queue: nothing to unhook; cio__wake only replaces the
+ * status the task resumes with. */
+static void abort_yield(cio_task *task) { (void)task; }
+
+int cio_yield(void) {
+    cio_task *task = cio__task_current_or_complain("cio_yield");
+    if (!task) return -EPERM;
+    int due = cio__task_pending_interrupt(task);
+    if (due < 0) return deliver(task, due);
+    task->wake_status = 0;
+    task->state = CIO__TASK_READY;
+    cio__ready_push(&task->future.loop->ready, &task->ready);
+    return cio__wait(task, abort_yield);
+}
+
+int cio_sleep(double seconds) {
+    if (isnan(seconds)) return -EINVAL;
+    if (seconds <= 0) return cio_yield();
+    cio_task *task = cio__task_current_or_complain("cio_sleep");
+    if (!task) return -EPERM;
+    cio_loop *loop = task->future.loop;
+    int due = cio__task_pending_interrupt(task);
+    if (due < 0) return deliver(task, due);
+    if (cio__timer_start(loop, &task->sleep_timer, cio__now(loop) + cio__seconds_to_ns(seconds)) < 0)
+        return -ENOMEM;
+    return cio__wait(task, abort_sleep);
+}
+
+/* ---- cancellation ---------------------------------------------------------------- */
+
+int cio_task_cancel(cio_task *task) {
+    if (!cio__task_valid(task)) return -EINVAL;
+    if (task->state == CIO__TASK_DONE) return -EALREADY;
+    task->cancel_requests++;
+    cio__task_interrupt(task, -ECANCELED);
+    return 0;
+}
+
+int cio_task_uncancel(cio_task *task) {
+    if (!cio__task_valid(task)) return -EINVAL;
+    if (task->cancel_requests > 0) task->cancel_requests--;
+    return task->cancel_requests;
+}
+
+int cio_task_cancelling(const cio_task *task) {
+    return cio__task_valid(task) ? task->cancel_requests : 0;
+}
+
+int cio_shield_begin(void) {
+    cio_task *task = cio__task_current_or_complain("cio_shield_begin");
+    if (!task) return -EPERM;
+    task->shield_depth++;
+    return 0;
+}
+
+int cio_shield_end(void) {
+    cio_task *task = cio__task_current_or_complain("cio_shield_end");
+    if (!task) return -EPERM;
+    if (task->shield_depth == 0) return -EINVAL;
+    task->shield_depth--;
+    return 0;
+}

@@ -1,0 +1,226 @@
+/* The loop: callback order, timers, handles, run/stop, nesting, threads. */
+#include "testutil.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+struct trace {
+    char log[256];
+    cio_loop *loop;
+};
+
+struct step {
+    struct trace *trace;
+    char mark;
+};
+
+static void record(void *arg) {
+    struct step *step = arg;
+    size_t len = strlen(step->trace->log);
+    step->trace->log[len] = step->mark;
+    step->trace->log[len + 1] = '\0';
+}
+
+static void stop_loop(void *arg) { cio_loop_stop(arg); }
+
+static void call_soon_runs_in_fifo_order(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    struct trace trace = {.loop = loop};
+    struct step steps[5];
+    for (int i = 0; i < 5; i++) {
+        steps[i] = (struct step){&trace, (char)('a' + i)};
+        assert_int_equal(cio_call_soon(loop, record, &steps[i], NULL), 0);
+    }
+    assert_int_equal(cio_call_soon(loop, stop_loop, loop, NULL), 0);
+    assert_int_equal(cio_loop_run_forever(loop), 0);
+    assert_string_equal(trace.log, "abcde");
+    cio_loop_free(loop);
+}
+
+static void call_later_orders_by_deadline_then_fifo(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    struct trace trace = {.loop = loop};
+    struct step a = {&trace, 'a'}, b = {&trace, 'b'}, c = {&trace, 'c'}, d = {&trace, 'd'};
+    assert_int_equal(cio_call_later(loop, 2.0, record, &a, NULL), 0);
+    assert_int_equal(cio_call_later(loop, 1.0, record, &b, NULL), 0);
+    assert_int_equal(cio_call_later(loop, 1.0, record, &c, NULL), 0); /* equal deadline: after b */
+    assert_int_equal(cio_call_at(loop, 0.5, record, &d, NULL), 0);
+    assert_int_equal(cio_call_later(loop, 3.0, stop_loop, loop, NULL), 0);
+    assert_int_equal(cio_loop_run_forever(loop), 0);
+    assert_string_equal(trace.log, "dbca");
+    assert_true(cio_loop_time(loop) == 3.0); /* virtual clock: exact */
+    cio_loop_free(loop);
+}
+
+static void cancelled_handles_never_run(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    struct trace trace = {.loop = loop};
+    struct step a = {&trace, 'a'}, b = {&trace, 'b'}, c = {&trace, 'c'};
+    cio_handle soon, later, kept;
+    assert_int_equal(cio_call_soon(loop, record, &a, &soon), 0);
+    assert_int_equal(cio_call_later(loop, 1.0, record, &b, &later), 0);
+    assert_int_equal(cio_call_later(loop, 1.0, record, &c, &kept), 0);
+    assert_int_equal(cio_handle_cancel(soon), 0);
+    assert_int_equal(cio_handle_cancel(later), 0);
+    assert_int_equal(cio_handle_cancel(later), -EALREADY); /* twice */
+    assert_int_equal(cio_call_later(loop, 2.0, stop_loop, loop, NULL), 0);
+    cio_loop_run_forever(loop);
+    assert_string_equal(trace.log, "c");
+    assert_int_equal(cio_handle_cancel(kept), -EALREADY); /* already ran */
+    assert_int_equal(cio_handle_cancel((cio_handle){0}), -EALREADY);
+    cio_loop_free(loop);
+}
+
+static void bad_arguments_are_refused(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    cio_handle handle;
+    assert_int_equal(cio_call_soon(NULL, record, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_call_soon(loop, NULL, NULL, &handle), -EINVAL);
+    assert_int_equal(cio_call_later(loop, NAN, record, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_call_at(loop, NAN, record, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_loop_new(NULL, NULL), -EINVAL);
+    cio_loop *other;
+    assert_int_equal(cio_loop_new(&other, &(cio_loop_options){.poller = "no-such"}), -EINVAL);
+    assert_null(other);
+    assert_int_equal(cio_loop_close(loop), 0);
+    assert_int_equal(cio_loop_close(loop), -CIO_ECLOSED);
+    assert_int_equal(cio_call_soon(loop, record, NULL, NULL), -CIO_ECLOSED);
+    assert_int_equal(cio_loop_run_forever(loop), -CIO_ECLOSED);
+    assert_true(cio_loop_is_closed(loop));
+    cio_loop_free(loop);
+    cio_loop_free(NULL);
+}
+
+static void stop_before_run_runs_one_turn(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    struct trace trace = {.loop = loop};
+    struct step a = {&trace, 'a'};
+    cio_call_soon(loop, record, &a, NULL);
+    cio_loop_stop(loop);
+    assert_int_equal(cio_loop_run_forever(loop), 0);
+    assert_string_equal(trace.log, "a");
+    assert_false(cio_loop_is_running(loop));
+    cio_loop_free(loop);
+}
+
+static void *nested_run(void *arg) {
+    cio_loop *other = arg;
+    cio_task *task = cio_loop_create_task(other, nested_run, NULL);
+    int rc = cio_loop_run_until_complete(other, task, NULL);
+    cio_task_release(task);
+    return rc == -EBUSY ? NULL : cio_fail(-EPROTO);
+}
+
+static void nested_loops_are_refused(void **state) {
+    (void)state;
+    cio_loop *other = test_loop_new();
+    assert_int_equal(test_run(nested_run, other, NULL, NULL), 0);
+    cio_loop_free(other);
+}
+
+static void *stop_inside(void *arg) {
+    cio_loop_stop(arg);
+    int rc = cio_sleep(10);
+    return rc ? cio_fail(rc) : NULL;
+}
+
+static void run_until_complete_interrupted_by_stop(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    cio_task *task = cio_loop_create_task(loop, stop_inside, loop);
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), -EINTR);
+    assert_false(cio_task_done(task));
+    assert_int_equal(cio_task_cancel(task), 0);
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), -ECANCELED);
+    cio_loop_free(loop);
+}
+
+struct poster {
+    cio_loop *loop;
+    int ran;
+};
+
+static void count_run(void *arg) {
+    struct poster *poster = arg;
+    if (++poster->ran == 100) cio_loop_stop(poster->loop);
+}
+
+static void *post_from_thread(void *arg) {
+    struct poster *poster = arg;
+    for (int i = 0; i < 100; i++) cio_call_soon_threadsafe(poster->loop, count_run, poster);
+    return NULL;
+}
+
+static void threadsafe_calls_wake_the_loop(void **state) {
+    (void)state;
+    cio_loop *loop;
+    assert_int_equal(cio_loop_new(&loop, NULL), 0); /* real clock: poll blocks */
+    struct poster poster = {loop, 0};
+    pthread_t thread;
+    pthread_create(&thread, NULL, post_from_thread, &poster);
+    assert_int_equal(cio_loop_run_forever(loop), 0);
+    pthread_join(thread, NULL);
+    assert_int_equal(poster.ran, 100);
+    assert_int_equal(cio_call_soon_threadsafe(NULL, count_run, NULL), -EINVAL);
+    cio_loop_free(loop);
+}
+
+static void both_pollers_work(void **state) {
+    (void)state;
+    const char *names[] = {"epoll", "poll"};
+    for (int i = 0; i < 2; i++) {
+        cio_loop *loop;
+        cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = names[i]};
+        assert_int_equal(cio_loop_new(&loop, &opts), 0);
+        assert_string_equal(cio_loop_poller_name(loop), names[i]);
+        cio_call_later(loop, 1.0, stop_loop, loop, NULL);
+        assert_int_equal(cio_loop_run_forever(loop), 0);
+        cio_loop_free(loop);
+    }
+}
+
+static void default_loop_is_per_thread(void **state) {
+    (void)state;
+    assert_null(cio_get_running_loop());
+    cio_loop *loop = cio_get_event_loop();
+    assert_non_null(loop);
+    assert_ptr_equal(cio_get_event_loop(), loop);
+    assert_int_equal(cio_loop_close(loop), 0);
+}
+
+static void strerror_covers_cio_codes(void **state) {
+    (void)state;
+    assert_string_equal(cio_strerror(-CIO_ELIMIT), "separator not found within the buffer limit");
+    assert_string_equal(cio_strerror(CIO_ELIMIT), cio_strerror(-CIO_ELIMIT));
+    assert_string_equal(cio_strerror(-ECANCELED), "Operation canceled");
+    assert_string_equal(cio_strerror(0), "Success");
+    assert_non_null(cio_strerror(-99999));
+    assert_true(cio_is_error(cio_fail(-ECONNRESET)));
+    assert_int_equal(cio_error_of(cio_fail(ECONNRESET)), -ECONNRESET);
+    assert_int_equal(cio_error_of(cio_fail(0)), -EINVAL);
+    assert_false(cio_is_error(NULL));
+    assert_string_equal(cio_version(), CIO_VERSION_STRING);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(call_soon_runs_in_fifo_order),
+        cmocka_unit_test(call_later_orders_by_deadline_then_fifo),
+        cmocka_unit_test(cancelled_handles_never_run),
+        cmocka_unit_test(bad_arguments_are_refused),
+        cmocka_unit_test(stop_before_run_runs_one_turn),
+        cmocka_unit_test(nested_loops_are_refused),
+        cmocka_unit_test(run_until_complete_interrupted_by_stop),
+        cmocka_unit_test(threadsafe_calls_wake_the_loop),
+        cmocka_unit_test(both_pollers_work),
+        cmocka_unit_test(default_loop_is_per_thread),
+        cmocka_unit_test(strerror_covers_cio_codes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/* Timeout scopes on the virtual clock: exact deadlines, nesting, reschedule. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+
+static void *fires_at_deadline(void *arg) {
+    (void)arg;
+    cio_timeout scope;
+    assert_int_equal(cio_timeout_begin(&scope, 2.0), 0);
+    assert_true(cio_timeout_when(&scope) == 2.0);
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_int_equal(cio_sleep(5.0), -ETIMEDOUT);
+    assert_true(now() == 2.0);
+    assert_int_equal(cio_yield(), -ETIMEDOUT); /* level-triggered inside the scope */
+    assert_true(cio_timeout_expired(&scope));
+    assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
+    assert_int_equal(cio_sleep(1.0), 0); /* outside: fine again */
+    return NULL;
+}
+
+static void timeout_fires_exactly(void **state) {
+    (void)state;
+    assert_int_equal(test_run(fires_at_deadline, NULL, NULL, NULL), 0);
+}
+
+static void *not_fired(void *arg) {
+    (void)arg;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 2.0);
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_int_equal(cio_timeout_end(&scope), 0);
+    assert_false(cio_timeout_expired(&scope));
+    assert_int_equal(cio_sleep(5.0), 0); /* the timer is gone */
+    assert_true(now() == 6.0);
+    return NULL;
+}
+
+static void timeout_that_does_not_fire(void **state) {
+    (void)state;
+    assert_int_equal(test_run(not_fired, NULL, NULL, NULL), 0);
+}
+
+static void *outer_fires_first(void *arg) {
+    (void)arg;
+    cio_timeout outer, inner;
+    cio_timeout_begin(&outer, 1.0);
+    cio_timeout_begin(&inner, 5.0);
+    assert_int_equal(cio_sleep(10.0), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&inner), 0); /* not the one that fired */
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    assert_true(now() == 1.0);
+    return NULL;
+}
+
+static void *inner_fires_first(void *arg) {
+    (void)arg;
+    cio_timeout outer, inner;
+    cio_timeout_begin(&outer, 5.0);
+    cio_timeout_begin(&inner, 1.0);
+    assert_int_equal(cio_sleep(10.0), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
+    assert_int_equal(cio_sleep(10.0), -ETIMEDOUT); /* then the outer, at 5 */
+    assert_true(now() == 5.0);
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    return NULL;
+}
+
+static void *equal_deadlines_credit_outer(void *arg) {
+    (void)arg;
+    cio_timeout outer, inner;
+    cio_timeout_begin(&outer, 2.0);
+    cio_timeout_begin(&inner, 2.0);
+    assert_int_equal(cio_sleep(10.0), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&inner), 0);
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    return NULL;
+}
+
+static void nested_scopes(void **state) {
+    (void)state;
+    assert_int_equal(test_run(outer_fires_first, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(inner_fires_first, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(equal_deadlines_credit_outer, NULL, NULL, NULL), 0);
+}
+
+static void *reschedule(void *arg) {
+    (void)arg;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, INFINITY);
+    assert_true(isinf(cio_timeout_when(&scope)));
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_int_equal(cio_timeout_reschedule(&scope, now() + 3.0), 0);
+    assert_int_equal(cio_sleep(10.0), -ETIMEDOUT);
+    assert_true(now() == 4.0);
+    assert_int_equal(cio_timeout_reschedule(&scope, NAN), -EINVAL);
+    assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_reschedule(&scope, 1.0), -EINVAL); /* closed */
+    assert_true(isnan(cio_timeout_when(&scope)));
+    cio_timeout at;
+    assert_int_equal(cio_timeout_begin_at(&at, now() + 0.5), 0);
+    assert_int_equal(cio_sleep(1.0), -ETIMEDOUT);
+    assert_true(now() == 4.5);
+    assert_int_equal(cio_timeout_end(&at), -ETIMEDOUT);
+    return NULL;
+}
+
+static void reschedule_and_absolute(void **state) {
+    (void)state;
+    assert_int_equal(test_run(reschedule, NULL, NULL, NULL), 0);
+}
+
+static void *cancel_beats_timeout(void *arg) {
+    (void)arg;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 1.0);
+    cio_sleep(2.0);
+    cio_task_cancel(cio_current_task());
+    assert_int_equal(cio_yield(), -ECANCELED);
+    cio_task_uncancel(cio_current_task());
+    assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
+    return NULL;
+}
+
+static void *shielded_cleanup(void *arg) {
+    (void)arg;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 1.0);
+    assert_int_equal(cio_sleep(2.0), -ETIMEDOUT);
+    cio_shield_begin();
+    assert_int_equal(cio_sleep(2.0), 0);
+    cio_shield_end();
+    assert_true(now() == 3.0);
+    cio_timeout_end(&scope);
+    return NULL;
+}
+
+static void cancel_precedence_and_shield(void **state) {
+    (void)state;
+    assert_int_equal(test_run(cancel_beats_timeout, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(shielded_cleanup, NULL, NULL, NULL), 0);
+}
+
+static void *misuse(void *arg) {
+    (void)arg;
+    cio_timeout a, b;
+    assert_int_equal(cio_timeout_begin(NULL, 1.0), -EINVAL);
+    assert_int_equal(cio_timeout_begin(&a, NAN), -EINVAL);
+    cio_timeout_begin(&a, 1.0);
+    cio_timeout_begin(&b, 1.0);
+    assert_int_equal(cio_timeout_end(&a), -EINVAL); /* not innermost */
+    assert_int_equal(cio_timeout_end(&b), 0);
+    assert_int_equal(cio_timeout_end(&a), 0);
+    return NULL;
+}
+
+static void misuse_is_refused(void **state) {
+    (void)state;
+    assert_int_equal(test_run(misuse, NULL, NULL, NULL), 0);
+    cio_timeout scope;
+    setenv("CIO_QUIET", "1", 1);
+    assert_int_equal(cio_timeout_begin(&scope, 1.0), -EPERM); /* outside a task */
+    unsetenv("CIO_QUIET");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(timeout_fires_exactly),
+        cmocka_unit_test(timeout_that_does_not_fire),
+        cmocka_unit_test(nested_scopes),
+        cmocka_unit_test(reschedule_and_absolute),
+        cmocka_unit_test(cancel_precedence_and_shield),
+        cmocka_unit_test(misuse_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
