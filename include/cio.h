@@ -13,5 +13,14 @@
 #include "cio/task.h"
 #include "cio/timeout.h"
 #include "cio/fd.h"
+#include "cio/compose.h"
+#include "cio/group.h"
+#include "cio/sync.h"
+#include "cio/queue.h"
+#include "cio/net.h"
+#include "cio/thread.h"
+#include "cio/process.h"
+#include "cio/signal.h"
+#include "cio/file.h"
 
 #endif
