@@ -4,6 +4,8 @@
 # 
 # This file includes the relevant testing commands required for 
 # testing this directory and lists subdirectories to be tested as well.
+add_test(test_switch "/work/main/build/tests/test_switch")
+set_tests_properties(test_switch PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
 add_test(test_fd "/work/main/build/tests/test_fd")
 set_tests_properties(test_fd PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
 add_test(test_future "/work/main/build/tests/test_future")
@@ -12,6 +14,8 @@ add_test(test_loop "/work/main/build/tests/test_loop")
 set_tests_properties(test_loop PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
 add_test(test_seed "/work/main/build/tests/test_seed")
 set_tests_properties(test_seed PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
+add_test(test_stack "/work/main/build/tests/test_stack")
+set_tests_properties(test_stack PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
 add_test(test_task "/work/main/build/tests/test_task")
 set_tests_properties(test_task PROPERTIES  ENVIRONMENT "CIO_TEST_SOURCE_DIR=/work/main;CIO_TEST_BUILD_DIR=/work/main/build" TIMEOUT "120" _BACKTRACE_TRIPLES "/work/main/tests/CMakeLists.txt;19;add_test;/work/main/tests/CMakeLists.txt;0;")
 add_test(test_timeout "/work/main/build/tests/test_timeout")

@@ -109,18 +109,23 @@ static void stop_before_run_runs_one_turn(void **state) {
     cio_loop_free(loop);
 }
 
+static void *return_null(void *arg) {
+    (void)arg;
+    return NULL;
+}
+
 static void *nested_run(void *arg) {
-    cio_loop *other = arg;
-    cio_task *task = cio_loop_create_task(other, nested_run, NULL);
-    int rc = cio_loop_run_until_complete(other, task, NULL);
-    cio_task_release(task);
+    cio_task *other_task = arg;
+    int rc = cio_loop_run_until_complete(cio_task_loop(other_task), other_task, NULL);
     return rc == -EBUSY ? NULL : cio_fail(-EPROTO);
 }
 
 static void nested_loops_are_refused(void **state) {
     (void)state;
     cio_loop *other = test_loop_new();
-    assert_int_equal(test_run(nested_run, other, NULL, NULL), 0);
+    cio_task *other_task = cio_loop_create_task(other, return_null, NULL);
+    assert_int_equal(test_run(nested_run, other_task, NULL, NULL), 0);
+    assert_int_equal(cio_loop_run_until_complete(other, other_task, NULL), 0); /* not consumed */
     cio_loop_free(other);
 }
 

@@ -39,6 +39,8 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/src/core/timeout.c" "CMakeFiles/cio.dir/src/core/timeout.c.o" "gcc" "CMakeFiles/cio.dir/src/core/timeout.c.o.d"
   "/work/main/src/core/wait.c" "CMakeFiles/cio.dir/src/core/wait.c.o" "gcc" "CMakeFiles/cio.dir/src/core/wait.c.o.d"
   "/work/main/src/core/wakeup.c" "CMakeFiles/cio.dir/src/core/wakeup.c.o" "gcc" "CMakeFiles/cio.dir/src/core/wakeup.c.o.d"
+  "/work/main/src/os/offload.c" "CMakeFiles/cio.dir/src/os/offload.c.o" "gcc" "CMakeFiles/cio.dir/src/os/offload.c.o.d"
+  "/work/main/src/os/pool.c" "CMakeFiles/cio.dir/src/os/pool.c.o" "gcc" "CMakeFiles/cio.dir/src/os/pool.c.o.d"
   "/work/main/src/poll/epoll.c" "CMakeFiles/cio.dir/src/poll/epoll.c.o" "gcc" "CMakeFiles/cio.dir/src/poll/epoll.c.o.d"
   "/work/main/src/poll/poll.c" "CMakeFiles/cio.dir/src/poll/poll.c.o" "gcc" "CMakeFiles/cio.dir/src/poll/poll.c.o.d"
   )

@@ -251,10 +251,38 @@ CMakeFiles/cio.dir/src/core/wakeup.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio.dir/src/core/wakeup.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/wakeup.c -o CMakeFiles/cio.dir/src/core/wakeup.c.s
 
+CMakeFiles/cio.dir/src/os/offload.c.o: CMakeFiles/cio.dir/flags.make
+CMakeFiles/cio.dir/src/os/offload.c.o: /work/main/src/os/offload.c
+CMakeFiles/cio.dir/src/os/offload.c.o: CMakeFiles/cio.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/cio.dir/src/os/offload.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio.dir/src/os/offload.c.o -MF CMakeFiles/cio.dir/src/os/offload.c.o.d -o CMakeFiles/cio.dir/src/os/offload.c.o -c /work/main/src/os/offload.c
+
+CMakeFiles/cio.dir/src/os/offload.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio.dir/src/os/offload.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/os/offload.c > CMakeFiles/cio.dir/src/os/offload.c.i
+
+CMakeFiles/cio.dir/src/os/offload.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio.dir/src/os/offload.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/os/offload.c -o CMakeFiles/cio.dir/src/os/offload.c.s
+
+CMakeFiles/cio.dir/src/os/pool.c.o: CMakeFiles/cio.dir/flags.make
+CMakeFiles/cio.dir/src/os/pool.c.o: /work/main/src/os/pool.c
+CMakeFiles/cio.dir/src/os/pool.c.o: CMakeFiles/cio.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/cio.dir/src/os/pool.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio.dir/src/os/pool.c.o -MF CMakeFiles/cio.dir/src/os/pool.c.o.d -o CMakeFiles/cio.dir/src/os/pool.c.o -c /work/main/src/os/pool.c
+
+CMakeFiles/cio.dir/src/os/pool.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio.dir/src/os/pool.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/os/pool.c > CMakeFiles/cio.dir/src/os/pool.c.i
+
+CMakeFiles/cio.dir/src/os/pool.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio.dir/src/os/pool.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/os/pool.c -o CMakeFiles/cio.dir/src/os/pool.c.s
+
 CMakeFiles/cio.dir/src/poll/epoll.c.o: CMakeFiles/cio.dir/flags.make
 CMakeFiles/cio.dir/src/poll/epoll.c.o: /work/main/src/poll/epoll.c
 CMakeFiles/cio.dir/src/poll/epoll.c.o: CMakeFiles/cio.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/cio.dir/src/poll/epoll.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building C object CMakeFiles/cio.dir/src/poll/epoll.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio.dir/src/poll/epoll.c.o -MF CMakeFiles/cio.dir/src/poll/epoll.c.o.d -o CMakeFiles/cio.dir/src/poll/epoll.c.o -c /work/main/src/poll/epoll.c
 
 CMakeFiles/cio.dir/src/poll/epoll.c.i: cmake_force
@@ -268,7 +296,7 @@ CMakeFiles/cio.dir/src/poll/epoll.c.s: cmake_force
 CMakeFiles/cio.dir/src/poll/poll.c.o: CMakeFiles/cio.dir/flags.make
 CMakeFiles/cio.dir/src/poll/poll.c.o: /work/main/src/poll/poll.c
 CMakeFiles/cio.dir/src/poll/poll.c.o: CMakeFiles/cio.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/cio.dir/src/poll/poll.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Building C object CMakeFiles/cio.dir/src/poll/poll.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio.dir/src/poll/poll.c.o -MF CMakeFiles/cio.dir/src/poll/poll.c.o.d -o CMakeFiles/cio.dir/src/poll/poll.c.o -c /work/main/src/poll/poll.c
 
 CMakeFiles/cio.dir/src/poll/poll.c.i: cmake_force
@@ -281,7 +309,7 @@ CMakeFiles/cio.dir/src/poll/poll.c.s: cmake_force
 
 CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o: CMakeFiles/cio.dir/flags.make
 CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o: /work/main/src/arch/switch_x86_64.S
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building ASM object CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_18) "Building ASM object CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o"
 	/usr/bin/cc $(ASM_DEFINES) $(ASM_INCLUDES) $(ASM_FLAGS) -o CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o -c /work/main/src/arch/switch_x86_64.S
 
 CMakeFiles/cio.dir/src/arch/switch_x86_64.S.i: cmake_force
@@ -307,6 +335,8 @@ cio_OBJECTS = \
 "CMakeFiles/cio.dir/src/core/timeout.c.o" \
 "CMakeFiles/cio.dir/src/core/wait.c.o" \
 "CMakeFiles/cio.dir/src/core/wakeup.c.o" \
+"CMakeFiles/cio.dir/src/os/offload.c.o" \
+"CMakeFiles/cio.dir/src/os/pool.c.o" \
 "CMakeFiles/cio.dir/src/poll/epoll.c.o" \
 "CMakeFiles/cio.dir/src/poll/poll.c.o" \
 "CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o"
@@ -327,12 +357,14 @@ libcio.so.0.1.0: CMakeFiles/cio.dir/src/core/task.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/core/timeout.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/core/wait.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/core/wakeup.c.o
+libcio.so.0.1.0: CMakeFiles/cio.dir/src/os/offload.c.o
+libcio.so.0.1.0: CMakeFiles/cio.dir/src/os/pool.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/poll/epoll.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/poll/poll.c.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/src/arch/switch_x86_64.S.o
 libcio.so.0.1.0: CMakeFiles/cio.dir/build.make
 libcio.so.0.1.0: CMakeFiles/cio.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Linking C shared library libcio.so"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_19) "Linking C shared library libcio.so"
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/cio.dir/link.txt --verbose=$(VERBOSE)
 	$(CMAKE_COMMAND) -E cmake_symlink_library libcio.so.0.1.0 libcio.so.0 libcio.so
 

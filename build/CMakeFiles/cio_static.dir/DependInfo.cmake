@@ -38,6 +38,8 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/src/core/timeout.c" "CMakeFiles/cio_static.dir/src/core/timeout.c.o" "gcc" "CMakeFiles/cio_static.dir/src/core/timeout.c.o.d"
   "/work/main/src/core/wait.c" "CMakeFiles/cio_static.dir/src/core/wait.c.o" "gcc" "CMakeFiles/cio_static.dir/src/core/wait.c.o.d"
   "/work/main/src/core/wakeup.c" "CMakeFiles/cio_static.dir/src/core/wakeup.c.o" "gcc" "CMakeFiles/cio_static.dir/src/core/wakeup.c.o.d"
+  "/work/main/src/os/offload.c" "CMakeFiles/cio_static.dir/src/os/offload.c.o" "gcc" "CMakeFiles/cio_static.dir/src/os/offload.c.o.d"
+  "/work/main/src/os/pool.c" "CMakeFiles/cio_static.dir/src/os/pool.c.o" "gcc" "CMakeFiles/cio_static.dir/src/os/pool.c.o.d"
   "/work/main/src/poll/epoll.c" "CMakeFiles/cio_static.dir/src/poll/epoll.c.o" "gcc" "CMakeFiles/cio_static.dir/src/poll/epoll.c.o.d"
   "/work/main/src/poll/poll.c" "CMakeFiles/cio_static.dir/src/poll/poll.c.o" "gcc" "CMakeFiles/cio_static.dir/src/poll/poll.c.o.d"
   )

@@ -251,10 +251,38 @@ CMakeFiles/cio_static.dir/src/core/wakeup.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_static.dir/src/core/wakeup.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/wakeup.c -o CMakeFiles/cio_static.dir/src/core/wakeup.c.s
 
+CMakeFiles/cio_static.dir/src/os/offload.c.o: CMakeFiles/cio_static.dir/flags.make
+CMakeFiles/cio_static.dir/src/os/offload.c.o: /work/main/src/os/offload.c
+CMakeFiles/cio_static.dir/src/os/offload.c.o: CMakeFiles/cio_static.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/cio_static.dir/src/os/offload.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio_static.dir/src/os/offload.c.o -MF CMakeFiles/cio_static.dir/src/os/offload.c.o.d -o CMakeFiles/cio_static.dir/src/os/offload.c.o -c /work/main/src/os/offload.c
+
+CMakeFiles/cio_static.dir/src/os/offload.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_static.dir/src/os/offload.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/os/offload.c > CMakeFiles/cio_static.dir/src/os/offload.c.i
+
+CMakeFiles/cio_static.dir/src/os/offload.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_static.dir/src/os/offload.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/os/offload.c -o CMakeFiles/cio_static.dir/src/os/offload.c.s
+
+CMakeFiles/cio_static.dir/src/os/pool.c.o: CMakeFiles/cio_static.dir/flags.make
+CMakeFiles/cio_static.dir/src/os/pool.c.o: /work/main/src/os/pool.c
+CMakeFiles/cio_static.dir/src/os/pool.c.o: CMakeFiles/cio_static.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/cio_static.dir/src/os/pool.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio_static.dir/src/os/pool.c.o -MF CMakeFiles/cio_static.dir/src/os/pool.c.o.d -o CMakeFiles/cio_static.dir/src/os/pool.c.o -c /work/main/src/os/pool.c
+
+CMakeFiles/cio_static.dir/src/os/pool.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_static.dir/src/os/pool.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/os/pool.c > CMakeFiles/cio_static.dir/src/os/pool.c.i
+
+CMakeFiles/cio_static.dir/src/os/pool.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_static.dir/src/os/pool.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/os/pool.c -o CMakeFiles/cio_static.dir/src/os/pool.c.s
+
 CMakeFiles/cio_static.dir/src/poll/epoll.c.o: CMakeFiles/cio_static.dir/flags.make
 CMakeFiles/cio_static.dir/src/poll/epoll.c.o: /work/main/src/poll/epoll.c
 CMakeFiles/cio_static.dir/src/poll/epoll.c.o: CMakeFiles/cio_static.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/cio_static.dir/src/poll/epoll.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building C object CMakeFiles/cio_static.dir/src/poll/epoll.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio_static.dir/src/poll/epoll.c.o -MF CMakeFiles/cio_static.dir/src/poll/epoll.c.o.d -o CMakeFiles/cio_static.dir/src/poll/epoll.c.o -c /work/main/src/poll/epoll.c
 
 CMakeFiles/cio_static.dir/src/poll/epoll.c.i: cmake_force
@@ -268,7 +296,7 @@ CMakeFiles/cio_static.dir/src/poll/epoll.c.s: cmake_force
 CMakeFiles/cio_static.dir/src/poll/poll.c.o: CMakeFiles/cio_static.dir/flags.make
 CMakeFiles/cio_static.dir/src/poll/poll.c.o: /work/main/src/poll/poll.c
 CMakeFiles/cio_static.dir/src/poll/poll.c.o: CMakeFiles/cio_static.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/cio_static.dir/src/poll/poll.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Building C object CMakeFiles/cio_static.dir/src/poll/poll.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/cio_static.dir/src/poll/poll.c.o -MF CMakeFiles/cio_static.dir/src/poll/poll.c.o.d -o CMakeFiles/cio_static.dir/src/poll/poll.c.o -c /work/main/src/poll/poll.c
 
 CMakeFiles/cio_static.dir/src/poll/poll.c.i: cmake_force
@@ -281,7 +309,7 @@ CMakeFiles/cio_static.dir/src/poll/poll.c.s: cmake_force
 
 CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o: CMakeFiles/cio_static.dir/flags.make
 CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o: /work/main/src/arch/switch_x86_64.S
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building ASM object CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_18) "Building ASM object CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o"
 	/usr/bin/cc $(ASM_DEFINES) $(ASM_INCLUDES) $(ASM_FLAGS) -o CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o -c /work/main/src/arch/switch_x86_64.S
 
 CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.i: cmake_force
@@ -307,6 +335,8 @@ cio_static_OBJECTS = \
 "CMakeFiles/cio_static.dir/src/core/timeout.c.o" \
 "CMakeFiles/cio_static.dir/src/core/wait.c.o" \
 "CMakeFiles/cio_static.dir/src/core/wakeup.c.o" \
+"CMakeFiles/cio_static.dir/src/os/offload.c.o" \
+"CMakeFiles/cio_static.dir/src/os/pool.c.o" \
 "CMakeFiles/cio_static.dir/src/poll/epoll.c.o" \
 "CMakeFiles/cio_static.dir/src/poll/poll.c.o" \
 "CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o"
@@ -327,12 +357,14 @@ libcio.a: CMakeFiles/cio_static.dir/src/core/task.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/core/timeout.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/core/wait.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/core/wakeup.c.o
+libcio.a: CMakeFiles/cio_static.dir/src/os/offload.c.o
+libcio.a: CMakeFiles/cio_static.dir/src/os/pool.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/poll/epoll.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/poll/poll.c.o
 libcio.a: CMakeFiles/cio_static.dir/src/arch/switch_x86_64.S.o
 libcio.a: CMakeFiles/cio_static.dir/build.make
 libcio.a: CMakeFiles/cio_static.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Linking C static library libcio.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_19) "Linking C static library libcio.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/cio_static.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/cio_static.dir/link.txt --verbose=$(VERBOSE)
 

@@ -97,10 +97,24 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_base.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_base.c.s"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_base.c -o CMakeFiles/cio_header_checks.dir/headers/check_base.c.s
 
+tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o: tests/headers/check_compose.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o -c /work/main/build/tests/headers/check_compose.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_compose.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_compose.c > CMakeFiles/cio_header_checks.dir/headers/check_compose.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_compose.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_compose.c -o CMakeFiles/cio_header_checks.dir/headers/check_compose.c.s
+
 tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
 tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o: tests/headers/check_fd.c
 tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o -c /work/main/build/tests/headers/check_fd.c
 
 tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.i: cmake_force
@@ -111,10 +125,24 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_fd.c.s"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_fd.c -o CMakeFiles/cio_header_checks.dir/headers/check_fd.c.s
 
+tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o: tests/headers/check_file.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_file.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_file.c.o -c /work/main/build/tests/headers/check_file.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_file.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_file.c > CMakeFiles/cio_header_checks.dir/headers/check_file.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_file.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_file.c -o CMakeFiles/cio_header_checks.dir/headers/check_file.c.s
+
 tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
 tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o: tests/headers/check_future.c
 tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_future.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_future.c.o -c /work/main/build/tests/headers/check_future.c
 
 tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.i: cmake_force
@@ -125,10 +153,24 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_future.c.s"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_future.c -o CMakeFiles/cio_header_checks.dir/headers/check_future.c.s
 
+tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o: tests/headers/check_group.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_group.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_group.c.o -c /work/main/build/tests/headers/check_group.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_group.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_group.c > CMakeFiles/cio_header_checks.dir/headers/check_group.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_group.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_group.c -o CMakeFiles/cio_header_checks.dir/headers/check_group.c.s
+
 tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
 tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o: tests/headers/check_loop.c
 tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o -c /work/main/build/tests/headers/check_loop.c
 
 tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.i: cmake_force
@@ -139,10 +181,80 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_loop.c.s"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_loop.c -o CMakeFiles/cio_header_checks.dir/headers/check_loop.c.s
 
+tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o: tests/headers/check_net.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_net.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_net.c.o -c /work/main/build/tests/headers/check_net.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_net.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_net.c > CMakeFiles/cio_header_checks.dir/headers/check_net.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_net.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_net.c -o CMakeFiles/cio_header_checks.dir/headers/check_net.c.s
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o: tests/headers/check_process.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_process.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_process.c.o -c /work/main/build/tests/headers/check_process.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_process.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_process.c > CMakeFiles/cio_header_checks.dir/headers/check_process.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_process.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_process.c -o CMakeFiles/cio_header_checks.dir/headers/check_process.c.s
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o: tests/headers/check_queue.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o -c /work/main/build/tests/headers/check_queue.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_queue.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_queue.c > CMakeFiles/cio_header_checks.dir/headers/check_queue.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_queue.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_queue.c -o CMakeFiles/cio_header_checks.dir/headers/check_queue.c.s
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o: tests/headers/check_signal.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o -c /work/main/build/tests/headers/check_signal.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_signal.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_signal.c > CMakeFiles/cio_header_checks.dir/headers/check_signal.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_signal.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_signal.c -o CMakeFiles/cio_header_checks.dir/headers/check_signal.c.s
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o: tests/headers/check_sync.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o -c /work/main/build/tests/headers/check_sync.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_sync.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_sync.c > CMakeFiles/cio_header_checks.dir/headers/check_sync.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_sync.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_sync.c -o CMakeFiles/cio_header_checks.dir/headers/check_sync.c.s
+
 tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
 tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o: tests/headers/check_task.c
 tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_task.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_task.c.o -c /work/main/build/tests/headers/check_task.c
 
 tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.i: cmake_force
@@ -153,10 +265,24 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_task.c.s"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_task.c -o CMakeFiles/cio_header_checks.dir/headers/check_task.c.s
 
+tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
+tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o: tests/headers/check_thread.c
+tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o -c /work/main/build/tests/headers/check_thread.c
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/cio_header_checks.dir/headers/check_thread.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/build/tests/headers/check_thread.c > CMakeFiles/cio_header_checks.dir/headers/check_thread.c.i
+
+tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/cio_header_checks.dir/headers/check_thread.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/build/tests/headers/check_thread.c -o CMakeFiles/cio_header_checks.dir/headers/check_thread.c.s
+
 tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o: tests/CMakeFiles/cio_header_checks.dir/flags.make
 tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o: tests/headers/check_timeout.c
 tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o: tests/CMakeFiles/cio_header_checks.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building C object tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o -MF CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o.d -o CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o -c /work/main/build/tests/headers/check_timeout.c
 
 tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.i: cmake_force
@@ -169,10 +295,19 @@ tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.s: cmake_force
 
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_cio.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_base.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_compose.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_fd.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_file.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_future.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_group.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_loop.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_net.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_process.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_queue.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_signal.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_sync.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_task.c.o
+cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_thread.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/headers/check_timeout.c.o
 cio_header_checks: tests/CMakeFiles/cio_header_checks.dir/build.make
 .PHONY : cio_header_checks

@@ -27,7 +27,12 @@ CMakeFiles/cio_static.dir/src/core/callback.c.o: \
  /work/main/include/cio/future.h /work/main/include/cio/loop.h \
  /work/main/include/cio/task.h /work/main/include/cio/future.h \
  /work/main/include/cio/timeout.h /work/main/include/cio/task.h \
- /work/main/include/cio/fd.h /usr/include/pthread.h /usr/include/sched.h \
+ /work/main/include/cio/fd.h /work/main/include/cio/compose.h \
+ /work/main/include/cio/group.h /work/main/include/cio/sync.h \
+ /work/main/include/cio/queue.h /work/main/include/cio/net.h \
+ /work/main/include/cio/thread.h /work/main/include/cio/process.h \
+ /work/main/include/cio/signal.h /work/main/include/cio/file.h \
+ /usr/include/pthread.h /usr/include/sched.h \
  /usr/include/x86_64-linux-gnu/bits/types/time_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/struct_timespec.h \
  /usr/include/x86_64-linux-gnu/bits/endian.h \

@@ -1,0 +1,74 @@
+/* bench/core_yield.c - two tasks yielding to each other through the loop.
+ *
+ * Each task runs `for (i < N) cio_yield()`: every yield puts the task at the
+ * back of the ready queue and switches to the scheduler, which resumes the
+ * other one. The figure is ns per yield (one task-to-task switch through the
+ * loop), the unit of the asyncio `await asyncio.sleep(0)` and Go
+ * `runtime.Gosched()` peers in bench/core_peer.py and bench/core_peer.go.
+ *
+ * Sanity: the two tasks must strictly alternate (a shared turn flag that
+ * each flips), and the total count must be 2N.
+ *
+ * Usage: core_yield [yields-per-task]   (default 1,000,000) */
+#include <cio.h>
+
+#include "core_bench.h"
+
+struct pingpong {
+    long yields_per_task;
+    int turn;            /* whose turn it is: 0 or 1 */
+    long switches;       /* yields done by both tasks */
+    long out_of_turn;    /* times a task ran when it was not its turn */
+};
+
+struct player {
+    struct pingpong *game;
+    int me;
+};
+
+static void *play(void *arg) {
+    struct player *player = arg;
+    struct pingpong *game = player->game;
+    for (long i = 0; i < game->yields_per_task; i++) {
+        if (game->turn != player->me) game->out_of_turn++;
+        game->turn = !player->me;
+        game->switches++;
+        int rc = cio_yield();
+        if (rc < 0) return cio_fail(rc);
+    }
+    return NULL;
+}
+
+/* Run one game of n yields per task; returns its wall time in ns. */
+static int64_t run_game(struct pingpong *game, long n) {
+    *game = (struct pingpong){.yields_per_task = n};
+    struct player players[2] = {{game, 0}, {game, 1}};
+    int64_t start = bench_now_ns();
+    cio_task *a = cio_create_task(play, &players[0]);
+    cio_task *b = cio_create_task(play, &players[1]);
+    int rc_a = cio_await(a, NULL);
+    int rc_b = cio_await(b, NULL);
+    int64_t elapsed = bench_now_ns() - start;
+    BENCH_CHECK(rc_a == 0 && rc_b == 0, "yield tasks failed: %d %d", rc_a, rc_b);
+    return elapsed;
+}
+
+static void *bench_main(void *arg) {
+    long n = *(long *)arg;
+    struct pingpong game;
+    run_game(&game, n / 10 + 1); /* warm-up: stacks pooled, caches hot */
+    int64_t elapsed = run_game(&game, n);
+    BENCH_CHECK(game.switches == 2 * n, "expected %ld yields, counted %ld", 2 * n, game.switches);
+    BENCH_CHECK(game.out_of_turn == 0, "tasks ran out of turn %ld times", game.out_of_turn);
+    printf("core_yield: %ld yields, strictly alternating, %.3f s\n", game.switches, elapsed / 1e9);
+    bench_result("yield", "cio", "ns_per_switch", (double)elapsed / (double)game.switches);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    long n = bench_arg(argc, argv, 1, 1000000);
+    BENCH_CHECK(n > 0, "yields per task must be positive");
+    int rc = cio_run(bench_main, &n, NULL);
+    BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));
+    return 0;
+}

@@ -1,0 +1,2 @@
+# Empty dependencies file for switch_roundtrip.
+# This may be replaced when dependencies are built.
