@@ -1,2 +1,0 @@
-# Empty compiler generated dependencies file for cio_header_checks.
-# This may be replaced when dependencies are built.

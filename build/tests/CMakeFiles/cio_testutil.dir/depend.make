@@ -1,2 +1,0 @@
-# Empty dependencies file for cio_testutil.
-# This may be replaced when dependencies are built.

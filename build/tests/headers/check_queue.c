@@ -1,3 +1,0 @@
-#include <cio/queue.h>
-int cio_header_check_queue(void);
-int cio_header_check_queue(void) { return 0; }

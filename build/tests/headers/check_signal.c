@@ -1,3 +1,0 @@
-#include <cio/signal.h>
-int cio_header_check_signal(void);
-int cio_header_check_signal(void) { return 0; }
