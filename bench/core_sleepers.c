@@ -5,13 +5,14 @@
  * its sleep in that turn), checks all N are parked, and reads VmRSS again.
  * The figure is (RSS - baseline) / N in KiB, default stacks (256 KiB of
  * address space each, MAP_NORESERVE: a task costs the pages it touched).
- * Then it cancels them all and awaits them.
+ * Then it cancels them all and awaits them, unless told not to: unmapping a
+ * million stacks is slow on some VMs and measures nothing here.
  *
  * Page tables are not part of RSS: VmPTE is reported beside it, and a
  * breakdown of what one task holds (its struct, its touched stack pages,
  * counted with mincore(2) on a sample, its timer-heap entry).
  *
- * Usage: core_sleepers [tasks]   (default 100,000) */
+ * Usage: core_sleepers [tasks] [cleanup]   (default 100,000 and 1; 0: exit at once) */
 #include <cio.h>
 
 #include "core/core.h"
@@ -22,6 +23,7 @@
 
 struct sleepers {
     long count;
+    bool cleanup; /* cancel and await every sleeper before returning */
     long parked; /* tasks that reached their sleep */
     cio_task **tasks;
 };
@@ -31,6 +33,18 @@ static void *sleeper(void *arg) {
     all->parked++;
     int rc = cio_sleep(3600.0);
     return rc < 0 ? cio_fail(rc) : NULL;
+}
+
+/* Mappings in the process: what vm.max_map_count caps. Adjacent stacks with
+ * madvise guards merge into one mapping; mprotect guards split them. */
+static long mapping_count(void) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps) return -1;
+    long lines = 0;
+    int c;
+    while ((c = getc(maps)) != EOF) lines += c == '\n';
+    fclose(maps);
+    return lines;
 }
 
 /* Resident pages of one task's stack (the pages it touched). */
@@ -81,9 +95,9 @@ static void report(const struct sleepers *all, long rss0, long pte0, int64_t ela
     double pte_per_task = (double)(pte - pte0) / (double)all->count;
     double stack_kib = mean_stack_kib(all);
     printf("core_sleepers: %ld tasks parked in %.3f s (%.0f ns each); RSS +%ld KiB, page tables "
-           "+%ld KiB, VmHWM %ld KiB\n",
+           "+%ld KiB, VmHWM %ld KiB, %ld mappings (vm.max_map_count caps them)\n",
            all->count, elapsed / 1e9, (double)elapsed / (double)all->count, rss - rss0, pte - pte0,
-           bench_status_kib("VmHWM"));
+           bench_status_kib("VmHWM"), mapping_count());
     printf("core_sleepers: per task %.2f KiB RSS = touched stack %.2f KiB (mincore, sample of "
            "1000) + task struct %zu B (calloc) + timer-heap entry %zu B (array, grown x2) + rest; "
            "page tables %.2f KiB more\n",
@@ -121,6 +135,10 @@ static void *bench_main(void *arg) {
     else
         explain_failure(all);
     bool ok = all->parked == all->count;
+    if (ok && !all->cleanup) {
+        fflush(stdout);
+        _exit(0);
+    }
     cancel_all(all);
     free(all->tasks);
     BENCH_CHECK(ok, "not every sleeper parked");
@@ -128,7 +146,8 @@ static void *bench_main(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    struct sleepers all = {.count = bench_arg(argc, argv, 1, 100000)};
+    struct sleepers all = {.count = bench_arg(argc, argv, 1, 100000),
+                           .cleanup = bench_arg(argc, argv, 2, 1) != 0};
     BENCH_CHECK(all.count > 0, "task count must be positive");
     int rc = cio_run(bench_main, &all, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));

@@ -5,7 +5,9 @@
  * users hold them), every odd-numbered one stopped with uv_timer_stop, and
  * uv_run until the rest have fired. Same figures, same sanity checks (libuv
  * caches the loop time, so "not before its deadline" is checked against
- * uv_now, which is what libuv itself compares). Built only when libuv is
+ * uv_now, which is what libuv itself compares). Two passes, as there: the
+ * second re-initialises the same uv_timer_t array after closing it. Built
+ * only when libuv is
  * found (bench/peers.cmake); Debian: libuv1-dev.
  *
  * Usage: core_timers_uv [timers]   (default 1,000,000) */
@@ -54,7 +56,21 @@ static int64_t stop_odd(uv_timer_t *timers) {
 static void close_all(uv_timer_t *timers) {
     for (long i = 0; i < bench.count; i++) uv_close((uv_handle_t *)&timers[i], NULL);
     uv_run(&bench.loop, UV_RUN_DEFAULT);
-    BENCH_CHECK(uv_loop_close(&bench.loop) == 0, "uv_loop_close: handles left");
+}
+
+static struct bench_timers_pass run_pass(uv_timer_t *timers) {
+    bench.fired = bench.misfired = bench.early = 0;
+    struct bench_timers_pass pass = {.start_ns = start_all(timers)};
+    pass.stop_ns = stop_odd(timers);
+    int64_t cpu0 = bench_cpu_ns();
+    uv_run(&bench.loop, UV_RUN_DEFAULT); /* returns when no timer is active */
+    pass.fire_cpu_ns = bench_cpu_ns() - cpu0;
+    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired", bench.fired,
+                bench.count - bench.count / 2);
+    BENCH_CHECK(bench.misfired == 0, "%ld stopped timers fired", bench.misfired);
+    BENCH_CHECK(bench.early == 0, "%ld timers fired before their deadline", bench.early);
+    close_all(timers);
+    return pass;
 }
 
 int main(int argc, char **argv) {
@@ -65,22 +81,15 @@ int main(int argc, char **argv) {
     BENCH_CHECK(delays && timers, "out of memory");
     bench.delays_ms = delays;
     BENCH_CHECK(uv_loop_init(&bench.loop) == 0, "uv_loop_init failed");
+
     long rss0 = bench_status_kib("VmRSS");
-
-    int64_t start_ns = start_all(timers);
-    int64_t stop_ns = stop_odd(timers);
-    int64_t cpu0 = bench_cpu_ns();
-    uv_run(&bench.loop, UV_RUN_DEFAULT); /* returns when no timer is active */
-    int64_t fire_cpu_ns = bench_cpu_ns() - cpu0;
+    struct bench_timers_pass cold = run_pass(timers);
     long rss_kib = bench_status_kib("VmHWM") - rss0;
-
-    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired", bench.fired,
-                bench.count - bench.count / 2);
-    BENCH_CHECK(bench.misfired == 0, "%ld stopped timers fired", bench.misfired);
-    BENCH_CHECK(bench.early == 0, "%ld timers fired before their deadline", bench.early);
+    struct bench_timers_pass warm = run_pass(timers);
     printf("core_timers: libuv %s\n", uv_version_string());
-    bench_timers_report("libuv", bench.count, start_ns, stop_ns, fire_cpu_ns, rss_kib);
-    close_all(timers);
+    bench_timers_report("libuv", bench.count, cold, warm, rss_kib);
+
+    BENCH_CHECK(uv_loop_close(&bench.loop) == 0, "uv_loop_close: handles left");
     free(timers);
     free(delays);
     return 0;

@@ -11,7 +11,23 @@
  * (with equal deadlines, the outermost). Cancellation takes precedence over a
  * timeout. The scope lives in the caller's storage (usually its stack) and
  * must be ended, innermost first, before that storage goes away.
- * All functions: inside a task, loop thread only. */
+ *
+ * A shielded scope is a cleanup region with a time limit (Trio's
+ * CancelScope(shield=True) with a deadline):
+ *
+ *     cio_timeout cleanup;
+ *     cio_timeout_begin_shielded(&cleanup, 5.0);  // cancellation can't stop us...
+ *     send_goodbye(conn);                          // ...but 5 s can
+ *     cio_timeout_end(&cleanup);
+ *
+ * Inside it, cancellation of the task and the deadlines of the scopes
+ * outside it do not interrupt awaits; they are delivered at the first await
+ * after it ends. Its own deadline (and those of scopes opened inside it)
+ * still do. cio_shield_begin() is the stronger form: nothing interrupts.
+ *
+ * asyncio.timeout(d) / timeout_at(w) / Timeout.when() / reschedule() /
+ * expired() map to begin / begin_at / when / reschedule / expired.
+ * All functions: loop thread only; begin and end inside a task. */
 #ifndef CIO_TIMEOUT_H
 #define CIO_TIMEOUT_H
 
@@ -34,9 +50,24 @@ CIO_EXPORT int cio_timeout_begin(cio_timeout *scope, double delay);
 /* Open a scope that expires at absolute loop time when (asyncio.timeout_at). */
 CIO_EXPORT int cio_timeout_begin_at(cio_timeout *scope, double when);
 
-/* Move an open scope's deadline to absolute loop time when (INFINITY: never).
- * A scope that already fired stays fired. Returns 0 or -EINVAL (NULL, not
- * open, NaN). */
+/* As cio_timeout_begin(), and shielded (see above): a cleanup region that
+ * cancellation and outer deadlines do not interrupt, bounded by delay
+ * (INFINITY: only cancellation is held off, like Trio's shield=True). */
+CIO_EXPORT int cio_timeout_begin_shielded(cio_timeout *scope, double delay);
+
+/* Raise or lower an open scope's shield (Trio's cancel_scope.shield = ...).
+ * Lowering it lets a cancellation or an outer deadline that is due reach the
+ * scope's task at once, even while it is parked. May be called by any task
+ * of the loop. Returns 0 or -EINVAL (NULL, not open). */
+CIO_EXPORT int cio_timeout_set_shield(cio_timeout *scope, bool shield);
+
+/* True if scope is open and shielded. */
+CIO_EXPORT bool cio_timeout_shielded(const cio_timeout *scope);
+
+/* Move an open scope's deadline to absolute loop time when (INFINITY:
+ * never). May be called by any task of the loop. Returns 0, -EINVAL (NULL,
+ * not open, NaN), or -EALREADY if the scope has already fired (it stays
+ * expired; asyncio raises RuntimeError). */
 CIO_EXPORT int cio_timeout_reschedule(cio_timeout *scope, double when);
 
 /* The scope's deadline in loop time (INFINITY if none); NAN if not open. */

@@ -63,17 +63,8 @@ cio__ctx_jump:
     movq    %rsp, %rax          /* transfer.from: this context, now suspended */
     movq    %rdi, %rsp          /* switch stacks: from here on we are `to` */
 #if FPU_SLOT
-    movl    (%rax), %r8d
-    xorl    (%rsp), %r8d
-    testl   $0xffc0, %r8d
-    jz      1f
     ldmxcsr (%rsp)
-1:
-    movzwl  4(%rax), %r8d
-    cmpw    %r8w, 4(%rsp)
-    je      2f
     fldcw   4(%rsp)
-2:
     addq    $8, %rsp
 #endif
     popq    %r15

@@ -200,11 +200,21 @@ bool cio__task_valid(const cio_task *task);
 /* timeout.c: the deadline timer of task fired or moved. */
 void cio__timeout_recompute(cio_task *task);
 void cio__timeout_mark_fired(cio_task *task);
+/* A shielded timeout scope is open: cancellation waits until it ends. */
+bool cio__timeout_shielded(const cio_task *task);
 
 /* ---- fd waits (io.c) ---------------------------------------------------------- */
 
 struct cio__fd_waiters {
     cio_task *reader, *writer;
+    /* Readiness the poller reported that no waiter took: READABLE/WRITABLE
+     * reported while that slot was empty, and READABLE again after any
+     * hang-up (the peer's FIN can arrive with the data a reader is woken for,
+     * and an edge-triggered poller reports it only that once). A recheck=false
+     * wait for a missed event returns at once, so a caller that saw a short
+     * read or EAGAIN before the edge was consumed never sleeps past it. At
+     * worst it costs one retried syscall. Cleared by cio_close(). */
+    unsigned missed;
 };
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.

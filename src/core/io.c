@@ -43,6 +43,9 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     if (*slot) return -EBUSY;
     int rc = cio__task_pending_interrupt(task);
     if (rc < 0) return cio__wait(task, NULL); /* delivers it without parking */
+    bool missed = waiters->missed & events;
+    waiters->missed &= ~events; /* consumed, or superseded by a recheck */
+    if (missed && !recheck) return 0;
     rc = loop->poller_ops->arm(loop->poller, fd, events, recheck);
     if (rc < 0) return rc;
     *slot = task;
@@ -64,6 +67,9 @@ static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
 void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
     if ((size_t)fd >= loop->fds_len) return;
     struct cio__fd_waiters *waiters = &loop->fds[fd];
+    if ((events & CIO__READABLE && !waiters->reader) || events & CIO__HANGUP)
+        waiters->missed |= CIO__READABLE;
+    if (events & CIO__WRITABLE && !waiters->writer) waiters->missed |= CIO__WRITABLE;
     if (events & CIO__READABLE) wake_slot(loop, &waiters->reader, 0);
     if (events & CIO__WRITABLE) wake_slot(loop, &waiters->writer, 0);
 }
@@ -102,6 +108,7 @@ int cio_close(int fd) {
         if ((size_t)fd < loop->fds_len) {
             wake_slot(loop, &loop->fds[fd].reader, -EBADF);
             wake_slot(loop, &loop->fds[fd].writer, -EBADF);
+            loop->fds[fd].missed = 0;
         }
         loop->poller_ops->forget(loop->poller, fd);
     }

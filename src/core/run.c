@@ -1,5 +1,6 @@
 /* src/core/run.c - asyncio.run() and the per-thread default loop. */
 #include "core/core.h"
+#include "os/os.h" /* cio__signal_run_begin/end: SIGINT cancels the main task */
 
 #include <stdlib.h>
 
@@ -45,7 +46,11 @@ int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void *
     if (rc < 0) return rc;
     cio_task *main_task;
     rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
-    if (rc == 0) rc = cio_loop_run_until_complete(loop, main_task, result);
+    if (rc == 0) {
+        cio__signal_run_begin(loop, main_task);
+        rc = cio_loop_run_until_complete(loop, main_task, result);
+        rc = cio__signal_run_end(loop, rc);
+    }
     cancel_remaining(loop);
     cio_loop_free(loop);
     return rc;

@@ -246,6 +246,9 @@ static int map_stack(struct cio__stack *stack, size_t size) {
         len = size;
     }
     char *top = base + len;
+    /* ASan may hold stale shadow for these addresses (from memory unmapped
+     * earlier without unpoisoning, e.g. an exited thread's stack). */
+    ASAN_UNPOISON_MEMORY_REGION(top - size, size);
     *stack = (struct cio__stack){.top = top, .size = size, .mapping = base, .mapping_len = len};
     stack->valgrind_id = VALGRIND_STACK_REGISTER(top - size, top);
     return 0;
@@ -324,6 +327,8 @@ int cio__stack_acquire(struct cio__stack *stack, size_t size) {
     return 0;
 }
 
+/* Not from code running on this stack: the pool record goes at its top,
+ * where the entry frame of the task that ran on it lies. */
 void cio__stack_release(struct cio__stack *stack) {
     if (!stack || !stack->mapping) return;
     /* *stack may lie inside the stack memory itself (a caller may keep its
@@ -429,7 +434,8 @@ static void chain(int sig, siginfo_t *info, void *uctx) {
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
     const struct cio__stack *stack = running_stack;
-    if (stack && overflowed(stack, (uintptr_t)info->si_addr)) {
+    /* si_code > 0: raised by the kernel for a fault, so si_addr is valid */
+    if (stack && info->si_code > 0 && overflowed(stack, (uintptr_t)info->si_addr)) {
         report_overflow(stack);
         die_by_default(sig, info);
         return;

@@ -4,7 +4,14 @@
  * storage, and one timer armed at the earliest deadline among them. When that
  * timer fires the task's wait is interrupted with -ETIMEDOUT; the wait
  * primitive then calls cio__timeout_mark_fired() to credit the scope that
- * owns the earliest deadline (the outermost one on a tie). */
+ * owns the earliest deadline (the outermost one on a tie).
+ *
+ * A shielded scope (Trio's CancelScope(shield=True) with a deadline) is a
+ * wall: the scopes outside it do not count while it is open (their
+ * deadlines are neither armed nor credited), and neither does cancellation
+ * (cio__timeout_shielded, checked by the wait primitive). Its own deadline,
+ * and those of scopes inside it, still fire: cleanup that awaits cannot hang
+ * forever. What it held off is delivered at the first await after it ends. */
 #include "core/core.h"
 
 #include <assert.h>
@@ -16,6 +23,7 @@
 struct cio__timeout_scope {
     uint32_t magic;
     bool fired;
+    bool shield;
     int64_t deadline;
     cio_task *task;
     struct cio__timeout_scope *outer;
@@ -31,9 +39,20 @@ static void fire_deadline(struct cio__timer *timer) {
     cio__task_interrupt(cio__container_of(timer, cio_task, deadline_timer), -ETIMEDOUT);
 }
 
+/* The scope after `scope` that still counts: NULL past a shielded one. */
+static struct cio__timeout_scope *visible_outer(const struct cio__timeout_scope *scope) {
+    return scope->shield ? NULL : scope->outer;
+}
+
+bool cio__timeout_shielded(const cio_task *task) {
+    for (const struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+        if (scope->shield) return true;
+    return false;
+}
+
 void cio__timeout_recompute(cio_task *task) {
     int64_t earliest = INT64_MAX;
-    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = visible_outer(scope))
         if (scope->deadline < earliest) earliest = scope->deadline;
     task->deadline = earliest;
     cio_loop *loop = task->future.loop;
@@ -49,31 +68,39 @@ void cio__timeout_recompute(cio_task *task) {
 
 void cio__timeout_mark_fired(cio_task *task) {
     struct cio__timeout_scope *owner = NULL;
-    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = visible_outer(scope))
         if (scope->deadline == task->deadline) owner = scope; /* keep the outermost */
     if (owner) owner->fired = true;
 }
 
-static int begin(cio_timeout *timeout, int64_t deadline) {
+static int begin(cio_timeout *timeout, int64_t deadline, bool shield) {
     cio_task *task = cio__task_current_or_complain("cio_timeout_begin");
     if (!task) return -EPERM;
     struct cio__timeout_scope *scope = scope_of(timeout);
-    *scope = (struct cio__timeout_scope){SCOPE_MAGIC, false, deadline, task, task->scopes};
+    *scope = (struct cio__timeout_scope){SCOPE_MAGIC, false, shield, deadline, task, task->scopes};
     task->scopes = scope;
     cio__timeout_recompute(task);
     return 0;
 }
 
-int cio_timeout_begin(cio_timeout *timeout, double delay) {
+static int begin_after(cio_timeout *timeout, double delay, bool shield) {
     if (!timeout || isnan(delay)) return -EINVAL;
     cio_loop *loop = cio__running_loop;
-    if (!loop) return begin(timeout, NEVER); /* complains and refuses */
-    return begin(timeout, delay >= 9.0e9 ? NEVER : cio__now(loop) + cio__seconds_to_ns(delay));
+    if (!loop) return begin(timeout, NEVER, shield); /* complains and refuses */
+    return begin(timeout, delay >= 9.0e9 ? NEVER : cio__now(loop) + cio__seconds_to_ns(delay), shield);
+}
+
+int cio_timeout_begin(cio_timeout *timeout, double delay) {
+    return begin_after(timeout, delay, false);
+}
+
+int cio_timeout_begin_shielded(cio_timeout *timeout, double delay) {
+    return begin_after(timeout, delay, true);
 }
 
 int cio_timeout_begin_at(cio_timeout *timeout, double when) {
     if (!timeout || isnan(when)) return -EINVAL;
-    return begin(timeout, cio__seconds_to_ns(when));
+    return begin(timeout, cio__seconds_to_ns(when), false);
 }
 
 static bool is_open(const struct cio__timeout_scope *scope) {
@@ -83,9 +110,29 @@ static bool is_open(const struct cio__timeout_scope *scope) {
 int cio_timeout_reschedule(cio_timeout *timeout, double when) {
     struct cio__timeout_scope *scope = scope_of(timeout);
     if (!is_open(scope) || isnan(when)) return -EINVAL;
+    if (scope->fired) return -EALREADY; /* level-triggered: it stays expired */
     scope->deadline = cio__seconds_to_ns(when);
     cio__timeout_recompute(scope->task);
     return 0;
+}
+
+/* Lowering the wall may expose a due cancellation or an earlier deadline to
+ * a task parked inside: the recompute arms the deadline (a past one fires on
+ * the next turn), and a cancellation is delivered here. */
+int cio_timeout_set_shield(cio_timeout *timeout, bool shield) {
+    struct cio__timeout_scope *scope = scope_of(timeout);
+    if (!is_open(scope)) return -EINVAL;
+    scope->shield = shield;
+    cio_task *task = scope->task;
+    cio__timeout_recompute(task);
+    if (!shield && task->cancel_requests > 0 && !cio__timeout_shielded(task))
+        cio__task_interrupt(task, -ECANCELED);
+    return 0;
+}
+
+bool cio_timeout_shielded(const cio_timeout *timeout) {
+    const struct cio__timeout_scope *scope = (const void *)timeout;
+    return is_open(scope) && scope->shield;
 }
 
 double cio_timeout_when(const cio_timeout *timeout) {

@@ -11,7 +11,7 @@
 
 int cio__task_pending_interrupt(cio_task *task) {
     if (task->shield_depth > 0) return 0;
-    if (task->cancel_requests > 0) return -ECANCELED;
+    if (task->cancel_requests > 0 && !cio__timeout_shielded(task)) return -ECANCELED;
     if (task->scopes && task->deadline <= cio__now(task->future.loop)) return -ETIMEDOUT;
     return 0;
 }
@@ -47,6 +47,7 @@ void cio__wake(cio_task *task, int status) {
 
 void cio__task_interrupt(cio_task *task, int status) {
     if (!task->wait_abort || task->shield_depth > 0) return;
+    if (status == -ECANCELED && cio__timeout_shielded(task)) return;
     task->wait_abort(task);
     task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
     cio__wake(task, status);

@@ -41,7 +41,7 @@ static void drop_job(struct cio__job *job) {
 /* On the loop thread: the job's outcome is back. */
 static void deliver(void *arg) {
     struct cio__job *job = arg;
-    cio__loop_unhold(job->loop);
+    if (job->holds) cio__loop_unhold(job->loop);
     cio__list_remove(&job->inflight);
     if (job->on_done)
         job->on_done(job);
@@ -69,23 +69,32 @@ void cio__job_finished(struct cio__job *job) {
     link_unref(link);
 }
 
-int cio__job_start(struct cio__os *os, cio_executor *executor, struct cio__job *job) {
-    if (!executor) executor = cio__os_default_executor(os);
-    if (!executor) return -ENOMEM;
+void cio__job_attach(struct cio__os *os, struct cio__job *job, bool hold) {
     job->loop = os->loop;
     job->link = os->link;
     job->posted = false;
+    job->holds = hold;
     pthread_mutex_lock(&os->link->lock);
     os->link->refs++;
     pthread_mutex_unlock(&os->link->lock);
-    int rc = cio__executor_submit(executor, job);
-    if (rc < 0) {
-        link_unref(os->link);
-        return rc;
-    }
     cio__list_push_back(&os->inflight, &job->inflight);
-    cio__loop_hold(os->loop);
-    return 0;
+    if (hold) cio__loop_hold(os->loop);
+}
+
+/* Undo cio__job_attach for a job that was never handed to another thread. */
+static void unattach(struct cio__job *job) {
+    cio__list_remove(&job->inflight);
+    if (job->holds) cio__loop_unhold(job->loop);
+    link_unref(job->link);
+}
+
+int cio__job_start(struct cio__os *os, cio_executor *executor, struct cio__job *job) {
+    if (!executor) executor = cio__os_default_executor(os);
+    if (!executor) return -ENOMEM;
+    cio__job_attach(os, job, true);
+    int rc = cio__executor_submit(executor, job);
+    if (rc < 0) unattach(job);
+    return rc;
 }
 
 /* ---- the per-loop OS state ------------------------------------------------------------ */
@@ -114,6 +123,9 @@ static void detach_jobs(struct cio__os *os) {
 static void close_os(cio_loop *loop, void *arg) {
     (void)loop;
     struct cio__os *os = arg;
+    cio__uring_close(os); /* first: waits for operations that write into task stacks */
+    cio__children_close(os);
+    cio__signals_close(os);
     detach_jobs(os);
     cio__cfutures_close(os);
     if (os->default_executor) {
@@ -187,6 +199,24 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     task->wait_object = job;
     rc = cio__wait(task, abandon_job);
     return rc < 0 ? rc : collect(job, result);
+}
+
+int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *arg, void **result) {
+    struct cio__job *job = calloc(1, sizeof *job);
+    if (!job) return -ENOMEM;
+    *job = (struct cio__job){.fn = fn, .arg = arg, .waiter = task};
+    int rc = cio__job_start(os, NULL, job);
+    if (rc < 0) {
+        free(job);
+        return rc;
+    }
+    task->wait_object = job;
+    task->shield_depth++; /* fn may be writing into the task's memory: never leave early */
+    cio__wait(task, abandon_job);
+    task->shield_depth--;
+    *result = job->result;
+    free(job);
+    return 0;
 }
 
 int cio_to_thread(cio_task_fn fn, void *arg, void **result) {

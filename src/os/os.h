@@ -14,6 +14,9 @@
 
 #include "core/core.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 /* ---- jobs on executors (pool.c runs them, offload.c submits and delivers) ---- */
 
 /* Shared between a loop and its jobs in flight, so a pool thread can learn,
@@ -32,6 +35,7 @@ struct cio__job {
     void *result;           /* fn's return value, once it ran */
     int status;             /* 0 ran, -CIO_ESHUTDOWN dropped before it ran */
     bool posted;            /* completion sent to the loop; under link->lock */
+    bool holds;             /* holds the virtual clock until delivered */
     cio_loop *loop;
     struct cio__loop_link *link;
     cio_task *waiter;       /* the parked task; NULL once it gave up (abandoned) */
@@ -74,6 +78,137 @@ cio_executor *cio__os_default_executor(struct cio__os *os);
  * set here) for loop; 0 or -CIO_ESHUTDOWN / -ENOMEM. On success the loop is
  * held until the completion is delivered. */
 int cio__job_start(struct cio__os *os, cio_executor *executor, struct cio__job *job);
+/* Tie job to os's loop without an executor (another thread will call
+ * cio__job_finished): its completion comes back like a pool job's. hold:
+ * the virtual clock waits for it. */
+void cio__job_attach(struct cio__os *os, struct cio__job *job, bool hold);
+
+/* ---- signals (sigpump.c: process-wide; signal.c: per loop) -------------------------- */
+
+/* Signals 1..63, one bit each (bit signo). */
+#define CIO__SIG_MAX 64
+#define CIO__SIG_BIT(signo) (UINT64_C(1) << (signo))
+
+typedef void (*cio__signal_fn)(void *arg, int signo);
+
+struct cio__signal_handler {
+    cio_callback cb;
+    void *arg;
+};
+
+struct cio__signal_subscriber {
+    cio__signal_fn fn;
+    void *arg;
+};
+
+struct cio__signals {
+    struct cio__list registered; /* in sigpump.c's registry while wanted != 0 (its lock) */
+    cio_loop *loop;
+    _Atomic uint64_t arrived; /* posted by the pump thread, not yet dispatched */
+    uint64_t wanted;          /* what this loop catches; changed under the registry lock */
+    uint64_t caught;          /* asked for by cio_wait_signals: caught until the loop closes */
+    uint64_t kept;            /* caught signals that arrived while no task waited */
+    struct cio__signal_handler handlers[CIO__SIG_MAX];
+    struct cio__signal_subscriber internal[CIO__SIG_MAX]; /* SIGCHLD, SIGINT */
+    struct cio__list waiters; /* tasks in cio_wait_signals; wait_object = their mask */
+    cio_task *main_task;      /* cio_run's, while its SIGINT handling is on (a reference) */
+    int sigints;              /* SIGINTs seen by that handling */
+};
+
+/* sigpump.c: make the process catch exactly `wanted` for this loop (adding
+ * and removing it from the registry, installing and restoring dispositions,
+ * starting and stopping the pump thread). 0, or -errno; on error nothing
+ * changed. Loop thread. */
+int cio__sigpump_want(struct cio__signals *signals, uint64_t wanted);
+/* signal.c: on the loop thread, run what the pump posted. */
+void cio__signals_dispatch(void *signals);
+/* signal.c: internal subscription (process.c's SIGCHLD watch): fn(arg, signo)
+ * runs on the loop thread before the user's handler. fn NULL removes it. */
+int cio__signals_subscribe(struct cio__os *os, int signo, cio__signal_fn fn, void *arg);
+
+/* cio_run()'s SIGINT handling (src/core/run.c calls these around the run). */
+void cio__signal_run_begin(cio_loop *loop, cio_task *main_task);
+int cio__signal_run_end(cio_loop *loop, int status);
+
+/* ---- children (process.c, childwatch.c) ---------------------------------------------- */
+
+struct cio__children {
+    struct cio__list processes; /* cio_process.listed: not yet reaped */
+    bool sigchld;               /* subscribed to SIGCHLD (until the loop closes) */
+};
+
+/* A pidfd watched by childwatch.c's thread. The job is first, so freeing the
+ * job frees the watch. When the child exits, the thread reaps it, closes the
+ * pidfd, puts the return code in job.result and finishes the job. */
+struct cio__child_watch {
+    struct cio__job job;
+    struct cio__child_watch *next; /* the watcher's list, under its lock */
+    int pidfd;
+};
+
+#define CIO__PROCESS_MAGIC 0x63696f50u /* "cioP" */
+
+struct cio_process {
+    uint32_t magic;
+    bool exited;         /* reaped: returncode is valid */
+    bool freed;          /* the caller let go: free when reaped */
+    bool kill_on_cancel;
+    cio_loop *loop;      /* NULL once the loop closed */
+    struct cio__list listed; /* on the loop's children while not reaped */
+    pid_t pid;
+    int pidfd;           /* ours, for signals; -1 if SIGCHLD-watched or reaped */
+    int returncode;      /* exit status, or -signal */
+    int fds[3];          /* our ends of the stdin/stdout/stderr pipes, or -1 */
+    struct cio__list waiters; /* tasks in cio_process_wait (wait_link) */
+    int holds;           /* 1 while tasks wait: the virtual clock waits for the exit */
+};
+
+bool cio__process_valid(const cio_process *process);
+/* 0, or -EINVAL / -CIO_ECLOSED / -EPERM (loop closed, wrong thread). */
+int cio__process_check(const cio_process *process);
+/* process_io.c: wake every cio_process_wait() with status; drop the hold. */
+void cio__process_wake_waiters(cio_process *process, int status);
+
+/* childwatch.c: start watching (the thread starts if needed). 0 or -errno. */
+int cio__childwatch_add(struct cio__child_watch *watch);
+
+/* ---- files (file.c: the API and the pool path; uring.c: io_uring) ---------------- */
+
+enum cio__file_opcode {
+    CIO__FILE_OPEN, CIO__FILE_CLOSE, CIO__FILE_READ, CIO__FILE_WRITE, CIO__FILE_FSYNC,
+    CIO__FILE_STATX, CIO__FILE_RENAME, CIO__FILE_UNLINK,
+};
+
+/* One file operation, the same for both backends. Everything it points to
+ * stays valid until it completes: the caller's task is parked, shielded. */
+struct cio__file_op {
+    int opcode;
+    int fd;            /* the file, or AT_FDCWD with a path */
+    const char *path;  /* OPEN, STATX ("" with AT_EMPTY_PATH for an fd), RENAME (from), UNLINK */
+    const char *path2; /* RENAME (to) */
+    int flags;         /* OPEN: open flags; STATX: AT_* flags */
+    mode_t mode;
+    void *buf;         /* READ/WRITE */
+    size_t len;
+    off_t offset;      /* READ/WRITE: -1 for the file position */
+    struct statx *stx;
+};
+
+/* The result of op: >= 0 or -errno. Loop thread, inside task, which parks
+ * uninterruptibly until it completes. */
+int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__file_op *op);
+/* Set up os->uring. 0, or -ENOSYS (not built with liburing, or an opcode
+ * missing) or the kernel's refusal (-EPERM...). */
+int cio__uring_open(struct cio__os *os);
+
+/* file.c, for cio_write_file: rename(2) / unlink(2) on the loop's backend. */
+int cio__file_rename(const char *from, const char *to);
+int cio__file_unlink(const char *path);
+
+/* offload.c: run fn(arg) on the loop's default pool and park task,
+ * uninterruptibly, until it returns. 0 with *result, or -ENOMEM /
+ * -CIO_ESHUTDOWN. */
+int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *arg, void **result);
 
 /* threadsafe.c: end every cfuture of the closing loop with -CIO_ECLOSED. */
 void cio__cfutures_close(struct cio__os *os);

@@ -29,8 +29,8 @@ int cio__lock_acquire(struct cio__lock *lock, cio_task *task) {
 void cio__lock_release(struct cio__lock *lock) {
     cio_task *next = cio__sync_first(&lock->waiters);
     if (!next) {
-        take(lock, NULL);
         lock->held = false;
+        lock->owner = NULL;
         return;
     }
     take(lock, next); /* hand-off: next owns it before it even runs */

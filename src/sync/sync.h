@@ -36,8 +36,8 @@ static inline int cio__sync_bind(cio_loop **bound, cio_loop *running, const char
         *bound = running;
         return 0;
     }
-    cio__complain("%s: it belongs to another loop; cio's locks, events, conditions, semaphores, "
-                  "barriers and queues are loop-local (use them from that loop's thread only)",
+    cio__complain("%s: used from another loop or thread; cio's primitives and queues are "
+                  "loop-local (bound to the loop that first used them)",
                   caller);
     return -EPERM;
 }

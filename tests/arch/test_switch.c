@@ -19,6 +19,7 @@
 #include <valgrind/valgrind.h>
 
 #ifdef CIO_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -57,6 +58,11 @@ static struct test_stack stack_new(size_t size) {
     assert_true(stack.mapping != MAP_FAILED);
     assert_int_equal(mprotect(stack.mapping, page, PROT_NONE), 0);
     stack.bottom = stack.mapping + page;
+#ifdef CIO_ASAN
+    /* The addresses may carry stale shadow from an earlier test's stack:
+     * contexts that never return leave their frames poisoned. */
+    ASAN_UNPOISON_MEMORY_REGION(stack.bottom, size);
+#endif
     stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom, stack.bottom + size);
     return stack;
 }
@@ -194,22 +200,15 @@ static void from_context_resumes(void **state) {
 
 /* ---- what a switch must preserve ---------------------------------------------- */
 
+#if defined(__x86_64__) || defined(__aarch64__)
+/* Jump with every callee-saved register set to pattern + its index, and
+ * record in after[] what they hold when this context is resumed. Written in
+ * assembly so that nothing but the switch stands between setting and reading
+ * them. */
 #if defined(__x86_64__)
-struct saved_regs {
-    uint64_t rbx, rbp, r12, r13, r14, r15;
-};
+#define SAVED_REGS 6 /* rbx, rbp, r12-r15 */
 
-/* Jump with rbx, rbp, r12-r15 set to pattern + 0..5, and record in *after
- * what they hold when this context is resumed. Written in assembly so that
- * nothing but the switch stands between setting and reading them. */
-static cio__transfer jump_with_regs(cio__ctx to, const struct test_stack *to_stack, void *data,
-                                    uint64_t pattern, struct saved_regs *after) {
-#ifdef CIO_ASAN
-    void *fake_stack = NULL;
-    __sanitizer_start_switch_fiber(&fake_stack, to_stack->bottom, to_stack->size);
-#else
-    (void)to_stack;
-#endif
+static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern, uint64_t *after) {
     void *from;
     uint64_t rdx = pattern;
     __asm__ volatile(
@@ -242,19 +241,77 @@ static cio__transfer jump_with_regs(cio__ctx to, const struct test_stack *to_sta
           "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
           "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
           "st(6)", "st(7)");
-#ifdef CIO_ASAN
-    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
-#endif
     return (cio__transfer){.from = from, .data = (void *)rdx};
 }
+#else
+#define SAVED_REGS 19 /* x19-x29, d8-d15 */
 
-static void check_regs(const struct saved_regs *regs, uint64_t pattern) {
-    assert_int_equal(regs->rbx, pattern);
-    assert_int_equal(regs->rbp, pattern + 1);
-    assert_int_equal(regs->r12, pattern + 2);
-    assert_int_equal(regs->r13, pattern + 3);
-    assert_int_equal(regs->r14, pattern + 4);
-    assert_int_equal(regs->r15, pattern + 5);
+static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern, uint64_t *after) {
+    register void *x0 __asm__("x0") = to;
+    register void *x1 __asm__("x1") = data;
+    register uint64_t x2 __asm__("x2") = pattern;
+    register uint64_t *x3 __asm__("x3") = after;
+    __asm__ volatile(
+        "stp x29, x3, [sp, #-16]!\n\t" /* our frame pointer, and after */
+        "mov x19, x2\n\t"
+        "add x20, x2, #1\n\t"
+        "add x21, x2, #2\n\t"
+        "add x22, x2, #3\n\t"
+        "add x23, x2, #4\n\t"
+        "add x24, x2, #5\n\t"
+        "add x25, x2, #6\n\t"
+        "add x26, x2, #7\n\t"
+        "add x27, x2, #8\n\t"
+        "add x28, x2, #9\n\t"
+        "add x29, x2, #10\n\t"
+        "add x9, x2, #11\n\t fmov d8, x9\n\t"
+        "add x9, x2, #12\n\t fmov d9, x9\n\t"
+        "add x9, x2, #13\n\t fmov d10, x9\n\t"
+        "add x9, x2, #14\n\t fmov d11, x9\n\t"
+        "add x9, x2, #15\n\t fmov d12, x9\n\t"
+        "add x9, x2, #16\n\t fmov d13, x9\n\t"
+        "add x9, x2, #17\n\t fmov d14, x9\n\t"
+        "add x9, x2, #18\n\t fmov d15, x9\n\t"
+        "bl cio__ctx_jump\n\t"
+        "ldr x3, [sp, #8]\n\t"
+        "stp x19, x20, [x3, #0]\n\t"
+        "stp x21, x22, [x3, #16]\n\t"
+        "stp x23, x24, [x3, #32]\n\t"
+        "stp x25, x26, [x3, #48]\n\t"
+        "stp x27, x28, [x3, #64]\n\t"
+        "str x29, [x3, #80]\n\t"
+        "stp d8, d9, [x3, #88]\n\t"
+        "stp d10, d11, [x3, #104]\n\t"
+        "stp d12, d13, [x3, #120]\n\t"
+        "stp d14, d15, [x3, #136]\n\t"
+        "ldp x29, x3, [sp], #16\n\t"
+        : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+        :
+        : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
+          "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
+          "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
+          "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25",
+          "v26", "v27", "v28", "v29", "v30", "v31", "memory", "cc");
+    return (cio__transfer){.from = x0, .data = x1};
+}
+#endif
+
+static cio__transfer jump_with_regs(cio__ctx to, const struct test_stack *to_stack, void *data,
+                                    uint64_t pattern, uint64_t *after) {
+#ifdef CIO_ASAN
+    void *fake_stack = NULL;
+    __sanitizer_start_switch_fiber(&fake_stack, to_stack->bottom, to_stack->size);
+    cio__transfer transfer = raw_jump_with_regs(to, data, pattern, after);
+    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+    return transfer;
+#else
+    (void)to_stack;
+    return raw_jump_with_regs(to, data, pattern, after);
+#endif
+}
+
+static void check_regs(const uint64_t *regs, uint64_t pattern) {
+    for (int i = 0; i < SAVED_REGS; i++) assert_int_equal(regs[i], pattern + (uint64_t)i);
 }
 
 #define MAIN_PATTERN 0x1111000000000000ull
@@ -263,11 +320,11 @@ static void check_regs(const struct saved_regs *regs, uint64_t pattern) {
 /* Bounces back with its own register pattern until it receives NULL. */
 static void regs_bouncer(cio__transfer t) {
     entered();
-    struct saved_regs after;
+    uint64_t after[SAVED_REGS];
     for (uint64_t round = 0;; round++) {
-        t = jump_with_regs(t.from, &main_stack, (void *)1, CORO_PATTERN + round * 16, &after);
+        t = jump_with_regs(t.from, &main_stack, (void *)1, CORO_PATTERN + round * 32, after);
         if (!t.data) break;
-        check_regs(&after, CORO_PATTERN + round * 16);
+        check_regs(after, CORO_PATTERN + round * 32);
     }
     jump(t.from, &main_stack, NULL, true);
 }
@@ -277,15 +334,15 @@ static void callee_saved_registers_survive(void **state) {
     struct test_stack stack = stack_new(64 * 1024);
     cio__ctx ctx = cio__ctx_make(stack_top(&stack), stack.size, regs_bouncer);
     cio__transfer t = jump(ctx, &stack, (void *)1, false);
-    struct saved_regs after;
+    uint64_t after[SAVED_REGS];
     for (uint64_t round = 0; round < 100; round++) {
-        t = jump_with_regs(t.from, &stack, (void *)1, MAIN_PATTERN + round * 16, &after);
-        check_regs(&after, MAIN_PATTERN + round * 16);
+        t = jump_with_regs(t.from, &stack, (void *)1, MAIN_PATTERN + round * 32, after);
+        check_regs(after, MAIN_PATTERN + round * 32);
     }
     jump(t.from, &stack, NULL, false);
     stack_free(&stack);
 }
-#endif /* __x86_64__ */
+#endif /* __x86_64__ || __aarch64__ */
 
 /* The portable version: many values live across a jump, in whatever
  * registers the compiler picks (callee-saved ones, since they must survive
@@ -317,77 +374,121 @@ static void live_locals_survive(void **state) {
     stack_free(&stack);
 }
 
-#if defined(__x86_64__) && !defined(CIO_SWITCH_NO_FPU_STATE)
-static unsigned get_mxcsr(void) {
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(CIO_SWITCH_NO_FPU_STATE)
+/* Rounding modes, read and set straight from the control registers (no
+ * libm): MXCSR and the x87 control word on x86-64, FPCR on AArch64. */
+enum rounding { NEAREST, DOWN, UP, ZERO }; /* x86's encoding */
+
+#if defined(__x86_64__)
+static unsigned read_mxcsr(void) {
     unsigned value;
     __asm__ volatile("stmxcsr %0" : "=m"(value));
     return value;
 }
 
-static void set_mxcsr(unsigned value) {
+static void write_mxcsr(unsigned value) {
     __asm__ volatile("ldmxcsr %0" : : "m"(value));
 }
 
-static unsigned short get_x87_cw(void) {
+static unsigned short read_x87_cw(void) {
     unsigned short value;
     __asm__ volatile("fnstcw %0" : "=m"(value));
     return value;
 }
 
-static void set_x87_cw(unsigned short value) {
+static void write_x87_cw(unsigned short value) {
     __asm__ volatile("fldcw %0" : : "m"(value));
 }
 
-#define MXCSR_RC_MASK 0x6000u
-#define MXCSR_RC_DOWN 0x2000u
-#define MXCSR_RC_UP 0x4000u
-#define MXCSR_RC_ZERO 0x6000u
-#define X87_RC_MASK 0x0c00u
-#define X87_RC_ZERO 0x0c00u
+static int get_rounding(void) {
+    return (int)(read_mxcsr() >> 13 & 3);
+}
+
+static void set_rounding(int mode) {
+    write_mxcsr((read_mxcsr() & ~0x6000u) | (unsigned)mode << 13);
+}
+
+static int get_x87_rounding(void) {
+    return read_x87_cw() >> 10 & 3;
+}
+
+static void set_x87_rounding(int mode) {
+    write_x87_cw((unsigned short)((read_x87_cw() & ~0x0c00u) | (unsigned)mode << 10));
+}
+#else
+static uint64_t read_fpcr(void) {
+    uint64_t value;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(value));
+    return value;
+}
+
+static void write_fpcr(uint64_t value) {
+    __asm__ volatile("msr fpcr, %0" : : "r"(value));
+}
+
+/* FPCR.RMode: 0 nearest, 1 up, 2 down, 3 zero. */
+static int get_rounding(void) {
+    int rmode = (int)(read_fpcr() >> 22 & 3);
+    return rmode == 1 ? UP : rmode == 2 ? DOWN : rmode;
+}
+
+static void set_rounding(int mode) {
+    uint64_t rmode = mode == UP ? 1 : mode == DOWN ? 2 : (uint64_t)mode;
+    write_fpcr((read_fpcr() & ~(3ull << 22)) | rmode << 22);
+}
+
+/* No x87 here: its checks below see a constant. */
+static int get_x87_rounding(void) {
+    return NEAREST;
+}
+
+static void set_x87_rounding(int mode) {
+    (void)mode;
+}
+#endif
 
 static struct {
-    unsigned mxcsr_at_start, mxcsr_after_resume;
-    unsigned short cw_after_resume;
+    int at_start, after_resume, x87_after_resume;
 } fpu_seen;
 
 /* Records the rounding mode it inherited, switches itself to round toward
- * zero (SSE and x87), and checks that resumes keep it. */
+ * zero, and records whether a resume kept it. */
 static void set_own_rounding(cio__transfer t) {
     entered();
-    fpu_seen.mxcsr_at_start = get_mxcsr();
-    set_mxcsr((get_mxcsr() & ~MXCSR_RC_MASK) | MXCSR_RC_ZERO);
-    set_x87_cw((unsigned short)((get_x87_cw() & ~X87_RC_MASK) | X87_RC_ZERO));
+    fpu_seen.at_start = get_rounding();
+    set_rounding(ZERO);
+    set_x87_rounding(ZERO);
     t = jump(t.from, &main_stack, NULL, false);
-    fpu_seen.mxcsr_after_resume = get_mxcsr();
-    fpu_seen.cw_after_resume = get_x87_cw();
+    fpu_seen.after_resume = get_rounding();
+    fpu_seen.x87_after_resume = get_x87_rounding();
     jump(t.from, &main_stack, NULL, true);
 }
 
 static void fpu_control_does_not_leak(void **state) {
     (void)state;
-    unsigned mxcsr = get_mxcsr();
-    unsigned short cw = get_x87_cw();
+    int rounding = get_rounding(), x87_rounding = get_x87_rounding();
     struct test_stack stack = stack_new(64 * 1024);
 
     /* A new context inherits its creator's mode, as a new thread does. */
-    set_mxcsr((mxcsr & ~MXCSR_RC_MASK) | MXCSR_RC_UP);
+    set_rounding(UP);
     cio__ctx ctx = cio__ctx_make(stack_top(&stack), stack.size, set_own_rounding);
-    set_mxcsr((mxcsr & ~MXCSR_RC_MASK) | MXCSR_RC_DOWN);
+    set_rounding(DOWN);
 
     cio__transfer t = jump(ctx, &stack, NULL, false);
-    assert_int_equal(fpu_seen.mxcsr_at_start & MXCSR_RC_MASK, MXCSR_RC_UP);
+    assert_int_equal(fpu_seen.at_start, UP);
     /* Its round-toward-zero stayed there; ours is back. */
-    assert_int_equal(get_mxcsr() & MXCSR_RC_MASK, MXCSR_RC_DOWN);
-    assert_int_equal(get_x87_cw(), cw);
+    assert_int_equal(get_rounding(), DOWN);
+    assert_int_equal(get_x87_rounding(), x87_rounding);
 
-    set_x87_cw((unsigned short)(cw & ~X87_RC_MASK)); /* round to nearest */
     jump(t.from, &stack, NULL, false);
-    assert_int_equal(fpu_seen.mxcsr_after_resume & MXCSR_RC_MASK, MXCSR_RC_ZERO);
-    assert_int_equal(fpu_seen.cw_after_resume & X87_RC_MASK, X87_RC_ZERO);
-    assert_int_equal(get_mxcsr() & MXCSR_RC_MASK, MXCSR_RC_DOWN);
+    assert_int_equal(fpu_seen.after_resume, ZERO);
+#if defined(__x86_64__)
+    assert_int_equal(fpu_seen.x87_after_resume, ZERO);
+#endif
+    assert_int_equal(get_rounding(), DOWN);
+    assert_int_equal(get_x87_rounding(), x87_rounding);
 
-    set_mxcsr(mxcsr);
-    set_x87_cw(cw);
+    set_rounding(rounding);
     stack_free(&stack);
 }
 #endif
@@ -454,6 +555,9 @@ static void ten_thousand_contexts(void **state) {
     size_t len = (size_t)MANY * MANY_STACK;
     char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     assert_true(base != MAP_FAILED);
+#ifdef CIO_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(base, len);
+#endif
     static struct test_stack stacks[MANY];
     static cio__ctx ctxs[MANY];
     for (size_t i = 0; i < MANY; i++) {
@@ -504,11 +608,11 @@ int main(void) {
         cmocka_unit_test(entry_stack_is_aligned),
         cmocka_unit_test(ping_pong),
         cmocka_unit_test(from_context_resumes),
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
         cmocka_unit_test(callee_saved_registers_survive),
 #endif
         cmocka_unit_test(live_locals_survive),
-#if defined(__x86_64__) && !defined(CIO_SWITCH_NO_FPU_STATE)
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(CIO_SWITCH_NO_FPU_STATE)
         cmocka_unit_test(fpu_control_does_not_leak),
 #endif
         cmocka_unit_test(deep_recursion_on_small_stack),

@@ -143,6 +143,105 @@ static void cancel_precedence_and_shield(void **state) {
     assert_int_equal(test_run(shielded_cleanup, NULL, NULL, NULL), 0);
 }
 
+/* ---- shielded scopes: cleanup regions with a deadline ---------------------------- */
+
+/* Cancellation waits at the wall; the scope's own deadline still fires. */
+static void *shield_holds_off_cancellation(void *arg) {
+    (void)arg;
+    cio_timeout cleanup;
+    assert_int_equal(cio_timeout_begin_shielded(&cleanup, 2.0), 0);
+    assert_true(cio_timeout_shielded(&cleanup));
+    cio_task_cancel(cio_current_task());
+    assert_int_equal(cio_yield(), 0);
+    assert_int_equal(cio_sleep(5.0), -ETIMEDOUT); /* bounded: cleanup cannot hang */
+    assert_true(now() == 2.0);
+    assert_int_equal(cio_timeout_end(&cleanup), -ETIMEDOUT);
+    assert_false(cio_timeout_shielded(&cleanup));
+    assert_int_equal(cio_yield(), -ECANCELED); /* delivered after the wall */
+    cio_task_uncancel(cio_current_task());
+    return NULL;
+}
+
+static struct {
+    cio_timeout scope;
+    int slept;
+    double woke;
+} parked;
+
+static void *sleep_in_shield(void *arg) {
+    (void)arg;
+    cio_timeout_begin_shielded(&parked.scope, INFINITY); /* Trio's shield=True */
+    parked.slept = cio_sleep(10.0);
+    parked.woke = now();
+    cio_timeout_end(&parked.scope);
+    return NULL;
+}
+
+/* From outside: cancel a task inside a shield (nothing happens), then lower
+ * the shield (the cancellation lands at once, even though it is parked). */
+static void *shield_lowered_from_outside(void *arg) {
+    (void)arg;
+    cio_task *task = cio_create_task(sleep_in_shield, NULL);
+    cio_sleep(1.0);
+    cio_task_cancel(task);
+    cio_sleep(1.0);
+    assert_false(cio_task_done(task));
+    assert_int_equal(cio_timeout_set_shield(&parked.scope, false), 0);
+    cio_await(task, NULL);
+    assert_int_equal(parked.slept, -ECANCELED);
+    assert_true(parked.woke == 2.0);
+    return NULL;
+}
+
+/* Outer deadlines wait at the wall too; scopes inside it still fire. */
+static void *shield_holds_off_outer_deadline(void *arg) {
+    (void)arg;
+    cio_timeout outer, cleanup, inner;
+    cio_timeout_begin(&outer, 1.0);
+    cio_timeout_begin_shielded(&cleanup, 3.0);
+    assert_int_equal(cio_sleep(2.0), 0); /* past the outer deadline */
+    assert_true(now() == 2.0);
+    cio_timeout_begin(&inner, 0.5);
+    assert_int_equal(cio_sleep(5.0), -ETIMEDOUT);
+    assert_true(now() == 2.5);
+    assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
+    assert_int_equal(cio_sleep(5.0), -ETIMEDOUT); /* the wall's own deadline */
+    assert_true(now() == 3.0);
+    assert_int_equal(cio_timeout_end(&cleanup), -ETIMEDOUT);
+    assert_false(cio_timeout_expired(&outer));
+    assert_int_equal(cio_yield(), -ETIMEDOUT); /* now the outer one: credited to it */
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    return NULL;
+}
+
+/* Raising the shield on an open scope; rescheduling under a shield. */
+static void *set_shield_and_reschedule(void *arg) {
+    (void)arg;
+    cio_timeout outer, scope;
+    cio_timeout_begin(&outer, 1.0);
+    cio_timeout_begin(&scope, INFINITY);
+    assert_int_equal(cio_timeout_set_shield(&scope, true), 0);
+    assert_int_equal(cio_sleep(2.0), 0);
+    assert_int_equal(cio_timeout_reschedule(&scope, 3.0), 0);
+    assert_int_equal(cio_sleep(2.0), -ETIMEDOUT);
+    assert_true(now() == 3.0);
+    assert_int_equal(cio_timeout_reschedule(&scope, 10.0), -EALREADY); /* fired stays fired */
+    assert_int_equal(cio_yield(), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&outer), 0); /* due, but no await saw it since the wall fell */
+    assert_int_equal(cio_timeout_set_shield(&scope, true), -EINVAL); /* closed */
+    assert_int_equal(cio_timeout_set_shield(NULL, true), -EINVAL);
+    return NULL;
+}
+
+static void shielded_scopes(void **state) {
+    (void)state;
+    assert_int_equal(test_run(shield_holds_off_cancellation, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(shield_lowered_from_outside, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(shield_holds_off_outer_deadline, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(set_shield_and_reschedule, NULL, NULL, NULL), 0);
+}
+
 static void *misuse(void *arg) {
     (void)arg;
     cio_timeout a, b;
@@ -172,6 +271,7 @@ int main(void) {
         cmocka_unit_test(nested_scopes),
         cmocka_unit_test(reschedule_and_absolute),
         cmocka_unit_test(cancel_precedence_and_shield),
+        cmocka_unit_test(shielded_scopes),
         cmocka_unit_test(misuse_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

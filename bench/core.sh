@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# bench/core.sh - the core-runtime benchmarks: cio against asyncio, uvloop,
+# Go and libuv, measured in the same run.
+#
+#   yield     two tasks yielding to each other        ns per switch
+#   spawn     spawn + run + join short tasks          ns per task
+#   sleepers  100k (and 1M) tasks parked in a sleep   KiB of RSS per task
+#   timers    1M timers, half cancelled, rest fired   ns per start/stop/fire
+#
+# Every program runs single-threaded and pinned to one CPU (taskset -c
+# $CORE_CPU); Go runs with GOMAXPROCS=1. Rounds are interleaved (round 1 runs
+# every implementation once, then round 2...), and each table gives per
+# implementation the median figure, and the median (min-max) of the per-round
+# ratios peer / cio: above 1, cio is that many times faster (or smaller).
+#
+# Environment (defaults in brackets):
+#   CIO_BENCH_BUILD   build dir holding bench/core_* [build]
+#   CORE_CPU          CPU to pin to [1]
+#   CORE_ROUNDS       rounds [3]
+#   CORE_SLEEPERS_1M  rounds that also run 1M sleepers [0]. Off by default:
+#                     it faults in ~5 GiB (Go, cio) and takes ~4 minutes on
+#                     the shared VMs, whose page faults cost ~40 us each
+#                     (~15 s on bare metal). The 100k run says the same per
+#                     task; use this to check nothing changes at scale.
+#   CORE_ONLY         run only these benchmarks, e.g. "yield spawn" [all four]
+# Counts: the C and Go programs do 1M operations; the Python ones fewer (they
+# are ~50x slower; figures are per operation), see the *_PY variables below.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${CIO_BENCH_BUILD:-$here/../build}
+bin=$build/bench
+cpu=${CORE_CPU:-1}
+rounds=${CORE_ROUNDS:-3}
+big_rounds=${CORE_SLEEPERS_1M:-0}
+only=${CORE_ONLY:-yield spawn sleepers timers}
+python=/usr/bin/python3
+
+YIELD_C=1000000   # yields per task: 2M switches
+YIELD_PY=100000
+SPAWN_C=1000000
+SPAWN_PY=200000
+SPAWN_BATCH=1000
+TIMERS_C=1000000
+TIMERS_PY=100000  # asyncio needs ~12 us per fired timer, two passes of 1M take a minute
+
+work=$(mktemp -d /tmp/cio-core-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+results=$work/results # lines: round bench impl metric value
+log=$work/log
+
+for program in core_yield core_spawn core_sleepers core_timers; do
+    [[ -x $bin/$program ]] || { echo "core.sh: $bin/$program missing: build first (make bench)"; exit 1; }
+done
+
+# ---- which peers are here ------------------------------------------------------------
+
+have_asyncio=0 have_uvloop=0 have_go=0 have_libuv=0
+if [[ -x $python ]]; then
+    have_asyncio=1
+    "$python" -c 'import uvloop' 2>/dev/null && have_uvloop=1 ||
+        echo "core.sh: uvloop missing: apt install python3-uvloop"
+else
+    echo "core.sh: $python missing: apt install python3 python3-uvloop"
+fi
+if command -v go >/dev/null; then
+    if GOCACHE=/tmp/gocache go build -o "$work/core_peer_go" "$here/core_peer.go" 2>"$log"; then
+        have_go=1
+    else
+        echo "core.sh: building core_peer.go failed:"; cat "$log"
+    fi
+else
+    echo "core.sh: go missing: apt install golang-go"
+fi
+if [[ -x $bin/core_timers_uv ]]; then have_libuv=1; else echo "core.sh: core_timers_uv not built: apt install libuv1-dev, then rebuild"; fi
+
+# ---- running one measurement ------------------------------------------------------------
+
+# run ROUND LABEL COMMAND...: run pinned, keep its RESULT lines, say so if it
+# failed. With $as set, the figures are filed under that implementation name.
+run() {
+    local round=$1 label=$2
+    shift 2
+    if taskset -c "$cpu" "$@" >"$work/out" 2>"$work/err"; then
+        grep '^RESULT ' "$work/out" | while read -r _ bench impl metric value; do
+            echo "$round $bench ${as:-$impl} $metric $value"
+        done >>"$results"
+    else
+        echo "  ($label failed: $(tail -n 2 "$work/err" | tr '\n' ' '))"
+    fi
+    cat "$work/out" "$work/err" >>"$log"
+}
+
+py=("$python" "$here/core_peer.py")
+go_peer=(env GOMAXPROCS=1 "$work/core_peer_go")
+
+bench_yield() {
+    run "$1" "cio yield" "$bin/core_yield" $YIELD_C
+    ((have_go)) && run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
+    ((have_asyncio)) && run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
+    ((have_uvloop)) && run "$1" "uvloop yield" "${py[@]}" uvloop yield $YIELD_PY
+}
+
+# cio-notrim: a diagnostic row. glibc gives the freed task structs of each
+# batch back to the kernel (heap trimming) and the next batch faults them in
+# again; this row runs cio with trimming off to show what that costs.
+bench_spawn() {
+    run "$1" "cio spawn" "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
+    as=cio-notrim run "$1" "cio spawn, no malloc trim" \
+        env GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295 "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
+    ((have_go)) && run "$1" "go spawn" "${go_peer[@]}" spawn $SPAWN_C $SPAWN_BATCH
+    ((have_asyncio)) && run "$1" "asyncio spawn" "${py[@]}" asyncio spawn $SPAWN_PY $SPAWN_BATCH
+    ((have_uvloop)) && run "$1" "uvloop spawn" "${py[@]}" uvloop spawn $SPAWN_PY $SPAWN_BATCH
+}
+
+# Sleepers exit as soon as they have measured (no cleanup: unmapping or
+# cancelling a million of anything only costs time).
+sleepers() {
+    local round=$1 count=$2
+    run "$round" "cio sleepers $count" "$bin/core_sleepers" "$count" 0
+    ((have_go)) && run "$round" "go sleepers $count" "${go_peer[@]}" sleepers "$count"
+    ((have_asyncio)) && run "$round" "asyncio sleepers $count" "${py[@]}" asyncio sleepers "$count"
+    ((have_uvloop)) && run "$round" "uvloop sleepers $count" "${py[@]}" uvloop sleepers "$count"
+}
+
+bench_sleepers() {
+    sleepers "$1" 100000
+    if (($1 <= big_rounds)); then
+        sleepers "$1" 1000000
+    elif (($1 == 1)); then
+        echo "  (1M sleepers skipped: CORE_SLEEPERS_1M=1 runs them once, ~4 min on the shared VMs)"
+    fi
+}
+
+bench_timers() {
+    run "$1" "cio timers" "$bin/core_timers" $TIMERS_C
+    ((have_libuv)) && run "$1" "libuv timers" "$bin/core_timers_uv" $TIMERS_C
+    ((have_asyncio)) && run "$1" "asyncio timers" "${py[@]}" asyncio timers $TIMERS_PY
+    ((have_uvloop)) && run "$1" "uvloop timers" "${py[@]}" uvloop timers $TIMERS_PY
+}
+
+: >"$results"
+started=$(date +%s)
+for ((round = 1; round <= rounds; round++)); do
+    echo "round $round/$rounds (pinned to CPU $cpu)"
+    for bench in $only; do "bench_$bench" "$round"; done
+done
+
+# ---- tables ------------------------------------------------------------------------------
+
+"$python" - "$results" "$YIELD_PY" "$SPAWN_PY" "$TIMERS_PY" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+
+path, yield_py, spawn_py, timers_py = sys.argv[1:]
+value = {}                                  # (bench, metric, impl, round) -> figure
+for line in open(path):
+    rnd, bench, impl, metric, figure = line.split()
+    value[(bench, metric, impl, int(rnd))] = float(figure)
+
+ORDER = ["cio", "cio-notrim", "go", "libuv", "asyncio", "uvloop"]
+UNITS = {"ns_per_switch": "ns/switch", "ns_per_task": "ns/task", "kib_per_task": "KiB/task",
+         "pte_kib_per_task": "KiB/task", "start_ns": "ns/start", "stop_ns": "ns/stop",
+         "fire_cpu_ns": "CPU ns/fire", "rss_mib": "MiB", "ns_per_spawn_to_park": "ns/task",
+         "cpu_ns_per_switch": "CPU ns/switch", "cpu_ns_per_task": "CPU ns/task",
+         "start_warm_ns": "ns/start", "stop_warm_ns": "ns/stop", "fire_warm_cpu_ns": "CPU ns/fire"}
+NOTES = {"yield": f"Python: {yield_py} yields per task", "spawn": f"Python: {spawn_py} tasks",
+         "timers": f"Python: {timers_py} timers"}
+
+def table(bench, metric, title):
+    impls = sorted({k[2] for k in value if k[:2] == (bench, metric)},
+                   key=lambda i: ORDER.index(i) if i in ORDER else 99)
+    if not impls:
+        return None
+    print(f"\n{title} ({UNITS.get(metric, metric)})")
+    print(f"| implementation | {UNITS.get(metric, metric)} (median) | x = peer / cio, median (min-max) |")
+    print("|---|---|---|")
+    ratios_of = {}
+    for impl in impls:
+        rounds = sorted(r for (b, m, i, r) in value if (b, m, i) == (bench, metric, impl))
+        figures = [value[(bench, metric, impl, r)] for r in rounds]
+        ratios = [value[(bench, metric, impl, r)] / value[(bench, metric, "cio", r)]
+                  for r in rounds if value.get((bench, metric, "cio", r))]
+        ratios_of[impl] = ratios
+        ratio = (f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+                 if ratios else "n/a (no cio figure)")
+        print(f"| {impl} | {statistics.median(figures):,.1f} | {ratio} |")
+    print(f"({len(rounds)} round(s); {NOTES.get(bench, 'same counts for all')})")
+    return {impl: statistics.median(r) for impl, r in ratios_of.items() if r}
+
+def verdict(text, ok):
+    print(f"target: {text}: {'met' if ok else 'MISSED'}")
+
+for metric, title in (("ns_per_switch", "wall time"), ("cpu_ns_per_switch", "process CPU time")):
+    r = table("yield", metric, f"yield ping-pong, two tasks, {title}")
+    if r:
+        if "asyncio" in r: verdict(">= 50x asyncio", r["asyncio"] >= 50)
+        if "go" in r: verdict("faster than Go", r["go"] > 1)
+for metric, title in (("ns_per_task", "wall time"), ("cpu_ns_per_task", "process CPU time")):
+    r = table("spawn", metric, f"spawn + run + join, batches of 1000, {title}")
+    if r:
+        if "asyncio" in r: verdict(">= 20x asyncio", r["asyncio"] >= 20)
+        if "go" in r: verdict("faster than Go", r["go"] > 1)
+for count in ("100000", "1000000"):
+    bench = f"sleepers_{count}"
+    if table(bench, "kib_per_task", f"{int(count):,} sleeping tasks, RSS per task") is not None:
+        cio = [v for (b, m, i, _), v in value.items() if (b, m, i) == (bench, "kib_per_task", "cio")]
+        if cio: verdict("< 8 KiB per task with default stacks", statistics.median(cio) < 8)
+        table(bench, "pte_kib_per_task", f"{int(count):,} sleeping tasks, page tables per task (not in RSS)")
+TIMER_TABLES = (("start_ns", "start"), ("stop_ns", "cancel/stop"), ("fire_cpu_ns", "fire (CPU time)"),
+                ("start_warm_ns", "start, second pass"), ("stop_warm_ns", "cancel/stop, second pass"),
+                ("fire_warm_cpu_ns", "fire (CPU time), second pass"), ("rss_mib", "peak RSS growth"))
+for metric, title in TIMER_TABLES:
+    r = table("timers", metric, f"1M timers: {title}")
+    if r and "libuv" in r and metric != "rss_mib":
+        verdict(f">= 1x libuv ({title})", r["libuv"] >= 1)
+EOF
+echo
+echo "core.sh: $(($(date +%s) - started)) s; sanity checks passed for every figure above" \
+     "(a failed check drops its figure and is reported in the round)"

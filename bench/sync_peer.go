@@ -1,0 +1,131 @@
+// bench/sync_peer.go - the Go side of the sync benchmarks (standard library
+// only). Each benchmark does what bench/sync.c does, with the same sanity
+// checks, and prints the same result lines (wall and CPU time per operation):
+//
+//	RESULT sync_lock go ns_per_op|cpu_ns_per_op <value>
+//	RESULT sync_queue go ns_per_roundtrip|cpu_ns_per_roundtrip <value>
+//
+//	lock   sync.Mutex Lock/Unlock, uncontended, n times
+//	queue  two goroutines ping-pong a counter through two unbuffered
+//	       channels: the Go idiom for handing a value to another task and
+//	       waiting for the answer
+//
+// GOMAXPROCS is 1: cio runs one loop on one thread, so Go gets one thread
+// for goroutines too.
+//
+// Usage: sync_peer lock|queue [n]
+// Build: GOCACHE=/tmp/gocache go build -o sync_peer_go sync_peer.go
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func result(bench, metric string, value float64) {
+	fmt.Printf("RESULT %s go %s %.2f\n", bench, metric, value)
+}
+
+func check(ok bool, format string, args ...interface{}) {
+	if !ok {
+		fmt.Fprintf(os.Stderr, "sanity check failed: "+format+"\n", args...)
+		os.Exit(1)
+	}
+}
+
+// cpuNs is the process's CPU time (user + system), as the C side reads it.
+func cpuNs() int64 {
+	var usage syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return usage.Utime.Nano() + usage.Stime.Nano()
+}
+
+func lockRounds(mu *sync.Mutex, n int) int {
+	counter := 0
+	for i := 0; i < n; i++ {
+		mu.Lock()
+		counter++
+		mu.Unlock()
+	}
+	return counter
+}
+
+func benchLock(n int) {
+	var mu sync.Mutex
+	lockRounds(&mu, n/10+1) // warm-up
+	start, startCPU := time.Now(), cpuNs()
+	counter := lockRounds(&mu, n)
+	elapsed, cpu := time.Since(start).Nanoseconds(), cpuNs()-startCPU
+	check(counter == n, "expected %d acquisitions, counted %d", n, counter)
+	check(mu.TryLock(), "lock left held")
+	fmt.Printf("sync lock go: %d uncontended Lock/Unlock pairs, %.3f s\n", n, float64(elapsed)/1e9)
+	result("sync_lock", "ns_per_op", float64(elapsed)/float64(n))
+	result("sync_lock", "cpu_ns_per_op", float64(cpu)/float64(n))
+}
+
+func play(ping, pong chan int, n int) int {
+	bad := 0
+	for i := 0; i < n; i++ {
+		ping <- i
+		if <-pong != i+1 {
+			bad++
+		}
+	}
+	return bad
+}
+
+func benchQueue(n int) {
+	ping, pong := make(chan int), make(chan int)
+	done := make(chan struct{})
+	go func() {
+		for value := range ping {
+			pong <- value + 1
+		}
+		close(done)
+	}()
+	play(ping, pong, n/10+1) // warm-up
+	start, startCPU := time.Now(), cpuNs()
+	bad := play(ping, pong, n)
+	elapsed, cpu := time.Since(start).Nanoseconds(), cpuNs()-startCPU
+	close(ping)
+	<-done
+	check(bad == 0, "%d wrong answers", bad)
+	fmt.Printf("sync queue go: %d round trips, every answer right, %.3f s\n", n, float64(elapsed)/1e9)
+	result("sync_queue", "ns_per_roundtrip", float64(elapsed)/float64(n))
+	result("sync_queue", "cpu_ns_per_roundtrip", float64(cpu)/float64(n))
+}
+
+func main() {
+	runtime.GOMAXPROCS(1)
+	usage := "usage: sync_peer lock|queue [n]"
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	n := 0
+	if len(os.Args) > 2 {
+		var err error
+		n, err = strconv.Atoi(os.Args[2])
+		check(err == nil && n > 0, "n must be a positive integer")
+	}
+	switch os.Args[1] {
+	case "lock":
+		if n == 0 {
+			n = 20000000
+		}
+		benchLock(n)
+	case "queue":
+		if n == 0 {
+			n = 1000000
+		}
+		benchQueue(n)
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+}

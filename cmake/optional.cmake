@@ -1,0 +1,45 @@
+# Optional libraries that parts of cio use when present (included from the
+# top-level CMakeLists.txt after the cio and cio_static targets exist).
+#
+# liburing: io_uring file I/O (src/os/uring.c). Without it every file
+# operation runs on the thread pool. -DCIO_WITH_LIBURING=OFF builds without it
+# even when it is installed.
+option(CIO_WITH_LIBURING "Use liburing for file I/O when it is found" ON)
+set(CIO_PC_LIBS_PRIVATE "${CIO_PC_LIBS_PRIVATE}")
+
+if(CIO_WITH_LIBURING)
+  set(cio_liburing_found FALSE)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(LIBURING QUIET IMPORTED_TARGET liburing>=2.0)
+    if(LIBURING_FOUND)
+      set(cio_liburing_target PkgConfig::LIBURING)
+      set(cio_liburing_found TRUE)
+    endif()
+  endif()
+  if(NOT cio_liburing_found)
+    find_path(LIBURING_INCLUDE_DIR liburing.h)
+    find_library(LIBURING_LIBRARY uring)
+    if(LIBURING_INCLUDE_DIR AND LIBURING_LIBRARY)
+      add_library(cio_liburing UNKNOWN IMPORTED)
+      set_target_properties(cio_liburing PROPERTIES IMPORTED_LOCATION ${LIBURING_LIBRARY}
+        INTERFACE_INCLUDE_DIRECTORIES ${LIBURING_INCLUDE_DIR})
+      set(cio_liburing_target cio_liburing)
+      set(cio_liburing_found TRUE)
+    endif()
+  endif()
+  if(cio_liburing_found)
+    foreach(target cio cio_static)
+      target_compile_definitions(${target} PRIVATE CIO_HAVE_LIBURING=1)
+      # PRIVATE for the shared library; the static one must carry it to its users.
+      if(target STREQUAL "cio")
+        target_link_libraries(${target} PRIVATE ${cio_liburing_target})
+      else()
+        target_link_libraries(${target} PUBLIC $<BUILD_INTERFACE:${cio_liburing_target}> $<INSTALL_INTERFACE:uring>)
+      endif()
+    endforeach()
+    string(APPEND CIO_PC_LIBS_PRIVATE " -luring")
+    message(STATUS "cio: io_uring file I/O = on (liburing)")
+  else()
+    message(STATUS "cio: io_uring file I/O = off (liburing not found; install liburing-dev)")
+  endif()
+endif()

@@ -1,0 +1,219 @@
+/* cio/stream.h - TCP and Unix-socket streams (asyncio's StreamReader and
+ * StreamWriter in one handle).
+ *
+ *     cio_stream *s;
+ *     int rc = cio_open_connection("127.0.0.1", 8888, NULL, &s);
+ *     if (rc < 0) return cio_fail(rc);
+ *     cio_stream_write(s, "hello\n", 6);          // buffered, never lost
+ *     rc = cio_stream_drain(s);                   // backpressure
+ *     char line[256];
+ *     ssize_t n = cio_stream_readline(s, line, sizeof line);
+ *     cio_stream_close(s);
+ *     cio_stream_wait_closed(s);
+ *     cio_stream_free(s);
+ *
+ * Ownership: opening a stream gives the caller one handle, released with
+ * cio_stream_free(). Until then the handle stays valid, also after
+ * cio_stream_close() (calls then return -CIO_ECLOSED). Data written before a
+ * graceful close is sent before the socket closes, in the background if need
+ * be: the stream's memory lives until that is done, even after free.
+ *
+ * Concurrency: one task may read while others write and drain; a second
+ * task reading while one waits to read gets -EBUSY. All functions: loop thread only, on the loop the stream was
+ * made on; the suspending ones inside a task (else -EPERM). NULL or freed
+ * handles give -EINVAL. Every suspending call is cancellable and honours
+ * timeout scopes (-ECANCELED, -ETIMEDOUT) without losing buffered data. */
+#ifndef CIO_STREAM_H
+#define CIO_STREAM_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cio_stream cio_stream;
+
+/* asyncio's default reader limit: readline/readuntil give up (-CIO_ELIMIT)
+ * when no separator shows within this many bytes. */
+#define CIO_STREAM_LIMIT (64u * 1024u)
+
+/* asyncio's default write buffer high-water mark; the low mark is high / 4. */
+#define CIO_STREAM_HIGH_WATER (64u * 1024u)
+
+/* Options for opening streams; zero-initialise and set what you need. */
+typedef struct cio_connect_options {
+    /* Seconds the whole open may take (name lookup and connect); 0: no limit.
+     * Past it: -ETIMEDOUT. */
+    double timeout;
+    /* Happy eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): when a host
+     * has several addresses, start connecting to the next one if the current
+     * attempt has not succeeded after this many seconds, keeping the earlier
+     * attempts going; the first to connect wins. Addresses are interleaved by
+     * family (IPv6, IPv4, IPv6...) in resolver order. 0: 0.25 s (RFC 8305's
+     * recommendation); negative: try one address at a time. */
+    double happy_eyeballs_delay;
+    int family;   /* AF_UNSPEC (0): any; AF_INET or AF_INET6 only */
+    size_t limit; /* reader limit; 0: CIO_STREAM_LIMIT */
+    bool keepalive; /* SO_KEEPALIVE */
+    bool nagle;     /* keep Nagle's algorithm: cio, like asyncio, sets TCP_NODELAY unless this is true */
+} cio_connect_options;
+
+/* ---- opening ---------------------------------------------------------------------- */
+
+/* Connect to host:port over TCP (asyncio.open_connection). host is a name or
+ * a numeric IPv4/IPv6 address; names are resolved without blocking the loop
+ * (see cio_getaddrinfo), numeric ones on the spot. opts may be NULL. On
+ * success *out holds the new stream (the caller's handle). Returns 0,
+ * -ECONNREFUSED, -ENETUNREACH, -EHOSTUNREACH, -ETIMEDOUT, -CIO_ENOTFOUND,
+ * -CIO_ERESOLVE, -ECANCELED, -EINVAL (NULL host or out, port outside
+ * 0..65535), -EMFILE, -ENOMEM, -EPERM (outside a task). With several
+ * addresses, the error is the last attempt's. */
+CIO_EXPORT int cio_open_connection(const char *host, int port, const cio_connect_options *opts,
+                                   cio_stream **out);
+
+/* Connect to the Unix stream socket at path (asyncio.open_unix_connection).
+ * A path starting with '@' names a Linux abstract socket. opts may be NULL
+ * (only timeout and limit apply). Returns 0, -ENOENT, -ECONNREFUSED,
+ * -ENAMETOOLONG, -ETIMEDOUT, -ECANCELED, -EINVAL, -EMFILE, -ENOMEM, -EPERM. */
+CIO_EXPORT int cio_open_unix_connection(const char *path, const cio_connect_options *opts,
+                                        cio_stream **out);
+
+/* Make a stream of a connected stream socket fd (asyncio's
+ * open_connection(sock=...)): on success the stream owns fd (made
+ * non-blocking; closed when the stream closes). limit 0: CIO_STREAM_LIMIT.
+ * Returns 0, -EINVAL (fd < 0, NULL out, no loop running), -ENOTSOCK, -ENOMEM;
+ * on error fd stays the caller's. Needs a running loop, not a task. */
+CIO_EXPORT int cio_stream_from_socket(int fd, size_t limit, cio_stream **out);
+
+/* ---- reading (asyncio's StreamReader) ------------------------------------------- */
+
+/* Read up to n bytes into buf (reader.read(n)): what is buffered, else
+ * suspend until at least one byte arrives. Returns the count, 0 at EOF (or n
+ * 0), or -ECONNRESET, -CIO_ECLOSED (the stream was closed, by this or another
+ * task), -ECANCELED, -ETIMEDOUT, -EBUSY (another task is reading), -EPERM,
+ * -EINVAL, or another -errno of recv(2). */
+CIO_EXPORT ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n);
+
+/* Read until EOF (reader.read(-1)). On success *data holds everything read,
+ * NUL-terminated for convenience and owned by the caller (free()), and *len
+ * its length without the NUL. Returns 0, or the errors of cio_stream_read
+ * and -ENOMEM; on error *data is NULL and what was read is dropped. */
+CIO_EXPORT int cio_stream_read_all(cio_stream *stream, void **data, size_t *len);
+
+/* Read exactly n bytes into buf (reader.readexactly). Returns 0, or
+ * -CIO_EINCOMPLETE if EOF came first (asyncio's IncompleteReadError: buf
+ * holds the partial bytes), or the errors of cio_stream_read. *got (may be
+ * NULL) gets the bytes placed in buf, also on error. */
+CIO_EXPORT int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, size_t *got);
+
+/* Read up to and including the next separator sep[0..seplen) into buf
+ * (reader.readuntil). Returns the line's length with the separator, or:
+ *  -CIO_ELIMIT: more than the reader limit came before a separator, or the
+ *     line does not fit in cap (asyncio's LimitOverrunError). Nothing is
+ *     consumed: the data stays readable (cio_stream_read).
+ *  -CIO_EINCOMPLETE: EOF came before a separator. The partial line stays
+ *     readable with cio_stream_read.
+ *  the errors of cio_stream_read; -EINVAL for seplen 0 or NULL arguments.
+ * The line is not NUL-terminated. */
+CIO_EXPORT ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen,
+                                        void *buf, size_t cap);
+
+/* Read a line ending in '\n' into buf (reader.readline). At EOF returns what
+ * is left (maybe a line without '\n'), then 0. Errors as
+ * cio_stream_readuntil, except that EOF is not an error; unlike asyncio's
+ * readline (which drops the data and raises ValueError), -CIO_ELIMIT leaves
+ * the data readable, as readuntil does. */
+CIO_EXPORT ssize_t cio_stream_readline(cio_stream *stream, void *buf, size_t cap);
+
+/* True when EOF was seen and nothing is left buffered (reader.at_eof()). */
+CIO_EXPORT bool cio_stream_at_eof(const cio_stream *stream);
+
+/* ---- writing (asyncio's StreamWriter) ---------------------------------------------
+ *
+ * Writes never suspend and are never lost: what the socket takes now is sent
+ * at once, the rest is kept in the stream's write buffer and sent as the
+ * socket drains, by a background task. cio_stream_drain() is the
+ * backpressure: it suspends while the buffer is above its high-water mark. */
+
+/* Write len bytes of buf (writer.write). Returns 0, or -EPIPE / -ECONNRESET
+ * (an earlier send failed: the connection is broken; the error is kept and
+ * returned by every later write and drain), -CIO_ECLOSED (closed, or
+ * write_eof called), -EINVAL, -ENOMEM. */
+CIO_EXPORT int cio_stream_write(cio_stream *stream, const void *buf, size_t len);
+
+/* Write iovcnt buffers in order, as one writev (writer.writelines). Errors
+ * as cio_stream_write. */
+CIO_EXPORT int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt);
+
+/* Wait until the write buffer is at or below the low-water mark, if it is
+ * above the high-water mark (writer.drain()). Returns 0, the connection's
+ * error (-EPIPE, -ECONNRESET...), -CIO_ECLOSED (aborted, or closed before
+ * the call), -ECANCELED, -ETIMEDOUT (the data stays buffered and will be
+ * sent), -EPERM, -EINVAL. */
+CIO_EXPORT int cio_stream_drain(cio_stream *stream);
+
+/* Set the write buffer's marks (transport.set_write_buffer_limits), with
+ * asyncio's defaults: high 0 means 4 * low if low is given, else
+ * CIO_STREAM_HIGH_WATER; low 0 means high / 4. Returns 0, or -EINVAL (low >
+ * high, NULL). */
+CIO_EXPORT int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t low);
+
+/* Bytes waiting in the write buffer (transport.get_write_buffer_size()). */
+CIO_EXPORT size_t cio_stream_write_buffer_size(const cio_stream *stream);
+
+/* Half-close (writer.write_eof): once the buffered data is sent, shut down
+ * the sending side so the peer reads EOF; reading goes on. Later writes get
+ * -CIO_ECLOSED. Returns 0, -CIO_ECLOSED, the connection's error, -EINVAL. */
+CIO_EXPORT int cio_stream_write_eof(cio_stream *stream);
+
+/* True: streams are sockets, which can half-close (writer.can_write_eof()). */
+CIO_EXPORT bool cio_stream_can_write_eof(const cio_stream *stream);
+
+/* ---- closing ------------------------------------------------------------------- */
+
+/* Close gracefully (writer.close()): reading and writing end now (a task
+ * waiting to read wakes with -CIO_ECLOSED); buffered data is still sent,
+ * then the socket is closed. Does not suspend. Returns 0, -CIO_ECLOSED if
+ * already closed, -EINVAL. */
+CIO_EXPORT int cio_stream_close(cio_stream *stream);
+
+/* Close at once, dropping buffered data (transport.abort()). Waiters wake
+ * with -CIO_ECLOSED. Returns 0, -CIO_ECLOSED if the socket is already
+ * closed, -EINVAL. */
+CIO_EXPORT int cio_stream_abort(cio_stream *stream);
+
+/* True once close, abort or write_eof was called (writer.is_closing()). */
+CIO_EXPORT bool cio_stream_is_closing(const cio_stream *stream);
+
+/* Suspend until the socket is closed: after close, once the buffered data is
+ * sent (writer.wait_closed()). Returns 0, -ECANCELED, -ETIMEDOUT, -EPERM,
+ * -EINVAL. */
+CIO_EXPORT int cio_stream_wait_closed(cio_stream *stream);
+
+/* Release the caller's handle: closes gracefully first if still open.
+ * NULL is a no-op. The handle must not be used afterwards. Does not suspend. */
+CIO_EXPORT void cio_stream_free(cio_stream *stream);
+
+/* ---- information (transport.get_extra_info) ------------------------------------ */
+
+/* The peer's / the local address, as getpeername(2) / getsockname(2):
+ * *addrlen is the room in addr on entry, the address's length on return.
+ * Returns 0, -CIO_ECLOSED, -EINVAL, -ENOTCONN or another -errno. */
+CIO_EXPORT int cio_stream_peername(const cio_stream *stream, struct sockaddr *addr,
+                                   socklen_t *addrlen);
+CIO_EXPORT int cio_stream_sockname(const cio_stream *stream, struct sockaddr *addr,
+                                   socklen_t *addrlen);
+
+/* The stream's socket (borrowed, for setsockopt and the like; do not read,
+ * write or close it), or -CIO_ECLOSED / -EINVAL. */
+CIO_EXPORT int cio_stream_fd(const cio_stream *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

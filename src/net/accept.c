@@ -1,0 +1,150 @@
+/* src/net/accept.c - a server's accept loops and its connections.
+ *
+ * One acceptor task per listening socket accepts until EAGAIN, then waits
+ * for the next edge. Each connection costs one stream and one task, which
+ * runs the handler and then closes and frees the stream on the handler's
+ * behalf. Running out of fds (EMFILE) does not spin the loop: the acceptor
+ * sleeps ACCEPT_RETRY_DELAY, as asyncio's does, while new clients wait in
+ * the kernel's backlog. */
+#include "net/net.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* asyncio's constants.ACCEPT_RETRY_DELAY: how long to back off when the
+ * process is out of fds or memory. */
+#define ACCEPT_RETRY_DELAY 1.0
+/* Accepts in a row before the acceptor lets other tasks run: a flood of
+ * connections must not starve the ones already being served. asyncio takes
+ * up to the backlog (100) per readiness event. */
+#define ACCEPT_BURST 100
+
+/* ---- a connection -------------------------------------------------------------------------- */
+
+/* The server's bookkeeping once a connection is over: the stream closes (in
+ * the background if the handler left data buffered; at once if we cannot
+ * wait) and is freed, and the connection stops counting. */
+static void end_connection(cio_stream *stream, bool can_wait) {
+    if (stream->connection_done) return;
+    stream->connection_done = true;
+    cio_server *server = stream->server;
+    if (!stream->handle_released) {
+        if (stream->state == CIO__STREAM_OPEN) cio_stream_close(stream);
+        if (!can_wait || cio_stream_wait_closed(stream) < 0) cio_stream_abort(stream);
+        cio_stream_free(stream);
+    }
+    cio__list_remove(&stream->server_link);
+    server->active--;
+    cio__net_wake_all(&server->changes, 0);
+    cio__stream_release(stream); /* the server's reference */
+    cio__server_release(server);
+}
+
+static void *run_connection(void *arg) {
+    cio_stream *stream = arg;
+    stream->server->handler(stream, stream->server->arg);
+    end_connection(stream, true);
+    return NULL;
+}
+
+/* A connection task cancelled before it first ran never runs its function
+ * (cio_run's shutdown does that): this done-callback ends the connection
+ * then. Otherwise it finds the work done. */
+static void connection_task_done(cio_future *future, void *arg) {
+    (void)future;
+    end_connection(arg, false);
+    cio__stream_release(arg); /* the callback's reference */
+}
+
+static int start_connection(cio_server *server, int fd) {
+    cio_stream *stream;
+    int rc = cio__stream_new(server->loop, fd, server->opts.limit, &stream);
+    if (rc < 0) return rc;
+    cio_task *task;
+    rc = cio_loop_create_task_ex(server->loop, run_connection, stream, NULL, &task);
+    if (rc == 0) rc = cio_future_add_done_callback(cio_task_future(task), connection_task_done, stream);
+    if (rc < 0) {
+        if (task) cio_task_cancel(task);
+        cio_task_release(task);
+        cio__stream_release(stream);
+        return rc;
+    }
+    cio_task_release(task); /* runs on its own; end_connection cleans up */
+    cio__stream_retain(stream); /* the done-callback's reference */
+    cio__stream_retain(stream); /* the server's, besides the handle the handler uses */
+    stream->server = server;
+    cio__list_push_back(&server->clients, &stream->server_link);
+    server->active++;
+    cio__server_retain(server);
+    return 0;
+}
+
+/* ---- the accept loop ------------------------------------------------------------------------ */
+
+static bool at_capacity(const cio_server *server) {
+    return server->opts.max_connections && server->active >= server->opts.max_connections;
+}
+
+static void take_connection(struct cio__listener *listener, int fd) {
+    cio_server *server = listener->server;
+    cio__net_adopt_fd(server->loop, fd);
+    cio__net_tune(fd, listener->family, server->opts.nagle, server->opts.keepalive);
+    if (start_connection(server, fd) < 0) close(fd); /* out of memory: drop the client */
+}
+
+/* Errors accept4(2) passes on from the network for one connection: the next
+ * accept may well succeed. */
+static bool connection_error(int err) {
+    return err == ECONNABORTED || err == EPROTO || err == ENETDOWN || err == ENOPROTOOPT ||
+           err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP ||
+           err == ENETUNREACH || err == EPERM || err == EINTR;
+}
+
+/* One step of the loop: accept, or wait. 0 to go on, or what ends it. */
+static int accept_step(struct cio__listener *listener, cio_task *task, int *burst) {
+    cio_server *server = listener->server;
+    if (at_capacity(server)) return cio__net_park(task, &server->changes);
+    if (++*burst > ACCEPT_BURST) {
+        *burst = 0;
+        return cio_yield();
+    }
+    int fd = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        take_connection(listener, fd);
+        return 0;
+    }
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+        *burst = 0;
+        return cio__io_wait(task, listener->fd, CIO__READABLE, false);
+    }
+    if (connection_error(err)) return 0;
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+        return cio_sleep(ACCEPT_RETRY_DELAY);
+    return -err;
+}
+
+static void *accept_loop(void *arg) {
+    struct cio__listener *listener = arg;
+    cio_server *server = listener->server;
+    cio_task *task = cio_current_task();
+    int burst = 0;
+    int rc = 0;
+    while (rc == 0 && !server->closed) rc = accept_step(listener, task, &burst);
+    if (rc < 0 && !server->closed && rc != -ECANCELED)
+        fprintf(stderr, "cio: server stopped accepting on fd %d: %s\n", listener->fd, cio_strerror(rc));
+    listener->acceptor = NULL;
+    cio__net_wake_all(&server->changes, 0);
+    cio__server_release(server);
+    return NULL;
+}
+
+int cio__server_start_acceptor(struct cio__listener *listener) {
+    cio_server *server = listener->server;
+    cio_task_options opts = {.name = "cio-server-accept"};
+    int rc = cio_loop_create_task_ex(server->loop, accept_loop, listener, &opts, &listener->acceptor);
+    if (rc < 0) return rc;
+    cio_task_release(listener->acceptor); /* cleared when the loop ends */
+    cio__server_retain(server);
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* src/net/net.h - the networking layer's shared structures and cross-file
+ * functions.
+ *
+ * Invariants worth knowing before reading any net file:
+ *  - Sockets are non-blocking and are closed only through cio_close() (via
+ *    cio__stream_close_fd and friends), which wakes their waiters and makes
+ *    the poller forget them.
+ *  - Reads and writes wait for readiness with cio__io_wait(recheck=false)
+ *    right after EAGAIN or a short read/write: on the edge-triggered epoll
+ *    backend that costs no syscall. Every socket this layer makes or accepts
+ *    is first passed to cio__net_adopt_fd(), so the poller's table cannot
+ *    hold a stale registration under its number and the first arm really
+ *    registers it.
+ *  - A stream's memory is reference-counted: the user's handle, its flusher
+ *    task while one runs, its server connection while one holds it, and each
+ *    suspending call in progress (so a free() from another task while one
+ *    sleeps cannot pull the memory from under it). The last release frees
+ *    it. */
+#ifndef CIO_NET_NET_H
+#define CIO_NET_NET_H
+
+#include "core/core.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* ---- wait lists: tasks parked until something about an object changes ---------- */
+
+/* Park the current task on list (a head of cio_task.wait_link nodes) until
+ * cio__net_wake_all(). Returns the status it was woken with, or an interrupt. */
+int cio__net_park(cio_task *task, struct cio__list *list);
+/* Wake every task parked on list with status. */
+void cio__net_wake_all(struct cio__list *list, int status);
+/* Wake task out of its current interruptible wait (whatever it waits on)
+ * with status, if it is in one: for closing an object under a waiter. */
+void cio__net_interrupt(cio_task *task, int status);
+
+/* ---- byte buffers ----------------------------------------------------------------- */
+
+/* data[start, end) holds the live bytes; cap is data's size. Empty buffers
+ * keep start == end == 0, so appends and fills begin at the front. */
+struct cio__buffer {
+    char *data;
+    size_t start, end, cap;
+};
+
+static inline size_t cio__buffer_len(const struct cio__buffer *buffer) {
+    return buffer->end - buffer->start;
+}
+
+/* Make room for at least `room` bytes after end, moving the live bytes to
+ * the front or growing (doubling, at least to `room`). 0 or -ENOMEM. */
+int cio__buffer_reserve(struct cio__buffer *buffer, size_t room);
+int cio__buffer_append(struct cio__buffer *buffer, const void *data, size_t len);
+void cio__buffer_consume(struct cio__buffer *buffer, size_t len);
+void cio__buffer_clear(struct cio__buffer *buffer); /* drops the bytes, keeps the memory */
+void cio__buffer_free(struct cio__buffer *buffer);
+
+/* ---- streams ------------------------------------------------------------------------ */
+
+#define CIO__STREAM_MAGIC 0x63696f53u /* "cioS" */
+
+enum cio__stream_state {
+    CIO__STREAM_OPEN,
+    CIO__STREAM_CLOSING, /* closed for the user; the flusher sends the rest, then closes fd */
+    CIO__STREAM_CLOSED,  /* fd closed (fd == -1) */
+};
+
+struct cio_server;
+
+struct cio_stream {
+    uint32_t magic;
+    uint8_t state;
+    bool handle_released; /* cio_stream_free was called */
+    int fd;
+    int refs;
+    cio_loop *loop;
+
+    /* reading */
+    struct cio__buffer in;
+    size_t limit;
+    bool eof;        /* recv returned 0 */
+    bool drained;    /* the last recv was short or EAGAIN: wait before the next one */
+    int read_error;  /* sticky: a failed recv's -errno */
+    cio_task *reader; /* parked in a read wait, for close to wake */
+
+    /* writing: out is non-empty only while a flusher task exists (or after
+     * an error dropped it: then it is empty again) */
+    struct cio__buffer out;
+    size_t high, low;
+    bool paused;      /* out went above high and has not yet come down to low */
+    bool eof_wanted;  /* write_eof called: shut down the sending side when out is sent */
+    bool eof_sent;
+    int write_error;  /* sticky: a failed send's -errno; out was dropped */
+    cio_task *flusher;
+    struct cio__list drainers, closers;
+
+    /* a server's connection: linked on server->clients while it counts */
+    struct cio_server *server;
+    struct cio__list server_link;
+    bool connection_done; /* the server's accounting for it has run */
+};
+
+/* A stream over the connected, non-blocking socket fd (not yet owned: on
+ * error the caller keeps fd), which the caller has adopted or already waited
+ * on with a recheck. limit 0: the default. 0 or -ENOMEM. */
+int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out);
+bool cio__stream_valid(const cio_stream *stream);
+void cio__stream_retain(cio_stream *stream);
+void cio__stream_release(cio_stream *stream);
+/* Close fd now and wake everyone waiting for that; state becomes CLOSED. */
+void cio__stream_close_fd(cio_stream *stream);
+/* A socket fd this layer just made or accepted, on loop: drop whatever
+ * registration the poller still keeps under its number (an earlier fd closed
+ * with plain close()). Free when there is none. */
+void cio__net_adopt_fd(cio_loop *loop, int fd);
+/* Wait for fd readiness as the stream's reader (recorded in stream->reader,
+ * so close can wake it) or writer; see the recheck rule above. Returns 0,
+ * an interrupt, -EBUSY (another reader), or -CIO_ECLOSED once the stream is
+ * closed for this direction. */
+int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
+/* Set TCP_NODELAY (unless nagle) and SO_KEEPALIVE (if keepalive) on a TCP
+ * socket; Unix sockets are left as they are. Failures are ignored: they are
+ * tuning, not correctness. */
+void cio__net_tune(int fd, int family, bool nagle, bool keepalive);
+
+/* ---- servers ---------------------------------------------------------------------------- */
+
+#define CIO__SERVER_MAGIC 0x63696f56u /* "cioV" */
+
+struct cio__listener {
+    cio_server *server;
+    int fd;             /* -1 once closed */
+    int family;
+    cio_task *acceptor; /* its accept loop, or NULL once that ended */
+};
+
+struct cio_server {
+    uint32_t magic;
+    bool closed;          /* no longer accepting; listeners closed */
+    bool handle_released; /* cio_server_free was called */
+    bool loop_gone;       /* its loop closed: its tasks are freed */
+    int refs;             /* the handle, the loop's close hook, each acceptor and connection */
+    cio_loop *loop;
+    cio_connection_handler handler;
+    void *arg;
+    cio_server_options opts;
+    struct cio__listener *listeners;
+    size_t listener_count;
+    char *unix_path;     /* a Unix server's socket file, removed on close */
+    dev_t unix_dev;      /* ... if it is still the one we made */
+    ino_t unix_ino;
+    size_t active;             /* connections not yet finished */
+    struct cio__list clients;  /* their streams (server_link) */
+    /* Tasks waiting for the server to change: a connection ended or it
+     * closed (acceptors at the connection cap, serve_forever, wait_closed). */
+    struct cio__list changes;
+};
+
+bool cio__server_valid(const cio_server *server);
+void cio__server_retain(cio_server *server);
+void cio__server_release(cio_server *server);
+/* accept.c: start the accept loop of listener. 0 or -ENOMEM. */
+int cio__server_start_acceptor(struct cio__listener *listener);
+
+/* ---- addresses and resolution ---------------------------------------------------- */
+
+/* Resolve host:port for socktype (SOCK_STREAM / SOCK_DGRAM) and family with
+ * extra getaddrinfo flags (AI_PASSIVE...), through cio_getaddrinfo(). */
+int cio__net_resolve(const char *host, int port, int family, int socktype, int flags,
+                     struct addrinfo **res);
+/* Fill addr for a Unix socket path ('@' first: abstract); *len gets its
+ * length. 0, -EINVAL (empty), -ENAMETOOLONG. */
+int cio__net_unix_address(const char *path, struct sockaddr_un *addr, socklen_t *len);
+/* connect.c: connect a TCP socket to one of list's addresses, racing them
+ * (happy eyeballs) as opts says; *fd gets the connected socket. */
+int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *fd);
+/* Map a getaddrinfo/getnameinfo error (with errno for EAI_SYSTEM). */
+int cio__net_gai_error(int gai_error, int saved_errno);
+
+#endif

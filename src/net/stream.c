@@ -1,0 +1,146 @@
+/* src/net/stream.c - a stream's life: making one, references, closing,
+ * aborting, freeing, and the address queries.
+ *
+ * States: OPEN -> CLOSING (close() with data still buffered: the flusher
+ * sends it, then closes) -> CLOSED (fd closed). OPEN -> CLOSED directly when
+ * nothing is buffered, on abort(), or when the flusher ends on an error. */
+#include "net/net.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+
+bool cio__stream_valid(const cio_stream *stream) {
+    return stream && stream->magic == CIO__STREAM_MAGIC && !stream->handle_released;
+}
+
+int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
+    cio_stream *stream = calloc(1, sizeof *stream);
+    if (!stream) return -ENOMEM;
+    stream->magic = CIO__STREAM_MAGIC;
+    stream->fd = fd;
+    stream->refs = 1; /* the user's handle */
+    stream->loop = loop;
+    stream->limit = limit ? limit : CIO_STREAM_LIMIT;
+    stream->high = CIO_STREAM_HIGH_WATER;
+    stream->low = CIO_STREAM_HIGH_WATER / 4;
+    cio__list_init(&stream->drainers);
+    cio__list_init(&stream->closers);
+    *out = stream;
+    return 0;
+}
+
+void cio__net_adopt_fd(cio_loop *loop, int fd) {
+    loop->poller_ops->forget(loop->poller, fd);
+}
+
+void cio__stream_retain(cio_stream *stream) { stream->refs++; }
+
+void cio__stream_release(cio_stream *stream) {
+    if (--stream->refs > 0) return;
+    cio__buffer_free(&stream->in);
+    cio__buffer_free(&stream->out);
+    stream->magic = CIO__DEAD_MAGIC;
+    free(stream);
+}
+
+int cio_stream_from_socket(int fd, size_t limit, cio_stream **out) {
+    if (out) *out = NULL;
+    cio_loop *loop = cio__running_loop;
+    if (fd < 0 || !out || !loop) return -EINVAL;
+    int type;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -errno;
+    if (type != SOCK_STREAM) return -EINVAL;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+    int rc = cio__stream_new(loop, fd, limit, out);
+    if (rc == 0) cio__net_adopt_fd(loop, fd);
+    return rc;
+}
+
+/* ---- waiting for the socket ------------------------------------------------------------- */
+
+int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
+    bool reading = events & CIO__READABLE;
+    if (reading && stream->reader) return -EBUSY;
+    if (reading) stream->reader = task;
+    int rc = cio__io_wait(task, stream->fd, events, false);
+    if (reading) stream->reader = NULL;
+    /* Closing ends reading at once; writing (the flusher) goes on until CLOSED. */
+    if (stream->state == CIO__STREAM_CLOSED || (reading && stream->state != CIO__STREAM_OPEN))
+        return -CIO_ECLOSED;
+    return rc;
+}
+
+/* ---- closing ------------------------------------------------------------------------------- */
+
+void cio__stream_close_fd(cio_stream *stream) {
+    int fd = stream->fd;
+    stream->state = CIO__STREAM_CLOSED;
+    stream->fd = -1;
+    if (fd >= 0) cio_close(fd); /* wakes its reader and flusher with -EBADF */
+    cio__net_wake_all(&stream->drainers, -CIO_ECLOSED);
+    cio__net_wake_all(&stream->closers, 0);
+}
+
+int cio_stream_close(cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return -EINVAL;
+    if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
+    stream->state = CIO__STREAM_CLOSING;
+    cio__net_interrupt(stream->reader, -CIO_ECLOSED);
+    if (!stream->flusher) cio__stream_close_fd(stream); /* else the flusher closes it when done */
+    return 0;
+}
+
+int cio_stream_abort(cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return -EINVAL;
+    if (stream->state == CIO__STREAM_CLOSED) return -CIO_ECLOSED;
+    cio__buffer_clear(&stream->out);
+    stream->paused = false;
+    cio__stream_close_fd(stream);
+    return 0;
+}
+
+bool cio_stream_is_closing(const cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return false;
+    return stream->state != CIO__STREAM_OPEN || stream->eof_wanted;
+}
+
+int cio_stream_wait_closed(cio_stream *stream) {
+    cio_task *task = cio__task_current_or_complain("cio_stream_wait_closed");
+    if (!task) return -EPERM;
+    if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
+    int rc = 0;
+    cio__stream_retain(stream); /* a free() meanwhile must not pull it from under us */
+    while (rc == 0 && stream->state != CIO__STREAM_CLOSED) rc = cio__net_park(task, &stream->closers);
+    cio__stream_release(stream);
+    return rc;
+}
+
+void cio_stream_free(cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return;
+    if (stream->state == CIO__STREAM_OPEN) cio_stream_close(stream);
+    stream->handle_released = true;
+    cio__stream_release(stream);
+}
+
+/* ---- information ---------------------------------------------------------------------------- */
+
+int cio_stream_fd(const cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return -EINVAL;
+    return stream->state == CIO__STREAM_CLOSED ? -CIO_ECLOSED : stream->fd;
+}
+
+int cio_stream_peername(const cio_stream *stream, struct sockaddr *addr, socklen_t *addrlen) {
+    int fd = cio_stream_fd(stream);
+    if (fd < 0) return fd;
+    if (!addr || !addrlen) return -EINVAL;
+    return getpeername(fd, addr, addrlen) == 0 ? 0 : -errno;
+}
+
+int cio_stream_sockname(const cio_stream *stream, struct sockaddr *addr, socklen_t *addrlen) {
+    int fd = cio_stream_fd(stream);
+    if (fd < 0) return fd;
+    if (!addr || !addrlen) return -EINVAL;
+    return getsockname(fd, addr, addrlen) == 0 ? 0 : -errno;
+}

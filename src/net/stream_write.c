@@ -1,0 +1,195 @@
+/* src/net/stream_write.c - a stream's writing side (asyncio's StreamWriter
+ * and the write half of its transport).
+ *
+ * write() never suspends: with nothing queued it sends at once (one syscall,
+ * no copy, the hot path), and queues in `out` only what the socket did not
+ * take. While `out` holds data a flusher task owns the sending: it waits for
+ * writability, sends, wakes drainers once `out` is down to the low-water
+ * mark, and exits when `out` is empty - closing the socket if close() came
+ * meanwhile, or shutting down its sending side for write_eof(). So bytes are
+ * handed to the kernel in the order they were written, and a graceful close
+ * loses nothing. Sends use MSG_NOSIGNAL: a dead peer is -EPIPE, never
+ * SIGPIPE. */
+#include "net/net.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The flusher's stack: it runs only this file's short loop. */
+#define FLUSHER_STACK (64u * 1024u)
+
+static int check_write(const cio_stream *stream) {
+    if (!cio__stream_valid(stream)) return -EINVAL;
+    if (stream->write_error) return stream->write_error;
+    if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
+    return 0;
+}
+
+/* One sendmsg of iov: the count the socket took (0 if it was full), or -errno. */
+static ssize_t send_now(int fd, struct iovec *iov, int iovcnt) {
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+    for (;;) {
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+/* A send failed: the connection is broken. Keep the error for every later
+ * write and drain, drop what can no longer be sent, wake drainers. */
+static int fail_writes(cio_stream *stream, int err) {
+    if (!stream->write_error) stream->write_error = err;
+    cio__buffer_clear(&stream->out);
+    stream->paused = false;
+    cio__net_wake_all(&stream->drainers, stream->write_error);
+    return stream->write_error;
+}
+
+/* ---- the flusher ------------------------------------------------------------------------ */
+
+/* Send what `out` holds once, waiting for room first when the last send
+ * showed the socket full. 0 to go on, or an error that ends the flushing. */
+static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
+    if (*full) {
+        int rc = cio__stream_wait(stream, task, CIO__WRITABLE);
+        if (rc < 0) return rc;
+    }
+    struct cio__buffer *out = &stream->out;
+    struct iovec iov = {.iov_base = out->data + out->start, .iov_len = cio__buffer_len(out)};
+    ssize_t n = send_now(stream->fd, &iov, 1);
+    if (n < 0) return (int)n;
+    *full = (size_t)n < iov.iov_len; /* a short send: the socket's buffer is full */
+    cio__buffer_consume(out, (size_t)n);
+    if (stream->paused && cio__buffer_len(out) <= stream->low) {
+        stream->paused = false;
+        cio__net_wake_all(&stream->drainers, 0);
+    }
+    return 0;
+}
+
+static void finish_flushing(cio_stream *stream, int rc) {
+    stream->flusher = NULL;
+    if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
+    if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent) {
+        stream->eof_sent = true;
+        (void)shutdown(stream->fd, SHUT_WR);
+    }
+    if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
+}
+
+/* The flusher task: holds a reference to the stream until it is done. */
+static void *flush(void *arg) {
+    cio_stream *stream = arg;
+    cio_task *task = cio_current_task();
+    bool full = true; /* it starts because a send came up short */
+    int rc = 0;
+    while (rc == 0 && cio__buffer_len(&stream->out) > 0) rc = flush_step(stream, task, &full);
+    finish_flushing(stream, rc);
+    cio__stream_release(stream);
+    return NULL;
+}
+
+static int start_flusher(cio_stream *stream) {
+    if (stream->flusher) return 0;
+    cio_task_options opts = {.name = "cio-stream-flush", .stack_size = FLUSHER_STACK};
+    cio_task *task;
+    int rc = cio_loop_create_task_ex(stream->loop, flush, stream, &opts, &task);
+    if (rc < 0) return fail_writes(stream, rc);
+    cio__stream_retain(stream);
+    stream->flusher = task;
+    cio_task_release(task); /* it runs on its own; stream->flusher is cleared when it ends */
+    return 0;
+}
+
+/* ---- write, writev --------------------------------------------------------------------- */
+
+/* Queue iov[0..iovcnt) from byte `skip` on, and make sure a flusher runs. */
+static int queue(cio_stream *stream, const struct iovec *iov, int iovcnt, size_t skip) {
+    for (int i = 0; i < iovcnt; i++) {
+        size_t len = iov[i].iov_len;
+        size_t from = skip < len ? skip : len;
+        skip -= from;
+        int rc = cio__buffer_append(&stream->out, (const char *)iov[i].iov_base + from, len - from);
+        if (rc < 0) return fail_writes(stream, rc);
+    }
+    if (cio__buffer_len(&stream->out) > stream->high) stream->paused = true;
+    return start_flusher(stream);
+}
+
+static size_t total_length(const struct iovec *iov, int iovcnt) {
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
+    return total;
+}
+
+int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    int rc = check_write(stream);
+    if (rc < 0) return rc;
+    if ((!iov && iovcnt) || iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
+    size_t total = total_length(iov, iovcnt);
+    if (total == 0) return 0;
+    size_t sent = 0;
+    if (cio__buffer_len(&stream->out) == 0 && !stream->flusher) {
+        ssize_t n = send_now(stream->fd, (struct iovec *)iov, iovcnt);
+        if (n < 0) return fail_writes(stream, (int)n);
+        sent = (size_t)n;
+    }
+    return sent == total ? 0 : queue(stream, iov, iovcnt, sent);
+}
+
+int cio_stream_write(cio_stream *stream, const void *buf, size_t len) {
+    if (!buf && len) return -EINVAL;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    return cio_stream_writev(stream, &iov, 1);
+}
+
+/* ---- drain, limits, write_eof ------------------------------------------------------------ */
+
+int cio_stream_drain(cio_stream *stream) {
+    cio_task *task = cio__task_current_or_complain("cio_stream_drain");
+    if (!task) return -EPERM;
+    if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
+    if (stream->write_error) return stream->write_error;
+    if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
+    int rc = 0;
+    cio__stream_retain(stream);
+    while (rc == 0 && stream->paused) rc = cio__net_park(task, &stream->drainers);
+    cio__stream_release(stream);
+    return rc;
+}
+
+int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t low) {
+    if (!cio__stream_valid(stream)) return -EINVAL;
+    /* asyncio's defaults: high 64 KiB, or 4 * low if only low is given. */
+    if (high == 0) high = low ? (low > SIZE_MAX / 4 ? SIZE_MAX : 4 * low) : CIO_STREAM_HIGH_WATER;
+    if (low == 0) low = high / 4;
+    if (low > high) return -EINVAL;
+    stream->high = high;
+    stream->low = low;
+    size_t buffered = cio__buffer_len(&stream->out);
+    if (buffered > high) stream->paused = true;
+    if (stream->paused && buffered <= low) {
+        stream->paused = false;
+        cio__net_wake_all(&stream->drainers, 0);
+    }
+    return 0;
+}
+
+size_t cio_stream_write_buffer_size(const cio_stream *stream) {
+    return cio__stream_valid(stream) ? cio__buffer_len(&stream->out) : 0;
+}
+
+int cio_stream_write_eof(cio_stream *stream) {
+    int rc = check_write(stream);
+    if (rc < 0) return rc;
+    stream->eof_wanted = true;
+    if (stream->flusher) return 0; /* it shuts down the sending side when out is sent */
+    stream->eof_sent = true;
+    return shutdown(stream->fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
+bool cio_stream_can_write_eof(const cio_stream *stream) {
+    return cio__stream_valid(stream);
+}

@@ -1,0 +1,151 @@
+/* src/os/sigpump.c - the process-wide half of signal handling.
+ *
+ * A sigaction handler writes the signal number into a self-pipe; the pump
+ * thread reads it and posts it, with cio_call_soon_threadsafe(), to every
+ * loop in the registry that wants that signal. Why not signalfd: it only sees
+ * signals blocked in *every* thread, and threads the program made itself
+ * would still take them with the default action. Why a thread and not a task
+ * per loop: a loop's callbacks can only be reached from outside through
+ * call_soon_threadsafe, and a hidden task would be cancelled by code that
+ * cancels "all tasks".
+ *
+ * Locks: pump_lock (start/stop of the pump, dispositions) before
+ * registry_lock (the registry and each loop's wanted mask). The pump thread
+ * takes only registry_lock, so stopping it under pump_lock cannot deadlock.
+ * A loop leaves the registry under registry_lock, after which no post can
+ * reach it. */
+#include "os/os.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+static pthread_mutex_t pump_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cio__list registry = {&registry, &registry};
+static int watchers[CIO__SIG_MAX]; /* loops that want each signal; under registry_lock */
+static struct sigaction saved[CIO__SIG_MAX]; /* the disposition ours replaced */
+
+static int pipe_fds[2] = {-1, -1};
+static atomic_int write_fd = -1;  /* what the handler writes to; -1 when stopped */
+static atomic_int in_handler;     /* handlers running now: the pipe stays open meanwhile */
+static pthread_t pump_thread;
+static bool pump_running;         /* under pump_lock */
+
+static void on_signal(int signo) {
+    atomic_fetch_add(&in_handler, 1);
+    int saved_errno = errno;
+    int fd = atomic_load(&write_fd);
+    unsigned char byte = (unsigned char)signo;
+    if (fd >= 0) {
+        ssize_t written = write(fd, &byte, 1); /* full pipe: the signal merges with those queued */
+        (void)written;
+    }
+    errno = saved_errno;
+    atomic_fetch_sub(&in_handler, 1);
+}
+
+/* ---- the pump thread ------------------------------------------------------------------ */
+
+static void post(int signo) {
+    pthread_mutex_lock(&registry_lock);
+    for (struct cio__list *node = registry.next; node != &registry; node = node->next) {
+        struct cio__signals *signals = cio__container_of(node, struct cio__signals, registered);
+        if (!(signals->wanted & CIO__SIG_BIT(signo))) continue;
+        if (atomic_fetch_or(&signals->arrived, CIO__SIG_BIT(signo)) == 0)
+            cio_call_soon_threadsafe(signals->loop, cio__signals_dispatch, signals);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* Reads signal numbers until it reads the stop byte 0. */
+static void *pump_main(void *arg) {
+    (void)arg;
+    unsigned char buf[64];
+    for (;;) {
+        ssize_t got = read(pipe_fds[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return NULL;
+        for (ssize_t i = 0; i < got; i++) {
+            if (buf[i] == 0) return NULL;
+            post(buf[i]);
+        }
+    }
+}
+
+static int start_pump(void) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -errno;
+    fcntl(pipe_fds[1], F_SETFL, O_NONBLOCK); /* the handler never blocks */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&pump_thread, NULL, pump_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return -rc;
+    }
+    atomic_store(&write_fd, pipe_fds[1]);
+    pump_running = true;
+    return 0;
+}
+
+/* Called once every disposition is restored: no new handler writes; wait out
+ * those already running before the pipe closes. */
+static void stop_pump(void) {
+    atomic_store(&write_fd, -1);
+    while (atomic_load(&in_handler) > 0) sched_yield();
+    unsigned char stop = 0;
+    fcntl(pipe_fds[1], F_SETFL, 0);
+    ssize_t written = write(pipe_fds[1], &stop, 1);
+    (void)written;
+    pthread_join(pump_thread, NULL);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    pipe_fds[0] = pipe_fds[1] = -1;
+    pump_running = false;
+}
+
+/* ---- dispositions and the registry ------------------------------------------------------- */
+
+static void install(int signo) {
+    struct sigaction action = {0};
+    action.sa_handler = on_signal;
+    action.sa_flags = SA_RESTART | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
+    sigfillset(&action.sa_mask);
+    sigaction(signo, &action, &saved[signo]);
+}
+
+/* Count the loops that want each signal; install on 0 -> 1, restore on
+ * 1 -> 0. Returns how many signals some loop still wants. Registry locked. */
+static int update_watchers(uint64_t before, uint64_t after) {
+    int total = 0;
+    for (int signo = 1; signo < CIO__SIG_MAX; signo++) {
+        uint64_t bit = CIO__SIG_BIT(signo);
+        if ((after & bit) && !(before & bit) && watchers[signo]++ == 0) install(signo);
+        if ((before & bit) && !(after & bit) && --watchers[signo] == 0) sigaction(signo, &saved[signo], NULL);
+        total += watchers[signo] > 0;
+    }
+    return total;
+}
+
+static int set_wanted(struct cio__signals *signals, uint64_t wanted) {
+    pthread_mutex_lock(&registry_lock);
+    uint64_t before = signals->wanted;
+    if (before == 0 && wanted != 0) cio__list_push_back(&registry, &signals->registered);
+    if (before != 0 && wanted == 0) cio__list_remove(&signals->registered);
+    signals->wanted = wanted;
+    int total = update_watchers(before, wanted);
+    pthread_mutex_unlock(&registry_lock);
+    return total;
+}
+
+int cio__sigpump_want(struct cio__signals *signals, uint64_t wanted) {
+    pthread_mutex_lock(&pump_lock);
+    int rc = 0;
+    if (wanted != 0 && !pump_running) rc = start_pump();
+    if (rc == 0 && set_wanted(signals, wanted) == 0 && pump_running) stop_pump();
+    pthread_mutex_unlock(&pump_lock);
+    return rc;
+}

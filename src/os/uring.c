@@ -1,0 +1,218 @@
+/* src/os/uring.c - file operations on io_uring, one ring per loop.
+ *
+ * Submitting: a task prepares an SQE whose user_data is the task itself and
+ * parks; a callback scheduled once per turn submits every SQE prepared in
+ * that turn with one io_uring_enter.
+ *
+ * Completing: the loop can only wait on fds for tasks, so one parked task at
+ * a time, the leader, waits for the ring fd to become readable and reaps
+ * every CQE, waking each task with its result (the wake status). When the
+ * leader's own operation completes it hands the lead to the next waiting
+ * task (woken with LEAD). Operations are uninterruptible (the kernel uses
+ * the caller's buffers), so a leader never leaves early.
+ *
+ * The loop is held for each operation in flight, so the virtual clock waits
+ * for the disk. */
+#include "os/os.h"
+
+#include <stdlib.h>
+
+#if defined(CIO_HAVE_LIBURING)
+
+#include <liburing.h>
+
+#define RING_ENTRIES 256
+#define LEAD INT32_MIN /* wake status that makes a waiting task the leader */
+
+struct cio__uring {
+    struct io_uring ring;
+    cio_loop *loop;
+    unsigned queued;          /* SQEs prepared, not yet submitted */
+    unsigned in_flight;       /* prepared or submitted, CQE not reaped */
+    bool flush_scheduled;
+    cio_task *leader;         /* the task waiting on the ring fd */
+    struct cio__list waiters; /* other tasks with an operation in flight (wait_link) */
+};
+
+static const int needed_ops[] = {IORING_OP_OPENAT, IORING_OP_CLOSE, IORING_OP_READ, IORING_OP_WRITE,
+                                 IORING_OP_FSYNC, IORING_OP_STATX, IORING_OP_RENAMEAT, IORING_OP_UNLINKAT};
+
+static bool has_every_op(struct io_uring *ring) {
+    struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+    if (!probe) return false;
+    bool all = true;
+    for (size_t i = 0; i < sizeof needed_ops / sizeof needed_ops[0]; i++)
+        all = all && io_uring_opcode_supported(probe, needed_ops[i]);
+    io_uring_free_probe(probe);
+    return all;
+}
+
+int cio__uring_open(struct cio__os *os) {
+    if (os->uring) return 0;
+    struct cio__uring *uring = calloc(1, sizeof *uring);
+    if (!uring) return -ENOMEM;
+    int rc = io_uring_queue_init(RING_ENTRIES, &uring->ring, 0);
+    if (rc == 0 && (!(uring->ring.features & IORING_FEAT_RW_CUR_POS) || !has_every_op(&uring->ring))) {
+        io_uring_queue_exit(&uring->ring);
+        rc = -ENOSYS;
+    }
+    if (rc < 0) {
+        free(uring);
+        return rc;
+    }
+    uring->loop = os->loop;
+    cio__list_init(&uring->waiters);
+    os->uring = uring;
+    return 0;
+}
+
+/* Loop close: tasks may still be parked on operations whose buffers live on
+ * their stacks, which are freed after this; wait for the kernel to finish. */
+void cio__uring_close(struct cio__os *os) {
+    struct cio__uring *uring = os->uring;
+    if (!uring) return;
+    if (uring->queued) io_uring_submit(&uring->ring);
+    while (uring->in_flight > 0) {
+        struct io_uring_cqe *cqe;
+        if (io_uring_wait_cqe(&uring->ring, &cqe) < 0) break;
+        io_uring_cqe_seen(&uring->ring, cqe);
+        uring->in_flight--;
+    }
+    os->loop->poller_ops->forget(os->loop->poller, uring->ring.ring_fd);
+    io_uring_queue_exit(&uring->ring);
+    free(uring);
+    os->uring = NULL;
+}
+
+/* ---- submitting ------------------------------------------------------------------------ */
+
+static void submit_now(struct cio__uring *uring) {
+    if (uring->queued == 0) return;
+    int rc;
+    while ((rc = io_uring_submit(&uring->ring)) == -EINTR || rc == -EAGAIN || rc == -EBUSY) {
+    }
+    uring->queued = 0;
+}
+
+static void flush(void *arg) {
+    struct cio__uring *uring = arg;
+    uring->flush_scheduled = false;
+    submit_now(uring);
+}
+
+static struct io_uring_sqe *next_sqe(struct cio__uring *uring) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&uring->ring);
+    if (!sqe) { /* the SQ is full: this turn's batch goes now */
+        submit_now(uring);
+        sqe = io_uring_get_sqe(&uring->ring);
+    }
+    return sqe;
+}
+
+static void prepare(struct io_uring_sqe *sqe, const struct cio__file_op *op) {
+    switch (op->opcode) {
+    case CIO__FILE_OPEN: io_uring_prep_openat(sqe, op->fd, op->path, op->flags, op->mode); break;
+    case CIO__FILE_CLOSE: io_uring_prep_close(sqe, op->fd); break;
+    case CIO__FILE_READ: io_uring_prep_read(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset); break;
+    case CIO__FILE_WRITE: io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset); break;
+    case CIO__FILE_FSYNC: io_uring_prep_fsync(sqe, op->fd, 0); break;
+    case CIO__FILE_STATX:
+        io_uring_prep_statx(sqe, op->fd, op->path, op->flags, STATX_BASIC_STATS, op->stx);
+        break;
+    case CIO__FILE_RENAME: io_uring_prep_renameat(sqe, AT_FDCWD, op->path, AT_FDCWD, op->path2, 0); break;
+    case CIO__FILE_UNLINK: io_uring_prep_unlinkat(sqe, AT_FDCWD, op->path, 0); break;
+    }
+}
+
+/* ---- completing ---------------------------------------------------------------------------- */
+
+/* Take every CQE: wake its task, or, for the leader's own, fill *own. */
+static void reap(struct cio__uring *uring, cio_task *self, int *own, bool *have_own) {
+    struct io_uring_cqe *cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&uring->ring, head, cqe) {
+        cio_task *task = io_uring_cqe_get_data(cqe);
+        seen++;
+        if (task == self) {
+            *own = cqe->res;
+            *have_own = true;
+            continue;
+        }
+        /* Not listed if it was just handed the lead and has not run yet: the
+         * wake then replaces LEAD with its result. */
+        if (cio__list_linked(&task->wait_link.node)) cio__list_remove(&task->wait_link.node);
+        cio__wake(task, cqe->res);
+    }
+    io_uring_cq_advance(&uring->ring, seen);
+    uring->in_flight -= seen;
+}
+
+static void hand_over_lead(struct cio__uring *uring) {
+    uring->leader = NULL;
+    struct cio__list *node = cio__list_pop_front(&uring->waiters);
+    if (node) cio__wake(cio__container_of(node, cio_task, wait_link.node), LEAD);
+}
+
+static int lead(struct cio__uring *uring, cio_task *task) {
+    uring->leader = task;
+    int own = 0;
+    bool have_own = false;
+    reap(uring, task, &own, &have_own); /* what finished while nobody led */
+    while (!have_own) {
+        int rc = cio__io_wait(task, uring->ring.ring_fd, CIO__READABLE, true);
+        if (rc < 0 && rc != -EINTR) { /* the poller refused the ring fd: wait in the kernel */
+            submit_now(uring);
+            struct io_uring_cqe *cqe;
+            io_uring_wait_cqe(&uring->ring, &cqe);
+        }
+        reap(uring, task, &own, &have_own);
+    }
+    hand_over_lead(uring);
+    return own;
+}
+
+static int wait_for_result(struct cio__uring *uring, cio_task *task) {
+    for (;;) {
+        if (!uring->leader) return lead(uring, task);
+        task->wait_link.kind = CIO__LINK_TASK;
+        task->wait_object = uring;
+        cio__list_push_back(&uring->waiters, &task->wait_link.node);
+        int status = cio__wait(task, NULL); /* shielded: only a wake ends it */
+        if (status != LEAD) return status;
+    }
+}
+
+int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__file_op *op) {
+    struct cio__uring *uring = os->uring;
+    struct io_uring_sqe *sqe = next_sqe(uring);
+    if (!sqe) return -EAGAIN;
+    prepare(sqe, op);
+    io_uring_sqe_set_data(sqe, task);
+    uring->queued++;
+    uring->in_flight++;
+    if (!uring->flush_scheduled && cio_call_soon(uring->loop, flush, uring, NULL) == 0)
+        uring->flush_scheduled = true;
+    if (!uring->flush_scheduled) submit_now(uring); /* no memory for the callback */
+    cio__loop_hold(uring->loop);
+    task->shield_depth++;
+    int result = wait_for_result(uring, task);
+    task->shield_depth--;
+    cio__loop_unhold(uring->loop);
+    return result;
+}
+
+#else /* !CIO_HAVE_LIBURING: the pool does every file operation */
+
+int cio__uring_open(struct cio__os *os) {
+    (void)os;
+    return -ENOSYS;
+}
+
+void cio__uring_close(struct cio__os *os) { (void)os; }
+
+int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__file_op *op) {
+    (void)os, (void)task, (void)op;
+    return -ENOSYS;
+}
+
+#endif

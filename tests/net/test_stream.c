@@ -1,0 +1,702 @@
+/* Streams on real sockets: reading (read, readexactly, readline, readuntil,
+ * read_all, limits, EOF), writing (buffering, drain and backpressure,
+ * write_eof), closing (graceful with data buffered, abort, use after close),
+ * errors (reset, broken pipe), cancellation at every await, IPv6 and Unix
+ * sockets. Virtual clock; no fd may leak. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+
+static void run_checked(cio_task_fn fn, const char *poller) {
+    int before = test_count_fds();
+    cio_loop *loop;
+    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
+    assert_int_equal(cio_loop_new(&loop, &opts), 0);
+    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL), 0);
+    cio_loop_free(loop);
+    assert_int_equal(test_count_fds(), before);
+}
+
+static void run_on_both(cio_task_fn fn) {
+    run_checked(fn, "epoll");
+    run_checked(fn, "poll");
+}
+
+/* Two connected streams over a Unix socketpair: a and b. */
+static void stream_pair(cio_stream **a, cio_stream **b, size_t limit) {
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    assert_int_equal(cio_stream_from_socket(fds[0], limit, a), 0);
+    assert_int_equal(cio_stream_from_socket(fds[1], limit, b), 0);
+}
+
+static void free_pair(cio_stream *a, cio_stream *b) {
+    cio_stream_free(a);
+    cio_stream_free(b);
+}
+
+/* A TCP listener on loopback (family AF_INET or AF_INET6), with its port. */
+static int tcp_listener(int family, int *port) {
+    int fd = cio_socket(family, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_storage addr = {0};
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&addr;
+        *in = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        len = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr;
+        *in6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback};
+        len = sizeof *in6;
+    }
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, len), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+                                    : ((struct sockaddr_in6 *)&addr)->sin6_port);
+    assert_int_equal(listen(fd, 8), 0);
+    return fd;
+}
+
+static int listener_fd;
+
+static void *accept_stream(void *arg) {
+    (void)arg;
+    int fd = cio_sock_accept(listener_fd, NULL, NULL);
+    if (fd < 0) return cio_fail(fd);
+    cio_stream *stream;
+    assert_int_equal(cio_stream_from_socket(fd, 0, &stream), 0);
+    return stream;
+}
+
+/* A TCP connection over loopback: client from cio_open_connection, server
+ * side accepted by hand. */
+static void tcp_pair(const char *host, int family, cio_stream **client, cio_stream **server) {
+    int port;
+    listener_fd = tcp_listener(family, &port);
+    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    assert_int_equal(cio_open_connection(host, port, NULL, client), 0);
+    void *accepted;
+    assert_int_equal(cio_await(acceptor, &accepted), 0);
+    *server = accepted;
+    cio_close(listener_fd);
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+static void *read_functions(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    assert_int_equal(cio_stream_write(a, "line one\nline two\nAB--CD--tail", 30), 0);
+    char buf[64];
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "line one\n", 9);
+    assert_int_equal(cio_stream_read(b, buf, 5), 5); /* from the buffer */
+    assert_memory_equal(buf, "line ", 5);
+    size_t got;
+    assert_int_equal(cio_stream_readexactly(b, buf, 4, &got), 0);
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "two\n", 4);
+    assert_int_equal(cio_stream_readuntil(b, "--", 2, buf, sizeof buf), 4);
+    assert_memory_equal(buf, "AB--", 4);
+    assert_int_equal(cio_stream_readuntil(b, "--", 2, buf, sizeof buf), 4);
+    assert_memory_equal(buf, "CD--", 4);
+    assert_int_equal(cio_stream_write_eof(a), 0);
+    /* EOF before the separator: the partial line stays readable. */
+    assert_int_equal(cio_stream_readuntil(b, "--", 2, buf, sizeof buf), -CIO_EINCOMPLETE);
+    assert_false(cio_stream_at_eof(b));
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 4); /* the last line, no '\n' */
+    assert_memory_equal(buf, "tail", 4);
+    assert_true(cio_stream_at_eof(b));
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 0);
+    assert_int_equal(cio_stream_read(b, buf, sizeof buf), 0);
+    assert_int_equal(cio_stream_read(b, buf, 0), 0);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void read_readline_readuntil_readexactly(void **state) {
+    (void)state;
+    run_on_both(read_functions);
+}
+
+static void *slow_writer(void *arg) {
+    cio_stream *stream = arg;
+    const char *parts[] = {"par", "tial li", "ne\nrest"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cio_sleep(1.0), 0);
+        assert_int_equal(cio_stream_write(stream, parts[i], strlen(parts[i])), 0);
+    }
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_int_equal(cio_stream_write_eof(stream), 0);
+    return NULL;
+}
+
+static void *lines_in_pieces(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    cio_task *writer = cio_create_task(slow_writer, a);
+    char buf[64];
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 13);
+    assert_memory_equal(buf, "partial line\n", 13);
+    assert_true(now() == 3.0);
+    size_t got = 99;
+    assert_int_equal(cio_stream_readexactly(b, buf, 10, &got), -CIO_EINCOMPLETE);
+    assert_int_equal(got, 4); /* the partial count */
+    assert_memory_equal(buf, "rest", 4);
+    assert_true(now() == 4.0);
+    assert_int_equal(cio_await(writer, NULL), 0);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void lines_across_reads_and_readexactly_at_eof(void **state) {
+    (void)state;
+    run_on_both(lines_in_pieces);
+}
+
+static void *over_the_limit(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 16); /* reader limit 16 bytes */
+    char big[40];
+    memset(big, 'x', sizeof big);
+    big[39] = '\n';
+    assert_int_equal(cio_stream_write(a, big, sizeof big), 0);
+    assert_int_equal(cio_stream_write(a, "ok\n", 3), 0);
+    char buf[64];
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), -CIO_ELIMIT);
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), -CIO_ELIMIT); /* still there */
+    assert_int_equal(cio_stream_readexactly(b, buf, 40, NULL), 0); /* and readable */
+    assert_memory_equal(buf, big, 40);
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 3);
+    /* A line that fits the limit but not the caller's buffer. */
+    assert_int_equal(cio_stream_write(a, "0123456789\n", 11), 0);
+    assert_int_equal(cio_stream_readline(b, buf, 5), -CIO_ELIMIT);
+    assert_int_equal(cio_stream_readline(b, buf, 11), 11);
+    /* The separator itself may end past the limit, as in asyncio. */
+    assert_int_equal(cio_stream_write(a, "0123456789abcdef\n", 17), 0);
+    assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 17);
+    assert_int_equal(cio_stream_readuntil(b, "", 0, buf, sizeof buf), -EINVAL);
+    assert_int_equal(cio_stream_readline(b, NULL, 5), -EINVAL);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void readline_over_the_limit_keeps_the_data(void **state) {
+    (void)state;
+    run_on_both(over_the_limit);
+}
+
+static void *everything(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    size_t size = 3 << 20;
+    char *data = malloc(size);
+    for (size_t i = 0; i < size; i++) data[i] = (char)(i % 251);
+    assert_int_equal(cio_stream_write(a, data, size), 0); /* mostly buffered */
+    assert_int_equal(cio_stream_close(a), 0);            /* graceful: all of it goes */
+    void *all;
+    size_t len;
+    assert_int_equal(cio_stream_read_all(b, &all, &len), 0);
+    assert_int_equal(len, size);
+    assert_memory_equal(all, data, size);
+    assert_int_equal(((char *)all)[len], '\0');
+    free(all);
+    assert_int_equal(cio_stream_wait_closed(a), 0);
+    assert_int_equal(cio_stream_read_all(b, &all, &len), 0); /* at EOF: empty */
+    assert_int_equal(len, 0);
+    free(all);
+    free(data);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void read_all_after_a_graceful_close_with_data_buffered(void **state) {
+    (void)state;
+    run_on_both(everything);
+}
+
+/* ---- writing and backpressure ----------------------------------------------------------------- */
+
+#define CHUNK (64u * 1024u)
+#define TOTAL (8u << 20)
+
+static size_t most_buffered;
+
+static void *drain_writer(void *arg) {
+    cio_stream *stream = arg;
+    static char chunk[CHUNK];
+    for (size_t sent = 0; sent < TOTAL; sent += CHUNK) {
+        memset(chunk, (int)(sent / CHUNK), CHUNK);
+        assert_int_equal(cio_stream_write(stream, chunk, CHUNK), 0);
+        size_t buffered = cio_stream_write_buffer_size(stream);
+        if (buffered > most_buffered) most_buffered = buffered;
+        assert_int_equal(cio_stream_drain(stream), 0);
+        assert_true(cio_stream_write_buffer_size(stream) <= 256u * 1024u);
+    }
+    assert_int_equal(cio_stream_write_eof(stream), 0);
+    return NULL;
+}
+
+static void *slow_reader(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    assert_int_equal(cio_stream_set_write_buffer_limits(a, 256u * 1024u, 0), 0);
+    most_buffered = 0;
+    cio_task *writer = cio_create_task(drain_writer, a);
+    char *buf = malloc(CHUNK);
+    size_t total = 0;
+    ssize_t n;
+    while ((n = cio_stream_read(b, buf, 16384)) > 0) {
+        for (ssize_t i = 0; i < n; i++) assert_int_equal((unsigned char)buf[i], (total + (size_t)i) / CHUNK % 256);
+        total += (size_t)n;
+        assert_int_equal(cio_sleep(0.001), 0); /* a slow consumer */
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(total, TOTAL);
+    /* Memory stayed bounded: never more than high water + one write. */
+    assert_true(most_buffered > 0);
+    assert_true(most_buffered <= 256u * 1024u + CHUNK);
+    assert_true(now() > 0.1); /* the writer really waited for the reader */
+    assert_int_equal(cio_await(writer, NULL), 0);
+    free(buf);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void writer_backpressure_with_a_slow_reader(void **state) {
+    (void)state;
+    run_on_both(slow_reader);
+}
+
+static void *writes_in_order(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    size_t big = 1 << 20;
+    char *data = calloc(1, big);
+    assert_int_equal(cio_stream_write(a, data, big), 0); /* fills the socket, queues the rest */
+    assert_true(cio_stream_write_buffer_size(a) > 0);
+    struct iovec iov[3] = {{"x", 1}, {"", 0}, {"yz", 2}};
+    assert_int_equal(cio_stream_writev(a, iov, 3), 0); /* behind the queue, not before it */
+    assert_int_equal(cio_stream_write(a, NULL, 0), 0);
+    char *in = malloc(big + 3);
+    assert_int_equal(cio_stream_readexactly(b, in, big + 3, NULL), 0);
+    assert_memory_equal(in + big, "xyz", 3);
+    assert_int_equal(cio_stream_drain(a), 0);
+    assert_int_equal(cio_stream_set_write_buffer_limits(a, 10, 20), -EINVAL);
+    assert_int_equal(cio_stream_set_write_buffer_limits(a, 0, 1000), 0); /* high = 4000 */
+    assert_int_equal(cio_stream_writev(a, NULL, 1), -EINVAL);
+    free(data);
+    free(in);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void writes_keep_their_order(void **state) {
+    (void)state;
+    run_on_both(writes_in_order);
+}
+
+/* ---- half close ---------------------------------------------------------------------------------- */
+
+static void *half_close(void *arg) {
+    (void)arg;
+    cio_stream *client, *server;
+    tcp_pair("127.0.0.1", AF_INET, &client, &server);
+    char buf[32];
+    /* client -> server half-closed; server still answers. */
+    assert_int_equal(cio_stream_write(client, "question", 8), 0);
+    assert_true(cio_stream_can_write_eof(client));
+    assert_int_equal(cio_stream_write_eof(client), 0);
+    assert_true(cio_stream_is_closing(client));
+    assert_int_equal(cio_stream_write(client, "x", 1), -CIO_ECLOSED);
+    void *all;
+    size_t len;
+    assert_int_equal(cio_stream_read_all(server, &all, &len), 0);
+    assert_int_equal(len, 8);
+    free(all);
+    assert_int_equal(cio_stream_write(server, "answer", 6), 0);
+    assert_int_equal(cio_stream_readexactly(client, buf, 6, NULL), 0);
+    assert_memory_equal(buf, "answer", 6);
+    /* and the other way: server half-closes, client still sends nothing. */
+    assert_int_equal(cio_stream_write_eof(server), 0);
+    assert_int_equal(cio_stream_read(client, buf, sizeof buf), 0);
+    assert_true(cio_stream_at_eof(client));
+    free_pair(client, server);
+    return NULL;
+}
+
+static void half_close_both_ways(void **state) {
+    (void)state;
+    run_on_both(half_close);
+}
+
+/* ---- errors: reset, broken pipe ------------------------------------------------------------------- */
+
+static void reset(cio_stream *stream) {
+    struct linger linger = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(cio_stream_fd(stream), SOL_SOCKET, SO_LINGER, &linger, sizeof linger), 0);
+    assert_int_equal(cio_stream_abort(stream), 0);
+}
+
+static void *reset_later(void *arg) {
+    assert_int_equal(cio_sleep(1.0), 0);
+    reset(arg);
+    return NULL;
+}
+
+static void *writer_until_error(void *arg) {
+    cio_stream *stream = arg;
+    static char chunk[CHUNK];
+    for (;;) {
+        int rc = cio_stream_write(stream, chunk, sizeof chunk);
+        if (rc == 0) rc = cio_stream_drain(stream);
+        if (rc < 0) return cio_fail(rc);
+    }
+}
+
+static void *resets(void *arg) {
+    (void)arg;
+    cio_stream *client, *server;
+    tcp_pair("127.0.0.1", AF_INET, &client, &server);
+    cio_task *resetter = cio_create_task(reset_later, server);
+    char buf[16];
+    assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* mid-read */
+    assert_true(now() == 1.0);
+    assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* sticky */
+    assert_int_equal(cio_await(resetter, NULL), 0);
+    free_pair(client, server);
+
+    tcp_pair("127.0.0.1", AF_INET, &client, &server);
+    cio_task *writer = cio_create_task(writer_until_error, client);
+    assert_int_equal(cio_sleep(1.0), 0); /* the writer is blocked in drain by now */
+    reset(server);
+    int rc = cio_await(writer, NULL);
+    assert_true(rc == -ECONNRESET || rc == -EPIPE); /* mid-write */
+    assert_int_equal(cio_stream_write(client, "x", 1), rc); /* kept */
+    assert_int_equal(cio_stream_drain(client), rc);
+    free_pair(client, server);
+    return NULL;
+}
+
+static void peer_reset_mid_read_and_mid_write(void **state) {
+    (void)state;
+    signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test */
+    run_on_both(resets);
+}
+
+/* ---- closing ----------------------------------------------------------------------------------------- */
+
+static void *read_forever(void *arg) {
+    char buf[8];
+    return cio_fail((int)cio_stream_read(arg, buf, sizeof buf));
+}
+
+static void *closing(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    cio_task *reader = cio_create_task(read_forever, a);
+    assert_int_equal(cio_yield(), 0);
+    char buf[8];
+    assert_int_equal(cio_stream_read(a, buf, sizeof buf), -EBUSY); /* one reader at a time */
+    assert_int_equal(cio_stream_close(a), 0);
+    assert_int_equal(cio_await(reader, NULL), -CIO_ECLOSED); /* woken by the close */
+    assert_true(cio_stream_is_closing(a));
+    assert_int_equal(cio_stream_close(a), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_abort(a), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_read(a, buf, sizeof buf), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_readline(a, buf, sizeof buf), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_write(a, "x", 1), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_drain(a), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_write_eof(a), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_fd(a), -CIO_ECLOSED);
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    assert_int_equal(cio_stream_peername(a, (struct sockaddr *)&addr, &len), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_wait_closed(a), 0);
+    assert_int_equal(cio_stream_read(b, buf, sizeof buf), 0); /* the peer sees EOF */
+
+    /* abort drops what is buffered; the peer sees no more than the socket took */
+    assert_int_equal(cio_stream_write(b, "gone", 4), -EPIPE);
+    free_pair(a, b);
+
+    assert_int_equal(cio_stream_read(NULL, buf, 1), -EINVAL);
+    assert_int_equal(cio_stream_write(NULL, buf, 1), -EINVAL);
+    assert_int_equal(cio_stream_close(NULL), -EINVAL);
+    assert_int_equal(cio_stream_wait_closed(NULL), -EINVAL);
+    assert_int_equal(cio_stream_drain(NULL), -EINVAL);
+    assert_false(cio_stream_at_eof(NULL));
+    cio_stream_free(NULL);
+    assert_int_equal(cio_stream_from_socket(-1, 0, &a), -EINVAL);
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_int_equal(cio_stream_from_socket(udp, 0, &a), -EINVAL);
+    close(udp);
+    return NULL;
+}
+
+static void close_wakes_readers_and_use_after_close_is_an_error(void **state) {
+    (void)state;
+    signal(SIGPIPE, SIG_DFL);
+    run_on_both(closing);
+}
+
+static void *abort_buffered(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    size_t big = 4 << 20;
+    char *data = calloc(1, big);
+    assert_int_equal(cio_stream_write(a, data, big), 0);
+    assert_true(cio_stream_write_buffer_size(a) > 0);
+    assert_int_equal(cio_stream_abort(a), 0);
+    assert_int_equal(cio_stream_write_buffer_size(a), 0);
+    void *all;
+    size_t len;
+    assert_int_equal(cio_stream_read_all(b, &all, &len), 0);
+    assert_true(len < big);
+    free(all);
+    free(data);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void abort_drops_buffered_data(void **state) {
+    (void)state;
+    run_on_both(abort_buffered);
+}
+
+/* ---- cancellation at every await -------------------------------------------------------------------- */
+
+static void *drain_forever(void *arg) {
+    static char chunk[CHUNK];
+    for (;;) {
+        int rc = cio_stream_write(arg, chunk, sizeof chunk);
+        if (rc == 0) rc = cio_stream_drain(arg);
+        if (rc < 0) return cio_fail(rc);
+    }
+}
+
+static void *wait_closed_forever(void *arg) { return cio_fail(cio_stream_wait_closed(arg)); }
+
+static void *readline_forever(void *arg) {
+    char buf[64];
+    return cio_fail((int)cio_stream_readline(arg, buf, sizeof buf));
+}
+
+static void cancel_after_one_second(cio_task_fn fn, void *arg) {
+    double start = now();
+    cio_task *task = cio_create_task(fn, arg);
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_false(cio_task_done(task));
+    cio_task_cancel(task);
+    assert_int_equal(cio_await(task, NULL), -ECANCELED);
+    assert_true(now() == start + 1.0);
+}
+
+static void *cancels(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    assert_int_equal(cio_stream_write(b, "partial", 7), 0);
+    cancel_after_one_second(read_forever, b);
+    cancel_after_one_second(readline_forever, a); /* the buffered partial line survives */
+    cancel_after_one_second(drain_forever, a);
+    cancel_after_one_second(wait_closed_forever, a);
+    char buf[8];
+    assert_int_equal(cio_stream_write(b, "\n", 1), 0);
+    assert_int_equal(cio_stream_readline(a, buf, sizeof buf), 8);
+    assert_memory_equal(buf, "partial\n", 8);
+    /* a still holds unsent data; its peer going away ends the flushing. */
+    assert_true(cio_stream_write_buffer_size(a) > 0);
+    assert_int_equal(cio_stream_close(a), 0);
+    cio_stream_free(b);
+    assert_int_equal(cio_stream_wait_closed(a), 0);
+    assert_int_equal(cio_stream_write_buffer_size(a), 0);
+    cio_stream_free(a);
+    return NULL;
+}
+
+static void cancel_in_read_readline_drain_wait_closed(void **state) {
+    (void)state;
+    run_on_both(cancels);
+}
+
+static void *open_to_full_backlog(void *arg) {
+    int port = *(int *)arg;
+    cio_stream *stream;
+    return cio_fail(cio_open_connection("127.0.0.1", port, NULL, &stream));
+}
+
+static void *connect_timeouts(void *arg) {
+    (void)arg;
+    int port;
+    int listener = cio_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    assert_int_equal(bind(listener, (struct sockaddr *)&addr, len), 0);
+    assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
+    assert_int_equal(listen(listener, 0), 0);
+    port = ntohs(addr.sin_port);
+    int queued[2];
+    for (int i = 0; i < 2; i++) { /* fill the accept queue: later SYNs are dropped */
+        queued[i] = cio_socket(AF_INET, SOCK_STREAM, 0);
+        connect(queued[i], (struct sockaddr *)&addr, len);
+    }
+    assert_int_equal(cio_sleep(0.5), 0);
+    double start = now();
+    cio_stream *stream;
+    cio_connect_options opts = {.timeout = 2.0};
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &stream), -ETIMEDOUT);
+    assert_true(now() == start + 2.0);
+    assert_null(stream);
+    cancel_after_one_second(open_to_full_backlog, &port);
+    for (int i = 0; i < 2; i++) cio_close(queued[i]);
+    cio_close(listener);
+    return NULL;
+}
+
+static void connect_timeout_and_cancel_in_connect(void **state) {
+    (void)state;
+    run_on_both(connect_timeouts);
+}
+
+/* ---- TCP options, IPv6, Unix sockets ------------------------------------------------------------------ */
+
+static int option(cio_stream *stream, int level, int name) {
+    int value = -1;
+    socklen_t len = sizeof value;
+    assert_int_equal(getsockopt(cio_stream_fd(stream), level, name, &value, &len), 0);
+    return value;
+}
+
+static void *tcp_details(void *arg) {
+    (void)arg;
+    cio_stream *client, *server;
+    tcp_pair("::1", AF_INET6, &client, &server);
+    assert_true(option(client, IPPROTO_TCP, TCP_NODELAY)); /* asyncio's default */
+    assert_false(option(client, SOL_SOCKET, SO_KEEPALIVE));
+    struct sockaddr_storage peer, local;
+    socklen_t peer_len = sizeof peer, local_len = sizeof local;
+    assert_int_equal(cio_stream_peername(client, (struct sockaddr *)&peer, &peer_len), 0);
+    assert_int_equal(cio_stream_sockname(server, (struct sockaddr *)&local, &local_len), 0);
+    char a[CIO_ADDRSTRLEN], b[CIO_ADDRSTRLEN];
+    cio_format_address((struct sockaddr *)&peer, peer_len, a, sizeof a);
+    cio_format_address((struct sockaddr *)&local, local_len, b, sizeof b);
+    assert_string_equal(a, b);
+    assert_int_equal(strncmp(a, "[::1]:", 6), 0);
+    assert_int_equal(cio_stream_write(client, "v6", 2), 0);
+    char buf[2];
+    assert_int_equal(cio_stream_readexactly(server, buf, 2, NULL), 0);
+    free_pair(client, server);
+
+    int port;
+    listener_fd = tcp_listener(AF_INET, &port);
+    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_connect_options opts = {.nagle = true, .keepalive = true};
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
+    assert_false(option(client, IPPROTO_TCP, TCP_NODELAY));
+    assert_true(option(client, SOL_SOCKET, SO_KEEPALIVE));
+    void *accepted;
+    assert_int_equal(cio_await(acceptor, &accepted), 0);
+    free_pair(client, accepted);
+    cio_close(listener_fd);
+    assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &client), -ECONNREFUSED);
+    assert_int_equal(cio_open_connection("127.0.0.1", 70000, NULL, &client), -EINVAL);
+    assert_int_equal(cio_open_connection(NULL, port, NULL, &client), -EINVAL);
+    return NULL;
+}
+
+static void ipv6_loopback_and_tcp_options(void **state) {
+    (void)state;
+    run_on_both(tcp_details);
+}
+
+static void *unix_streams(void *arg) {
+    (void)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/cio-test-stream-%d.sock", (int)getpid());
+    unlink(path);
+    cio_stream *stream;
+    assert_int_equal(cio_open_unix_connection(path, NULL, &stream), -ENOENT);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, path);
+    listener_fd = cio_socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(bind(listener_fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(listener_fd, 4), 0);
+    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    assert_int_equal(cio_open_unix_connection(path, NULL, &stream), 0);
+    void *accepted;
+    assert_int_equal(cio_await(acceptor, &accepted), 0);
+    assert_int_equal(cio_stream_write(stream, "over unix\n", 10), 0);
+    char buf[16];
+    assert_int_equal(cio_stream_readline(accepted, buf, sizeof buf), 10);
+    struct sockaddr_un peer;
+    socklen_t len = sizeof peer;
+    assert_int_equal(cio_stream_peername(stream, (struct sockaddr *)&peer, &len), 0);
+    char text[CIO_ADDRSTRLEN];
+    assert_true(cio_format_address((struct sockaddr *)&peer, len, text, sizeof text) > 0);
+    assert_string_equal(text, path);
+    free_pair(stream, accepted);
+    cio_close(listener_fd);
+    unlink(path);
+    char long_path[200];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    assert_int_equal(cio_open_unix_connection(long_path, NULL, &stream), -ENAMETOOLONG);
+    return NULL;
+}
+
+static void unix_socket_streams(void **state) {
+    (void)state;
+    run_on_both(unix_streams);
+}
+
+static void outside_a_task(void **state) {
+    (void)state;
+    cio_stream *stream = NULL;
+    char buf[4];
+    assert_int_equal(cio_open_connection("127.0.0.1", 1, NULL, &stream), -EPERM);
+    assert_int_equal(cio_open_unix_connection("/x", NULL, &stream), -EPERM);
+    assert_int_equal(cio_stream_read(stream, buf, 1), -EPERM);
+    assert_int_equal(cio_stream_drain(stream), -EPERM);
+    assert_int_equal(cio_stream_from_socket(0, 0, &stream), -EINVAL); /* no running loop */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(read_readline_readuntil_readexactly),
+        cmocka_unit_test(lines_across_reads_and_readexactly_at_eof),
+        cmocka_unit_test(readline_over_the_limit_keeps_the_data),
+        cmocka_unit_test(read_all_after_a_graceful_close_with_data_buffered),
+        cmocka_unit_test(writer_backpressure_with_a_slow_reader),
+        cmocka_unit_test(writes_keep_their_order),
+        cmocka_unit_test(half_close_both_ways),
+        cmocka_unit_test(peer_reset_mid_read_and_mid_write),
+        cmocka_unit_test(close_wakes_readers_and_use_after_close_is_an_error),
+        cmocka_unit_test(abort_drops_buffered_data),
+        cmocka_unit_test(cancel_in_read_readline_drain_wait_closed),
+        cmocka_unit_test(connect_timeout_and_cancel_in_connect),
+        cmocka_unit_test(ipv6_loopback_and_tcp_options),
+        cmocka_unit_test(unix_socket_streams),
+        cmocka_unit_test(outside_a_task),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,517 @@
+/* Subprocesses, each test run with both exit watchers (pidfd and SIGCHLD):
+ * 10 MiB through cat both ways, exit codes, signals, a program that does not
+ * exist, 100 children at once, stdio modes, env and cwd, cancellation that
+ * kills or leaves the child, handles freed and loops closed while children
+ * run - and after every test, no child left (not even a zombie, checked in
+ * /proc) and no fd leaked. */
+#include "testutil.h"
+
+#include "os/os.h" /* to see which watcher a process got */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static cio_child_watcher pidfd_watcher = CIO_WATCHER_PIDFD;
+static cio_child_watcher sigchld_watcher = CIO_WATCHER_SIGCHLD;
+static cio_child_watcher watcher; /* the one the current test runs with */
+static int fds_before;
+
+/* Children of this process in /proc, zombies included. */
+static int count_children(void) {
+    DIR *dir = opendir("/proc");
+    if (!dir) return -1;
+    int children = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        char path[300], stat[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        FILE *file = fopen(path, "r");
+        if (!file) continue;
+        size_t got = fread(stat, 1, sizeof stat - 1, file);
+        fclose(file);
+        stat[got] = '\0';
+        const char *after_name = strrchr(stat, ')'); /* "pid (comm) S ppid ..." */
+        int ppid = 0;
+        char state;
+        if (after_name && sscanf(after_name + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+            children++;
+    }
+    closedir(dir);
+    return children;
+}
+
+/* Background reaping takes a moment: poll for up to 5 s. */
+static void assert_no_children(void) {
+    for (int i = 0; i < 500 && count_children() > 0; i++) usleep(10000);
+    assert_int_equal(count_children(), 0);
+}
+
+static int setup(void **state) {
+    watcher = *(cio_child_watcher *)*state;
+    fds_before = test_count_fds();
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    assert_no_children();
+    for (int i = 0; i < 100 && test_count_fds() != fds_before; i++) usleep(10000);
+    assert_int_equal(test_count_fds(), fds_before);
+    return 0;
+}
+
+static cio_process_options piped(void) {
+    return (cio_process_options){.stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE,
+                                 .stderr_mode = CIO_STDIO_PIPE, .watcher = watcher};
+}
+
+static cio_process *shell(const char *cmd, const cio_process_options *opts) {
+    cio_process *process = NULL;
+    assert_int_equal(cio_create_subprocess_shell(&process, cmd, opts), 0);
+    assert_true(cio_process_pid(process) > 0);
+    return process;
+}
+
+static int run_real_clock(cio_task_fn fn) {
+    cio_loop_options opts = {.clock = CIO_CLOCK_MONOTONIC};
+    return cio_run_with(&opts, fn, NULL, NULL);
+}
+
+/* ---- pipes ------------------------------------------------------------------------- */
+
+#define BIG (10u * 1024u * 1024u)
+
+static void *big_echo_main(void *arg) {
+    (void)arg;
+    unsigned char *input = malloc(BIG);
+    for (size_t i = 0; i < BIG; i++) input[i] = (unsigned char)(i * 7 + i / 4096);
+    cio_process_options opts = piped();
+    const char *const argv[] = {"cat", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    void *out, *err;
+    size_t out_len, err_len;
+    assert_int_equal(cio_process_communicate(process, input, BIG, &out, &out_len, &err, &err_len), 0);
+    assert_int_equal(out_len, BIG);
+    assert_memory_equal(out, input, BIG);
+    assert_int_equal(err_len, 0);
+    int returncode = -1;
+    assert_int_equal(cio_process_returncode(process, &returncode), 0);
+    assert_int_equal(returncode, 0);
+    free(out);
+    free(err);
+    free(input);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void echo_10mib_each_way(void **state) {
+    (void)state;
+    assert_int_equal(test_run(big_echo_main, NULL, NULL, NULL), 0);
+}
+
+static void *both_outputs_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = piped();
+    cio_process *process = shell("echo out; echo err >&2; exit 3", &opts);
+    void *out, *err;
+    size_t out_len, err_len;
+    assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &out_len, &err, &err_len), 0);
+    assert_string_equal(out, "out\n");
+    assert_string_equal(err, "err\n");
+    int returncode;
+    assert_int_equal(cio_process_wait(process, &returncode), 0); /* again: at once */
+    assert_int_equal(returncode, 3);
+    free(out);
+    free(err);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void stdout_stderr_and_exit_code(void **state) {
+    (void)state;
+    assert_int_equal(test_run(both_outputs_main, NULL, NULL, NULL), 0);
+}
+
+static void *by_hand_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = piped();
+    const char *const argv[] = {"cat", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_process_write(process, "hello\n", 6), 0);
+    char buf[16];
+    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, sizeof buf), 6);
+    assert_memory_equal(buf, "hello\n", 6);
+    assert_int_equal(cio_process_close_stdin(process), 0);
+    assert_int_equal(cio_process_close_stdin(process), -EBADF);
+    assert_int_equal(cio_process_write(process, "x", 1), -EBADF);
+    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, sizeof buf), 0); /* EOF */
+    assert_int_equal(cio_process_wait(process, NULL), 0);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void pipes_by_hand(void **state) {
+    (void)state;
+    assert_int_equal(test_run(by_hand_main, NULL, NULL, NULL), 0);
+}
+
+static void *epipe_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = piped();
+    const char *const argv[] = {"true", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_process_wait(process, NULL), 0);
+    static char chunk[1 << 20];
+    assert_int_equal(cio_process_write(process, chunk, sizeof chunk), -EPIPE); /* no SIGPIPE */
+    cio_process_free(process);
+    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_process_communicate(process, chunk, sizeof chunk, NULL, NULL, NULL, NULL), 0);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void child_not_reading_is_epipe(void **state) {
+    (void)state;
+    assert_int_equal(test_run(epipe_main, NULL, NULL, NULL), 0);
+}
+
+/* ---- exit codes and signals ----------------------------------------------------------- */
+
+static void *codes_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.watcher = watcher};
+    int returncode;
+    cio_process *process = shell("exit 7", &opts);
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, 7);
+    assert_int_equal(cio_process_send_signal(process, SIGTERM), -ESRCH); /* reaped */
+    cio_process_free(process);
+
+    process = shell("exec sleep 100", &opts);
+    assert_int_equal(cio_process_returncode(process, &returncode), -EAGAIN);
+    assert_int_equal(cio_process_kill(process), 0);
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, -SIGKILL);
+    cio_process_free(process);
+
+    process = shell("exec sleep 100", &opts);
+    assert_int_equal(cio_process_terminate(process), 0);
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, -SIGTERM);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void exit_codes_and_signals(void **state) {
+    (void)state;
+    assert_int_equal(test_run(codes_main, NULL, NULL, NULL), 0);
+}
+
+static void *missing_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.watcher = watcher};
+    cio_process *process = (cio_process *)&process;
+    const char *const nowhere[] = {"/nonexistent/program", NULL};
+    assert_int_equal(cio_create_subprocess_exec(&process, nowhere, &opts), -ENOENT);
+    assert_null(process);
+    const char *const unknown[] = {"cio-no-such-program-xyz", NULL};
+    assert_int_equal(cio_create_subprocess_exec(&process, unknown, &opts), -ENOENT);
+    const char *const directory[] = {"/tmp", NULL};
+    assert_int_equal(cio_create_subprocess_exec(&process, directory, &opts), -EACCES);
+    opts.cwd = "/nonexistent/dir";
+    const char *const ok[] = {"true", NULL};
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), -ENOENT);
+    opts.cwd = NULL;
+    process = shell("cio-no-such-program-xyz 2>/dev/null", &opts);
+    int returncode;
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, 127);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void nonexistent_program(void **state) {
+    (void)state;
+    assert_int_equal(test_run(missing_main, NULL, NULL, NULL), 0);
+}
+
+/* ---- many at once ------------------------------------------------------------------------- */
+
+static void *one_child(void *arg) {
+    intptr_t i = (intptr_t)arg;
+    char cmd[64], expect[32];
+    snprintf(cmd, sizeof cmd, "echo child %d; exit %d", (int)i, (int)(i % 50));
+    snprintf(expect, sizeof expect, "child %d\n", (int)i);
+    cio_process_options opts = {.stdout_mode = CIO_STDIO_PIPE, .watcher = watcher};
+    cio_process *process;
+    int rc = cio_create_subprocess_shell(&process, cmd, &opts);
+    if (rc < 0) return cio_fail(rc);
+    void *out = NULL;
+    rc = cio_process_communicate(process, NULL, 0, &out, NULL, NULL, NULL);
+    int returncode = -1;
+    cio_process_returncode(process, &returncode);
+    bool good = rc == 0 && strcmp(out, expect) == 0 && returncode == i % 50;
+    free(out);
+    cio_process_free(process);
+    return good ? NULL : cio_fail(-EPROTO);
+}
+
+static void *hundred_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[100];
+    for (intptr_t i = 0; i < 100; i++) tasks[i] = cio_create_task(one_child, (void *)i);
+    for (int i = 0; i < 100; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    return NULL;
+}
+
+static void hundred_concurrent_children(void **state) {
+    (void)state;
+    assert_int_equal(test_run(hundred_main, NULL, NULL, NULL), 0);
+}
+
+static void *sleeper(void *arg) {
+    (void)arg;
+    cio_sleep(10.0);
+    return NULL;
+}
+
+static void *waiter(void *arg) {
+    int returncode = -1;
+    int rc = cio_process_wait(arg, &returncode);
+    return rc < 0 ? cio_fail(rc) : (void *)(intptr_t)returncode;
+}
+
+/* Two tasks wait for one child; the virtual clock waits for it too. */
+static void *two_waiters_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.watcher = watcher};
+    cio_process *process = shell("sleep 0.05; exit 4", &opts);
+    cio_task *other_sleeper = cio_create_task(sleeper, NULL);
+    cio_task *a = cio_create_task(waiter, process), *b = cio_create_task(waiter, process);
+    void *ra, *rb;
+    assert_int_equal(cio_await(a, &ra), 0);
+    assert_int_equal(cio_await(b, &rb), 0);
+    assert_int_equal((intptr_t)ra, 4);
+    assert_int_equal((intptr_t)rb, 4);
+    assert_true(cio_loop_time(cio_get_running_loop()) == 0.0);
+    assert_int_equal(cio_await(other_sleeper, NULL), 0);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void many_waiters_and_the_clock(void **state) {
+    (void)state;
+    assert_int_equal(test_run(two_waiters_main, NULL, NULL, NULL), 0);
+}
+
+/* ---- stdio modes, env, cwd ------------------------------------------------------------------ */
+
+static void *modes_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.stdin_mode = CIO_STDIO_DEVNULL, .stdout_mode = CIO_STDIO_PIPE,
+                                .stderr_mode = CIO_STDIO_STDOUT, .watcher = watcher};
+    cio_process *process = shell("cat; echo a; echo b >&2", &opts);
+    void *out;
+    size_t len;
+    assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &len, NULL, NULL), 0);
+    assert_string_equal(out, "a\nb\n");
+    free(out);
+    cio_process_free(process);
+
+    const char *env[] = {"FOO=bar baz", NULL};
+    opts = (cio_process_options){.stdout_mode = CIO_STDIO_PIPE, .env = env, .cwd = "/tmp",
+                                 .watcher = watcher};
+    process = shell("echo \"$FOO\"; pwd", &opts);
+    assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &len, NULL, NULL), 0);
+    assert_string_equal(out, "bar baz\n/tmp\n");
+    free(out);
+    cio_process_free(process);
+
+    char path[] = "/tmp/cio-process-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd > 2);
+    opts = (cio_process_options){.stdout_mode = CIO_STDIO_FD, .stdout_fd = fd, .watcher = watcher};
+    process = shell("echo into the file", &opts);
+    assert_int_equal(cio_process_wait(process, NULL), 0);
+    cio_process_free(process);
+    char buf[64] = {0};
+    assert_int_equal(pread(fd, buf, sizeof buf - 1, 0), 14);
+    assert_string_equal(buf, "into the file\n");
+    close(fd);
+    unlink(path);
+    return NULL;
+}
+
+static void stdio_modes_env_and_cwd(void **state) {
+    (void)state;
+    assert_int_equal(test_run(modes_main, NULL, NULL, NULL), 0);
+}
+
+/* ---- cancellation, freeing, closing ----------------------------------------------------------- */
+
+static void *cancel_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.kill_on_cancel = true, .watcher = watcher};
+    cio_process *process = shell("exec sleep 100", &opts);
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 0.05);
+    assert_int_equal(cio_process_wait(process, NULL), -ETIMEDOUT);
+    cio_timeout_end(&scope);
+    int returncode;
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, -SIGKILL); /* killed, as chosen */
+    cio_process_free(process);
+
+    opts.kill_on_cancel = false;
+    opts.stdout_mode = CIO_STDIO_PIPE;
+    process = shell("exec sleep 100", &opts);
+    cio_task *waiting = cio_create_task(waiter, process);
+    cio_sleep(0.02);
+    cio_task_cancel(waiting);
+    assert_int_equal(cio_await(waiting, NULL), -ECANCELED);
+    cio_timeout_begin(&scope, 0.02);
+    assert_int_equal(cio_process_communicate(process, NULL, 0, NULL, NULL, NULL, NULL), -ETIMEDOUT);
+    cio_timeout_end(&scope);
+    assert_int_equal(cio_process_returncode(process, &returncode), -EAGAIN); /* left running */
+    cio_process_kill(process);
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void cancel_kills_or_leaves(void **state) {
+    (void)state;
+    assert_int_equal(run_real_clock(cancel_main), 0);
+}
+
+static void *free_running_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.stdout_mode = CIO_STDIO_PIPE, .watcher = watcher};
+    cio_process *process = shell("sleep 0.1", &opts);
+    cio_process_free(process); /* reaped in the background by this loop */
+    for (int i = 0; i < 500 && count_children() > 0; i++) cio_sleep(0.01);
+    assert_int_equal(count_children(), 0);
+    return NULL;
+}
+
+static void freed_while_running_is_reaped(void **state) {
+    (void)state;
+    assert_int_equal(run_real_clock(free_running_main), 0);
+}
+
+static cio_process *left_behind;
+
+static void *leave_running_main(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.stdin_mode = CIO_STDIO_PIPE, .watcher = watcher};
+    left_behind = shell("sleep 0.1", &opts);
+    return NULL;
+}
+
+static void loop_closed_while_child_runs(void **state) {
+    (void)state;
+    assert_int_equal(test_run(leave_running_main, NULL, NULL, NULL), 0);
+    int returncode;
+    assert_int_equal(cio_process_returncode(left_behind, &returncode), -CIO_ECLOSED);
+    assert_int_equal(cio_process_kill(left_behind), -CIO_ECLOSED);
+    cio_process_free(left_behind); /* after the loop: still fine */
+    assert_no_children();          /* reaped in the background */
+}
+
+/* ---- bad input ----------------------------------------------------------------------------------- */
+
+static void *misuse_main(void *arg) {
+    (void)arg;
+    cio_process *process;
+    const char *const empty[] = {NULL};
+    const char *const ok[] = {"true", NULL};
+    assert_int_equal(cio_create_subprocess_exec(&process, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(&process, empty, NULL), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(NULL, ok, NULL), -EINVAL);
+    assert_int_equal(cio_create_subprocess_shell(&process, NULL, NULL), -EINVAL);
+    cio_process_options bad = {.watcher = (cio_child_watcher)42};
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    bad = (cio_process_options){.stdin_mode = CIO_STDIO_STDOUT};
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    bad = (cio_process_options){.stdout_mode = CIO_STDIO_FD, .stdout_fd = -1};
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    cio_process_options opts = {.watcher = watcher};
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), 0);
+    char buf[4];
+    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, 4), -EBADF); /* not a pipe */
+    assert_int_equal(cio_process_read(process, 7, buf, 4), -EINVAL);
+    assert_int_equal(cio_process_write(process, "x", 1), -EBADF);
+    assert_int_equal(cio_process_wait(process, NULL), 0);
+    cio_process_free(process);
+    assert_int_equal(cio_process_wait(NULL, NULL), -EINVAL);
+    assert_int_equal(cio_process_pid(NULL), -EINVAL);
+    assert_int_equal(cio_process_kill(NULL), -EINVAL);
+    assert_int_equal(cio_process_returncode(NULL, NULL), -EINVAL);
+    assert_int_equal(cio_process_close_stdin(NULL), -EINVAL);
+    cio_process_free(NULL);
+    return NULL;
+}
+
+static void bad_input(void **state) {
+    (void)state;
+    setenv("CIO_QUIET", "1", 1);
+    const char *const ok[] = {"true", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(&process, ok, NULL), -EPERM); /* no loop */
+    assert_int_equal(test_run(misuse_main, NULL, NULL, NULL), 0);
+}
+
+/* $CIO_CHILD_WATCHER picks the watcher when the options do not. */
+static void *env_watcher_main(void *arg) {
+    (void)arg;
+    cio_process *process = shell("exit 5", NULL);
+    assert_int_equal(process->pidfd < 0, watcher == CIO_WATCHER_SIGCHLD);
+    int returncode;
+    assert_int_equal(cio_process_wait(process, &returncode), 0);
+    assert_int_equal(returncode, 5);
+    cio_process_free(process);
+    return NULL;
+}
+
+static void watcher_from_environment(void **state) {
+    (void)state;
+    setenv("CIO_CHILD_WATCHER", watcher == CIO_WATCHER_PIDFD ? "pidfd" : "sigchld", 1);
+    assert_int_equal(test_run(env_watcher_main, NULL, NULL, NULL), 0);
+    unsetenv("CIO_CHILD_WATCHER");
+}
+
+#define BOTH(test)                                                       \
+    {#test "/pidfd", test, setup, teardown, &pidfd_watcher},               \
+    {                                                                    \
+        #test "/sigchld", test, setup, teardown, &sigchld_watcher        \
+    }
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        BOTH(echo_10mib_each_way),
+        BOTH(stdout_stderr_and_exit_code),
+        BOTH(pipes_by_hand),
+        BOTH(child_not_reading_is_epipe),
+        BOTH(exit_codes_and_signals),
+        BOTH(nonexistent_program),
+        BOTH(hundred_concurrent_children),
+        BOTH(many_waiters_and_the_clock),
+        BOTH(stdio_modes_env_and_cwd),
+        BOTH(cancel_kills_or_leaves),
+        BOTH(freed_while_running_is_reaped),
+        BOTH(loop_closed_while_child_runs),
+        BOTH(bad_input),
+        BOTH(watcher_from_environment),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
