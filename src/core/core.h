@@ -242,6 +242,7 @@ struct cio_loop {
     pthread_t thread; /* valid while running */
 
     struct cio__ready_queue ready;
+    unsigned ran_since_poll; /* ready entries run since the backend was last polled */
     struct cio__heap timers;
 
     const struct cio__poller_ops *poller_ops;
