@@ -26,7 +26,7 @@ struct cio_as_completed {
 static bool on_done(struct cio__watch *watch, cio_task *task) {
     cio_as_completed *it = (cio_as_completed *)watch;
     it->finished[it->tail++] = task;
-    return false;
+    return true;
 }
 
 static bool valid(const cio_as_completed *it) {

@@ -119,13 +119,14 @@ static _Thread_local struct {
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-/* For the overflow handler: the stack the running task uses, this thread's
- * signal stack, and the handlers we displaced. */
+/* For the overflow handler: the stack the running task uses, whether this
+ * thread is inside a handler we chained to, this thread's signal stack, and
+ * the handlers we displaced. */
 static _Thread_local const struct cio__stack *running_stack;
+static _Thread_local bool chaining;
 static _Thread_local void *altstack;
 static _Thread_local bool altstack_ready;
 static struct sigaction displaced_segv, displaced_bus;
-static bool handler_installed;
 static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t round_up(size_t n, size_t to) {
@@ -422,14 +423,21 @@ static void die_by_default(int sig, const siginfo_t *info) {
     if (info->si_code <= 0) raise(sig);
 }
 
+/* Pass a fault that is not ours to the handler we displaced. If that handler
+ * chains back to us (it took over after us and we took back over), the
+ * second visit ends the loop with the default action. */
 static void chain(int sig, siginfo_t *info, void *uctx) {
     const struct sigaction *old = sig == SIGSEGV ? &displaced_segv : &displaced_bus;
-    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction)
-        old->sa_sigaction(sig, info, uctx);
-    else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
-        old->sa_handler(sig);
-    else
+    bool has_siginfo = old->sa_flags & SA_SIGINFO;
+    if (chaining || (has_siginfo && !old->sa_sigaction) ||
+        (!has_siginfo && (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN))) {
         die_by_default(sig, info);
+        return;
+    }
+    chaining = true;
+    if (has_siginfo) old->sa_sigaction(sig, info, uctx);
+    else old->sa_handler(sig);
+    chaining = false;
 }
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
@@ -443,17 +451,25 @@ static void on_fault(int sig, siginfo_t *info, void *uctx) {
     chain(sig, info, uctx);
 }
 
+/* Install on_fault for sig unless it is there already. Checked on every
+ * call, not once: a handler installed after ours (a test framework's, say)
+ * would otherwise leave overflows unreported; we take the slot back and
+ * chain to that handler instead. displaced is written before the handler
+ * goes in, so a fault on another thread never chains to a stale one. */
+static int take_signal(int sig, struct sigaction *displaced) {
+    struct sigaction current;
+    if (sigaction(sig, NULL, &current) != 0) return -errno;
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_fault) return 0;
+    *displaced = current;
+    struct sigaction action = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&action.sa_mask);
+    return sigaction(sig, &action, NULL) == 0 ? 0 : -errno;
+}
+
 static int install_handler(void) {
-    int rc = 0;
     pthread_mutex_lock(&handler_lock);
-    if (!handler_installed) {
-        struct sigaction action = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
-        sigemptyset(&action.sa_mask);
-        if (sigaction(SIGSEGV, NULL, &displaced_segv) || sigaction(SIGBUS, NULL, &displaced_bus) ||
-            sigaction(SIGSEGV, &action, NULL) || sigaction(SIGBUS, &action, NULL))
-            rc = -errno;
-        handler_installed = rc == 0;
-    }
+    int rc = take_signal(SIGSEGV, &displaced_segv);
+    if (rc == 0) rc = take_signal(SIGBUS, &displaced_bus);
     pthread_mutex_unlock(&handler_lock);
     return rc;
 }
@@ -485,10 +501,13 @@ static int ensure_altstack(void) {
 
 int cio__stack_guard_install(void) {
     configure(); /* the handler reads config.page */
-    /* Touch this thread's running_stack now, so the handler's first read of
-     * it never has to allocate thread-local storage inside a signal. */
+    /* Touch this thread's handler state now, so the handler's first use of
+     * it never has to allocate thread-local storage inside a signal. A
+     * chained handler that longjmp'd out (cmocka's does) left chaining set;
+     * clear it. */
     const struct cio__stack *volatile *slot = &running_stack;
     (void)*slot;
+    chaining = false;
     int rc = install_handler();
     return rc ? rc : ensure_altstack();
 }

@@ -4,8 +4,12 @@
  * for the next edge. Each connection costs one stream and one task, which
  * runs the handler and then closes and frees the stream on the handler's
  * behalf. Running out of fds (EMFILE) does not spin the loop: the acceptor
- * sleeps ACCEPT_RETRY_DELAY, as asyncio's does, while new clients wait in
- * the kernel's backlog. */
+ * backs off ACCEPT_RETRY_DELAY, as asyncio's does, while new clients wait in
+ * the kernel's backlog.
+ *
+ * An acceptor holds a reference to its server until its loop ends; every
+ * way the server changes (closing, a connection ending) wakes the tasks on
+ * server->changes, so acceptors are never cancelled, only woken. */
 #include "net/net.h"
 
 #include <stdio.h>
@@ -40,20 +44,26 @@ static void end_connection(cio_stream *stream, bool can_wait) {
     cio__server_release(server);
 }
 
+/* A connection task cancelled before it first ran never runs its function
+ * (cio_run's shutdown does that): this done-callback ends the connection
+ * then. A task that runs removes it; if the loop closes before it runs,
+ * cio__server_end_connections() does its work. */
+static void connection_task_done(cio_future *future, void *arg) {
+    (void)future;
+    end_connection(arg, false);
+}
+
 static void *run_connection(void *arg) {
     cio_stream *stream = arg;
+    cio_future_remove_done_callback(cio_task_future(cio_current_task()), connection_task_done, stream);
     stream->server->handler(stream, stream->server->arg);
     end_connection(stream, true);
     return NULL;
 }
 
-/* A connection task cancelled before it first ran never runs its function
- * (cio_run's shutdown does that): this done-callback ends the connection
- * then. Otherwise it finds the work done. */
-static void connection_task_done(cio_future *future, void *arg) {
-    (void)future;
-    end_connection(arg, false);
-    cio__stream_release(arg); /* the callback's reference */
+void cio__server_end_connections(cio_server *server) {
+    while (!cio__list_empty(&server->clients))
+        end_connection(cio__container_of(server->clients.next, cio_stream, server_link), false);
 }
 
 static int start_connection(cio_server *server, int fd) {
@@ -70,7 +80,6 @@ static int start_connection(cio_server *server, int fd) {
         return rc;
     }
     cio_task_release(task); /* runs on its own; end_connection cleans up */
-    cio__stream_retain(stream); /* the done-callback's reference */
     cio__stream_retain(stream); /* the server's, besides the handle the handler uses */
     stream->server = server;
     cio__list_push_back(&server->clients, &stream->server_link);
@@ -100,6 +109,15 @@ static bool connection_error(int err) {
            err == ENETUNREACH || err == EPERM || err == EINTR;
 }
 
+/* Out of fds: wait ACCEPT_RETRY_DELAY, or less if a connection ends (which
+ * frees one) or the server closes. */
+static int back_off(cio_server *server, cio_task *task) {
+    cio_timeout scope;
+    cio_timeout_begin(&scope, ACCEPT_RETRY_DELAY);
+    int rc = cio__net_park(task, &server->changes);
+    return cio_timeout_end(&scope) == -ETIMEDOUT ? 0 : rc;
+}
+
 /* One step of the loop: accept, or wait. 0 to go on, or what ends it. */
 static int accept_step(struct cio__listener *listener, cio_task *task, int *burst) {
     cio_server *server = listener->server;
@@ -119,8 +137,7 @@ static int accept_step(struct cio__listener *listener, cio_task *task, int *burs
         return cio__io_wait(task, listener->fd, CIO__READABLE, false);
     }
     if (connection_error(err)) return 0;
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        return cio_sleep(ACCEPT_RETRY_DELAY);
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) return back_off(server, task);
     return -err;
 }
 

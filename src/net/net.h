@@ -50,6 +50,11 @@ static inline size_t cio__buffer_len(const struct cio__buffer *buffer) {
     return buffer->end - buffer->start;
 }
 
+/* The first live byte (NULL for a buffer that never held any). */
+static inline char *cio__buffer_head(const struct cio__buffer *buffer) {
+    return buffer->data ? buffer->data + buffer->start : NULL;
+}
+
 /* Make room for at least `room` bytes after end, moving the live bytes to
  * the front or growing (doubling, at least to `room`). 0 or -ENOMEM. */
 int cio__buffer_reserve(struct cio__buffer *buffer, size_t room);
@@ -141,7 +146,6 @@ struct cio_server {
     uint32_t magic;
     bool closed;          /* no longer accepting; listeners closed */
     bool handle_released; /* cio_server_free was called */
-    bool loop_gone;       /* its loop closed: its tasks are freed */
     int refs;             /* the handle, the loop's close hook, each acceptor and connection */
     cio_loop *loop;
     cio_connection_handler handler;
@@ -164,6 +168,9 @@ void cio__server_retain(cio_server *server);
 void cio__server_release(cio_server *server);
 /* accept.c: start the accept loop of listener. 0 or -ENOMEM. */
 int cio__server_start_acceptor(struct cio__listener *listener);
+/* accept.c: end every connection still counted, without waiting (the loop is
+ * closing). */
+void cio__server_end_connections(cio_server *server);
 
 /* ---- addresses and resolution ---------------------------------------------------- */
 

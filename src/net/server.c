@@ -29,12 +29,18 @@ void cio__server_release(cio_server *server) {
     free(server);
 }
 
-/* The loop is closing and will free every task: forget the acceptors. */
+/* The loop is closing and will free every task: forget the acceptors, and
+ * end the connections whose tasks will never run (accepted just before
+ * cio_run's shutdown cancelled them). */
 static void loop_closing(cio_loop *loop, void *arg) {
     (void)loop;
     cio_server *server = arg;
-    server->loop_gone = true;
-    for (size_t i = 0; i < server->listener_count; i++) server->listeners[i].acceptor = NULL;
+    for (size_t i = 0; i < server->listener_count; i++) {
+        if (!server->listeners[i].acceptor) continue;
+        server->listeners[i].acceptor = NULL; /* it never ran to its end: drop its reference */
+        cio__server_release(server);
+    }
+    cio__server_end_connections(server);
     cio__server_release(server);
 }
 
@@ -236,8 +242,7 @@ int cio_server_close(cio_server *server) {
     server->closed = true;
     for (size_t i = 0; i < server->listener_count; i++) {
         struct cio__listener *listener = &server->listeners[i];
-        if (listener->acceptor) cio_task_cancel(listener->acceptor); /* it may sleep, not wait on fd */
-        cio_close(listener->fd);
+        cio_close(listener->fd); /* wakes an acceptor waiting on it; the others are on changes */
         listener->fd = -1;
     }
     remove_socket_file(server);

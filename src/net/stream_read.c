@@ -72,7 +72,8 @@ static ssize_t fill(cio_stream *stream, cio_task *task) {
 static size_t take(cio_stream *stream, void *buf, size_t n) {
     size_t len = cio__buffer_len(&stream->in);
     if (n > len) n = len;
-    memcpy(buf, stream->in.data + stream->in.start, n);
+    if (n == 0) return 0;
+    memcpy(buf, cio__buffer_head(&stream->in), n);
     cio__buffer_consume(&stream->in, n);
     return n;
 }
@@ -121,7 +122,7 @@ int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, size_t *got)
 /* ---- read until EOF ------------------------------------------------------------------- */
 
 static int read_rest(cio_stream *stream, cio_task *task, struct cio__buffer *all) {
-    int rc = cio__buffer_append(all, stream->in.data + stream->in.start, cio__buffer_len(&stream->in));
+    int rc = cio__buffer_append(all, cio__buffer_head(&stream->in), cio__buffer_len(&stream->in));
     if (rc < 0) return rc;
     cio__buffer_clear(&stream->in);
     for (;;) {
@@ -167,8 +168,9 @@ struct line_search {
  * more data is needed, or -CIO_ELIMIT. The limit rule is asyncio's: the
  * separator must start within `limit` bytes. */
 static ssize_t find_line(cio_stream *stream, struct line_search *search) {
-    const char *data = stream->in.data + stream->in.start;
     size_t len = cio__buffer_len(&stream->in);
+    if (len == 0) return search->cap == 0 ? -CIO_ELIMIT : 0;
+    const char *data = cio__buffer_head(&stream->in);
     const char *hit = len > search->scanned
                           ? memmem(data + search->scanned, len - search->scanned, search->sep, search->seplen)
                           : NULL;

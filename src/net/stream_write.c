@@ -57,7 +57,7 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
         if (rc < 0) return rc;
     }
     struct cio__buffer *out = &stream->out;
-    struct iovec iov = {.iov_base = out->data + out->start, .iov_len = cio__buffer_len(out)};
+    struct iovec iov = {.iov_base = cio__buffer_head(out), .iov_len = cio__buffer_len(out)};
     ssize_t n = send_now(stream->fd, &iov, 1);
     if (n < 0) return (int)n;
     *full = (size_t)n < iov.iov_len; /* a short send: the socket's buffer is full */

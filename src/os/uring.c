@@ -24,6 +24,7 @@
 #define RING_ENTRIES 256
 #define LEAD INT32_MIN /* wake status that makes a waiting task the leader */
 
+
 struct cio__uring {
     struct io_uring ring;
     cio_loop *loop;

@@ -193,9 +193,13 @@ static void *listed_twice(void *arg) {
     assert_nothing_leaked();
 
     cio_task *c = job_start(&jobs[0]);
+    cio_task_retain(c); /* ours, beside the one gather consumes */
     cio_task *same[2] = {c, c};
     assert_int_equal(cio_gather(same, 2, results, NULL), 0);
     assert_int_equal((intptr_t)results[1], 5);
+    assert_int_equal(held_tasks(), 2); /* exactly one reference was consumed */
+    assert_true(cio_task_done(c));
+    cio_task_release(c);
     assert_nothing_leaked();
     return NULL;
 }

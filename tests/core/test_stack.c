@@ -389,6 +389,51 @@ static void foreign_fault_default_in_child(void) {
     _exit(4);
 }
 
+/* A handler installed after ours (as cmocka installs its own for every
+ * test) does not hide overflows: guard_install takes the slot back. */
+static void displaced_then_overflow_in_child(void) {
+    struct cio__stack stack;
+    if (cio__stack_guard_install() != 0 || cio__stack_acquire(&stack, 32 * 1024) != 0) _exit(2);
+    signal(SIGSEGV, previous_handler);
+    if (cio__stack_guard_install() != 0) _exit(3);
+    stack.name = "retaken";
+    cio__stack_set_running(&stack);
+    ((volatile char *)stack.top)[-(ptrdiff_t)stack.size - 1] = 1;
+    _exit(4);
+}
+
+static struct sigaction before_chainer;
+
+/* Chains to whatever it displaced, as well-behaved handlers do. */
+static void chainer(int sig, siginfo_t *info, void *uctx) {
+    before_chainer.sa_sigaction(sig, info, uctx);
+}
+
+/* We chain to a handler that chains back to us: no endless loop. */
+static void chain_loop_in_child(void) {
+    if (cio__stack_guard_install() != 0) _exit(2);
+    struct sigaction action = {.sa_sigaction = chainer, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &before_chainer);
+    if (cio__stack_guard_install() != 0) _exit(3);
+    char *elsewhere = mmap(NULL, page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    elsewhere[0] = 1;
+    _exit(4);
+}
+
+static void handler_taken_back_after_displacement(void **state) {
+    (void)state;
+    char err[4096];
+    int status = test_in_child(displaced_then_overflow_in_child, err, sizeof err);
+    assert_true(WIFSIGNALED(status));
+    assert_non_null(strstr(err, "cio: task 'retaken' overflowed its 32 KiB stack\n"));
+    assert_null(strstr(err, "previous handler ran"));
+
+    status = test_in_child(chain_loop_in_child, err, sizeof err);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+}
+
 static void foreign_faults_are_passed_on(void **state) {
     (void)state;
     char err[4096];
@@ -449,6 +494,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(overflow_is_reported_with_name),
         cmocka_unit_test(guard_region_faults),
         cmocka_unit_test(foreign_faults_are_passed_on),
+        cmocka_unit_test(handler_taken_back_after_displacement),
         cmocka_unit_test(guard_install_is_idempotent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
