@@ -52,7 +52,9 @@ typedef struct cio_handle {
 
 /* Make a new loop. opts may be NULL. On success *loop owns the new loop; free
  * it with cio_loop_free(). Returns 0, -EINVAL (NULL loop, unknown poller),
- * -ENOMEM, or a poller setup error such as -EMFILE. Any thread. */
+ * -ENOMEM, -ENOTSUP (the process runs with x86 shadow stacks, which the
+ * context switch does not support yet), or a poller setup error such as
+ * -EMFILE. Any thread. */
 CIO_EXPORT int cio_loop_new(cio_loop **loop, const cio_loop_options *opts);
 
 /* Close the loop: cancels nothing (use cio_run() for that) but frees every

@@ -298,6 +298,10 @@ int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
 
+/* arch/shadow_stack.c: 0, or -ENOTSUP if the process runs with a user shadow stack. */
+int cio__switch_check(void);
+bool cio__shadow_stack_in_status(FILE *status);
+
 /* debug.c: one-line diagnostics for misuse, printed once per call site kind. */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -173,10 +173,12 @@ int cio_loop_new(cio_loop **out, const cio_loop_options *opts) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL)) return -EINVAL;
+    int rc = cio__switch_check();
+    if (rc < 0) return rc;
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return -ENOMEM;
     loop->magic = CIO__LOOP_MAGIC;
-    int rc = loop_init(loop, opts);
+    rc = loop_init(loop, opts);
     if (rc < 0) {
         if (loop->poller) loop->poller_ops->close(loop->poller);
         free(loop);
