@@ -21,6 +21,13 @@
 
 #include <liburing.h>
 
+/* valgrind cannot see the kernel write into buffers through io_uring: tell it. */
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
 #define RING_ENTRIES 256
 #define LEAD INT32_MIN /* wake status that makes a waiting task the leader */
 
@@ -198,6 +205,8 @@ int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__fil
     task->shield_depth++;
     int result = wait_for_result(uring, task);
     task->shield_depth--;
+    if (op->opcode == CIO__FILE_READ && result > 0) VALGRIND_MAKE_MEM_DEFINED(op->buf, (size_t)result);
+    if (op->opcode == CIO__FILE_STATX && result == 0) VALGRIND_MAKE_MEM_DEFINED(op->stx, sizeof *op->stx);
     cio__loop_unhold(uring->loop);
     return result;
 }

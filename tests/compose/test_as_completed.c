@@ -68,9 +68,32 @@ static void *overall_timeout(void *arg) {
     return NULL;
 }
 
+static void *nested_timeouts(void *arg) {
+    (void)arg;
+    struct job jobs[1] = {{.delay = 10}};
+    cio_task *tasks[1] = {job_start(&jobs[0])};
+    cio_as_completed *it;
+    cio_task *task;
+    cio_timeout outer;
+    assert_int_equal(cio_as_completed_new(&it, tasks, 1, 5.0), 0);
+    cio_timeout_begin(&outer, 1.0); /* the outer fires first */
+    assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
+    assert_true(now() == 1.0);
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    cio_timeout_begin(&outer, 10.0); /* the iterator's own deadline, at 5, fires first */
+    assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
+    assert_true(now() == 5.0);
+    assert_int_equal(cio_timeout_end(&outer), 0);
+    assert_int_equal(cio_as_completed_free(it), 0);
+    cio_await(tasks[0], NULL);
+    assert_nothing_leaked();
+    return NULL;
+}
+
 static void as_completed_timeout(void **state) {
     (void)state;
     assert_int_equal(test_run(overall_timeout, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(nested_timeouts, NULL, NULL, NULL), 0);
 }
 
 static cio_as_completed *shared;
@@ -106,9 +129,35 @@ static void *cancellation_and_two_consumers(void *arg) {
     return NULL;
 }
 
+/* From inside: the consumer's own cancellation; a failing or cancelled
+ * task is yielded like any other, in its turn. */
+static void *cancellation_from_inside(void *arg) {
+    (void)arg;
+    struct job jobs[2] = {{.delay = 2, .error = -EIO}, {.delay = 5}};
+    cio_task *tasks[2] = {job_start(&jobs[0]), job_start(&jobs[1])};
+    cio_as_completed *it;
+    cio_task *task;
+    assert_int_equal(cio_as_completed_new(&it, tasks, 2, INFINITY), 0);
+    cio_task_cancel(cio_current_task());
+    assert_int_equal(cio_as_completed_next(it, &task), -ECANCELED);
+    cio_task_uncancel(cio_current_task());
+    cio_task_cancel(tasks[1]);
+    assert_int_equal(cio_as_completed_next(it, &task), 1);
+    assert_ptr_equal(task, tasks[1]);
+    assert_int_equal(cio_task_result(task, NULL), -ECANCELED);
+    assert_int_equal(cio_as_completed_next(it, &task), 1);
+    assert_int_equal(cio_task_result(task, NULL), -EIO);
+    assert_true(now() == 2.0);
+    assert_int_equal(cio_as_completed_free(it), 0);
+    await_all(tasks, 2);
+    assert_nothing_leaked();
+    return NULL;
+}
+
 static void as_completed_cancellation(void **state) {
     (void)state;
     assert_int_equal(test_run(cancellation_and_two_consumers, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(cancellation_from_inside, NULL, NULL, NULL), 0);
 }
 
 static void *edge_cases(void *arg) {

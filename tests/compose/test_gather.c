@@ -151,9 +151,34 @@ static void *timeout_scope_around_gather(void *arg) {
     return NULL;
 }
 
+static void *nested_timeouts(void *arg) {
+    (void)arg;
+    struct job jobs[2] = {{.delay = 10}, {.delay = 10}};
+    cio_timeout outer, inner;
+    cio_task *tasks[1] = {job_start(&jobs[0])};
+    cio_timeout_begin(&outer, 1.0); /* the outer fires first */
+    cio_timeout_begin(&inner, 5.0);
+    assert_int_equal(cio_gather(tasks, 1, NULL, NULL), -ETIMEDOUT);
+    assert_true(now() == 1.0);
+    assert_int_equal(cio_timeout_end(&inner), 0);
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+
+    tasks[0] = job_start(&jobs[1]);
+    cio_timeout_begin(&outer, 5.0); /* the inner fires first */
+    cio_timeout_begin(&inner, 1.0);
+    assert_int_equal(cio_gather(tasks, 1, NULL, NULL), -ETIMEDOUT);
+    assert_true(now() == 2.0);
+    assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&outer), 0);
+    assert_int_equal(jobs[1].slept, -ECANCELED);
+    assert_nothing_leaked();
+    return NULL;
+}
+
 static void gather_timeout(void **state) {
     (void)state;
     assert_int_equal(test_run(timeout_scope_around_gather, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(nested_timeouts, NULL, NULL, NULL), 0);
 }
 
 /* ---- edge cases --------------------------------------------------------------------- */

@@ -249,10 +249,39 @@ static void *timeout_around_join(void *arg) {
     return NULL;
 }
 
+static void *nested_timeouts_around_join(void *arg) {
+    (void)arg;
+    struct job jobs[2] = {{.delay = 10}, {.delay = 10}};
+    cio_timeout outer, inner;
+    cio_timeout_begin(&outer, 1.0); /* the outer fires first */
+    cio_timeout_begin(&inner, 5.0);
+    cio_taskgroup *tg = new_group();
+    spawn(tg, &jobs[0]);
+    assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
+    assert_true(now() == 1.0);
+    assert_int_equal(cio_timeout_end(&inner), 0);
+    assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
+    cio_taskgroup_free(tg);
+
+    cio_timeout_begin(&outer, 5.0); /* the inner fires first */
+    cio_timeout_begin(&inner, 1.0);
+    tg = new_group();
+    spawn(tg, &jobs[1]);
+    assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
+    assert_true(now() == 2.0);
+    assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
+    assert_int_equal(cio_timeout_end(&outer), 0);
+    assert_int_equal(jobs[1].slept, -ECANCELED);
+    cio_taskgroup_free(tg);
+    assert_nothing_leaked();
+    return NULL;
+}
+
 static void group_cancel_and_timeout(void **state) {
     (void)state;
     assert_int_equal(test_run(cancel_parent_from_outside, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(timeout_around_join, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(nested_timeouts_around_join, NULL, NULL, NULL), 0);
 }
 
 /* ---- 1,000 children -------------------------------------------------------------- */

@@ -82,6 +82,12 @@ static void wait_for_results_and_timeouts(void **state) {
     assert_int_equal(test_run(zero_timeout, NULL, NULL, NULL), 0);
 }
 
+static void *cancel_later(void *arg) {
+    cio_sleep(1);
+    cio_task_cancel(arg);
+    return NULL;
+}
+
 static struct job inner = {.delay = 10};
 static int inner_status;
 
@@ -101,6 +107,25 @@ static void *cancel_from_outside(void *arg) {
     assert_int_equal(inner_status, -ECANCELED);
     assert_int_equal(inner.slept, -ECANCELED);
     assert_true(inner.ended == 1.0);
+    assert_nothing_leaked();
+    return NULL;
+}
+
+/* From inside: the caller's own pending cancellation; the awaited task
+ * cancelled by a third party (asyncio: CancelledError from wait_for). */
+static void *cancel_from_inside(void *arg) {
+    (void)arg;
+    struct job job = {.delay = 1};
+    cio_task_cancel(cio_current_task());
+    assert_int_equal(cio_wait_for(job_start(&job), 5.0, NULL), -ECANCELED);
+    assert_true(job.ended == 0.0); /* cancelled before it ran */
+    cio_task_uncancel(cio_current_task());
+    struct job victim = {.delay = 3};
+    cio_task *task = job_start(&victim);
+    cio_task *canceller = cio_create_task(cancel_later, task);
+    assert_int_equal(cio_wait_for(task, 5.0, NULL), -ECANCELED);
+    assert_true(now() == 1.0);
+    assert_int_equal(cio_await(canceller, NULL), 0);
     assert_nothing_leaked();
     return NULL;
 }
@@ -127,6 +152,7 @@ static void *nested(void *arg) {
 static void wait_for_cancellation_and_nesting(void **state) {
     (void)state;
     assert_int_equal(test_run(cancel_from_outside, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(cancel_from_inside, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(nested, NULL, NULL, NULL), 0);
 }
 
@@ -147,6 +173,9 @@ static void *shield_keeps_task_alive(void *arg) {
     void *result;
     assert_int_equal(cio_shield(job_start(&job), &result), 0);
     assert_int_equal((intptr_t)result, 4);
+    struct job bad = {.delay = -1, .error = -ENOENT};
+    assert_int_equal(cio_shield(job_start(&bad), &result), -ENOENT); /* its status */
+    assert_null(result);
 
     precious = (struct job){.delay = 3, .value = 9};
     cio_task *task = job_start(&precious);

@@ -216,7 +216,7 @@ static void *reset_and_broken_pipe(void *arg) {
     cio_task *server = cio_create_task(accept_then_reset, &listener);
     int fd = cio_socket(AF_INET, SOCK_STREAM, 0);
     assert_int_equal(cio_sock_connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    char buf[64];
+    char buf[64] = {0};
     assert_int_equal(cio_sock_recv(fd, buf, sizeof buf), -ECONNRESET); /* mid-read */
     assert_true(now() == 1.0);
     assert_int_equal(cio_await(server, NULL), 0);
