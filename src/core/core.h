@@ -173,7 +173,7 @@ static inline cio_task *cio__task_of_future(cio_future *f) {
 }
 
 /* The running task, or NULL (with a one-line diagnostic naming `caller`). */
-cio_task *cio__task_current_or_complain(const char *caller);
+cio_task *cio__task_complain_outside(const char *caller);
 
 /* The one wait primitive. Park the current task until cio__wake(task, status)
  * or an interrupt; return that status. abort (non-NULL) unhooks the task from
@@ -190,11 +190,17 @@ void cio__wake(cio_task *task, int status);
  * interruptible wait and not shielded. */
 void cio__task_interrupt(cio_task *task, int status);
 
-/* -ECANCELED / -ETIMEDOUT if one is due for task now, else 0. */
-int cio__task_pending_interrupt(cio_task *task);
+/* -ECANCELED / -ETIMEDOUT if one is due for task now, else 0. Inline for
+ * the common case of a task neither cancelled nor inside a timeout scope. */
+int cio__task_pending_interrupt_slow(cio_task *task);
+static inline int cio__task_pending_interrupt(cio_task *task) {
+    if (!task->cancel_requests && !task->scopes) return 0;
+    return cio__task_pending_interrupt_slow(task);
+}
 
 void cio__task_switch_out(cio_task *task); /* to the scheduler; returns when resumed */
 void cio__task_free(cio_task *task);
+void cio__task_spares_free(cio_loop *loop);
 bool cio__task_valid(const cio_task *task);
 
 /* timeout.c: the deadline timer of task fired or moved. */
@@ -262,6 +268,8 @@ struct cio_loop {
     struct cio__callback_chunk *callback_chunks;
 
     struct cio__list tasks; /* every task the loop holds, done or not */
+    struct cio__list spare_tasks; /* freed task structs kept for reuse (task.c) */
+    size_t spare_task_count;
     size_t unfinished_tasks;
     uint64_t next_task_id;
     struct cio__list close_hooks;
@@ -278,7 +286,13 @@ struct cio_loop {
 #endif
 };
 
-extern _Thread_local cio_loop *cio__running_loop;
+extern CIO__TLS cio_loop *cio__running_loop;
+
+static inline cio_task *cio__task_current_or_complain(const char *caller) {
+    cio_loop *loop = cio__running_loop;
+    if (__builtin_expect(loop && loop->current, 1)) return loop->current;
+    return cio__task_complain_outside(caller);
+}
 
 int64_t cio__now(const cio_loop *loop);
 int64_t cio__seconds_to_ns(double seconds); /* saturates; NaN is the caller's to refuse */

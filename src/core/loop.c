@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-_Thread_local cio_loop *cio__running_loop;
+CIO__TLS cio_loop *cio__running_loop;
 
 /* ---- clock ---------------------------------------------------------------------- */
 
@@ -162,6 +162,7 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
         loop->clock = clock && strcmp(clock, "virtual") == 0 ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
     }
     cio__list_init(&loop->tasks);
+    cio__list_init(&loop->spare_tasks);
     cio__list_init(&loop->close_hooks);
     loop->wakeup_fd = -1;
     int rc = loop->poller_ops->init(&loop->poller);
@@ -223,7 +224,9 @@ int cio_loop_close(cio_loop *loop) {
     if (loop->running) return -EBUSY;
     run_close_hooks(loop);
     cio__callback_drop_futures(loop);
+    loop->closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
+    cio__task_spares_free(loop);
     cio__wakeup_close(loop);
     loop->poller_ops->close(loop->poller);
     loop->poller = NULL;

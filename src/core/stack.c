@@ -122,7 +122,8 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 /* For the overflow handler: the stack the running task uses, whether this
  * thread is inside a handler we chained to, this thread's signal stack, and
  * the handlers we displaced. */
-static _Thread_local const struct cio__stack *running_stack;
+/* initial-exec: a plain %fs-relative store on every switch, no __tls_get_addr. */
+CIO__TLS const struct cio__stack *cio__stack_running;
 static _Thread_local bool chaining;
 static _Thread_local void *altstack;
 static _Thread_local bool altstack_ready;
@@ -367,10 +368,6 @@ void cio__stack_pool_drain(void) {
 
 /* ---- overflow reports ------------------------------------------------------------ */
 
-void cio__stack_set_running(const struct cio__stack *stack) {
-    running_stack = stack;
-}
-
 /* Did a fault at addr overflow stack? Its guard region, or for a stack
  * without one the two pages below it (unmapped address space, if the fault
  * is there at all), count as the stack's. */
@@ -441,7 +438,7 @@ static void chain(int sig, siginfo_t *info, void *uctx) {
 }
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
-    const struct cio__stack *stack = running_stack;
+    const struct cio__stack *stack = cio__stack_running;
     /* si_code > 0: raised by the kernel for a fault, so si_addr is valid */
     if (stack && info->si_code > 0 && overflowed(stack, (uintptr_t)info->si_addr)) {
         report_overflow(stack);
@@ -505,7 +502,7 @@ int cio__stack_guard_install(void) {
      * it never has to allocate thread-local storage inside a signal. A
      * chained handler that longjmp'd out (cmocka's does) left chaining set;
      * clear it. */
-    const struct cio__stack *volatile *slot = &running_stack;
+    const struct cio__stack *volatile *slot = &cio__stack_running;
     (void)*slot;
     chaining = false;
     int rc = install_handler();

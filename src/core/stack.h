@@ -32,7 +32,15 @@ void cio__stack_pool_drain(void);
  * the scheduler around every switch; read by the overflow handler, which
  * prints "cio: task 'NAME' overflowed its N KiB stack" and aborts when a
  * fault address lies in that stack's guard region. */
-void cio__stack_set_running(const struct cio__stack *stack);
+#if defined(__GNUC__)
+#define CIO__TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define CIO__TLS _Thread_local
+#endif
+extern CIO__TLS const struct cio__stack *cio__stack_running;
+static inline void cio__stack_set_running(const struct cio__stack *stack) {
+    cio__stack_running = stack;
+}
 
 /* Install the SIGSEGV/SIGBUS handler on an alternate signal stack for this
  * thread (idempotent; per-thread sigaltstack). Returns 0 or -errno. A

@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-int cio__task_pending_interrupt(cio_task *task) {
+int cio__task_pending_interrupt_slow(cio_task *task) {
     if (task->shield_depth > 0) return 0;
     if (task->cancel_requests > 0 && !cio__timeout_shielded(task)) return -ECANCELED;
     if (task->scopes && task->deadline <= cio__now(task->future.loop)) return -ETIMEDOUT;
@@ -63,15 +63,21 @@ static void abort_sleep(cio_task *task) {
  * status the task resumes with. */
 static void abort_yield(cio_task *task) { (void)task; }
 
+/* Like cio__wait, but the task queues itself before it switches out, so the
+ * due-interrupt check must come first (a queued task must not stay running). */
 int cio_yield(void) {
     cio_task *task = cio__task_current_or_complain("cio_yield");
     if (!task) return -EPERM;
     int due = cio__task_pending_interrupt(task);
     if (due < 0) return deliver(task, due);
+    task->interrupt = CIO__INTERRUPT_NONE;
     task->wake_status = 0;
+    task->wait_abort = abort_yield;
     task->state = CIO__TASK_READY;
     cio__ready_push(&task->future.loop->ready, &task->ready);
-    return cio__wait(task, abort_yield);
+    cio__task_switch_out(task);
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
+    return task->wake_status;
 }
 
 int cio_sleep(double seconds) {
