@@ -17,12 +17,17 @@
 #   CIO_BENCH_BUILD   build dir holding bench/core_* [build]
 #   CORE_CPU          CPU to pin to [1]
 #   CORE_ROUNDS       rounds [3]
+#   CORE_SLEEPERS     rounds that run 100k sleepers [1]: RSS per task is the
+#                     same every round (spread < 2% over 3 rounds) and each
+#                     run faults in ~0.5 GiB, which is slow on the shared VMs
 #   CORE_SLEEPERS_1M  rounds that also run 1M sleepers [0]. Off by default:
 #                     it faults in ~5 GiB (Go, cio) and takes ~4 minutes on
 #                     the shared VMs, whose page faults cost ~40 us each
 #                     (~15 s on bare metal). The 100k run says the same per
 #                     task; use this to check nothing changes at scale.
 #   CORE_ONLY         run only these benchmarks, e.g. "yield spawn" [all four]
+#   CORE_LOG          keep every program's own output (sanity lines,
+#                     breakdowns) in this file [not kept]
 # Counts: the C and Go programs do 1M operations; the Python ones fewer (they
 # are ~50x slower; figures are per operation), see the *_PY variables below.
 set -uo pipefail
@@ -32,6 +37,7 @@ build=${CIO_BENCH_BUILD:-$here/../build}
 bin=$build/bench
 cpu=${CORE_CPU:-1}
 rounds=${CORE_ROUNDS:-3}
+sleeper_rounds=${CORE_SLEEPERS:-1}
 big_rounds=${CORE_SLEEPERS_1M:-0}
 only=${CORE_ONLY:-yield spawn sleepers timers}
 python=/usr/bin/python3
@@ -45,7 +51,7 @@ TIMERS_C=1000000
 TIMERS_PY=100000  # asyncio needs ~12 us per fired timer, two passes of 1M take a minute
 
 work=$(mktemp -d /tmp/cio-core-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n ${CORE_LOG:-} ]] && cp "$log" "$CORE_LOG"; rm -rf "$work"' EXIT
 results=$work/results # lines: round bench impl metric value
 log=$work/log
 
@@ -124,7 +130,7 @@ sleepers() {
 }
 
 bench_sleepers() {
-    sleepers "$1" 100000
+    (($1 <= sleeper_rounds)) && sleepers "$1" 100000
     if (($1 <= big_rounds)); then
         sleepers "$1" 1000000
     elif (($1 == 1)); then
@@ -148,7 +154,8 @@ done
 
 # ---- tables ------------------------------------------------------------------------------
 
-"$python" - "$results" "$YIELD_PY" "$SPAWN_PY" "$TIMERS_PY" <<'EOF'
+table_python=$(command -v python3 || echo "$python")
+"$table_python" - "$results" "$YIELD_PY" "$SPAWN_PY" "$TIMERS_PY" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 
@@ -184,7 +191,8 @@ def table(bench, metric, title):
         ratios_of[impl] = ratios
         ratio = (f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
                  if ratios else "n/a (no cio figure)")
-        print(f"| {impl} | {statistics.median(figures):,.1f} | {ratio} |")
+        median = statistics.median(figures)
+        print(f"| {impl} | {median:,.2f} | {ratio} |" if median < 100 else f"| {impl} | {median:,.0f} | {ratio} |")
     print(f"({len(rounds)} round(s); {NOTES.get(bench, 'same counts for all')})")
     return {impl: statistics.median(r) for impl, r in ratios_of.items() if r}
 

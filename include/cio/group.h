@@ -79,8 +79,10 @@ CIO_EXPORT size_t cio_taskgroup_results(cio_taskgroup *tg, cio_taskgroup_result 
 
 /* Free the group and drop its references to the children (NULL: no-op). See
  * above for a group that was not joined. Must not be called while the
- * parent waits in cio_taskgroup_join() (returns -EBUSY then). Returns 0,
- * -EBUSY, or -EINVAL (not a group). */
+ * parent waits in cio_taskgroup_join() (returns -EBUSY then). A group whose
+ * loop was closed (but not yet freed) only has its own memory freed: the
+ * loop freed the tasks. Returns 0, -EBUSY, -EINVAL (not a group), or -EPERM
+ * from another thread. */
 CIO_EXPORT int cio_taskgroup_free(cio_taskgroup *tg);
 
 #ifdef __cplusplus

@@ -82,8 +82,9 @@ enum { CIO_PROCESS_STDOUT = 1, CIO_PROCESS_STDERR = 2 };
  * process; free it with cio_process_free(). Returns 0, or -EINVAL (NULL or
  * empty argv, bad option), -ENOENT (no such program or cwd), -EACCES,
  * -ENOEXEC, -E2BIG, -EMFILE, -ENOMEM, -EAGAIN, -ENOSYS (pidfd forced but
- * missing), -CIO_ECLOSED, -EPERM (wrong thread). Does not suspend; loop
- * thread (a running loop, or loop NULL: the thread's running loop). */
+ * missing), -CIO_ECLOSED, -EPERM (no loop running on this thread). Does not
+ * suspend: call it from a task or callback of the loop that will own the
+ * process. */
 CIO_EXPORT int cio_create_subprocess_exec(cio_process **out, const char *const argv[],
                                           const cio_process_options *opts);
 

@@ -130,7 +130,10 @@ CIO_EXPORT int cio_shield_end(void);
  * cancel every task still left and wait for them, close and free the loop.
  * Returns the main task's status, its result in *result (may be NULL).
  * Returns -EBUSY if a loop is already running on this thread, or an error
- * of cio_loop_new()/cio_loop_create_task_ex(). */
+ * of cio_loop_new()/cio_loop_create_task_ex(). On the main thread, with
+ * SIGINT at its default disposition, the first SIGINT cancels the main task
+ * (as asyncio.run does) and cio_run then returns -EINTR; a second one kills
+ * the process as usual. */
 CIO_EXPORT int cio_run(cio_task_fn fn, void *arg, void **result);
 
 /* cio_run() with loop options (e.g. the virtual clock for tests). */

@@ -90,16 +90,18 @@ typedef struct cio_cfuture cio_cfuture;
  * give the caller a handle on its outcome in *out (free it with
  * cio_cfuture_free()). Returns 0, -EINVAL (NULL argument), -ENOMEM, or
  * -CIO_ECLOSED. If the loop closes before the task is done, waits end with
- * -CIO_ECLOSED. Any thread except loop's own while it runs (waiting there
- * would deadlock: use cio_loop_create_task). */
+ * -CIO_ECLOSED. Any thread (on the loop's own, prefer cio_loop_create_task:
+ * waiting there is -EDEADLK). */
 CIO_EXPORT int cio_run_coroutine_threadsafe(cio_loop *loop, cio_task_fn fn, void *arg,
                                             cio_cfuture **out);
 
 /* Block this thread until the task is done or timeout seconds pass (negative:
  * no limit). Returns the task's status (0 with *result set, its cio_fail()
  * error, -ECANCELED), -ETIMEDOUT (the task keeps running), -CIO_ECLOSED (the
- * loop closed first) or -EINVAL. May be called again. Any thread but the
- * loop's. */
+ * loop closed first), -EINVAL, or -EDEADLK when called on the thread running
+ * the task's loop (it could never finish). May be called again. Any thread.
+ * Limit: a request still queued in the loop's cross-thread inbox when the
+ * loop closes is never answered; wait with a timeout if that can happen. */
 CIO_EXPORT int cio_cfuture_wait(cio_cfuture *future, double timeout, void **result);
 
 /* Ask for the task to be cancelled (it is, on its loop's next turn). Returns 0,

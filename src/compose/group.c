@@ -87,6 +87,8 @@ static int reserve(cio_taskgroup *tg) {
 
 static int refuse_new_child(const cio_taskgroup *tg) {
     if (!valid(tg)) return -EINVAL;
+    int rc = cio__loop_check(tg->loop, "cio_taskgroup_create_task"); /* before touching tg */
+    if (rc < 0) return rc;
     if (tg->state == CLOSED) return -CIO_ECLOSED;
     if (tg->state == ABORTING) return -ECANCELED;
     return 0;
@@ -165,9 +167,21 @@ static void abandon_children(cio_taskgroup *tg) {
     for (size_t i = 0; i < tg->count; i++) cio__watch_disarm(&tg->watch, tg->children[i]);
 }
 
+/* The loop closed first and freed every task and callback record: only
+ * our own memory is left. */
+static int free_after_close(cio_taskgroup *tg) {
+    free(tg->children);
+    tg->magic = CIO__DEAD_MAGIC;
+    free(tg);
+    return 0;
+}
+
 int cio_taskgroup_free(cio_taskgroup *tg) {
     if (!tg) return 0;
     if (!valid(tg)) return -EINVAL;
+    int rc = cio__loop_check(tg->loop, "cio_taskgroup_free");
+    if (rc == -CIO_ECLOSED) return free_after_close(tg);
+    if (rc < 0) return rc;
     if (tg->joining) return -EBUSY;
     if (tg->state != CLOSED && (tg->unfinished > 0 || tg->parent_cancelled)) abandon_children(tg);
     for (size_t i = 0; i < tg->count; i++) cio_task_release(tg->children[i]);

@@ -369,10 +369,26 @@ static void *misuse(void *arg) {
     return NULL;
 }
 
+static cio_taskgroup *left_open;
+
+static void *leave_group_open(void *arg) {
+    (void)arg;
+    static struct job job = {.delay = -1};
+    left_open = new_group();
+    spawn(left_open, &job);
+    return NULL;
+}
+
 static void group_misuse(void **state) {
     (void)state;
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(test_run(misuse, NULL, NULL, NULL), 0);
+    /* Its loop closed first: only the group's own memory is left to free. */
+    cio_loop *loop = test_loop_new();
+    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, leave_group_open, NULL), NULL), 0);
+    assert_int_equal(cio_loop_close(loop), 0);
+    assert_int_equal(cio_taskgroup_free(left_open), 0);
+    cio_loop_free(loop);
     cio_taskgroup *tg = NULL;
     assert_int_equal(cio_taskgroup_new(&tg), -EPERM);
     assert_int_equal(cio_taskgroup_join(tg), -EPERM);

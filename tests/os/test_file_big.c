@@ -17,20 +17,12 @@ static int fds_before;
 
 static void *probe_uring(void *arg) {
     (void)arg;
-    return (void *)(intptr_t)cio_file_set_backend(NULL, CIO_FILE_BACKEND_URING);
+    int rc = cio_file_set_backend(NULL, CIO_FILE_BACKEND_URING);
+    return rc < 0 ? cio_fail(rc) : NULL;
 }
 
 static int setup(void **state) {
     backend = *(cio_file_backend *)*state;
-    if (backend == CIO_FILE_BACKEND_URING) {
-        void *rc;
-        test_run(probe_uring, NULL, &rc, NULL);
-        if ((intptr_t)rc != 0) {
-            fprintf(stderr, "skipping the io_uring run: the kernel refused io_uring (%s)\n",
-                    cio_strerror((int)(intptr_t)rc));
-            skip();
-        }
-    }
     snprintf(path, sizeof path, "/tmp/cio-file-big-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -86,6 +78,16 @@ static void *big_main(void *arg) {
 
 static void whole_file_256mib(void **state) {
     (void)state;
+    if (backend == CIO_FILE_BACKEND_URING) { /* cmocka's skip() only works in a test body */
+        int rc = test_run(probe_uring, NULL, NULL, NULL); /* the task fails with the error */
+        if (rc != 0) {
+            fprintf(stderr, "skipping the io_uring run: %s (%s)\n",
+                    rc == -ENOSYS ? "cio was built without liburing, or the kernel lacks an operation"
+                                  : "the kernel refused io_uring",
+                    cio_strerror(rc));
+            skip();
+        }
+    }
     assert_int_equal(test_run(big_main, NULL, NULL, NULL), 0);
 }
 

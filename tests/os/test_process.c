@@ -8,6 +8,12 @@
 
 #include "os/os.h" /* to see which watcher a process got */
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,8 +24,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static cio_child_watcher pidfd_watcher = CIO_WATCHER_PIDFD;
-static cio_child_watcher sigchld_watcher = CIO_WATCHER_SIGCHLD;
 static cio_child_watcher watcher; /* the one the current test runs with */
 static int fds_before;
 
@@ -54,17 +58,29 @@ static void assert_no_children(void) {
     assert_int_equal(count_children(), 0);
 }
 
+/* Each test runs once per watcher: the table entry's state is a variant. */
+struct variant {
+    cio_child_watcher watcher;
+    void (*test)(void **state);
+};
+
 static int setup(void **state) {
-    watcher = *(cio_child_watcher *)*state;
-    int probe = watcher == CIO_WATCHER_PIDFD ? (int)syscall(SYS_pidfd_open, getpid(), 0) : 0;
+    watcher = ((struct variant *)*state)->watcher;
+    fds_before = test_count_fds();
+    return 0;
+}
+
+/* cmocka's skip() only works in a test body, so every test goes through here. */
+static void run_variant(void **state) {
+    const struct variant *variant = *state;
+    int probe = variant->watcher == CIO_WATCHER_PIDFD ? (int)syscall(SYS_pidfd_open, getpid(), 0) : 0;
     if (probe < 0) {
         fprintf(stderr, "skipping the pidfd run: pidfd_open: %s (old kernel, or valgrind)\n",
                 strerror(errno));
         skip();
     }
     if (probe > 0) close(probe);
-    fds_before = test_count_fds();
-    return 0;
+    variant->test(state);
 }
 
 static int teardown(void **state) {
@@ -250,6 +266,10 @@ static void *missing_main(void *arg) {
 
 static void nonexistent_program(void **state) {
     (void)state;
+    if (RUNNING_ON_VALGRIND) { /* its fork stands in for posix_spawn's vfork, which reports exec errors */
+        fprintf(stderr, "skipping: under valgrind posix_spawn cannot report a failed exec\n");
+        skip();
+    }
     assert_int_equal(test_run(missing_main, NULL, NULL, NULL), 0);
 }
 
@@ -498,10 +518,10 @@ static void watcher_from_environment(void **state) {
     unsetenv("CIO_CHILD_WATCHER");
 }
 
-#define BOTH(test)                                                       \
-    {#test "/pidfd", test, setup, teardown, &pidfd_watcher},               \
-    {                                                                    \
-        #test "/sigchld", test, setup, teardown, &sigchld_watcher        \
+#define BOTH(test)                                                                                  \
+    {#test "/pidfd", run_variant, setup, teardown, &(struct variant){CIO_WATCHER_PIDFD, test}},       \
+    {                                                                                               \
+        #test "/sigchld", run_variant, setup, teardown, &(struct variant){CIO_WATCHER_SIGCHLD, test} \
     }
 
 int main(void) {
