@@ -24,11 +24,17 @@ int cio__wakeup_init(cio_loop *loop) {
     return loop->poller_ops->arm(loop->poller, loop->wakeup_fd, CIO__READABLE, true);
 }
 
-void cio__wakeup_close(cio_loop *loop) {
+/* Detach everything posted so far, oldest first. */
+static struct cio__inbox_item *take_inbox(cio_loop *loop) {
     pthread_mutex_lock(&loop->inbox_lock);
     struct cio__inbox_item *item = loop->inbox_head;
     loop->inbox_head = loop->inbox_tail = NULL;
     pthread_mutex_unlock(&loop->inbox_lock);
+    return item;
+}
+
+void cio__wakeup_close(cio_loop *loop) {
+    struct cio__inbox_item *item = take_inbox(loop);
     while (item) {
         struct cio__inbox_item *next = item->next;
         free(item);
@@ -66,10 +72,7 @@ void cio__wakeup_drain(cio_loop *loop) {
     ssize_t got = read(loop->wakeup_fd, &count, sizeof count);
     (void)got;
     atomic_store(&loop->wakeup_pending, false);
-    pthread_mutex_lock(&loop->inbox_lock);
-    struct cio__inbox_item *item = loop->inbox_head;
-    loop->inbox_head = loop->inbox_tail = NULL;
-    pthread_mutex_unlock(&loop->inbox_lock);
+    struct cio__inbox_item *item = take_inbox(loop);
     while (item) {
         struct cio__inbox_item *next = item->next;
         struct cio__callback *record = cio__callback_alloc(loop);
