@@ -312,7 +312,10 @@ static struct pool_bin *find_bin(size_t size) {
 /* The bin that takes a released stack of this size, or NULL if the pool is
  * full or every bin holds another size. */
 static struct pool_bin *bin_to_fill(size_t size) {
-    if (pool.count >= POOL_MAX_STACKS || pool.bytes + size > POOL_MAX_BYTES) return NULL;
+    /* valgrind keeps registered stacks in a list it searches on stack
+     * switches: under it, pool only the hot stacks. */
+    size_t max_stacks = RUNNING_ON_VALGRIND ? POOL_HOT_STACKS : POOL_MAX_STACKS;
+    if (pool.count >= max_stacks || pool.bytes + size > POOL_MAX_BYTES) return NULL;
     struct pool_bin *bin = find_bin(size);
     for (int i = 0; !bin && i < POOL_SIZES; i++)
         if (!pool.bins[i].head) bin = &pool.bins[i];

@@ -185,7 +185,7 @@ static void pool_is_bounded(void **state) {
     for (int i = 0; i < OVER_POOL; i++) cio__stack_release(&stacks[i]);
     int still_mapped = 0;
     for (int i = 0; i < OVER_POOL; i++) still_mapped += is_mapped((char *)stacks[i].top - 1);
-    assert_int_equal(still_mapped, 16384);
+    assert_int_equal(still_mapped, RUNNING_ON_VALGRIND ? 1024 : 16384); /* see bin_to_fill */
     cio__stack_pool_drain();
 }
 

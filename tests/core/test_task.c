@@ -7,6 +7,7 @@
 #include <string.h>
 #include <math.h>
 #include <sys/wait.h>
+#include <valgrind/valgrind.h>
 
 static void *return_arg(void *arg) { return arg; }
 static void *fail_with_reset(void *arg) {
@@ -374,9 +375,13 @@ static void overflow_stack(void) {
 
 static void stack_overflow_is_reported(void **state) {
     (void)state;
+    if (RUNNING_ON_VALGRIND) {
+        /* valgrind runs its own stack bookkeeping for task stacks and may spin
+         * on the overflow; tests/core/test_stack.c covers the handler there. */
+        skip();
+    }
     char err[1024];
     int status = test_in_child(overflow_stack, err, sizeof err);
-    fprintf(stderr, "child said: %s\n", err);
     assert_true(WIFSIGNALED(status));
     assert_non_null(strstr(err, "cio: task 'deep' overflowed its 64 KiB stack"));
 }
