@@ -35,11 +35,14 @@ void cio__server_release(cio_server *server) {
 static void loop_closing(cio_loop *loop, void *arg) {
     (void)loop;
     cio_server *server = arg;
+    int dropped = 0;
     for (size_t i = 0; i < server->listener_count; i++) {
         if (!server->listeners[i].acceptor) continue;
         server->listeners[i].acceptor = NULL; /* it never ran to its end: drop its reference */
-        cio__server_release(server);
+        dropped++;
     }
+    /* This hook's own reference keeps server alive until the last line. */
+    server->refs -= dropped;
     cio__server_end_connections(server);
     cio__server_release(server);
 }
