@@ -40,7 +40,8 @@ static inline long bench_status_kib(const char *field) {
     size_t len = strlen(field);
     long value = -1;
     while (fgets(line, sizeof line, file))
-        if (strncmp(line, field, len) == 0 && line[len] == ':') value = strtol(line + len + 1, NULL, 10);
+        if (strncmp(line, field, len) == 0 && line[len] == ':')
+            value = strtol(line + len + 1, NULL, 10);
     fclose(file);
     return value;
 }
@@ -63,11 +64,13 @@ static inline uint32_t *bench_timer_delays_ms(size_t count) {
     uint32_t *delays = malloc(count * sizeof *delays);
     if (!delays) return NULL;
     uint64_t state = BENCH_TIMER_SEED;
-    for (size_t i = 0; i < count; i++) delays[i] = (uint32_t)(bench_splitmix64(&state) % 1000u) + 1u;
+    for (size_t i = 0; i < count; i++)
+        delays[i] = (uint32_t)(bench_splitmix64(&state) % 1000u) + 1u;
     return delays;
 }
 
-static inline void bench_result(const char *bench, const char *impl, const char *metric, double value) {
+static inline void bench_result(const char *bench, const char *impl, const char *metric,
+                                double value) {
     printf("RESULT %s %s %s %.2f\n", bench, impl, metric, value);
 }
 
@@ -99,13 +102,13 @@ static inline long bench_arg(int argc, char **argv, int index, long fallback) {
     return argc > index ? strtol(argv[index], NULL, 10) : fallback;
 }
 
-#define BENCH_CHECK(cond, ...)                                                   \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "sanity check failed: " __VA_ARGS__);                \
-            fputc('\n', stderr);                                                 \
-            exit(1);                                                             \
-        }                                                                        \
+#define BENCH_CHECK(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "sanity check failed: " __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                                                   \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -24,7 +24,7 @@
 struct sleepers {
     long count;
     bool cleanup; /* cancel and await every sleeper before returning */
-    long parked; /* tasks that reached their sleep */
+    long parked;  /* tasks that reached their sleep */
     cio_task **tasks;
 };
 
@@ -84,8 +84,9 @@ static void explain_failure(const struct sleepers *all) {
         if (!error) error = cio_task_result(all->tasks[i], NULL);
         failed++;
     }
-    fprintf(stderr, "core_sleepers: %ld of %ld tasks parked; %ld failed to start (first: %s); "
-                    "vm.max_map_count and memory are the limits to look at\n",
+    fprintf(stderr,
+            "core_sleepers: %ld of %ld tasks parked; %ld failed to start (first: %s); "
+            "vm.max_map_count and memory are the limits to look at\n",
             all->parked, all->count, failed, cio_strerror(error));
 }
 
@@ -121,7 +122,8 @@ static void *bench_main(void *arg) {
     struct sleepers *all = arg;
     all->tasks = malloc((size_t)all->count * sizeof *all->tasks);
     BENCH_CHECK(all->tasks, "out of memory");
-    memset(all->tasks, 0, (size_t)all->count * sizeof *all->tasks); /* touched before the baseline */
+    memset(all->tasks, 0,
+           (size_t)all->count * sizeof *all->tasks); /* touched before the baseline */
     long rss0 = bench_status_kib("VmRSS"), pte0 = bench_status_kib("VmPTE");
     int64_t start = bench_now_ns();
     for (long i = 0; i < all->count; i++) {

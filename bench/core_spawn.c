@@ -79,7 +79,8 @@ static void *bench_main(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    struct spawn_config config = {bench_arg(argc, argv, 1, 1000000), bench_arg(argc, argv, 2, 1000)};
+    struct spawn_config config = {bench_arg(argc, argv, 1, 1000000),
+                                  bench_arg(argc, argv, 2, 1000)};
     BENCH_CHECK(config.total > 0 && config.batch > 0, "tasks and batch must be positive");
     int rc = cio_run(bench_main, &config, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));

@@ -31,7 +31,8 @@ static struct timers bench; /* one run per process; on_fire reads it */
 static void on_fire(void *arg) {
     long index = (long)(intptr_t)arg;
     if (index % 2 == 1) bench.misfired++;
-    if (cio_loop_time(bench.loop) < bench.started_at + bench.delays_ms[index] / 1000.0) bench.early++;
+    if (cio_loop_time(bench.loop) < bench.started_at + bench.delays_ms[index] / 1000.0)
+        bench.early++;
     if (++bench.fired == bench.count - bench.count / 2) cio_loop_stop(bench.loop);
 }
 
@@ -39,8 +40,8 @@ static int64_t start_all(cio_handle *handles) {
     bench.started_at = cio_loop_time(bench.loop);
     int64_t start = bench_now_ns();
     for (long i = 0; i < bench.count; i++) {
-        int rc = cio_call_later(bench.loop, bench.delays_ms[i] / 1000.0, on_fire, (void *)(intptr_t)i,
-                                &handles[i]);
+        int rc = cio_call_later(bench.loop, bench.delays_ms[i] / 1000.0, on_fire,
+                                (void *)(intptr_t)i, &handles[i]);
         BENCH_CHECK(rc == 0, "cio_call_later: %s", cio_strerror(rc));
     }
     return bench_now_ns() - start;
@@ -63,8 +64,8 @@ static struct bench_timers_pass run_pass(cio_handle *handles) {
     int rc = cio_loop_run_forever(bench.loop);
     pass.fire_cpu_ns = bench_cpu_ns() - cpu0;
     BENCH_CHECK(rc == 0, "cio_loop_run_forever: %s", cio_strerror(rc));
-    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired", bench.fired,
-                bench.count - bench.count / 2);
+    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired",
+                bench.fired, bench.count - bench.count / 2);
     BENCH_CHECK(bench.misfired == 0, "%ld cancelled timers fired", bench.misfired);
     BENCH_CHECK(bench.early == 0, "%ld timers fired before their deadline", bench.early);
     return pass;
@@ -74,7 +75,8 @@ int main(int argc, char **argv) {
     bench.count = bench_arg(argc, argv, 1, 1000000);
     BENCH_CHECK(bench.count > 1, "need at least 2 timers");
     uint32_t *delays = bench_timer_delays_ms((size_t)bench.count);
-    cio_handle *handles = malloc((size_t)bench.count * sizeof *handles); /* touched while starting */
+    cio_handle *handles =
+        malloc((size_t)bench.count * sizeof *handles); /* touched while starting */
     BENCH_CHECK(delays && handles, "out of memory");
     bench.delays_ms = delays;
     int rc = cio_loop_new(&bench.loop, NULL);

@@ -65,8 +65,8 @@ static struct bench_timers_pass run_pass(uv_timer_t *timers) {
     int64_t cpu0 = bench_cpu_ns();
     uv_run(&bench.loop, UV_RUN_DEFAULT); /* returns when no timer is active */
     pass.fire_cpu_ns = bench_cpu_ns() - cpu0;
-    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired", bench.fired,
-                bench.count - bench.count / 2);
+    BENCH_CHECK(bench.fired == bench.count - bench.count / 2, "%ld of %ld timers fired",
+                bench.fired, bench.count - bench.count / 2);
     BENCH_CHECK(bench.misfired == 0, "%ld stopped timers fired", bench.misfired);
     BENCH_CHECK(bench.early == 0, "%ld timers fired before their deadline", bench.early);
     close_all(timers);

@@ -19,9 +19,9 @@
 
 struct pingpong {
     long yields_per_task;
-    int turn;            /* whose turn it is: 0 or 1 */
-    long switches;       /* yields done by both tasks */
-    long out_of_turn;    /* times a task ran when it was not its turn */
+    int turn;         /* whose turn it is: 0 or 1 */
+    long switches;    /* yields done by both tasks */
+    long out_of_turn; /* times a task ran when it was not its turn */
 };
 
 struct player {

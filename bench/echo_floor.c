@@ -62,7 +62,8 @@ static void accept_all(int listener, int epfd) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         struct conn *c = calloc(1, sizeof *c);
         c->fd = fd;
-        struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+        struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                    .data.ptr = c};
         epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
     }
 }
@@ -76,7 +77,8 @@ int main(int argc, char **argv) {
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int on = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)atoi(argv[1])),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 128) < 0) {
         perror("echo_floor");

@@ -20,7 +20,9 @@ struct conn {
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-static void on_close(uv_handle_t *handle) { free(handle); }
+static void on_close(uv_handle_t *handle) {
+    free(handle);
+}
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
     (void)suggested;
@@ -52,7 +54,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     uv_read_stop(stream);
     out = uv_buf_init(buf->base + sent, (unsigned)(nread - sent));
     c->write.data = c;
-    if (uv_write(&c->write, stream, &out, 1, on_written) < 0) uv_close((uv_handle_t *)stream, on_close);
+    if (uv_write(&c->write, stream, &out, 1, on_written) < 0)
+        uv_close((uv_handle_t *)stream, on_close);
 }
 
 static void on_connection(uv_stream_t *server, int status) {

@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IN_FLIGHT 64
-#define CHUNK (1u << 20)
+#define IN_FLIGHT     64
+#define CHUNK         (1u << 20)
 #define BIG_IN_FLIGHT 4
-#define SMALL_MAX (128u * 1024u) /* read size for the small files (64 KiB each) */
+#define SMALL_MAX     (128u * 1024u) /* read size for the small files (64 KiB each) */
 
 /* Buffers are allocated and touched before any timing, the same for every
  * way: a fresh buffer's page faults (and an munmap's TLB shootdown) would
@@ -39,8 +39,12 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void small_path(char *path, size_t cap, int i) { snprintf(path, cap, "%s/small-%04d", dir, i); }
-static void big_path(char *path, size_t cap) { snprintf(path, cap, "%s/big", dir); }
+static void small_path(char *path, size_t cap, int i) {
+    snprintf(path, cap, "%s/small-%04d", dir, i);
+}
+static void big_path(char *path, size_t cap) {
+    snprintf(path, cap, "%s/big", dir);
+}
 
 /* ---- setup -------------------------------------------------------------------------- */
 
@@ -103,7 +107,8 @@ static long long blocking_big(void) {
     return total;
 }
 
-/* ---- cio -------------------------------------------------------------------------------------- */
+/* ---- cio --------------------------------------------------------------------------------------
+ */
 
 static long long cio_total;
 
@@ -163,8 +168,10 @@ static void *cio_main(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s setup DIR COUNT KIB BIG_MIB | %s blocking|pool|uring DIR COUNT BIG_MIB\n",
-                argv[0], argv[0]);
+        fprintf(
+            stderr,
+            "usage: %s setup DIR COUNT KIB BIG_MIB | %s blocking|pool|uring DIR COUNT BIG_MIB\n",
+            argv[0], argv[0]);
         return 2;
     }
     dir = argv[2];

@@ -37,12 +37,12 @@ transfer_t jump_fcontext(fcontext_t const to, void *vp);
 fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
 #endif
 
-#define MAX_ROUNDS 64
-#define SWITCH_ITERS 10000000L
+#define MAX_ROUNDS        64
+#define SWITCH_ITERS      10000000L
 #define SWAPCONTEXT_ITERS 200000L
-#define POOLED_ITERS 2000000L
-#define FRESH_ITERS 20000L
-#define BENCH_STACK (64 * 1024)
+#define POOLED_ITERS      2000000L
+#define FRESH_ITERS       20000L
+#define BENCH_STACK       (64 * 1024)
 
 static double now_ns(void) {
     struct timespec ts;
@@ -225,7 +225,8 @@ int main(int argc, char **argv) {
     run_round(0); /* warm-up: page faults, pools, caches */
     for (int r = 0; r < rounds; r++) run_round(r);
 
-    printf("switch round trip A->B->A, %s, %d interleaved rounds: median (min - max)\n", pinning, rounds);
+    printf("switch round trip A->B->A, %s, %d interleaved rounds: median (min - max)\n", pinning,
+           rounds);
     print_row(CIO_RT, rounds, "ns");
 #ifdef HAVE_BOOST_CONTEXT
     print_row(BOOST_RT, rounds, "ns");

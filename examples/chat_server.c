@@ -18,7 +18,9 @@
 static cio_stream *clients[MAX_CLIENTS];
 static size_t client_count;
 
-static void join(cio_stream *stream) { clients[client_count++] = stream; }
+static void join(cio_stream *stream) {
+    clients[client_count++] = stream;
+}
 
 static void leave(cio_stream *stream) {
     for (size_t i = 0; i < client_count; i++)
@@ -41,7 +43,8 @@ static void chat(cio_stream *stream, void *arg) {
     char line[1024];
     ssize_t n;
     broadcast(stream, "* someone joined\n", 17);
-    while ((n = cio_stream_readline(stream, line, sizeof line)) > 0) broadcast(stream, line, (size_t)n);
+    while ((n = cio_stream_readline(stream, line, sizeof line)) > 0)
+        broadcast(stream, line, (size_t)n);
     if (n == -CIO_ELIMIT) cio_stream_write(stream, "* line too long, bye\n", 21);
     leave(stream);
     broadcast(stream, "* someone left\n", 15);

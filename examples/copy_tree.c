@@ -143,8 +143,8 @@ static void *main_task(void *arg) {
     size_t failed = 0;
     for (size_t i = 0; i < plan->count; i++) failed += cio_await(tasks[i], NULL) != 0;
     double took = cio_loop_time(cio_get_running_loop()) - start;
-    printf("copied %zu files (%lld bytes) in %.3f s, %zu failed\n", plan->count - failed, bytes_copied,
-           took, failed);
+    printf("copied %zu files (%lld bytes) in %.3f s, %zu failed\n", plan->count - failed,
+           bytes_copied, took, failed);
     free(tasks);
     free_plan(plan);
     return failed ? cio_fail(-EIO) : NULL;

@@ -28,9 +28,12 @@ static void *echo_client(void *arg) {
     if (rc == 0) rc = cio_stream_drain(stream);
     char reply[4096];
     size_t got = 0;
-    if (rc == 0) rc = cio_stream_readexactly(stream, reply, len < sizeof reply ? len : sizeof reply, &got);
-    if (rc == 0) printf("Received: '%.*s'\n", (int)got, reply);
-    else fprintf(stderr, "echo_client: %s\n", cio_strerror(rc));
+    if (rc == 0)
+        rc = cio_stream_readexactly(stream, reply, len < sizeof reply ? len : sizeof reply, &got);
+    if (rc == 0)
+        printf("Received: '%.*s'\n", (int)got, reply);
+    else
+        fprintf(stderr, "echo_client: %s\n", cio_strerror(rc));
     printf("Close the connection\n");
     cio_stream_close(stream);
     cio_stream_wait_closed(stream);

@@ -32,8 +32,8 @@ static void *serve(void *arg) {
     fflush(stdout);
     int stop[] = {SIGINT, SIGTERM};
     rc = cio_wait_signals(stop, 2);
-    cio_server_close(server);          /* stop accepting */
-    cio_server_close_clients(server);  /* and end the connections gracefully */
+    cio_server_close(server);         /* stop accepting */
+    cio_server_close_clients(server); /* and end the connections gracefully */
     cio_server_wait_closed(server);
     cio_server_free(server);
     return rc < 0 ? cio_fail(rc) : NULL;

@@ -25,7 +25,7 @@ struct fetch {
 
 static void *fetch(void *arg) {
     struct fetch *f = arg;
-    int rc = cio_sleep(f->latency); /* a real client would read a socket here */
+    int rc = cio_sleep(f->latency);  /* a real client would read a socket here */
     if (rc < 0) return cio_fail(rc); /* cancelled at the deadline */
     snprintf(f->body, sizeof f->body, "page %d", f->id);
     return f->body;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define MAX_CONNECTIONS 256
-#define GRACE_SECONDS 5.0
+#define GRACE_SECONDS   5.0
 
 static cio_task *connections[MAX_CONNECTIONS]; /* running connection tasks */
 
@@ -26,7 +26,8 @@ static int listen_on(int port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 128) != 0) {
         perror("listen");
@@ -43,8 +44,9 @@ static void *serve(void *arg) {
     for (;;) {
         ssize_t got = read(fd, buf, sizeof buf);
         if (got == 0 || (got < 0 && errno != EAGAIN)) break;
-        if (got > 0 && write(fd, buf, (size_t)got) < 0) break; /* small replies: the buffer takes them */
-        if (got < 0 && cio_wait_readable(fd, -1) < 0) break;   /* cancelled at shutdown */
+        if (got > 0 && write(fd, buf, (size_t)got) < 0)
+            break; /* small replies: the buffer takes them */
+        if (got < 0 && cio_wait_readable(fd, -1) < 0) break; /* cancelled at shutdown */
     }
     cio_close(fd);
     return NULL;
@@ -85,8 +87,10 @@ static void drain(void) {
     for (int i = 0; i < MAX_CONNECTIONS; i++) {
         if (!connections[i]) continue;
         int rc = cio_await(connections[i], NULL); /* past the deadline: cancels it, waits */
-        if (rc == 0) finished++;
-        else cancelled++;
+        if (rc == 0)
+            finished++;
+        else
+            cancelled++;
         connections[i] = NULL;
     }
     cio_timeout_end(&grace);
@@ -96,7 +100,8 @@ static void drain(void) {
 static void *main_task(void *arg) {
     int listener = listen_on((int)(intptr_t)arg);
     if (listener < 0) return cio_fail(-EADDRINUSE);
-    printf("echo server on 127.0.0.1:%d, pid %d; SIGTERM to stop\n", (int)(intptr_t)arg, (int)getpid());
+    printf("echo server on 127.0.0.1:%d, pid %d; SIGTERM to stop\n", (int)(intptr_t)arg,
+           (int)getpid());
     fflush(stdout);
     cio_task *acceptor = cio_create_task(accept_loop, (void *)(intptr_t)listener);
     const int stop_signals[] = {SIGTERM, SIGINT};

@@ -16,7 +16,7 @@ struct scan {
     const char *host;
     int next, last; /* ports still to try */
     int workers;
-    int open;       /* found so far */
+    int open; /* found so far */
 };
 
 static void *worker(void *arg) {
@@ -49,8 +49,10 @@ static void *scan_ports(void *arg) {
         if (status < 0 && rc == 0) rc = status;
     }
     free(tasks);
-    if (rc < 0) fprintf(stderr, "port_scan: %s\n", cio_strerror(rc));
-    else printf("%d open port(s)\n", scan->open);
+    if (rc < 0)
+        fprintf(stderr, "port_scan: %s\n", cio_strerror(rc));
+    else
+        printf("%d open port(s)\n", scan->open);
     return rc < 0 ? cio_fail(rc) : NULL;
 }
 

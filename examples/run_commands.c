@@ -15,15 +15,17 @@
 
 struct command {
     char line[128];
-    char *out;    /* what it printed (stdout and stderr) */
+    char *out; /* what it printed (stdout and stderr) */
     int returncode;
-    int status;   /* 0, or why it could not run */
+    int status; /* 0, or why it could not run */
 };
 
 static void *run_one(void *arg) {
     struct command *cmd = arg;
-    cio_process_options opts = {.stdout_mode = CIO_STDIO_PIPE, .stderr_mode = CIO_STDIO_STDOUT,
-                                .stdin_mode = CIO_STDIO_DEVNULL, .kill_on_cancel = true};
+    cio_process_options opts = {.stdout_mode = CIO_STDIO_PIPE,
+                                .stderr_mode = CIO_STDIO_STDOUT,
+                                .stdin_mode = CIO_STDIO_DEVNULL,
+                                .kill_on_cancel = true};
     cio_process *process;
     cmd->status = cio_create_subprocess_shell(&process, cmd->line, &opts);
     if (cmd->status < 0) return NULL;
@@ -56,6 +58,7 @@ int main(void) {
     static struct command cmds[COMMANDS];
     for (int i = 0; i < COMMANDS; i++)
         snprintf(cmds[i].line, sizeof cmds[i].line,
-                 "sleep 0.%d; echo \"command %d ran in $(pwd) as pid $$\"; exit %d", (i * 7) % 6, i, i % 3);
+                 "sleep 0.%d; echo \"command %d ran in $(pwd) as pid $$\"; exit %d", (i * 7) % 6, i,
+                 i % 3);
     return cio_run(main_task, cmds, NULL) == 0 ? 0 : 1;
 }

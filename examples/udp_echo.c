@@ -22,7 +22,8 @@ static void *echo_datagrams(void *arg) {
     for (;;) {
         struct sockaddr_storage from;
         socklen_t len = sizeof from;
-        ssize_t n = cio_datagram_recvfrom(endpoint, buf, sizeof buf, (struct sockaddr *)&from, &len);
+        ssize_t n =
+            cio_datagram_recvfrom(endpoint, buf, sizeof buf, (struct sockaddr *)&from, &len);
         if (n < 0) return n == -CIO_ECLOSED ? NULL : cio_fail((int)n);
         cio_datagram_sendto(endpoint, buf, (size_t)n, (struct sockaddr *)&from, len);
     }
@@ -51,8 +52,10 @@ static int ask(int port, int count, char **messages) {
         cio_timeout_begin(&scope, 1.0);
         if (n >= 0) n = cio_datagram_recvfrom(&endpoint, reply, sizeof reply, NULL, NULL);
         cio_timeout_end(&scope);
-        if (n < 0) rc = (int)n;
-        else printf("%.*s\n", (int)n, reply);
+        if (n < 0)
+            rc = (int)n;
+        else
+            printf("%.*s\n", (int)n, reply);
     }
     cio_datagram_close(&endpoint);
     return rc;
@@ -60,7 +63,8 @@ static int ask(int port, int count, char **messages) {
 
 static void *run(void *arg) {
     struct config *config = arg;
-    int rc = config->count ? ask(config->port, config->count, config->messages) : serve(config->port);
+    int rc =
+        config->count ? ask(config->port, config->count, config->messages) : serve(config->port);
     if (rc < 0) fprintf(stderr, "udp_echo: %s\n", cio_strerror(rc));
     return rc < 0 ? cio_fail(rc) : NULL;
 }

@@ -12,4 +12,6 @@ static void *hello_world(void *arg) {
     return NULL;
 }
 
-int main(void) { return cio_run(hello_world, NULL, NULL) == 0 ? 0 : 1; }
+int main(void) {
+    return cio_run(hello_world, NULL, NULL) == 0 ? 0 : 1;
+}

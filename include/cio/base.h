@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CIO_VERSION_MAJOR 0
-#define CIO_VERSION_MINOR 1
-#define CIO_VERSION_PATCH 0
+#define CIO_VERSION_MAJOR  0
+#define CIO_VERSION_MINOR  1
+#define CIO_VERSION_PATCH  0
 #define CIO_VERSION_STRING "0.1.0"
 
 #if defined(_WIN32)
@@ -32,20 +32,20 @@ extern "C" {
 
 /* cio's own error codes, returned negated like errnos (e.g. -CIO_EINCOMPLETE).
  * X(name, value, message): one table feeds the enum and cio_strerror(). */
-#define CIO_ERROR_TABLE(X)                                                       \
-    X(CIO_EINCOMPLETE, 2001, "stream ended before the requested bytes arrived")  \
-    X(CIO_ELIMIT, 2002, "separator not found within the buffer limit")          \
-    X(CIO_EBROKEN, 2003, "barrier is broken")                                    \
-    X(CIO_ESHUTDOWN, 2004, "queue is shut down")                                 \
-    X(CIO_ECLOSED, 2005, "object is closed")                                     \
-    X(CIO_ENOTFOUND, 2006, "name or service not known")                         \
+#define CIO_ERROR_TABLE(X)                                                                         \
+    X(CIO_EINCOMPLETE, 2001, "stream ended before the requested bytes arrived")                    \
+    X(CIO_ELIMIT, 2002, "separator not found within the buffer limit")                             \
+    X(CIO_EBROKEN, 2003, "barrier is broken")                                                      \
+    X(CIO_ESHUTDOWN, 2004, "queue is shut down")                                                   \
+    X(CIO_ECLOSED, 2005, "object is closed")                                                       \
+    X(CIO_ENOTFOUND, 2006, "name or service not known")                                            \
     X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")
 
 enum cio_error {
 #define CIO_ERROR_ENUM(name, value, message) name = value,
     CIO_ERROR_TABLE(CIO_ERROR_ENUM)
 #undef CIO_ERROR_ENUM
-    CIO_ERROR_MAX = 4095 /* cio_fail() can carry any code up to this */
+        CIO_ERROR_MAX = 4095 /* cio_fail() can carry any code up to this */
 };
 
 /* Text for a status code: err may be negative (as returned) or positive.

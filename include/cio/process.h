@@ -49,8 +49,8 @@ typedef enum cio_stdio_mode {
     CIO_STDIO_INHERIT = 0, /* the parent's own fd (asyncio's None) */
     CIO_STDIO_PIPE,        /* a pipe to the parent, used through cio_process_read/write */
     CIO_STDIO_DEVNULL,     /* /dev/null */
-    CIO_STDIO_FD,          /* the fd given in the matching *_fd field (dup'ed; stays the caller's) */
-    CIO_STDIO_STDOUT,      /* stderr only: wherever stdout goes (asyncio.subprocess.STDOUT) */
+    CIO_STDIO_FD,     /* the fd given in the matching *_fd field (dup'ed; stays the caller's) */
+    CIO_STDIO_STDOUT, /* stderr only: wherever stdout goes (asyncio.subprocess.STDOUT) */
 } cio_stdio_mode;
 
 /* How the exit of a child is noticed. */

@@ -19,10 +19,10 @@
  * be: the stream's memory lives until that is done, even after free.
  *
  * Concurrency: one task may read while others write and drain; a second
- * task reading while one waits to read gets -EBUSY. All functions: loop thread only, on the loop the stream was
- * made on; the suspending ones inside a task (else -EPERM). NULL or freed
- * handles give -EINVAL. Every suspending call is cancellable and honours
- * timeout scopes (-ECANCELED, -ETIMEDOUT) without losing buffered data. */
+ * task reading while one waits to read gets -EBUSY. All functions: loop thread only, on the loop
+ * the stream was made on; the suspending ones inside a task (else -EPERM). NULL or freed handles
+ * give -EINVAL. Every suspending call is cancellable and honours timeout scopes (-ECANCELED,
+ * -ETIMEDOUT) without losing buffered data. */
 #ifndef CIO_STREAM_H
 #define CIO_STREAM_H
 
@@ -57,10 +57,11 @@ typedef struct cio_connect_options {
      * family (IPv6, IPv4, IPv6...) in resolver order. 0: 0.25 s (RFC 8305's
      * recommendation); negative: try one address at a time. */
     double happy_eyeballs_delay;
-    int family;   /* AF_UNSPEC (0): any; AF_INET or AF_INET6 only */
-    size_t limit; /* reader limit; 0: CIO_STREAM_LIMIT */
+    int family;     /* AF_UNSPEC (0): any; AF_INET or AF_INET6 only */
+    size_t limit;   /* reader limit; 0: CIO_STREAM_LIMIT */
     bool keepalive; /* SO_KEEPALIVE */
-    bool nagle;     /* keep Nagle's algorithm: cio, like asyncio, sets TCP_NODELAY unless this is true */
+    bool
+        nagle; /* keep Nagle's algorithm: cio, like asyncio, sets TCP_NODELAY unless this is true */
 } cio_connect_options;
 
 /* ---- opening ---------------------------------------------------------------------- */

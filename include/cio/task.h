@@ -137,8 +137,7 @@ CIO_EXPORT int cio_shield_end(void);
 CIO_EXPORT int cio_run(cio_task_fn fn, void *arg, void **result);
 
 /* cio_run() with loop options (e.g. the virtual clock for tests). */
-CIO_EXPORT int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg,
-                            void **result);
+CIO_EXPORT int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void **result);
 
 #ifdef __cplusplus
 }

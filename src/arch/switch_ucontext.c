@@ -22,9 +22,9 @@ struct uctx {
     cio__ctx_entry entry; /* what a new context runs; unused afterwards */
 };
 
-static _Thread_local struct uctx thread_context;  /* the thread's own stack */
-static _Thread_local struct uctx *running;        /* NULL: thread_context */
-static _Thread_local cio__transfer in_flight;     /* the latest jump's transfer */
+static _Thread_local struct uctx thread_context; /* the thread's own stack */
+static _Thread_local struct uctx *running;       /* NULL: thread_context */
+static _Thread_local cio__transfer in_flight;    /* the latest jump's transfer */
 
 static struct uctx *running_context(void) {
     if (!running) running = &thread_context;

@@ -7,15 +7,19 @@ const char *cio_strerror(int err) {
     if (err < 0) err = -err;
     if (err == 0) return "Success";
     switch (err) {
-#define CIO_ERROR_CASE(name, value, message) \
-    case name: return message;
+#define CIO_ERROR_CASE(name, value, message)                                                       \
+    case name:                                                                                     \
+        return message;
         CIO_ERROR_TABLE(CIO_ERROR_CASE)
 #undef CIO_ERROR_CASE
-    default: break;
+    default:
+        break;
     }
     /* strerrordesc_np is thread-safe and never localised (glibc >= 2.32). */
     const char *text = strerrordesc_np(err);
     return text ? text : "Unknown error";
 }
 
-const char *cio_version(void) { return CIO_VERSION_STRING; }
+const char *cio_version(void) {
+    return CIO_VERSION_STRING;
+}

@@ -12,8 +12,8 @@
 #define CIO__NOT_IN_HEAP SIZE_MAX
 
 struct cio__timer {
-    int64_t when;  /* deadline, loop time in nanoseconds */
-    size_t index;  /* position in the heap, CIO__NOT_IN_HEAP when not armed */
+    int64_t when; /* deadline, loop time in nanoseconds */
+    size_t index; /* position in the heap, CIO__NOT_IN_HEAP when not armed */
     void (*fire)(struct cio__timer *timer);
 };
 

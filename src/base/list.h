@@ -11,11 +11,18 @@ struct cio__list {
     struct cio__list *next, *prev;
 };
 
-#define cio__container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define cio__container_of(ptr, type, member)                                                       \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
-static inline void cio__list_init(struct cio__list *head) { head->next = head->prev = head; }
-static inline bool cio__list_empty(const struct cio__list *head) { return head->next == head; }
-static inline bool cio__list_linked(const struct cio__list *node) { return node->next != NULL; }
+static inline void cio__list_init(struct cio__list *head) {
+    head->next = head->prev = head;
+}
+static inline bool cio__list_empty(const struct cio__list *head) {
+    return head->next == head;
+}
+static inline bool cio__list_linked(const struct cio__list *node) {
+    return node->next != NULL;
+}
 
 static inline void cio__list_push_back(struct cio__list *head, struct cio__list *node) {
     node->prev = head->prev;

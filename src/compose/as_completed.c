@@ -16,11 +16,11 @@ struct cio_as_completed {
     struct cio__watch watch; /* first: the block is freed through it */
     uint32_t magic;
     cio_loop *loop;
-    double deadline;         /* loop time; INFINITY: none */
+    double deadline; /* loop time; INFINITY: none */
     size_t n;
-    size_t head, tail;       /* finished[head..tail): finished, not yet yielded */
-    cio_task **entries;      /* the n tasks, as given */
-    cio_task **finished;     /* completion order; each entry lands here once */
+    size_t head, tail;   /* finished[head..tail): finished, not yet yielded */
+    cio_task **entries;  /* the n tasks, as given */
+    cio_task **finished; /* completion order; each entry lands here once */
 };
 
 static bool on_done(struct cio__watch *watch, cio_task *task) {

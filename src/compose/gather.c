@@ -90,7 +90,8 @@ static int wait_all(struct gather *g, cio_task *self) {
  * failures. Default mode: only results of tasks that succeeded, leaving
  * other failures unretrieved (so they are reported when freed, as asyncio
  * logs exceptions nobody retrieved). */
-static int report(struct gather *g, cio_task *const *tasks, size_t n, void **results, int *statuses) {
+static int report(struct gather *g, cio_task *const *tasks, size_t n, void **results,
+                  int *statuses) {
     int failures = 0;
     for (size_t i = 0; i < n; i++) {
         cio_future *f = &tasks[i]->future;

@@ -20,15 +20,15 @@ enum group_state { OPEN, ABORTING, CLOSED };
 struct cio_taskgroup {
     struct cio__watch watch; /* first: the block is freed through it */
     uint32_t magic;
-    uint8_t state;           /* enum group_state */
-    bool joining;            /* the parent is parked in cio_taskgroup_join */
-    bool parent_cancelled;   /* we cancelled the parent; join withdraws it */
-    int first_error;         /* the first child failure, or 0 */
+    uint8_t state;         /* enum group_state */
+    bool joining;          /* the parent is parked in cio_taskgroup_join */
+    bool parent_cancelled; /* we cancelled the parent; join withdraws it */
+    int first_error;       /* the first child failure, or 0 */
     cio_loop *loop;
-    cio_task *parent;        /* held reference */
-    cio_task **children;     /* held references, in creation order */
+    cio_task *parent;    /* held reference */
+    cio_task **children; /* held references, in creation order */
     size_t count, capacity;
-    size_t unfinished;       /* children whose done-callback has not run */
+    size_t unfinished; /* children whose done-callback has not run */
 };
 
 static bool valid(const cio_taskgroup *tg) {
@@ -150,8 +150,9 @@ size_t cio_taskgroup_results(cio_taskgroup *tg, cio_taskgroup_result *out, size_
         cio_task *child = tg->children[i];
         out[i].task = child;
         out[i].result = NULL;
-        out[i].status = child->state == CIO__TASK_DONE ? cio__future_outcome(&child->future, &out[i].result)
-                                                       : -EAGAIN;
+        out[i].status = child->state == CIO__TASK_DONE
+                            ? cio__future_outcome(&child->future, &out[i].result)
+                            : -EAGAIN;
     }
     return tg->count;
 }

@@ -70,11 +70,11 @@ struct cio__callback {
     struct cio__timer timer;
     struct cio__link link; /* on a future's list, for done-callbacks */
     cio_loop *loop;
-    cio_callback fn;       /* plain callbacks */
-    cio_done_fn done_fn;   /* done-callbacks: done_fn(future, arg) */
-    cio_future *future;    /* held reference while queued, for done-callbacks */
+    cio_callback fn;     /* plain callbacks */
+    cio_done_fn done_fn; /* done-callbacks: done_fn(future, arg) */
+    cio_future *future;  /* held reference while queued, for done-callbacks */
     void *arg;
-    uint64_t generation;   /* bumped when the record is freed: stale handles see it */
+    uint64_t generation; /* bumped when the record is freed: stale handles see it */
     uint8_t state;
     struct cio__callback *next_free;
 };
@@ -88,8 +88,8 @@ void cio__callback_slab_free(cio_loop *loop);
 /* ---- futures ------------------------------------------------------------------- */
 
 #define CIO__FUTURE_MAGIC 0x63696f46u /* "cioF" */
-#define CIO__TASK_MAGIC 0x63696f54u   /* "cioT" */
-#define CIO__DEAD_MAGIC 0xdeadc10du
+#define CIO__TASK_MAGIC   0x63696f54u /* "cioT" */
+#define CIO__DEAD_MAGIC   0xdeadc10du
 
 enum cio__future_state { CIO__PENDING, CIO__DONE, CIO__CANCELLED };
 
@@ -98,7 +98,7 @@ struct cio_future {
     uint8_t state;
     bool retrieved; /* someone looked at the outcome: no "never retrieved" report */
     int refs;
-    int error;      /* 0, or the negative errno it failed with */
+    int error; /* 0, or the negative errno it failed with */
     void *result;
     cio_loop *loop;
     struct cio__list waiters; /* cio__link: awaiting tasks and done-callbacks, in order */
@@ -120,7 +120,7 @@ enum cio__task_state {
     CIO__TASK_CREATED, /* on the ready queue, never run */
     CIO__TASK_READY,   /* on the ready queue, will resume */
     CIO__TASK_RUNNING,
-    CIO__TASK_PARKED,  /* suspended in cio__wait, not queued */
+    CIO__TASK_PARKED, /* suspended in cio__wait, not queued */
     CIO__TASK_DONE,
 };
 
@@ -267,7 +267,7 @@ struct cio_loop {
     struct cio__callback *free_callbacks;
     struct cio__callback_chunk *callback_chunks;
 
-    struct cio__list tasks; /* every task the loop holds, done or not */
+    struct cio__list tasks;       /* every task the loop holds, done or not */
     struct cio__list spare_tasks; /* freed task structs kept for reuse (task.c) */
     size_t spare_task_count;
     size_t unfinished_tasks;
@@ -297,7 +297,8 @@ static inline cio_task *cio__task_current_or_complain(const char *caller) {
 int64_t cio__now(const cio_loop *loop);
 int64_t cio__seconds_to_ns(double seconds); /* saturates; NaN is the caller's to refuse */
 bool cio__loop_usable(const cio_loop *loop, const char *caller); /* valid, open, right thread */
-int cio__loop_check(const cio_loop *loop, const char *caller);  /* 0 or -EINVAL/-CIO_ECLOSED/-EPERM */
+int cio__loop_check(const cio_loop *loop,
+                    const char *caller); /* 0 or -EINVAL/-CIO_ECLOSED/-EPERM */
 int cio__timer_start(cio_loop *loop, struct cio__timer *timer, int64_t when);
 void cio__timer_stop(cio_loop *loop, struct cio__timer *timer);
 void cio__loop_run_once(cio_loop *loop);

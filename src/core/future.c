@@ -110,9 +110,15 @@ int cio_future_cancel(cio_future *f) {
     return rc;
 }
 
-bool cio_future_done(const cio_future *f) { return valid(f) && f->state != CIO__PENDING; }
-bool cio_future_cancelled(const cio_future *f) { return valid(f) && f->state == CIO__CANCELLED; }
-cio_loop *cio_future_loop(const cio_future *f) { return valid(f) ? f->loop : NULL; }
+bool cio_future_done(const cio_future *f) {
+    return valid(f) && f->state != CIO__PENDING;
+}
+bool cio_future_cancelled(const cio_future *f) {
+    return valid(f) && f->state == CIO__CANCELLED;
+}
+cio_loop *cio_future_loop(const cio_future *f) {
+    return valid(f) ? f->loop : NULL;
+}
 
 int cio__future_outcome(cio_future *f, void **result) {
     f->retrieved = true;

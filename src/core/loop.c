@@ -159,7 +159,8 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     loop->clock = opts ? opts->clock : CIO_CLOCK_DEFAULT;
     if (loop->clock == CIO_CLOCK_DEFAULT) {
         const char *clock = getenv("CIO_CLOCK");
-        loop->clock = clock && strcmp(clock, "virtual") == 0 ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
+        loop->clock =
+            clock && strcmp(clock, "virtual") == 0 ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
     }
     cio__list_init(&loop->tasks);
     cio__list_init(&loop->spare_tasks);
@@ -173,7 +174,8 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
 int cio_loop_new(cio_loop **out, const cio_loop_options *opts) {
     if (!out) return -EINVAL;
     *out = NULL;
-    if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL)) return -EINVAL;
+    if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL))
+        return -EINVAL;
     int rc = cio__switch_check();
     if (rc < 0) return rc;
     cio_loop *loop = calloc(1, sizeof *loop);
@@ -213,7 +215,8 @@ static void free_all_tasks(cio_loop *loop) {
     while ((node = cio__list_pop_front(&loop->tasks)) != NULL) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state != CIO__TASK_DONE)
-            fprintf(stderr, "cio: task '%s' was destroyed but it is pending\n", cio_task_name(task));
+            fprintf(stderr, "cio: task '%s' was destroyed but it is pending\n",
+                    cio_task_name(task));
         cio__task_free(task);
     }
 }
@@ -284,8 +287,7 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
 int cio_loop_run_forever(cio_loop *loop) {
     int rc = enter(loop);
     if (rc < 0) return rc;
-    do
-        cio__loop_run_once(loop);
+    do cio__loop_run_once(loop);
     while (!loop->stopping);
     leave(loop);
     return 0;
@@ -297,11 +299,19 @@ int cio_loop_stop(cio_loop *loop) {
     return 0;
 }
 
-bool cio_loop_is_running(const cio_loop *loop) { return loop && loop->running; }
-bool cio_loop_is_closed(const cio_loop *loop) { return !loop || loop->closed; }
+bool cio_loop_is_running(const cio_loop *loop) {
+    return loop && loop->running;
+}
+bool cio_loop_is_closed(const cio_loop *loop) {
+    return !loop || loop->closed;
+}
 const char *cio_loop_poller_name(const cio_loop *loop) {
     return loop && loop->poller_ops ? loop->poller_ops->name : "none";
 }
 
-void cio__loop_hold(cio_loop *loop) { loop->holds++; }
-void cio__loop_unhold(cio_loop *loop) { loop->holds--; }
+void cio__loop_hold(cio_loop *loop) {
+    loop->holds++;
+}
+void cio__loop_unhold(cio_loop *loop) {
+    loop->holds--;
+}

@@ -8,10 +8,16 @@ static _Thread_local cio_loop *default_loop;
 static pthread_key_t default_loop_key;
 static pthread_once_t default_loop_once = PTHREAD_ONCE_INIT;
 
-static void free_default_loop(void *loop) { cio_loop_free(loop); }
-static void make_key(void) { pthread_key_create(&default_loop_key, free_default_loop); }
+static void free_default_loop(void *loop) {
+    cio_loop_free(loop);
+}
+static void make_key(void) {
+    pthread_key_create(&default_loop_key, free_default_loop);
+}
 
-cio_loop *cio_get_running_loop(void) { return cio__running_loop; }
+cio_loop *cio_get_running_loop(void) {
+    return cio__running_loop;
+}
 
 cio_loop *cio_get_event_loop(void) {
     if (cio__running_loop) return cio__running_loop;

@@ -50,9 +50,9 @@
 #endif
 #endif
 #ifndef VALGRIND_STACK_REGISTER
-#define RUNNING_ON_VALGRIND 0
+#define RUNNING_ON_VALGRIND                 0
 #define VALGRIND_STACK_REGISTER(start, end) 0u
-#define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
+#define VALGRIND_STACK_DEREGISTER(id)       ((void)(id))
 #endif
 #ifndef ASAN_UNPOISON_MEMORY_REGION
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
@@ -85,7 +85,7 @@
  * memory pressure. Measured by bench/compose.sh's "10k tasks that each
  * yield", which mapped ~9,000 fresh stacks a round with a pool of 1024. */
 #define POOL_MAX_STACKS 16384
-#define POOL_MAX_BYTES ((size_t)4 << 30)
+#define POOL_MAX_BYTES  ((size_t)4 << 30)
 
 /* Distinct stack sizes the pool keeps at once; tasks with still other sizes
  * have their stacks unmapped on release. Most programs use one or two. */
@@ -99,9 +99,9 @@
 /* Process-wide settings, fixed by read_config() before first use. */
 static struct {
     size_t page;
-    size_t guard_len;      /* GUARD_BYTES rounded up to pages */
-    size_t default_size;   /* usable bytes, rounded up to pages */
-    long mprotect_budget;  /* mprotect-guarded stacks allowed at once */
+    size_t guard_len;     /* GUARD_BYTES rounded up to pages */
+    size_t default_size;  /* usable bytes, rounded up to pages */
+    long mprotect_budget; /* mprotect-guarded stacks allowed at once */
 } config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 
@@ -163,8 +163,9 @@ static size_t default_size_from_env(void) {
     if (!text) return CIO_DEFAULT_STACK_SIZE;
     size_t size = parse_size(text);
     if (size) return size;
-    fprintf(stderr, "cio: ignoring CIO_STACK_SIZE='%s': expected bytes (1 GiB at most), "
-                    "optionally with a K or M suffix; using %u KiB\n",
+    fprintf(stderr,
+            "cio: ignoring CIO_STACK_SIZE='%s': expected bytes (1 GiB at most), "
+            "optionally with a K or M suffix; using %u KiB\n",
             text, CIO_DEFAULT_STACK_SIZE / 1024);
     return CIO_DEFAULT_STACK_SIZE;
 }
@@ -189,7 +190,8 @@ static void read_config(void) {
      * default cap of 65,530. */
     config.mprotect_budget = max_map_count() / 4;
     const char *guard = getenv("CIO_STACK_GUARD");
-    if (guard && strcmp(guard, "mprotect") == 0) atomic_store(&use_mprotect_guards, true);
+    if (guard && strcmp(guard, "mprotect") == 0)
+        atomic_store(&use_mprotect_guards, true);
     else if (guard && guard[0])
         fprintf(stderr, "cio: ignoring CIO_STACK_GUARD='%s' (only \"mprotect\" is known)\n", guard);
 }
@@ -444,8 +446,10 @@ static void chain(int sig, siginfo_t *info, void *uctx) {
         return;
     }
     chaining = true;
-    if (has_siginfo) old->sa_sigaction(sig, info, uctx);
-    else old->sa_handler(sig);
+    if (has_siginfo)
+        old->sa_sigaction(sig, info, uctx);
+    else
+        old->sa_handler(sig);
     chaining = false;
 }
 

@@ -5,13 +5,13 @@
 #include <stddef.h>
 
 struct cio__stack {
-    void *top;          /* highest address, 16-byte aligned: where the stack starts */
-    size_t size;        /* usable bytes below top */
-    void *mapping;      /* the whole mapping, guard included (for munmap) */
+    void *top;     /* highest address, 16-byte aligned: where the stack starts */
+    size_t size;   /* usable bytes below top */
+    void *mapping; /* the whole mapping, guard included (for munmap) */
     size_t mapping_len;
-    unsigned valgrind_id;       /* VALGRIND_STACK_REGISTER id, 0 if none */
-    const char *name;           /* owner's name for the overflow report; may be NULL */
-    struct cio__stack *next;    /* pool free-list link (private to stack.c) */
+    unsigned valgrind_id;    /* VALGRIND_STACK_REGISTER id, 0 if none */
+    const char *name;        /* owner's name for the overflow report; may be NULL */
+    struct cio__stack *next; /* pool free-list link (private to stack.c) */
 };
 
 /* Get a stack of at least size usable bytes (0: the default size, from

@@ -84,8 +84,8 @@ static void default_name(cio_task *task) {
     task->name_buf[5 + len] = '\0';
 }
 
-int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg,
-                            const cio_task_options *opts, cio_task **out) {
+int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
+                            cio_task **out) {
     if (out) *out = NULL;
     int rc = cio__loop_check(loop, "cio_loop_create_task");
     if (rc < 0) return rc;
@@ -149,7 +149,8 @@ static void task_main(cio__transfer start) {
     cio_loop *loop = task->future.loop;
     loop->scheduler_ctx = start.from;
 #if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom, &loop->scheduler_stack_size);
+    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom,
+                                    &loop->scheduler_stack_size);
 #endif
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */

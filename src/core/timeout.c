@@ -18,7 +18,7 @@
 #include <math.h>
 
 #define SCOPE_MAGIC 0x63696f53u /* "cioS" */
-#define NEVER (INT64_MAX / 2)
+#define NEVER       (INT64_MAX / 2)
 
 struct cio__timeout_scope {
     uint32_t magic;
@@ -87,7 +87,8 @@ static int begin_after(cio_timeout *timeout, double delay, bool shield) {
     if (!timeout || isnan(delay)) return -EINVAL;
     cio_loop *loop = cio__running_loop;
     if (!loop) return begin(timeout, NEVER, shield); /* complains and refuses */
-    return begin(timeout, delay >= 9.0e9 ? NEVER : cio__now(loop) + cio__seconds_to_ns(delay), shield);
+    return begin(timeout, delay >= 9.0e9 ? NEVER : cio__now(loop) + cio__seconds_to_ns(delay),
+                 shield);
 }
 
 int cio_timeout_begin(cio_timeout *timeout, double delay) {

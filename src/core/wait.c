@@ -61,7 +61,9 @@ static void abort_sleep(cio_task *task) {
 
 /* Already on the ready queue: nothing to unhook; cio__wake only replaces the
  * status the task resumes with. */
-static void abort_yield(cio_task *task) { (void)task; }
+static void abort_yield(cio_task *task) {
+    (void)task;
+}
 
 /* Like cio__wait, but the task queues itself before it switches out, so the
  * due-interrupt check must come first (a queued task must not stay running). */
@@ -88,7 +90,8 @@ int cio_sleep(double seconds) {
     cio_loop *loop = task->future.loop;
     int due = cio__task_pending_interrupt(task);
     if (due < 0) return deliver(task, due);
-    if (cio__timer_start(loop, &task->sleep_timer, cio__now(loop) + cio__seconds_to_ns(seconds)) < 0)
+    if (cio__timer_start(loop, &task->sleep_timer, cio__now(loop) + cio__seconds_to_ns(seconds)) <
+        0)
         return -ENOMEM;
     return cio__wait(task, abort_sleep);
 }

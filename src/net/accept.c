@@ -55,7 +55,8 @@ static void connection_task_done(cio_future *future, void *arg) {
 
 static void *run_connection(void *arg) {
     cio_stream *stream = arg;
-    cio_future_remove_done_callback(cio_task_future(cio_current_task()), connection_task_done, stream);
+    cio_future_remove_done_callback(cio_task_future(cio_current_task()), connection_task_done,
+                                    stream);
     stream->server->handler(stream, stream->server->arg);
     end_connection(stream, true);
     return NULL;
@@ -72,14 +73,15 @@ static int start_connection(cio_server *server, int fd) {
     if (rc < 0) return rc;
     cio_task *task;
     rc = cio_loop_create_task_ex(server->loop, run_connection, stream, NULL, &task);
-    if (rc == 0) rc = cio_future_add_done_callback(cio_task_future(task), connection_task_done, stream);
+    if (rc == 0)
+        rc = cio_future_add_done_callback(cio_task_future(task), connection_task_done, stream);
     if (rc < 0) {
         if (task) cio_task_cancel(task);
         cio_task_release(task);
         cio__stream_release(stream);
         return rc;
     }
-    cio_task_release(task); /* runs on its own; end_connection cleans up */
+    cio_task_release(task);     /* runs on its own; end_connection cleans up */
     cio__stream_retain(stream); /* the server's, besides the handle the handler uses */
     stream->server = server;
     cio__list_push_back(&server->clients, &stream->server_link);
@@ -137,7 +139,8 @@ static int accept_step(struct cio__listener *listener, cio_task *task, int *burs
         return cio__io_wait(task, listener->fd, CIO__READABLE, false);
     }
     if (connection_error(err)) return 0;
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) return back_off(server, task);
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+        return back_off(server, task);
     return -err;
 }
 
@@ -149,7 +152,8 @@ static void *accept_loop(void *arg) {
     int rc = 0;
     while (rc == 0 && !server->closed) rc = accept_step(listener, task, &burst);
     if (rc < 0 && !server->closed && rc != -ECANCELED)
-        fprintf(stderr, "cio: server stopped accepting on fd %d: %s\n", listener->fd, cio_strerror(rc));
+        fprintf(stderr, "cio: server stopped accepting on fd %d: %s\n", listener->fd,
+                cio_strerror(rc));
     listener->acceptor = NULL;
     cio__net_wake_all(&server->changes, 0);
     cio__server_release(server);
@@ -159,7 +163,8 @@ static void *accept_loop(void *arg) {
 int cio__server_start_acceptor(struct cio__listener *listener) {
     cio_server *server = listener->server;
     cio_task_options opts = {.name = "cio-server-accept"};
-    int rc = cio_loop_create_task_ex(server->loop, accept_loop, listener, &opts, &listener->acceptor);
+    int rc =
+        cio_loop_create_task_ex(server->loop, accept_loop, listener, &opts, &listener->acceptor);
     if (rc < 0) return rc;
     cio_task_release(listener->acceptor); /* cleared when the loop ends */
     cio__server_retain(server);

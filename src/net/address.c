@@ -28,10 +28,12 @@ static int format_inet6(const struct sockaddr_in6 *in6, char *buf, size_t cap) {
  * abstract one starts with a NUL, shown as '@'. */
 static int format_unix(const struct sockaddr_un *un, socklen_t addrlen, char *buf, size_t cap) {
     size_t len = addrlen > offsetof(struct sockaddr_un, sun_path)
-                     ? addrlen - offsetof(struct sockaddr_un, sun_path) : 0;
+                     ? addrlen - offsetof(struct sockaddr_un, sun_path)
+                     : 0;
     if (len > sizeof un->sun_path) len = sizeof un->sun_path;
     if (len == 0) return snprintf(buf, cap, "%s", "");
-    if (un->sun_path[0] == '\0') return snprintf(buf, cap, "@%.*s", (int)(len - 1), un->sun_path + 1);
+    if (un->sun_path[0] == '\0')
+        return snprintf(buf, cap, "@%.*s", (int)(len - 1), un->sun_path + 1);
     return snprintf(buf, cap, "%.*s", (int)strnlen(un->sun_path, len), un->sun_path);
 }
 
@@ -62,7 +64,8 @@ int cio__net_unix_address(const char *path, struct sockaddr_un *addr, socklen_t 
     addr->sun_family = AF_UNIX;
     memcpy(addr->sun_path, path, path_len);
     if (path[0] == '@') addr->sun_path[0] = '\0';
-    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len + (path[0] == '@' ? 0 : 1));
+    *len =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len + (path[0] == '@' ? 0 : 1));
     return 0;
 }
 
@@ -73,14 +76,15 @@ int cio__net_resolve(const char *host, int port, int family, int socktype, int f
     if (port < 0 || port > 65535) return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = family, .ai_socktype = socktype,
-                             .ai_flags = flags | AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = family, .ai_socktype = socktype, .ai_flags = flags | AI_NUMERICSERV};
     return cio_getaddrinfo(host && *host ? host : NULL, service, &hints, res);
 }
 
 int cio__net_gai_error(int gai_error, int saved_errno) {
     switch (gai_error) {
-    case 0: return 0;
+    case 0:
+        return 0;
     case EAI_NONAME:
 #ifdef EAI_NODATA
     case EAI_NODATA:
@@ -88,16 +92,25 @@ int cio__net_gai_error(int gai_error, int saved_errno) {
 #ifdef EAI_ADDRFAMILY
     case EAI_ADDRFAMILY:
 #endif
-    case EAI_SERVICE: return -CIO_ENOTFOUND;
+    case EAI_SERVICE:
+        return -CIO_ENOTFOUND;
     case EAI_AGAIN:
-    case EAI_FAIL: return -CIO_ERESOLVE;
-    case EAI_FAMILY: return -EAFNOSUPPORT;
-    case EAI_SOCKTYPE: return -ESOCKTNOSUPPORT;
-    case EAI_BADFLAGS: return -EINVAL;
-    case EAI_MEMORY: return -ENOMEM;
-    case EAI_OVERFLOW: return -ENOSPC;
-    case EAI_SYSTEM: return saved_errno ? -saved_errno : -EIO;
-    default: return -CIO_ERESOLVE;
+    case EAI_FAIL:
+        return -CIO_ERESOLVE;
+    case EAI_FAMILY:
+        return -EAFNOSUPPORT;
+    case EAI_SOCKTYPE:
+        return -ESOCKTNOSUPPORT;
+    case EAI_BADFLAGS:
+        return -EINVAL;
+    case EAI_MEMORY:
+        return -ENOMEM;
+    case EAI_OVERFLOW:
+        return -ENOSPC;
+    case EAI_SYSTEM:
+        return saved_errno ? -saved_errno : -EIO;
+    default:
+        return -CIO_ERESOLVE;
     }
 }
 

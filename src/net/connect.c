@@ -26,7 +26,9 @@ static int connect_address(const struct addrinfo *ai, int *out) {
     return 0;
 }
 
-static bool is_interrupt(int rc) { return rc == -ECANCELED || rc == -ETIMEDOUT; }
+static bool is_interrupt(int rc) {
+    return rc == -ECANCELED || rc == -ETIMEDOUT;
+}
 
 /* One address after another; the last error if none connects. */
 static int connect_in_turn(struct addrinfo **order, size_t count, int *out) {
@@ -112,9 +114,11 @@ static void end_race(struct attempt *attempts, size_t count) {
 static int connect_racing(struct addrinfo **order, size_t count, double delay, int *out) {
     struct attempt *attempts = calloc(count, sizeof *attempts);
     if (!attempts) return -ENOMEM;
-    struct race race = {.coordinator = cio_current_task(), .winner = -1, .last_error = -ECONNREFUSED};
+    struct race race = {
+        .coordinator = cio_current_task(), .winner = -1, .last_error = -ECONNREFUSED};
     cio__list_init(&race.waiters);
-    for (size_t i = 0; i < count; i++) attempts[i] = (struct attempt){.race = &race, .ai = order[i]};
+    for (size_t i = 0; i < count; i++)
+        attempts[i] = (struct attempt){.race = &race, .ai = order[i]};
     int rc = run_race(&race, attempts, count, delay);
     end_race(attempts, count);
     free(attempts);
@@ -153,8 +157,8 @@ int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts,
     struct addrinfo **order = calloc(count, sizeof *order);
     if (!order) return -ENOMEM;
     count = interleave(list, order);
-    double delay = opts->happy_eyeballs_delay == 0 ? DEFAULT_HAPPY_EYEBALLS_DELAY
-                                                  : opts->happy_eyeballs_delay;
+    double delay =
+        opts->happy_eyeballs_delay == 0 ? DEFAULT_HAPPY_EYEBALLS_DELAY : opts->happy_eyeballs_delay;
     int rc = count == 1 || delay < 0 ? connect_in_turn(order, count, out)
                                      : connect_racing(order, count, delay, out);
     free(order);
@@ -176,7 +180,8 @@ static int open_tcp(const char *host, int port, const cio_connect_options *opts,
 typedef int (*open_fn)(const void *target, const cio_connect_options *opts, int *fd);
 
 /* Run open inside a timeout scope if opts asks for one. */
-static int with_timeout(const cio_connect_options *opts, open_fn open, const void *target, int *fd) {
+static int with_timeout(const cio_connect_options *opts, open_fn open, const void *target,
+                        int *fd) {
     if (!(opts->timeout > 0)) return open(target, opts, fd);
     cio_timeout scope;
     cio_timeout_begin(&scope, opts->timeout);

@@ -20,7 +20,9 @@ struct endpoint {
 static_assert(sizeof(struct endpoint) <= sizeof(cio_datagram), "cio_datagram is too small");
 static_assert(_Alignof(struct endpoint) <= _Alignof(cio_datagram), "cio_datagram is misaligned");
 
-static struct endpoint *endpoint_of(cio_datagram *ep) { return (struct endpoint *)(void *)ep; }
+static struct endpoint *endpoint_of(cio_datagram *ep) {
+    return (struct endpoint *)(void *)ep;
+}
 
 static const struct endpoint *const_endpoint_of(const cio_datagram *ep) {
     return (const struct endpoint *)(const void *)ep;
@@ -49,11 +51,13 @@ static int resolve_both(const char *local_host, int local_port, const char *remo
                         int remote_port, struct addresses *addrs) {
     int rc = 0;
     if (local_host) {
-        rc = cio__net_resolve(local_host, local_port, addrs->family, SOCK_DGRAM, AI_PASSIVE, &addrs->local);
+        rc = cio__net_resolve(local_host, local_port, addrs->family, SOCK_DGRAM, AI_PASSIVE,
+                              &addrs->local);
         if (rc == 0) addrs->family = addrs->local->ai_family;
     }
     if (rc == 0 && remote_host) {
-        rc = cio__net_resolve(remote_host, remote_port, addrs->family, SOCK_DGRAM, 0, &addrs->remote);
+        rc = cio__net_resolve(remote_host, remote_port, addrs->family, SOCK_DGRAM, 0,
+                              &addrs->remote);
         if (rc == 0) addrs->family = addrs->remote->ai_family;
     }
     return rc;
@@ -131,7 +135,9 @@ int cio_datagram_sockname(const cio_datagram *ep, struct sockaddr *addr, socklen
     return getsockname(fd, addr, addrlen) == 0 ? 0 : -errno;
 }
 
-int cio_datagram_fd(const cio_datagram *ep) { return open_fd(ep); }
+int cio_datagram_fd(const cio_datagram *ep) {
+    return open_fd(ep);
+}
 
 int cio_datagram_close(cio_datagram *ep) {
     int fd = open_fd(ep);

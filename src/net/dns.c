@@ -73,9 +73,11 @@ static struct addr_lookup *new_addr_lookup(const char *host, const char *service
     if (!lookup) return NULL;
     lookup->host = host ? strdup(host) : NULL;
     lookup->service = service ? strdup(service) : NULL;
-    if (hints) lookup->hints = (struct addrinfo){.ai_flags = hints->ai_flags,
-        .ai_family = hints->ai_family, .ai_socktype = hints->ai_socktype,
-        .ai_protocol = hints->ai_protocol};
+    if (hints)
+        lookup->hints = (struct addrinfo){.ai_flags = hints->ai_flags,
+                                          .ai_family = hints->ai_family,
+                                          .ai_socktype = hints->ai_socktype,
+                                          .ai_protocol = hints->ai_protocol};
     lookup->has_hints = hints != NULL;
     if ((host && !lookup->host) || (service && !lookup->service)) {
         free_addr_lookup(lookup);
@@ -117,11 +119,10 @@ struct name_lookup {
 
 static void *run_name_lookup(void *arg) {
     struct name_lookup *lookup = arg;
-    lookup->gai_error = getnameinfo((struct sockaddr *)&lookup->addr, lookup->addrlen,
-                                    lookup->want_host ? lookup->host : NULL,
-                                    lookup->want_host ? sizeof lookup->host : 0,
-                                    lookup->want_serv ? lookup->serv : NULL,
-                                    lookup->want_serv ? sizeof lookup->serv : 0, lookup->flags);
+    lookup->gai_error = getnameinfo(
+        (struct sockaddr *)&lookup->addr, lookup->addrlen, lookup->want_host ? lookup->host : NULL,
+        lookup->want_host ? sizeof lookup->host : 0, lookup->want_serv ? lookup->serv : NULL,
+        lookup->want_serv ? sizeof lookup->serv : 0, lookup->flags);
     lookup->saved_errno = errno;
     return NULL;
 }
@@ -155,7 +156,8 @@ int cio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, 
         return -EINVAL;
     bool numeric = (!hostlen || flags & NI_NUMERICHOST) && (!servlen || flags & NI_NUMERICSERV);
     if (numeric) {
-        int gai = getnameinfo(addr, addrlen, host, (socklen_t)hostlen, serv, (socklen_t)servlen, flags);
+        int gai =
+            getnameinfo(addr, addrlen, host, (socklen_t)hostlen, serv, (socklen_t)servlen, flags);
         return cio__net_gai_error(gai, errno);
     }
     struct name_lookup *lookup = calloc(1, sizeof *lookup);

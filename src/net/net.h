@@ -86,19 +86,19 @@ struct cio_stream {
     /* reading */
     struct cio__buffer in;
     size_t limit;
-    bool eof;        /* recv returned 0 */
-    bool drained;    /* the last recv was short or EAGAIN: wait before the next one */
-    int read_error;  /* sticky: a failed recv's -errno */
+    bool eof;         /* recv returned 0 */
+    bool drained;     /* the last recv was short or EAGAIN: wait before the next one */
+    int read_error;   /* sticky: a failed recv's -errno */
     cio_task *reader; /* parked in a read wait, for close to wake */
 
     /* writing: out is non-empty only while a flusher task exists (or after
      * an error dropped it: then it is empty again) */
     struct cio__buffer out;
     size_t high, low;
-    bool paused;      /* out went above high and has not yet come down to low */
-    bool eof_wanted;  /* write_eof called: shut down the sending side when out is sent */
+    bool paused;     /* out went above high and has not yet come down to low */
+    bool eof_wanted; /* write_eof called: shut down the sending side when out is sent */
     bool eof_sent;
-    int write_error;  /* sticky: a failed send's -errno; out was dropped */
+    int write_error; /* sticky: a failed send's -errno; out was dropped */
     cio_task *flusher;
     struct cio__list drainers, closers;
 
@@ -137,7 +137,7 @@ void cio__net_tune(int fd, int family, bool nagle, bool keepalive);
 
 struct cio__listener {
     cio_server *server;
-    int fd;             /* -1 once closed */
+    int fd; /* -1 once closed */
     int family;
     cio_task *acceptor; /* its accept loop, or NULL once that ended */
 };
@@ -153,11 +153,11 @@ struct cio_server {
     cio_server_options opts;
     struct cio__listener *listeners;
     size_t listener_count;
-    char *unix_path;     /* a Unix server's socket file, removed on close */
-    dev_t unix_dev;      /* ... if it is still the one we made */
+    char *unix_path; /* a Unix server's socket file, removed on close */
+    dev_t unix_dev;  /* ... if it is still the one we made */
     ino_t unix_ino;
-    size_t active;             /* connections not yet finished */
-    struct cio__list clients;  /* their streams (server_link) */
+    size_t active;            /* connections not yet finished */
+    struct cio__list clients; /* their streams (server_link) */
     /* Tasks waiting for the server to change: a connection ended or it
      * closed (acceptors at the connection cap, serve_forever, wait_closed). */
     struct cio__list changes;

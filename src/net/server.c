@@ -19,7 +19,9 @@ bool cio__server_valid(const cio_server *server) {
     return server && server->magic == CIO__SERVER_MAGIC && !server->handle_released;
 }
 
-void cio__server_retain(cio_server *server) { server->refs++; }
+void cio__server_retain(cio_server *server) {
+    server->refs++;
+}
 
 void cio__server_release(cio_server *server) {
     if (--server->refs > 0) return;
@@ -56,8 +58,12 @@ static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
         free(listeners);
         return -ENOMEM;
     }
-    *server = (cio_server){.magic = CIO__SERVER_MAGIC, .refs = 1, .loop = task->future.loop,
-                           .handler = handler, .arg = arg, .listeners = listeners};
+    *server = (cio_server){.magic = CIO__SERVER_MAGIC,
+                           .refs = 1,
+                           .loop = task->future.loop,
+                           .handler = handler,
+                           .arg = arg,
+                           .listeners = listeners};
     if (opts) server->opts = *opts;
     if (server->opts.backlog <= 0) server->opts.backlog = DEFAULT_BACKLOG;
     cio__list_init(&server->clients);
@@ -98,8 +104,10 @@ static int set_flag(int fd, int level, int name) {
 }
 
 static void set_port(struct sockaddr *addr, int port) {
-    if (addr->sa_family == AF_INET) ((struct sockaddr_in *)(void *)addr)->sin_port = htons((uint16_t)port);
-    if (addr->sa_family == AF_INET6) ((struct sockaddr_in6 *)(void *)addr)->sin6_port = htons((uint16_t)port);
+    if (addr->sa_family == AF_INET)
+        ((struct sockaddr_in *)(void *)addr)->sin_port = htons((uint16_t)port);
+    if (addr->sa_family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)addr)->sin6_port = htons((uint16_t)port);
 }
 
 static int bound_port(int fd) {
@@ -117,7 +125,8 @@ static int bind_and_listen(int fd, const struct sockaddr *addr, socklen_t len, i
 }
 
 /* Listen on one TCP address; port (if > 0) replaces the address's port. */
-static int listen_tcp(const struct addrinfo *ai, const cio_server_options *opts, int port, int *out) {
+static int listen_tcp(const struct addrinfo *ai, const cio_server_options *opts, int port,
+                      int *out) {
     int fd = cio_socket(ai->ai_family, SOCK_STREAM, ai->ai_protocol);
     if (fd < 0) return fd;
     struct sockaddr_storage addr;
@@ -153,7 +162,8 @@ static int listen_all(cio_server *server, const struct addrinfo *list, int port)
         rc = listen_tcp(ai, &server->opts, port, &fd);
         if (rc == -EAFNOSUPPORT) continue;
         if (rc < 0) return rc;
-        server->listeners[server->listener_count++] = (struct cio__listener){server, fd, ai->ai_family, NULL};
+        server->listeners[server->listener_count++] =
+            (struct cio__listener){server, fd, ai->ai_family, NULL};
         if (port == 0) port = bound_port(fd);
         if (port < 0) return port;
     }
@@ -167,7 +177,8 @@ int cio_start_server(const char *host, int port, cio_connection_handler handler,
     if (!task) return -EPERM;
     if (!handler || !out || port < 0 || port > 65535) return -EINVAL;
     struct addrinfo *list;
-    int rc = cio__net_resolve(host, port, opts ? opts->family : AF_UNSPEC, SOCK_STREAM, AI_PASSIVE, &list);
+    int rc = cio__net_resolve(host, port, opts ? opts->family : AF_UNSPEC, SOCK_STREAM, AI_PASSIVE,
+                              &list);
     if (rc < 0) return rc;
     cio_server *server = NULL;
     rc = server_new(task, handler, arg, opts, count_addresses(list), &server);
@@ -177,7 +188,8 @@ int cio_start_server(const char *host, int port, cio_connection_handler handler,
     return rc < 0 ? rc : start_serving(server, out);
 }
 
-/* ---- Unix sockets ------------------------------------------------------------------------------ */
+/* ---- Unix sockets ------------------------------------------------------------------------------
+ */
 
 /* A socket file left by an earlier server is removed (asyncio does the
  * same); any other file at path is not ours to remove. */
@@ -237,7 +249,8 @@ static void remove_socket_file(cio_server *server) {
     if (st.st_dev == server->unix_dev && st.st_ino == server->unix_ino) unlink(server->unix_path);
 }
 
-/* ---- closing and waiting ------------------------------------------------------------------------- */
+/* ---- closing and waiting
+ * ------------------------------------------------------------------------- */
 
 int cio_server_close(cio_server *server) {
     if (!cio__server_valid(server)) return -EINVAL;
@@ -257,15 +270,20 @@ int cio_server_close(cio_server *server) {
 static int for_each_client(cio_server *server, int (*action)(cio_stream *stream)) {
     if (!cio__server_valid(server)) return -EINVAL;
     int count = 0;
-    for (struct cio__list *node = server->clients.next; node != &server->clients; node = node->next) {
+    for (struct cio__list *node = server->clients.next; node != &server->clients;
+         node = node->next) {
         cio_stream *stream = cio__container_of(node, cio_stream, server_link);
         if (!stream->handle_released && action(stream) == 0) count++;
     }
     return count;
 }
 
-int cio_server_close_clients(cio_server *server) { return for_each_client(server, cio_stream_close); }
-int cio_server_abort_clients(cio_server *server) { return for_each_client(server, cio_stream_abort); }
+int cio_server_close_clients(cio_server *server) {
+    return for_each_client(server, cio_stream_close);
+}
+int cio_server_abort_clients(cio_server *server) {
+    return for_each_client(server, cio_stream_abort);
+}
 
 /* Park until done(server) holds; the server stays allocated meanwhile. */
 static int wait_until(cio_server *server, cio_task *task, bool (*done)(const cio_server *)) {
@@ -276,7 +294,9 @@ static int wait_until(cio_server *server, cio_task *task, bool (*done)(const cio
     return rc;
 }
 
-static bool is_closed(const cio_server *server) { return server->closed; }
+static bool is_closed(const cio_server *server) {
+    return server->closed;
+}
 
 /* Closed, every connection over, and every accept loop ended. */
 static bool is_finished(const cio_server *server) {
@@ -315,7 +335,8 @@ void cio_server_free(cio_server *server) {
     cio__server_release(server);
 }
 
-/* ---- information ---------------------------------------------------------------------------------- */
+/* ---- information
+ * ---------------------------------------------------------------------------------- */
 
 bool cio_server_is_serving(const cio_server *server) {
     return cio__server_valid(server) && !server->closed;

@@ -58,7 +58,9 @@ static ssize_t run(struct sock_op *op, attempt_fn attempt, const char *caller) {
     }
 }
 
-static ssize_t try_recv(struct sock_op *op) { return recv(op->fd, op->buf, op->len, MSG_DONTWAIT); }
+static ssize_t try_recv(struct sock_op *op) {
+    return recv(op->fd, op->buf, op->len, MSG_DONTWAIT);
+}
 
 static ssize_t try_recvmsg(struct sock_op *op) {
     struct msghdr msg = {.msg_iov = (struct iovec *)op->iov, .msg_iovlen = (size_t)op->iovcnt};
@@ -119,15 +121,24 @@ int cio_sock_send_all(int fd, const void *buf, size_t len, size_t *sent) {
 ssize_t cio_sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
                         socklen_t addrlen) {
     if (!buf && len) return -EINVAL;
-    struct sock_op op = {.fd = fd, .events = CIO__WRITABLE, .buf = (void *)buf, .len = len,
-                         .to = addr, .tolen = addr ? addrlen : 0};
+    struct sock_op op = {.fd = fd,
+                         .events = CIO__WRITABLE,
+                         .buf = (void *)buf,
+                         .len = len,
+                         .to = addr,
+                         .tolen = addr ? addrlen : 0};
     return run(&op, try_sendto, "cio_sock_sendto");
 }
 
-ssize_t cio_sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr *addr, socklen_t *addrlen) {
+ssize_t cio_sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr *addr,
+                          socklen_t *addrlen) {
     if ((!buf && len) || (addr && !addrlen)) return -EINVAL;
-    struct sock_op op = {.fd = fd, .events = CIO__READABLE, .buf = buf, .len = len,
-                         .from = addr, .fromlen = addr ? addrlen : NULL};
+    struct sock_op op = {.fd = fd,
+                         .events = CIO__READABLE,
+                         .buf = buf,
+                         .len = len,
+                         .from = addr,
+                         .fromlen = addr ? addrlen : NULL};
     return run(&op, try_recvfrom, "cio_sock_recvfrom");
 }
 
@@ -136,8 +147,8 @@ int cio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen) {
     if (addr && !addrlen) return -EINVAL;
     int rc = fd < 0 ? -EBADF : check_nonblocking(fd);
     if (rc < 0) return rc;
-    struct sock_op op = {.fd = fd, .events = CIO__READABLE, .from = addr,
-                         .fromlen = addr ? addrlen : NULL};
+    struct sock_op op = {
+        .fd = fd, .events = CIO__READABLE, .from = addr, .fromlen = addr ? addrlen : NULL};
     return (int)run(&op, try_accept, "cio_sock_accept");
 }
 

@@ -33,7 +33,9 @@ void cio__net_adopt_fd(cio_loop *loop, int fd) {
     loop->poller_ops->forget(loop->poller, fd);
 }
 
-void cio__stream_retain(cio_stream *stream) { stream->refs++; }
+void cio__stream_retain(cio_stream *stream) {
+    stream->refs++;
+}
 
 void cio__stream_release(cio_stream *stream) {
     if (--stream->refs > 0) return;
@@ -112,7 +114,8 @@ int cio_stream_wait_closed(cio_stream *stream) {
     if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
     int rc = 0;
     cio__stream_retain(stream); /* a free() meanwhile must not pull it from under us */
-    while (rc == 0 && stream->state != CIO__STREAM_CLOSED) rc = cio__net_park(task, &stream->closers);
+    while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
+        rc = cio__net_park(task, &stream->closers);
     cio__stream_release(stream);
     return rc;
 }

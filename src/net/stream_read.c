@@ -171,9 +171,9 @@ static ssize_t find_line(cio_stream *stream, struct line_search *search) {
     size_t len = cio__buffer_len(&stream->in);
     if (len == 0) return search->cap == 0 ? -CIO_ELIMIT : 0;
     const char *data = cio__buffer_head(&stream->in);
-    const char *hit = len > search->scanned
-                          ? memmem(data + search->scanned, len - search->scanned, search->sep, search->seplen)
-                          : NULL;
+    const char *hit = len > search->scanned ? memmem(data + search->scanned, len - search->scanned,
+                                                     search->sep, search->seplen)
+                                            : NULL;
     if (hit) {
         size_t line = (size_t)(hit - data) + search->seplen;
         if ((size_t)(hit - data) > stream->limit || line > search->cap) return -CIO_ELIMIT;
@@ -185,7 +185,8 @@ static ssize_t find_line(cio_stream *stream, struct line_search *search) {
 }
 
 /* The line at the front of `in`, or what ended the search: EOF gives 0. */
-static ssize_t read_line(cio_stream *stream, cio_task *task, struct line_search *search, void *buf) {
+static ssize_t read_line(cio_stream *stream, cio_task *task, struct line_search *search,
+                         void *buf) {
     for (;;) {
         ssize_t line = find_line(stream, search);
         if (line > 0) return (ssize_t)take(stream, buf, (size_t)line);

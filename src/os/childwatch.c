@@ -35,7 +35,8 @@ static void reap(struct cio__child_watch *watch) {
     int rc = waitid((idtype_t)P_PIDFD, (id_t)watch->pidfd, &info, WEXITED);
     close(watch->pidfd);
     int returncode = info.si_code == CLD_EXITED ? info.si_status : -info.si_status;
-    watch->job.result = (void *)(intptr_t)(rc == 0 ? returncode : 255); /* 255: asyncio's "unknown" */
+    watch->job.result =
+        (void *)(intptr_t)(rc == 0 ? returncode : 255); /* 255: asyncio's "unknown" */
     watch->job.status = 0;
     cio__job_finished(&watch->job);
 }
@@ -100,7 +101,8 @@ static void *watch_main(void *arg) {
         }
         int ready = poll(fds, count, -1);
         uint64_t drained;
-        if (ready > 0 && fds[0].revents && read(fds[0].fd, &drained, sizeof drained) < 0) drained = 0;
+        if (ready > 0 && fds[0].revents && read(fds[0].fd, &drained, sizeof drained) < 0)
+            drained = 0;
         bool keep_running = ready <= 0 || reap_ready(fds, each, count);
         free(fds);
         free(each);

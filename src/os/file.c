@@ -67,19 +67,35 @@ static void *run_blocking(void *arg) {
     const struct cio__file_op *op = arg;
     int64_t rc;
     switch (op->opcode) {
-    case CIO__FILE_OPEN: rc = openat(op->fd, op->path, op->flags, op->mode); break;
-    case CIO__FILE_CLOSE: rc = close(op->fd); break;
+    case CIO__FILE_OPEN:
+        rc = openat(op->fd, op->path, op->flags, op->mode);
+        break;
+    case CIO__FILE_CLOSE:
+        rc = close(op->fd);
+        break;
     case CIO__FILE_READ:
-        rc = op->offset < 0 ? read(op->fd, op->buf, op->len) : pread(op->fd, op->buf, op->len, op->offset);
+        rc = op->offset < 0 ? read(op->fd, op->buf, op->len)
+                            : pread(op->fd, op->buf, op->len, op->offset);
         break;
     case CIO__FILE_WRITE:
-        rc = op->offset < 0 ? write(op->fd, op->buf, op->len) : pwrite(op->fd, op->buf, op->len, op->offset);
+        rc = op->offset < 0 ? write(op->fd, op->buf, op->len)
+                            : pwrite(op->fd, op->buf, op->len, op->offset);
         break;
-    case CIO__FILE_FSYNC: rc = fsync(op->fd); break;
-    case CIO__FILE_STATX: rc = statx(op->fd, op->path, op->flags, STATX_BASIC_STATS, op->stx); break;
-    case CIO__FILE_RENAME: rc = rename(op->path, op->path2); break;
-    case CIO__FILE_UNLINK: rc = unlink(op->path); break;
-    default: rc = -1; errno = EINVAL;
+    case CIO__FILE_FSYNC:
+        rc = fsync(op->fd);
+        break;
+    case CIO__FILE_STATX:
+        rc = statx(op->fd, op->path, op->flags, STATX_BASIC_STATS, op->stx);
+        break;
+    case CIO__FILE_RENAME:
+        rc = rename(op->path, op->path2);
+        break;
+    case CIO__FILE_UNLINK:
+        rc = unlink(op->path);
+        break;
+    default:
+        rc = -1;
+        errno = EINVAL;
     }
     return (void *)(intptr_t)(rc < 0 ? -errno : rc);
 }
@@ -107,8 +123,11 @@ static int64_t run(const struct cio__file_op *op, const char *caller) {
 
 int cio_file_open(const char *path, int flags, mode_t mode) {
     if (!path) return -EINVAL;
-    struct cio__file_op op = {.opcode = CIO__FILE_OPEN, .fd = AT_FDCWD, .path = path,
-                              .flags = flags | O_CLOEXEC, .mode = mode};
+    struct cio__file_op op = {.opcode = CIO__FILE_OPEN,
+                              .fd = AT_FDCWD,
+                              .path = path,
+                              .flags = flags | O_CLOEXEC,
+                              .mode = mode};
     return (int)run(&op, "cio_file_open");
 }
 
@@ -121,8 +140,8 @@ int cio_file_close(int fd) {
 static ssize_t transfer(int opcode, int fd, void *buf, size_t n, off_t offset, const char *caller) {
     if (fd < 0) return -EBADF;
     if (!buf && n) return -EINVAL;
-    struct cio__file_op op = {.opcode = opcode, .fd = fd, .buf = buf, .len = n < MAX_IO ? n : MAX_IO,
-                              .offset = offset};
+    struct cio__file_op op = {
+        .opcode = opcode, .fd = fd, .buf = buf, .len = n < MAX_IO ? n : MAX_IO, .offset = offset};
     return (ssize_t)run(&op, caller);
 }
 
@@ -170,7 +189,8 @@ static void stat_of_statx(struct stat *st, const struct statx *stx) {
 static int stat_op(int fd, const char *path, int flags, struct stat *st, const char *caller) {
     if (!st) return -EINVAL;
     struct statx stx;
-    struct cio__file_op op = {.opcode = CIO__FILE_STATX, .fd = fd, .path = path, .flags = flags, .stx = &stx};
+    struct cio__file_op op = {
+        .opcode = CIO__FILE_STATX, .fd = fd, .path = path, .flags = flags, .stx = &stx};
     int rc = (int)run(&op, caller);
     if (rc == 0) stat_of_statx(st, &stx);
     return rc;
@@ -188,7 +208,8 @@ int cio_file_stat(int fd, struct stat *st) {
 
 /* For cio_write_file (file_whole.c). */
 int cio__file_rename(const char *from, const char *to) {
-    struct cio__file_op op = {.opcode = CIO__FILE_RENAME, .fd = AT_FDCWD, .path = from, .path2 = to};
+    struct cio__file_op op = {
+        .opcode = CIO__FILE_RENAME, .fd = AT_FDCWD, .path = from, .path2 = to};
     return (int)run(&op, "cio_write_file");
 }
 

@@ -134,7 +134,8 @@ int cio_write_file(const char *path, const void *data, size_t len) {
     sprintf(temp, "%s.tmp-%d-%u", path, (int)getpid(), atomic_fetch_add(&temp_counter, 1));
     rc = fill_temp(temp, data, len, mode, exact);
     if (rc == 0) rc = cio__file_rename(temp, path);
-    if (rc == 0) rc = sync_directory(path);
+    if (rc == 0)
+        rc = sync_directory(path);
     else if (rc != -EEXIST) {
         cio_shield_begin();
         cio__file_unlink(temp);

@@ -137,7 +137,8 @@ static void close_os(cio_loop *loop, void *arg) {
 }
 
 struct cio__os *cio__os_get(cio_loop *loop) {
-    for (struct cio__list *node = loop->close_hooks.next; node != &loop->close_hooks; node = node->next) {
+    for (struct cio__list *node = loop->close_hooks.next; node != &loop->close_hooks;
+         node = node->next) {
         struct cio__close_hook *hook = cio__container_of(node, struct cio__close_hook, node);
         if (hook->fn == close_os) return hook->arg;
     }
@@ -201,7 +202,8 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     return rc < 0 ? rc : collect(job, result);
 }
 
-int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *arg, void **result) {
+int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *arg,
+                      void **result) {
     struct cio__job *job = calloc(1, sizeof *job);
     if (!job) return -ENOMEM;
     *job = (struct cio__job){.fn = fn, .arg = arg, .waiter = task};

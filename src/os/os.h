@@ -28,17 +28,17 @@ struct cio__loop_link {
 };
 
 struct cio__job {
-    struct cio__job *next;  /* executor queue, under the executor's lock */
+    struct cio__job *next;     /* executor queue, under the executor's lock */
     struct cio__list inflight; /* the loop's jobs in flight (loop thread) */
     cio_task_fn fn;
     void *arg;
-    void *result;           /* fn's return value, once it ran */
-    int status;             /* 0 ran, -CIO_ESHUTDOWN dropped before it ran */
-    bool posted;            /* completion sent to the loop; under link->lock */
-    bool holds;             /* holds the virtual clock until delivered */
+    void *result; /* fn's return value, once it ran */
+    int status;   /* 0 ran, -CIO_ESHUTDOWN dropped before it ran */
+    bool posted;  /* completion sent to the loop; under link->lock */
+    bool holds;   /* holds the virtual clock until delivered */
     cio_loop *loop;
     struct cio__loop_link *link;
-    cio_task *waiter;       /* the parked task; NULL once it gave up (abandoned) */
+    cio_task *waiter; /* the parked task; NULL once it gave up (abandoned) */
     cio_discard_fn discard;
     /* Called on the loop thread instead of waking a waiter, when set (file.c's
      * batches use it); the job is then the callee's to free. */
@@ -53,9 +53,9 @@ void cio__job_finished(struct cio__job *job);
 
 /* ---- the per-loop OS state (offload.c) ----------------------------------------- */
 
-struct cio__signals; /* signal.c */
+struct cio__signals;  /* signal.c */
 struct cio__children; /* process.c */
-struct cio__uring;   /* uring.c */
+struct cio__uring;    /* uring.c */
 
 struct cio__os {
     cio_loop *loop;
@@ -86,7 +86,7 @@ void cio__job_attach(struct cio__os *os, struct cio__job *job, bool hold);
 /* ---- signals (sigpump.c: process-wide; signal.c: per loop) -------------------------- */
 
 /* Signals 1..63, one bit each (bit signo). */
-#define CIO__SIG_MAX 64
+#define CIO__SIG_MAX        64
 #define CIO__SIG_BIT(signo) (UINT64_C(1) << (signo))
 
 typedef void (*cio__signal_fn)(void *arg, int signo);
@@ -150,17 +150,17 @@ struct cio__child_watch {
 
 struct cio_process {
     uint32_t magic;
-    bool exited;         /* reaped: returncode is valid */
-    bool freed;          /* the caller let go: free when reaped */
+    bool exited; /* reaped: returncode is valid */
+    bool freed;  /* the caller let go: free when reaped */
     bool kill_on_cancel;
-    cio_loop *loop;      /* NULL once the loop closed */
+    cio_loop *loop;          /* NULL once the loop closed */
     struct cio__list listed; /* on the loop's children while not reaped */
     pid_t pid;
-    int pidfd;           /* ours, for signals; -1 if SIGCHLD-watched or reaped */
-    int returncode;      /* exit status, or -signal */
-    int fds[3];          /* our ends of the stdin/stdout/stderr pipes, or -1 */
+    int pidfd;                /* ours, for signals; -1 if SIGCHLD-watched or reaped */
+    int returncode;           /* exit status, or -signal */
+    int fds[3];               /* our ends of the stdin/stdout/stderr pipes, or -1 */
     struct cio__list waiters; /* tasks in cio_process_wait (wait_link) */
-    int holds;           /* 1 while tasks wait: the virtual clock waits for the exit */
+    int holds;                /* 1 while tasks wait: the virtual clock waits for the exit */
 };
 
 bool cio__process_valid(const cio_process *process);
@@ -175,8 +175,14 @@ int cio__childwatch_add(struct cio__child_watch *watch);
 /* ---- files (file.c: the API and the pool path; uring.c: io_uring) ---------------- */
 
 enum cio__file_opcode {
-    CIO__FILE_OPEN, CIO__FILE_CLOSE, CIO__FILE_READ, CIO__FILE_WRITE, CIO__FILE_FSYNC,
-    CIO__FILE_STATX, CIO__FILE_RENAME, CIO__FILE_UNLINK,
+    CIO__FILE_OPEN,
+    CIO__FILE_CLOSE,
+    CIO__FILE_READ,
+    CIO__FILE_WRITE,
+    CIO__FILE_FSYNC,
+    CIO__FILE_STATX,
+    CIO__FILE_RENAME,
+    CIO__FILE_UNLINK,
 };
 
 /* One file operation, the same for both backends. Everything it points to
@@ -188,9 +194,9 @@ struct cio__file_op {
     const char *path2; /* RENAME (to) */
     int flags;         /* OPEN: open flags; STATX: AT_* flags */
     mode_t mode;
-    void *buf;         /* READ/WRITE */
+    void *buf; /* READ/WRITE */
     size_t len;
-    off_t offset;      /* READ/WRITE: -1 for the file position */
+    off_t offset; /* READ/WRITE: -1 for the file position */
     struct statx *stx;
 };
 

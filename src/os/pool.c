@@ -17,10 +17,10 @@ struct cio_executor {
     pthread_cond_t has_work;
     struct cio__job *head, *tail; /* queued jobs, FIFO */
     int max_workers;
-    int workers;   /* threads started (entries of threads[] in use) */
-    int idle;      /* threads waiting on has_work */
-    int queued;    /* jobs in head..tail; a thread starts when idle <= queued */
-    bool shut;     /* no more submissions */
+    int workers; /* threads started (entries of threads[] in use) */
+    int idle;    /* threads waiting on has_work */
+    int queued;  /* jobs in head..tail; a thread starts when idle <= queued */
+    bool shut;   /* no more submissions */
     pthread_t *threads;
 };
 

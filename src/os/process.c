@@ -48,10 +48,13 @@ static bool kernel_has_pidfd(void) {
 static int pick_watcher(cio_child_watcher asked, cio_child_watcher *out) {
     if (asked == CIO_WATCHER_DEFAULT) {
         const char *env = getenv("CIO_CHILD_WATCHER");
-        if (env && strcmp(env, "sigchld") == 0) asked = CIO_WATCHER_SIGCHLD;
-        else if (env && strcmp(env, "pidfd") == 0) asked = CIO_WATCHER_PIDFD;
+        if (env && strcmp(env, "sigchld") == 0)
+            asked = CIO_WATCHER_SIGCHLD;
+        else if (env && strcmp(env, "pidfd") == 0)
+            asked = CIO_WATCHER_PIDFD;
     }
-    if (asked == CIO_WATCHER_DEFAULT) asked = kernel_has_pidfd() ? CIO_WATCHER_PIDFD : CIO_WATCHER_SIGCHLD;
+    if (asked == CIO_WATCHER_DEFAULT)
+        asked = kernel_has_pidfd() ? CIO_WATCHER_PIDFD : CIO_WATCHER_SIGCHLD;
     if (asked == CIO_WATCHER_PIDFD && !kernel_has_pidfd()) return -ENOSYS;
     if (asked != CIO_WATCHER_PIDFD && asked != CIO_WATCHER_SIGCHLD) return -EINVAL;
     *out = asked;
@@ -97,7 +100,8 @@ static void on_sigchld(void *arg, int signo) {
         int status;
         pid_t got = process->pidfd < 0 ? waitpid(process->pid, &status, WNOHANG) : 0;
         if (got == process->pid) exited(process, returncode_of(status));
-        if (got < 0 && errno == ECHILD) exited(process, 255); /* reaped elsewhere (SIGCHLD ignored?) */
+        if (got < 0 && errno == ECHILD)
+            exited(process, 255); /* reaped elsewhere (SIGCHLD ignored?) */
         node = next;
     }
 }
@@ -253,8 +257,9 @@ static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, 
 
 /* The child runs: make its handle and watch it. If that fails the child is
  * killed and reaped here, so nothing is left behind. */
-static int adopt(struct cio__os *os, struct cio__children *children, const cio_process_options *opts,
-                 cio_child_watcher watcher, pid_t pid, struct spawn_plan *plan, cio_process **out) {
+static int adopt(struct cio__os *os, struct cio__children *children,
+                 const cio_process_options *opts, cio_child_watcher watcher, pid_t pid,
+                 struct spawn_plan *plan, cio_process **out) {
     cio_process *process = handle_new(os->loop, opts, pid, plan);
     int rc = process ? 0 : -ENOMEM;
     if (rc == 0 && watcher == CIO_WATCHER_PIDFD) rc = watch_pidfd(os, process);
@@ -285,13 +290,15 @@ static int spawn(const char *const argv[], const cio_process_options *opts, cio_
     rc = plan_make(&plan, opts);
     pid_t pid = -1;
     char *const *env = opts->env ? (char *const *)opts->env : environ;
-    if (rc == 0) rc = -posix_spawnp(&pid, argv[0], &plan.actions, &plan.attr, (char *const *)argv, env);
+    if (rc == 0)
+        rc = -posix_spawnp(&pid, argv[0], &plan.actions, &plan.attr, (char *const *)argv, env);
     if (rc == 0) rc = adopt(os, children, opts, watcher, pid, &plan, out);
     plan_drop(&plan, rc < 0);
     return rc;
 }
 
-int cio_create_subprocess_exec(cio_process **out, const char *const argv[], const cio_process_options *opts) {
+int cio_create_subprocess_exec(cio_process **out, const char *const argv[],
+                               const cio_process_options *opts) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (!argv || !argv[0] || !argv[0][0]) return -EINVAL;
@@ -299,7 +306,8 @@ int cio_create_subprocess_exec(cio_process **out, const char *const argv[], cons
     return spawn(argv, opts ? opts : &defaults, out);
 }
 
-int cio_create_subprocess_shell(cio_process **out, const char *cmd, const cio_process_options *opts) {
+int cio_create_subprocess_shell(cio_process **out, const char *cmd,
+                                const cio_process_options *opts) {
     if (!cmd) {
         if (out) *out = NULL;
         return -EINVAL;
@@ -334,8 +342,12 @@ int cio_process_send_signal(cio_process *process, int signo) {
     return rc == 0 ? 0 : -errno;
 }
 
-int cio_process_terminate(cio_process *process) { return cio_process_send_signal(process, SIGTERM); }
-int cio_process_kill(cio_process *process) { return cio_process_send_signal(process, SIGKILL); }
+int cio_process_terminate(cio_process *process) {
+    return cio_process_send_signal(process, SIGTERM);
+}
+int cio_process_kill(cio_process *process) {
+    return cio_process_send_signal(process, SIGKILL);
+}
 
 void cio_process_free(cio_process *process) {
     if (!cio__process_valid(process) || process->freed) return;

@@ -179,7 +179,7 @@ int cio_process_close_stdin(cio_process *process) {
 struct collector {
     cio_process *process;
     int which;
-    bool keep;   /* false: drain and drop */
+    bool keep; /* false: drain and drop */
     void *data;
     size_t len;
 };
@@ -236,14 +236,17 @@ int cio_process_communicate(cio_process *process, const void *input, size_t len,
                              {process, CIO_PROCESS_STDERR, err != NULL, NULL, 0}};
     cio_task *readers[2] = {NULL, NULL};
     for (int i = 0; i < 2 && rc == 0; i++)
-        if (process->fds[c[i].which] >= 0 && !(readers[i] = cio_create_task(collect, &c[i]))) rc = -ENOMEM;
+        if (process->fds[c[i].which] >= 0 && !(readers[i] = cio_create_task(collect, &c[i])))
+            rc = -ENOMEM;
     if (rc == 0) rc = feed(process, input, len);
     if (rc < 0)
         for (int i = 0; i < 2; i++)
             if (readers[i]) cio_task_cancel(readers[i]);
     for (int i = 0; i < 2; i++) rc = finish_collector(readers[i], rc);
-    if (rc == 0) rc = cio_process_wait(process, NULL);
-    else if (rc != -CIO_ECLOSED) interrupted(process, rc);
+    if (rc == 0)
+        rc = cio_process_wait(process, NULL);
+    else if (rc != -CIO_ECLOSED)
+        interrupted(process, rc);
     hand_over(&c[0], out, out_len, rc);
     hand_over(&c[1], err, err_len, rc);
     return rc;

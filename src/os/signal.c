@@ -33,7 +33,8 @@ static struct cio__signals *signals_of(struct cio__os *os) {
 static uint64_t wanted_now(const struct cio__signals *signals) {
     uint64_t wanted = signals->caught;
     for (int signo = 1; signo < CIO__SIG_MAX; signo++)
-        if (signals->handlers[signo].cb || signals->internal[signo].fn) wanted |= CIO__SIG_BIT(signo);
+        if (signals->handlers[signo].cb || signals->internal[signo].fn)
+            wanted |= CIO__SIG_BIT(signo);
     return wanted;
 }
 
@@ -70,7 +71,8 @@ static bool wake_waiters(struct cio__signals *signals, int signo) {
 }
 
 static void deliver(struct cio__signals *signals, int signo) {
-    if (signals->internal[signo].fn) signals->internal[signo].fn(signals->internal[signo].arg, signo);
+    if (signals->internal[signo].fn)
+        signals->internal[signo].fn(signals->internal[signo].arg, signo);
     if (signals->handlers[signo].cb) signals->handlers[signo].cb(signals->handlers[signo].arg);
     if (!wake_waiters(signals, signo) && (signals->caught & CIO__SIG_BIT(signo)))
         signals->kept |= CIO__SIG_BIT(signo);
@@ -136,7 +138,8 @@ static uint64_t mask_of(const int *signos, size_t count) {
     uint64_t mask = 0;
     for (size_t i = 0; i < count; i++) {
         int signo = signos[i];
-        if (!catchable(signo) || CIO__SIG_BIT(signo) > UINTPTR_MAX) return 0; /* wait_object holds it */
+        if (!catchable(signo) || CIO__SIG_BIT(signo) > UINTPTR_MAX)
+            return 0; /* wait_object holds it */
         mask |= CIO__SIG_BIT(signo);
     }
     return mask;
@@ -207,7 +210,8 @@ static bool on_main_thread(void) {
 
 void cio__signal_run_begin(cio_loop *loop, cio_task *main_task) {
     struct sigaction current;
-    if (!on_main_thread() || sigaction(SIGINT, NULL, &current) != 0 || current.sa_handler != SIG_DFL)
+    if (!on_main_thread() || sigaction(SIGINT, NULL, &current) != 0 ||
+        current.sa_handler != SIG_DFL)
         return;
     struct cio__os *os = cio__os_get(loop);
     struct cio__signals *signals = os ? signals_of(os) : NULL;

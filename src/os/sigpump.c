@@ -23,14 +23,14 @@
 static pthread_mutex_t pump_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cio__list registry = {&registry, &registry};
-static int watchers[CIO__SIG_MAX]; /* loops that want each signal; under registry_lock */
+static int watchers[CIO__SIG_MAX];           /* loops that want each signal; under registry_lock */
 static struct sigaction saved[CIO__SIG_MAX]; /* the disposition ours replaced */
 
 static int pipe_fds[2] = {-1, -1};
-static atomic_int write_fd = -1;  /* what the handler writes to; -1 when stopped */
-static atomic_int in_handler;     /* handlers running now: the pipe stays open meanwhile */
+static atomic_int write_fd = -1; /* what the handler writes to; -1 when stopped */
+static atomic_int in_handler;    /* handlers running now: the pipe stays open meanwhile */
 static pthread_t pump_thread;
-static bool pump_running;         /* under pump_lock */
+static bool pump_running; /* under pump_lock */
 
 static void on_signal(int signo) {
     atomic_fetch_add(&in_handler, 1);
@@ -124,7 +124,8 @@ static int update_watchers(uint64_t before, uint64_t after) {
     for (int signo = 1; signo < CIO__SIG_MAX; signo++) {
         uint64_t bit = CIO__SIG_BIT(signo);
         if ((after & bit) && !(before & bit) && watchers[signo]++ == 0) install(signo);
-        if ((before & bit) && !(after & bit) && --watchers[signo] == 0) sigaction(signo, &saved[signo], NULL);
+        if ((before & bit) && !(after & bit) && --watchers[signo] == 0)
+            sigaction(signo, &saved[signo], NULL);
         total += watchers[signo] > 0;
     }
     return total;

@@ -24,7 +24,7 @@ struct cio_cfuture {
     cio_task_fn fn;
     void *arg;
     /* Loop thread only: */
-    cio_task *task;         /* borrowed while listed (the loop holds it) */
+    cio_task *task;          /* borrowed while listed (the loop holds it) */
     struct cio__list listed; /* on the OS state's cfutures while the task runs */
 };
 

@@ -29,21 +29,21 @@
 #endif
 
 #define RING_ENTRIES 256
-#define LEAD INT32_MIN /* wake status that makes a waiting task the leader */
-
+#define LEAD         INT32_MIN /* wake status that makes a waiting task the leader */
 
 struct cio__uring {
     struct io_uring ring;
     cio_loop *loop;
-    unsigned queued;          /* SQEs prepared, not yet submitted */
-    unsigned in_flight;       /* prepared or submitted, CQE not reaped */
+    unsigned queued;    /* SQEs prepared, not yet submitted */
+    unsigned in_flight; /* prepared or submitted, CQE not reaped */
     bool flush_scheduled;
     cio_task *leader;         /* the task waiting on the ring fd */
     struct cio__list waiters; /* other tasks with an operation in flight (wait_link) */
 };
 
-static const int needed_ops[] = {IORING_OP_OPENAT, IORING_OP_CLOSE, IORING_OP_READ, IORING_OP_WRITE,
-                                 IORING_OP_FSYNC, IORING_OP_STATX, IORING_OP_RENAMEAT, IORING_OP_UNLINKAT};
+static const int needed_ops[] = {IORING_OP_OPENAT,   IORING_OP_CLOSE,   IORING_OP_READ,
+                                 IORING_OP_WRITE,    IORING_OP_FSYNC,   IORING_OP_STATX,
+                                 IORING_OP_RENAMEAT, IORING_OP_UNLINKAT};
 
 static bool has_every_op(struct io_uring *ring) {
     struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
@@ -60,7 +60,8 @@ int cio__uring_open(struct cio__os *os) {
     struct cio__uring *uring = calloc(1, sizeof *uring);
     if (!uring) return -ENOMEM;
     int rc = io_uring_queue_init(RING_ENTRIES, &uring->ring, 0);
-    if (rc == 0 && (!(uring->ring.features & IORING_FEAT_RW_CUR_POS) || !has_every_op(&uring->ring))) {
+    if (rc == 0 &&
+        (!(uring->ring.features & IORING_FEAT_RW_CUR_POS) || !has_every_op(&uring->ring))) {
         io_uring_queue_exit(&uring->ring);
         rc = -ENOSYS;
     }
@@ -119,16 +120,30 @@ static struct io_uring_sqe *next_sqe(struct cio__uring *uring) {
 
 static void prepare(struct io_uring_sqe *sqe, const struct cio__file_op *op) {
     switch (op->opcode) {
-    case CIO__FILE_OPEN: io_uring_prep_openat(sqe, op->fd, op->path, op->flags, op->mode); break;
-    case CIO__FILE_CLOSE: io_uring_prep_close(sqe, op->fd); break;
-    case CIO__FILE_READ: io_uring_prep_read(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset); break;
-    case CIO__FILE_WRITE: io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset); break;
-    case CIO__FILE_FSYNC: io_uring_prep_fsync(sqe, op->fd, 0); break;
+    case CIO__FILE_OPEN:
+        io_uring_prep_openat(sqe, op->fd, op->path, op->flags, op->mode);
+        break;
+    case CIO__FILE_CLOSE:
+        io_uring_prep_close(sqe, op->fd);
+        break;
+    case CIO__FILE_READ:
+        io_uring_prep_read(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset);
+        break;
+    case CIO__FILE_WRITE:
+        io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, (uint64_t)op->offset);
+        break;
+    case CIO__FILE_FSYNC:
+        io_uring_prep_fsync(sqe, op->fd, 0);
+        break;
     case CIO__FILE_STATX:
         io_uring_prep_statx(sqe, op->fd, op->path, op->flags, STATX_BASIC_STATS, op->stx);
         break;
-    case CIO__FILE_RENAME: io_uring_prep_renameat(sqe, AT_FDCWD, op->path, AT_FDCWD, op->path2, 0); break;
-    case CIO__FILE_UNLINK: io_uring_prep_unlinkat(sqe, AT_FDCWD, op->path, 0); break;
+    case CIO__FILE_RENAME:
+        io_uring_prep_renameat(sqe, AT_FDCWD, op->path, AT_FDCWD, op->path2, 0);
+        break;
+    case CIO__FILE_UNLINK:
+        io_uring_prep_unlinkat(sqe, AT_FDCWD, op->path, 0);
+        break;
     }
 }
 
@@ -205,8 +220,10 @@ int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__fil
     task->shield_depth++;
     int result = wait_for_result(uring, task);
     task->shield_depth--;
-    if (op->opcode == CIO__FILE_READ && result > 0) VALGRIND_MAKE_MEM_DEFINED(op->buf, (size_t)result);
-    if (op->opcode == CIO__FILE_STATX && result == 0) VALGRIND_MAKE_MEM_DEFINED(op->stx, sizeof *op->stx);
+    if (op->opcode == CIO__FILE_READ && result > 0)
+        VALGRIND_MAKE_MEM_DEFINED(op->buf, (size_t)result);
+    if (op->opcode == CIO__FILE_STATX && result == 0)
+        VALGRIND_MAKE_MEM_DEFINED(op->stx, sizeof *op->stx);
     cio__loop_unhold(uring->loop);
     return result;
 }
@@ -218,7 +235,9 @@ int cio__uring_open(struct cio__os *os) {
     return -ENOSYS;
 }
 
-void cio__uring_close(struct cio__os *os) { (void)os; }
+void cio__uring_close(struct cio__os *os) {
+    (void)os;
+}
 
 int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__file_op *op) {
     (void)os, (void)task, (void)op;

@@ -25,7 +25,8 @@
 enum {
     CIO__READABLE = 1u << 0,
     CIO__WRITABLE = 1u << 1,
-    CIO__HANGUP = 1u << 2, /* peer closed or error: with READABLE (and WRITABLE for hang-up/error) */
+    CIO__HANGUP =
+        1u << 2, /* peer closed or error: with READABLE (and WRITABLE for hang-up/error) */
 };
 
 typedef struct cio__poller cio__poller;
@@ -33,7 +34,7 @@ typedef void (*cio__ready_fn)(void *ctx, int fd, unsigned events);
 
 struct cio__poller_ops {
     const char *name;
-    int (*init)(cio__poller **out);                /* 0 or -errno */
+    int (*init)(cio__poller **out); /* 0 or -errno */
     void (*close)(cio__poller *poller);
     int (*arm)(cio__poller *poller, int fd, unsigned events, bool recheck);
     void (*forget)(cio__poller *poller, int fd);

@@ -73,8 +73,12 @@ static int break_round(cio_barrier *handle, bool broken, const char *name) {
     return 0;
 }
 
-int cio_barrier_reset(cio_barrier *handle) { return break_round(handle, false, "cio_barrier_reset"); }
-int cio_barrier_abort(cio_barrier *handle) { return break_round(handle, true, "cio_barrier_abort"); }
+int cio_barrier_reset(cio_barrier *handle) {
+    return break_round(handle, false, "cio_barrier_reset");
+}
+int cio_barrier_abort(cio_barrier *handle) {
+    return break_round(handle, true, "cio_barrier_abort");
+}
 
 int cio_barrier_parties(const cio_barrier *handle) {
     const struct barrier *barrier = barrier_of(handle);

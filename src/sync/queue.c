@@ -27,18 +27,25 @@ struct cio_queue {
     struct cio__list getters, putters, joiners;
 };
 
-static bool valid(const cio_queue *q) { return q && q->magic == CIO__QUEUE_MAGIC; }
-static bool full(const cio_queue *q) { return q->maxsize && q->store.len >= q->maxsize; }
+static bool valid(const cio_queue *q) {
+    return q && q->magic == CIO__QUEUE_MAGIC;
+}
+static bool full(const cio_queue *q) {
+    return q->maxsize && q->store.len >= q->maxsize;
+}
 
-static int make(uint8_t kind, size_t maxsize, cio_queue_compare compare, void *arg, cio_queue **out) {
+static int make(uint8_t kind, size_t maxsize, cio_queue_compare compare, void *arg,
+                cio_queue **out) {
     if (!out) return -EINVAL;
     *out = NULL;
     cio_queue *q = calloc(1, sizeof *q);
     if (!q) return -ENOMEM;
     q->magic = CIO__QUEUE_MAGIC;
     q->maxsize = maxsize;
-    q->store = (struct cio__queue_store){.kind = kind, .limit = maxsize ? maxsize : SIZE_MAX,
-                                         .compare = compare, .compare_arg = arg};
+    q->store = (struct cio__queue_store){.kind = kind,
+                                         .limit = maxsize ? maxsize : SIZE_MAX,
+                                         .compare = compare,
+                                         .compare_arg = arg};
     cio__list_init(&q->getters);
     cio__list_init(&q->putters);
     cio__list_init(&q->joiners);
@@ -206,7 +213,15 @@ int cio_queue_shutdown(cio_queue *q, bool immediate) {
 
 /* ---- queries ------------------------------------------------------------------------ */
 
-size_t cio_queue_qsize(const cio_queue *q) { return valid(q) ? q->store.len : 0; }
-size_t cio_queue_maxsize(const cio_queue *q) { return valid(q) ? q->maxsize : 0; }
-bool cio_queue_empty(const cio_queue *q) { return !valid(q) || q->store.len == 0; }
-bool cio_queue_full(const cio_queue *q) { return valid(q) && full(q); }
+size_t cio_queue_qsize(const cio_queue *q) {
+    return valid(q) ? q->store.len : 0;
+}
+size_t cio_queue_maxsize(const cio_queue *q) {
+    return valid(q) ? q->maxsize : 0;
+}
+bool cio_queue_empty(const cio_queue *q) {
+    return !valid(q) || q->store.len == 0;
+}
+bool cio_queue_full(const cio_queue *q) {
+    return valid(q) && full(q);
+}

@@ -25,14 +25,20 @@ static struct semaphore *semaphore_of(const cio_semaphore *handle) {
 static int init(cio_semaphore *handle, int value, bool bounded) {
     if (!handle || value < 0) return -EINVAL;
     struct semaphore *sem = (struct semaphore *)(void *)handle;
-    *sem = (struct semaphore){.magic = CIO__SEMAPHORE_MAGIC, .bounded = bounded,
-                              .value = value, .bound = bounded ? value : INT_MAX};
+    *sem = (struct semaphore){.magic = CIO__SEMAPHORE_MAGIC,
+                              .bounded = bounded,
+                              .value = value,
+                              .bound = bounded ? value : INT_MAX};
     cio__list_init(&sem->waiters);
     return 0;
 }
 
-int cio_semaphore_init(cio_semaphore *handle, int value) { return init(handle, value, false); }
-int cio_bounded_semaphore_init(cio_semaphore *handle, int value) { return init(handle, value, true); }
+int cio_semaphore_init(cio_semaphore *handle, int value) {
+    return init(handle, value, false);
+}
+int cio_bounded_semaphore_init(cio_semaphore *handle, int value) {
+    return init(handle, value, true);
+}
 
 int cio_semaphore_acquire(cio_semaphore *handle) {
     struct semaphore *sem = semaphore_of(handle);

@@ -19,12 +19,12 @@
 #include <assert.h>
 
 /* Magic numbers: which primitive an initialised storage holds. */
-#define CIO__LOCK_MAGIC 0x63696f4bu      /* "cioK" */
-#define CIO__EVENT_MAGIC 0x63696f45u     /* "cioE" */
+#define CIO__LOCK_MAGIC      0x63696f4bu /* "cioK" */
+#define CIO__EVENT_MAGIC     0x63696f45u /* "cioE" */
 #define CIO__CONDITION_MAGIC 0x63696f43u /* "cioC" */
 #define CIO__SEMAPHORE_MAGIC 0x63696f4du /* "cioM" */
-#define CIO__BARRIER_MAGIC 0x63696f42u   /* "cioB" */
-#define CIO__QUEUE_MAGIC 0x63696f51u     /* "cioQ" */
+#define CIO__BARRIER_MAGIC   0x63696f42u /* "cioB" */
+#define CIO__QUEUE_MAGIC     0x63696f51u /* "cioQ" */
 
 /* Bind a primitive to the loop running on this thread (NULL: none) on first
  * use, as asyncio's _LoopBoundMixin does, and refuse every other loop or
@@ -128,7 +128,7 @@ struct cio__queue_slot {
 struct cio__queue_store {
     uint8_t kind;
     size_t len, cap, head, limit;
-    void **ring;                   /* FIFO, LIFO */
+    void **ring;                  /* FIFO, LIFO */
     struct cio__queue_slot *heap; /* PRIORITY */
     uint64_t next_seq;
     cio_queue_compare compare;

@@ -18,7 +18,8 @@ static void reads_the_features_line(void **state) {
     (void)state;
     assert_false(detect("Name:\ttest\nPid:\t1\n")); /* kernel without CET */
     assert_false(detect("x86_Thread_features:\t\nx86_Thread_features_locked:\t\n"));
-    assert_true(detect("Name:\tt\nx86_Thread_features:\tshstk wrss\nx86_Thread_features_locked:\t\n"));
+    assert_true(
+        detect("Name:\tt\nx86_Thread_features:\tshstk wrss\nx86_Thread_features_locked:\t\n"));
     assert_true(detect("x86_Thread_features:\tshstk\n"));
 }
 

@@ -207,90 +207,91 @@ static void from_context_resumes(void **state) {
 #if defined(__x86_64__)
 #define SAVED_REGS 6 /* rbx, rbp, r12-r15 */
 
-static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern, uint64_t *after) {
+static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern,
+                                        uint64_t *after) {
     void *from;
     uint64_t rdx = pattern;
-    __asm__ volatile(
-        "movq %%rsp, %%r8\n\t"
-        "subq $256, %%rsp\n\t" /* past the red zone */
-        "andq $-16, %%rsp\n\t"
-        "pushq %%r8\n\t"       /* 24(%%rsp): our rsp */
-        "pushq %%rcx\n\t"      /* 16(%%rsp): after */
-        "pushq %%rbp\n\t"      /*  8(%%rsp): our rbp */
-        "pushq %%rbp\n\t"      /* padding: keeps the call aligned */
-        "movq %%rdx, %%rbx\n\t"
-        "leaq 1(%%rdx), %%rbp\n\t"
-        "leaq 2(%%rdx), %%r12\n\t"
-        "leaq 3(%%rdx), %%r13\n\t"
-        "leaq 4(%%rdx), %%r14\n\t"
-        "leaq 5(%%rdx), %%r15\n\t"
-        "call cio__ctx_jump\n\t"
-        "movq 16(%%rsp), %%rcx\n\t"
-        "movq %%rbx, 0(%%rcx)\n\t"
-        "movq %%rbp, 8(%%rcx)\n\t"
-        "movq %%r12, 16(%%rcx)\n\t"
-        "movq %%r13, 24(%%rcx)\n\t"
-        "movq %%r14, 32(%%rcx)\n\t"
-        "movq %%r15, 40(%%rcx)\n\t"
-        "movq 8(%%rsp), %%rbp\n\t"
-        "movq 24(%%rsp), %%rsp\n\t"
-        : "=a"(from), "+d"(rdx), "+D"(to), "+S"(data), "+c"(after)
-        :
-        : "r8", "r9", "r10", "r11", "rbx", "r12", "r13", "r14", "r15", "memory", "cc", "xmm0",
-          "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-          "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
-          "st(6)", "st(7)");
+    __asm__ volatile("movq %%rsp, %%r8\n\t"
+                     "subq $256, %%rsp\n\t" /* past the red zone */
+                     "andq $-16, %%rsp\n\t"
+                     "pushq %%r8\n\t"  /* 24(%%rsp): our rsp */
+                     "pushq %%rcx\n\t" /* 16(%%rsp): after */
+                     "pushq %%rbp\n\t" /*  8(%%rsp): our rbp */
+                     "pushq %%rbp\n\t" /* padding: keeps the call aligned */
+                     "movq %%rdx, %%rbx\n\t"
+                     "leaq 1(%%rdx), %%rbp\n\t"
+                     "leaq 2(%%rdx), %%r12\n\t"
+                     "leaq 3(%%rdx), %%r13\n\t"
+                     "leaq 4(%%rdx), %%r14\n\t"
+                     "leaq 5(%%rdx), %%r15\n\t"
+                     "call cio__ctx_jump\n\t"
+                     "movq 16(%%rsp), %%rcx\n\t"
+                     "movq %%rbx, 0(%%rcx)\n\t"
+                     "movq %%rbp, 8(%%rcx)\n\t"
+                     "movq %%r12, 16(%%rcx)\n\t"
+                     "movq %%r13, 24(%%rcx)\n\t"
+                     "movq %%r14, 32(%%rcx)\n\t"
+                     "movq %%r15, 40(%%rcx)\n\t"
+                     "movq 8(%%rsp), %%rbp\n\t"
+                     "movq 24(%%rsp), %%rsp\n\t"
+                     : "=a"(from), "+d"(rdx), "+D"(to), "+S"(data), "+c"(after)
+                     :
+                     : "r8", "r9", "r10", "r11", "rbx", "r12", "r13", "r14", "r15", "memory", "cc",
+                       "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)",
+                       "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
     return (cio__transfer){.from = from, .data = (void *)rdx};
 }
 #else
 #define SAVED_REGS 19 /* x19-x29, d8-d15 */
 
-static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern, uint64_t *after) {
+static cio__transfer raw_jump_with_regs(cio__ctx to, void *data, uint64_t pattern,
+                                        uint64_t *after) {
     register void *x0 __asm__("x0") = to;
     register void *x1 __asm__("x1") = data;
     register uint64_t x2 __asm__("x2") = pattern;
     register uint64_t *x3 __asm__("x3") = after;
-    __asm__ volatile(
-        "stp x29, x3, [sp, #-16]!\n\t" /* our frame pointer, and after */
-        "mov x19, x2\n\t"
-        "add x20, x2, #1\n\t"
-        "add x21, x2, #2\n\t"
-        "add x22, x2, #3\n\t"
-        "add x23, x2, #4\n\t"
-        "add x24, x2, #5\n\t"
-        "add x25, x2, #6\n\t"
-        "add x26, x2, #7\n\t"
-        "add x27, x2, #8\n\t"
-        "add x28, x2, #9\n\t"
-        "add x29, x2, #10\n\t"
-        "add x9, x2, #11\n\t fmov d8, x9\n\t"
-        "add x9, x2, #12\n\t fmov d9, x9\n\t"
-        "add x9, x2, #13\n\t fmov d10, x9\n\t"
-        "add x9, x2, #14\n\t fmov d11, x9\n\t"
-        "add x9, x2, #15\n\t fmov d12, x9\n\t"
-        "add x9, x2, #16\n\t fmov d13, x9\n\t"
-        "add x9, x2, #17\n\t fmov d14, x9\n\t"
-        "add x9, x2, #18\n\t fmov d15, x9\n\t"
-        "bl cio__ctx_jump\n\t"
-        "ldr x3, [sp, #8]\n\t"
-        "stp x19, x20, [x3, #0]\n\t"
-        "stp x21, x22, [x3, #16]\n\t"
-        "stp x23, x24, [x3, #32]\n\t"
-        "stp x25, x26, [x3, #48]\n\t"
-        "stp x27, x28, [x3, #64]\n\t"
-        "str x29, [x3, #80]\n\t"
-        "stp d8, d9, [x3, #88]\n\t"
-        "stp d10, d11, [x3, #104]\n\t"
-        "stp d12, d13, [x3, #120]\n\t"
-        "stp d14, d15, [x3, #136]\n\t"
-        "ldp x29, x3, [sp], #16\n\t"
-        : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
-        :
-        : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-          "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30",
-          "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
-          "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25",
-          "v26", "v27", "v28", "v29", "v30", "v31", "memory", "cc");
+    __asm__ volatile("stp x29, x3, [sp, #-16]!\n\t" /* our frame pointer, and after */
+                     "mov x19, x2\n\t"
+                     "add x20, x2, #1\n\t"
+                     "add x21, x2, #2\n\t"
+                     "add x22, x2, #3\n\t"
+                     "add x23, x2, #4\n\t"
+                     "add x24, x2, #5\n\t"
+                     "add x25, x2, #6\n\t"
+                     "add x26, x2, #7\n\t"
+                     "add x27, x2, #8\n\t"
+                     "add x28, x2, #9\n\t"
+                     "add x29, x2, #10\n\t"
+                     "add x9, x2, #11\n\t fmov d8, x9\n\t"
+                     "add x9, x2, #12\n\t fmov d9, x9\n\t"
+                     "add x9, x2, #13\n\t fmov d10, x9\n\t"
+                     "add x9, x2, #14\n\t fmov d11, x9\n\t"
+                     "add x9, x2, #15\n\t fmov d12, x9\n\t"
+                     "add x9, x2, #16\n\t fmov d13, x9\n\t"
+                     "add x9, x2, #17\n\t fmov d14, x9\n\t"
+                     "add x9, x2, #18\n\t fmov d15, x9\n\t"
+                     "bl cio__ctx_jump\n\t"
+                     "ldr x3, [sp, #8]\n\t"
+                     "stp x19, x20, [x3, #0]\n\t"
+                     "stp x21, x22, [x3, #16]\n\t"
+                     "stp x23, x24, [x3, #32]\n\t"
+                     "stp x25, x26, [x3, #48]\n\t"
+                     "stp x27, x28, [x3, #64]\n\t"
+                     "str x29, [x3, #80]\n\t"
+                     "stp d8, d9, [x3, #88]\n\t"
+                     "stp d10, d11, [x3, #104]\n\t"
+                     "stp d12, d13, [x3, #120]\n\t"
+                     "stp d14, d15, [x3, #136]\n\t"
+                     "ldp x29, x3, [sp], #16\n\t"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                     :
+                     : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                       "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26",
+                       "x27", "x28", "x30", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8",
+                       "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19",
+                       "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
+                       "v31", "memory", "cc");
     return (cio__transfer){.from = x0, .data = x1};
 }
 #endif
@@ -367,7 +368,8 @@ static void live_locals_survive(void **state) {
         cio__transfer t = jump(ctx, &stack, (void *)(uintptr_t)round, false);
         ctx = t.from;
         assert_int_equal(a + b + c + d + e, round * 67);
-        assert_true(f == (double)round * 0.5 && g == (double)round * 0.25 && h == (double)round / 3.0);
+        assert_true(f == (double)round * 0.5 && g == (double)round * 0.25 &&
+                    h == (double)round / 3.0);
     }
     jump(ctx, &stack, NULL, false);
     stack_free(&stack);
@@ -446,9 +448,7 @@ static void set_x87_rounding(int mode) {
 }
 #endif
 
-static struct {
-    int at_start, after_resume, x87_after_resume;
-} fpu_seen;
+static struct { int at_start, after_resume, x87_after_resume; } fpu_seen;
 
 /* Records the rounding mode it inherited, switches itself to round toward
  * zero, and records whether a resume kept it. */
@@ -534,7 +534,7 @@ static void deep_recursion_on_small_stack(void **state) {
     stack_free(&stack);
 }
 
-#define MANY 10000
+#define MANY       10000
 #define MANY_STACK (16 * 1024)
 
 static unsigned many_finished;
@@ -552,7 +552,8 @@ static void ten_thousand_contexts(void **state) {
     (void)state;
     /* One reservation carved into MANY stacks, each registered on its own. */
     size_t len = (size_t)MANY * MANY_STACK;
-    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *base =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     assert_true(base != MAP_FAILED);
 #ifdef CIO_ASAN
     ASAN_UNPOISON_MEMORY_REGION(base, len);

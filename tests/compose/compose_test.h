@@ -18,11 +18,13 @@ struct job {
     intptr_t value;
     int error;
     bool stubborn;
-    int slept;      /* what its sleep returned */
-    double ended;   /* loop time it finished */
+    int slept;    /* what its sleep returned */
+    double ended; /* loop time it finished */
 };
 
-static inline double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static inline double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static inline void *job_run(void *arg) {
     struct job *job = arg;
@@ -51,7 +53,8 @@ static inline cio_task *job_start(struct job *job) {
 static inline size_t held_tasks(void) {
     cio_loop *loop = cio_get_running_loop();
     size_t count = 0;
-    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) count++;
+    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next)
+        count++;
     return count;
 }
 

@@ -11,9 +11,12 @@ static void await_all(cio_task **tasks, size_t n) {
 
 static void *completion_order(void *arg) {
     (void)arg;
-    struct job jobs[4] = {{.delay = 3, .value = 3}, {.delay = 1, .value = 1},
-                          {.delay = 2, .value = 2}, {.delay = -1, .value = 0}};
-    cio_task *tasks[4] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2]), job_start(&jobs[3])};
+    struct job jobs[4] = {{.delay = 3, .value = 3},
+                          {.delay = 1, .value = 1},
+                          {.delay = 2, .value = 2},
+                          {.delay = -1, .value = 0}};
+    cio_task *tasks[4] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2]),
+                          job_start(&jobs[3])};
     cio_yield(); /* the last one finishes before we start */
     cio_as_completed *it;
     assert_int_equal(cio_as_completed_new(&it, tasks, 4, INFINITY), 0);
@@ -57,7 +60,7 @@ static void *overall_timeout(void *arg) {
 
     assert_int_equal(cio_as_completed_new(&it, &tasks[2], 1, 0.5), 0);
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
-    assert_true(now() == 4.5); /* exactly at the deadline */
+    assert_true(now() == 4.5);                                      /* exactly at the deadline */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT); /* and after it */
     assert_true(now() == 4.5);
     assert_int_equal(cio_as_completed_free(it), 0);

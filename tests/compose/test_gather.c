@@ -9,7 +9,8 @@
 
 static void *results_in_input_order(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 3, .value = 10}, {.delay = 1, .value = 20}, {.delay = 2, .value = 30}};
+    struct job jobs[3] = {
+        {.delay = 3, .value = 10}, {.delay = 1, .value = 20}, {.delay = 2, .value = 30}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     void *results[3];
     assert_int_equal(cio_gather(tasks, 3, results, NULL), 0);
@@ -30,7 +31,8 @@ static void gather_results_in_order(void **state) {
 
 static void *first_error_at_once(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 1, .value = 1}, {.delay = 2, .error = -ECONNRESET}, {.delay = 5, .value = 3}};
+    struct job jobs[3] = {
+        {.delay = 1, .value = 1}, {.delay = 2, .error = -ECONNRESET}, {.delay = 5, .value = 3}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     void *results[3];
     assert_int_equal(cio_gather(tasks, 3, results, NULL), -ECONNRESET);
@@ -47,7 +49,8 @@ static void *first_error_at_once(void *arg) {
 
 static void *every_status(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 1, .value = 1}, {.delay = 2, .error = -ECONNRESET}, {.delay = 5, .value = 3}};
+    struct job jobs[3] = {
+        {.delay = 1, .value = 1}, {.delay = 2, .error = -ECONNRESET}, {.delay = 5, .value = 3}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     void *results[3];
     int statuses[3];
@@ -87,7 +90,8 @@ static void *gather_jobs(void *arg) {
 
 static void *cancel_from_outside(void *arg) {
     bool with_statuses = arg != NULL;
-    struct gatherer g = {.jobs = {{.delay = 0.5}, {.delay = 5}, {.delay = 7}}, .with_statuses = with_statuses};
+    struct gatherer g = {.jobs = {{.delay = 0.5}, {.delay = 5}, {.delay = 7}},
+                         .with_statuses = with_statuses};
     cio_task *gathering = cio_create_task(gather_jobs, &g);
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(cio_task_cancel(gathering), 0);
@@ -95,7 +99,7 @@ static void *cancel_from_outside(void *arg) {
     assert_true(now() == 1.0);
     assert_int_equal(g.jobs[1].slept, -ECANCELED); /* the children were cancelled */
     assert_int_equal(g.jobs[2].slept, -ECANCELED);
-    assert_true(g.jobs[2].ended == 1.0);           /* and had finished */
+    assert_true(g.jobs[2].ended == 1.0); /* and had finished */
     if (with_statuses) {
         assert_int_equal(g.statuses[0], 0);
         assert_int_equal(g.statuses[1], -ECANCELED);
@@ -109,7 +113,8 @@ static void *cancel_from_outside(void *arg) {
  * a child cancelled while gathered (asyncio: gather raises CancelledError). */
 static void *cancel_from_inside(void *arg) {
     (void)arg;
-    struct gatherer self = {.jobs = {{.delay = 1}, {.delay = 2}, {.delay = 3}}, .cancel_self = true};
+    struct gatherer self = {.jobs = {{.delay = 1}, {.delay = 2}, {.delay = 3}},
+                            .cancel_self = true};
     assert_int_equal(cio_await(cio_create_task(gather_jobs, &self), NULL), -ECANCELED);
     assert_int_equal(self.jobs[0].slept, 0);
     assert_true(self.jobs[0].ended == 0.0); /* cancelled before they ever ran */
@@ -312,12 +317,9 @@ static void gather_ten_thousand(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gather_results_in_order),
-        cmocka_unit_test(gather_errors),
-        cmocka_unit_test(gather_cancellation),
-        cmocka_unit_test(gather_timeout),
-        cmocka_unit_test(gather_edge_cases),
-        cmocka_unit_test(gather_misuse),
+        cmocka_unit_test(gather_results_in_order), cmocka_unit_test(gather_errors),
+        cmocka_unit_test(gather_cancellation),     cmocka_unit_test(gather_timeout),
+        cmocka_unit_test(gather_edge_cases),       cmocka_unit_test(gather_misuse),
         cmocka_unit_test(gather_ten_thousand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

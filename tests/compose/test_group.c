@@ -23,7 +23,8 @@ static cio_task *spawn(cio_taskgroup *tg, struct job *job) {
 
 static void *all_succeed(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 2, .value = 1}, {.delay = 1, .value = 2}, {.delay = 3, .value = 3}};
+    struct job jobs[3] = {
+        {.delay = 2, .value = 1}, {.delay = 1, .value = 2}, {.delay = 3, .value = 3}};
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_taskgroup_join(tg), 0);
@@ -82,12 +83,14 @@ static void *failure_cancels_parent_await(void *arg) {
 
 static void *failure_while_joining(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 5}, {.delay = 1, .error = -EPIPE}, {.delay = 7, .stubborn = true}};
+    struct job jobs[3] = {
+        {.delay = 5}, {.delay = 1, .error = -EPIPE}, {.delay = 7, .stubborn = true}};
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_taskgroup_join(tg), -EPIPE);
     assert_true(now() == 8.0); /* it waited for the stubborn child: 1 + 7 */
-    assert_int_equal(cio_task_cancelling(cio_current_task()), 0); /* the parent was never cancelled */
+    assert_int_equal(cio_task_cancelling(cio_current_task()),
+                     0); /* the parent was never cancelled */
     cio_taskgroup_result results[3];
     cio_taskgroup_results(tg, results, 3);
     assert_int_equal(results[0].status, -ECANCELED);
@@ -385,7 +388,9 @@ static void group_misuse(void **state) {
     assert_int_equal(test_run(misuse, NULL, NULL, NULL), 0);
     /* Its loop closed first: only the group's own memory is left to free. */
     cio_loop *loop = test_loop_new();
-    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, leave_group_open, NULL), NULL), 0);
+    assert_int_equal(
+        cio_loop_run_until_complete(loop, cio_loop_create_task(loop, leave_group_open, NULL), NULL),
+        0);
     assert_int_equal(cio_loop_close(loop), 0);
     assert_int_equal(cio_taskgroup_free(left_open), 0);
     cio_loop_free(loop);

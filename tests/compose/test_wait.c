@@ -34,8 +34,8 @@ static void *first_completed(void *arg) {
     cio_task *out[3];
     assert_int_equal(cio_wait(tasks, 3, CIO_FIRST_COMPLETED, INFINITY, out), 1);
     assert_true(now() == 1.0);
-    assert_ptr_equal(out[0], tasks[1]);                /* done */
-    assert_ptr_equal(out[1], tasks[0]);                /* pending, in input order */
+    assert_ptr_equal(out[0], tasks[1]); /* done */
+    assert_ptr_equal(out[1], tasks[0]); /* pending, in input order */
     assert_ptr_equal(out[2], tasks[2]);
     assert_int_equal(cio_wait(tasks, 3, CIO_FIRST_COMPLETED, INFINITY, NULL), 1); /* no wait */
     assert_true(now() == 1.0);
@@ -48,7 +48,8 @@ static void *first_completed(void *arg) {
 static void *first_exception(void *arg) {
     (void)arg;
     struct job jobs[4] = {{.delay = 1}, {.delay = 5}, {.delay = 2, .error = -EIO}, {.delay = 3}};
-    cio_task *tasks[4] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2]), job_start(&jobs[3])};
+    cio_task *tasks[4] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2]),
+                          job_start(&jobs[3])};
     cio_task_cancel(tasks[1]);
     cio_task *out[4];
     assert_int_equal(cio_wait(tasks, 4, CIO_FIRST_EXCEPTION, INFINITY, out), 3);
@@ -79,7 +80,8 @@ static void wait_modes(void **state) {
 
 static void *timeout_cancels_nothing(void *arg) {
     (void)arg;
-    struct job jobs[3] = {{.delay = 1, .value = 1}, {.delay = 2, .value = 2}, {.delay = 3, .value = 3}};
+    struct job jobs[3] = {
+        {.delay = 1, .value = 1}, {.delay = 2, .value = 2}, {.delay = 3, .value = 3}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     cio_task *out[3];
     assert_int_equal(cio_wait(tasks, 3, CIO_ALL_COMPLETED, 1.5, out), 1); /* not an error */
@@ -190,7 +192,8 @@ static void *edge_cases(void *arg) {
     assert_true(now() == 2.0);
     assert_ptr_equal(out[0], b);
     assert_ptr_equal(out[2], b);
-    assert_int_equal(cio_wait(NULL, 0, CIO_ALL_COMPLETED, INFINITY, NULL), -EINVAL); /* zero tasks */
+    assert_int_equal(cio_wait(NULL, 0, CIO_ALL_COMPLETED, INFINITY, NULL),
+                     -EINVAL); /* zero tasks */
     await_all((cio_task *[]){a, b}, 2);
     assert_nothing_leaked();
     return NULL;
@@ -205,7 +208,8 @@ static void *misuse(void *arg) {
     assert_int_equal(cio_wait(tasks, 1, (cio_wait_mode)7, INFINITY, NULL), -EINVAL);
     assert_int_equal(cio_wait(tasks, 1, CIO_ALL_COMPLETED, NAN, NULL), -EINVAL);
     assert_int_equal(cio_wait(tasks, 1, CIO_ALL_COMPLETED, INFINITY, tasks), -EINVAL);
-    assert_int_equal(cio_wait(tasks, (size_t)INT_MAX + 1, CIO_ALL_COMPLETED, INFINITY, NULL), -EINVAL);
+    assert_int_equal(cio_wait(tasks, (size_t)INT_MAX + 1, CIO_ALL_COMPLETED, INFINITY, NULL),
+                     -EINVAL);
     assert_int_equal(cio_wait(NULL, 1, CIO_ALL_COMPLETED, INFINITY, NULL), -EINVAL);
     cio_task *self[2] = {mine, cio_current_task()};
     assert_int_equal(cio_wait(self, 2, CIO_FIRST_COMPLETED, INFINITY, NULL), -EDEADLK);

@@ -105,7 +105,8 @@ static void regular_files_are_refused_by_epoll(void **state) {
     cio_loop *loop;
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = "epoll"};
     assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, regular_file, NULL), NULL), 0);
+    assert_int_equal(
+        cio_loop_run_until_complete(loop, cio_loop_create_task(loop, regular_file, NULL), NULL), 0);
     cio_loop_free(loop);
 }
 

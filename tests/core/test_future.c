@@ -68,7 +68,9 @@ static void errors_and_cancel(void **state) {
     cio_loop_free(loop);
 }
 
-static void set_later(void *arg) { cio_future_set_result(arg, arg); }
+static void set_later(void *arg) {
+    cio_future_set_result(arg, arg);
+}
 
 static void *await_future(void *arg) {
     (void)arg;
@@ -120,7 +122,7 @@ static void *task_as_future(void *arg) {
     assert_int_equal(cio_future_set_result(f, NULL), -EPERM); /* a task sets its own */
     assert_int_equal(cio_future_await(f, &result), 0);        /* borrows */
     assert_ptr_equal(result, (void *)2);
-    assert_int_equal(cio_await(child, &result), 0);           /* the reference is still ours */
+    assert_int_equal(cio_await(child, &result), 0); /* the reference is still ours */
     return NULL;
 }
 

@@ -22,7 +22,9 @@ static void record(void *arg) {
     step->trace->log[len + 1] = '\0';
 }
 
-static void stop_loop(void *arg) { cio_loop_stop(arg); }
+static void stop_loop(void *arg) {
+    cio_loop_stop(arg);
+}
 
 static void call_soon_runs_in_fifo_order(void **state) {
     (void)state;

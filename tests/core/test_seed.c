@@ -10,12 +10,12 @@ int seed3_main(void);
 #define main seed1_main
 #include "../../examples/seed/seed1_hello_world.c"
 #undef main
-#define main seed2_main
+#define main      seed2_main
 #define main_task seed2_main_task
 #include "../../examples/seed/seed2_tasks.c"
 #undef main
 #undef main_task
-#define main seed3_main
+#define main      seed3_main
 #define main_task seed3_main_task
 #include "../../examples/seed/seed3_event_loop.c"
 #undef main

@@ -166,7 +166,8 @@ static void released_stack_comes_back_from_pool(void **state) {
 static void drain_unmaps_pooled_stacks(void **state) {
     (void)state;
     struct cio__stack stacks[8];
-    for (int i = 0; i < 8; i++) assert_int_equal(cio__stack_acquire(&stacks[i], 16 * 1024 * (size_t)(1 + i % 3)), 0);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(cio__stack_acquire(&stacks[i], 16 * 1024 * (size_t)(1 + i % 3)), 0);
     for (int i = 0; i < 8; i++) cio__stack_release(&stacks[i]);
     for (int i = 0; i < 8; i++) assert_true(is_mapped((char *)stacks[i].top - 1));
     cio__stack_pool_drain();
@@ -181,7 +182,8 @@ static void drain_unmaps_pooled_stacks(void **state) {
 static void pool_is_bounded(void **state) {
     (void)state;
     static struct cio__stack stacks[OVER_POOL];
-    for (int i = 0; i < OVER_POOL; i++) assert_int_equal(cio__stack_acquire(&stacks[i], 16 * 1024), 0);
+    for (int i = 0; i < OVER_POOL; i++)
+        assert_int_equal(cio__stack_acquire(&stacks[i], 16 * 1024), 0);
     for (int i = 0; i < OVER_POOL; i++) cio__stack_release(&stacks[i]);
     int still_mapped = 0;
     for (int i = 0; i < OVER_POOL; i++) still_mapped += is_mapped((char *)stacks[i].top - 1);
@@ -466,7 +468,8 @@ static void install_twice_in_child(void) {
     if (cio__stack_guard_install() != 0 || cio__stack_guard_install() != 0) _exit(2);
     stack_t current;
     struct sigaction action;
-    if (sigaltstack(NULL, &current) != 0 || (current.ss_flags & SS_DISABLE) || current.ss_size < 16 * 1024)
+    if (sigaltstack(NULL, &current) != 0 || (current.ss_flags & SS_DISABLE) ||
+        current.ss_size < 16 * 1024)
         _exit(3);
     if (sigaction(SIGSEGV, NULL, &action) != 0 || !(action.sa_flags & SA_ONSTACK)) _exit(4);
     _exit(0);

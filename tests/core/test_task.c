@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <valgrind/valgrind.h>
 
-static void *return_arg(void *arg) { return arg; }
+static void *return_arg(void *arg) {
+    return arg;
+}
 static void *fail_with_reset(void *arg) {
     (void)arg;
     return cio_fail(-ECONNRESET);
@@ -300,7 +302,8 @@ static void *names_runner(void *arg) {
     assert_int_equal(cio_await(task, NULL), 0);
     assert_int_equal(cio_all_tasks(NULL, NULL, 0), 1);
     cio_task_options opts = {.name = "small", .stack_size = 16 * 1024};
-    assert_int_equal(cio_loop_create_task_ex(cio_get_running_loop(), sleep_then_return, NULL, &opts, &task), 0);
+    assert_int_equal(
+        cio_loop_create_task_ex(cio_get_running_loop(), sleep_then_return, NULL, &opts, &task), 0);
     assert_string_equal(cio_task_name(task), "small");
     assert_int_equal(cio_await(task, NULL), 0);
     return NULL;

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static void *fires_at_deadline(void *arg) {
     (void)arg;

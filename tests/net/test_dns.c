@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static void run_checked(cio_task_fn fn) {
     int before = test_count_fds();
@@ -29,7 +31,8 @@ static bool has_loopback_v4(const struct addrinfo *list) {
     return false;
 }
 
-/* ---- getaddrinfo ------------------------------------------------------------------------------ */
+/* ---- getaddrinfo ------------------------------------------------------------------------------
+ */
 
 static void *lookups(void *arg) {
     (void)arg;
@@ -115,25 +118,29 @@ static void cancel_mid_lookup(void **state) {
     run_checked(cancel_lookup);
 }
 
-/* ---- getnameinfo ---------------------------------------------------------------------------------- */
+/* ---- getnameinfo
+ * ---------------------------------------------------------------------------------- */
 
 static void *reverse(void *arg) {
     (void)arg;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(80),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     assert_int_equal(cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, host, sizeof host, serv,
-                                     sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV), 0);
+                                     sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV),
+                     0);
     assert_string_equal(host, "127.0.0.1");
     assert_string_equal(serv, "80");
     /* The service name comes from /etc/services, through the pool. */
-    assert_int_equal(cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, NULL, 0, serv,
-                                     sizeof serv, 0), 0);
+    assert_int_equal(
+        cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, NULL, 0, serv, sizeof serv, 0), 0);
     assert_string_equal(serv, "http");
     assert_int_equal(cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, host, sizeof host, serv,
-                                     3, NI_NUMERICHOST), -ENOSPC);
+                                     3, NI_NUMERICHOST),
+                     -ENOSPC);
     struct sockaddr other = {.sa_family = 12345};
-    assert_true(cio_getnameinfo(&other, sizeof other, host, sizeof host, NULL, 0, NI_NUMERICHOST) < 0);
+    assert_true(cio_getnameinfo(&other, sizeof other, host, sizeof host, NULL, 0, NI_NUMERICHOST) <
+                0);
     assert_int_equal(cio_getnameinfo(NULL, 0, host, sizeof host, NULL, 0, 0), -EINVAL);
     return NULL;
 }
@@ -143,7 +150,8 @@ static void reverse_lookups(void **state) {
     run_checked(reverse);
 }
 
-/* ---- connecting by name, and happy eyeballs ------------------------------------------------------------ */
+/* ---- connecting by name, and happy eyeballs
+ * ------------------------------------------------------------ */
 
 static void on_connection(cio_stream *stream, void *arg) {
     (void)arg;
@@ -157,7 +165,8 @@ static void *by_name(void *arg) {
     assert_int_equal(cio_start_server("localhost", 0, on_connection, NULL, &opts, &server), 0);
     cio_stream *stream;
     cio_connect_options connect = {.family = AF_INET};
-    assert_int_equal(cio_open_connection("localhost", cio_server_port(server), &connect, &stream), 0);
+    assert_int_equal(cio_open_connection("localhost", cio_server_port(server), &connect, &stream),
+                     0);
     char line[8];
     assert_int_equal(cio_stream_readline(stream, line, sizeof line), 6);
     cio_stream_free(stream);
@@ -178,17 +187,20 @@ struct fake_list {
     struct sockaddr_storage addr[3];
 };
 
-static struct addrinfo *make_list(struct fake_list *list, const int *ports, const int *families, int count) {
+static struct addrinfo *make_list(struct fake_list *list, const int *ports, const int *families,
+                                  int count) {
     memset(list, 0, sizeof *list);
     for (int i = 0; i < count; i++) {
         if (families[i] == AF_INET) {
             struct sockaddr_in *in = (struct sockaddr_in *)&list->addr[i];
-            *in = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)ports[i]),
+            *in = (struct sockaddr_in){.sin_family = AF_INET,
+                                       .sin_port = htons((uint16_t)ports[i]),
                                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
             list->ai[i].ai_addrlen = sizeof *in;
         } else {
             struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&list->addr[i];
-            *in6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)ports[i]),
+            *in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
+                                         .sin6_port = htons((uint16_t)ports[i]),
                                          .sin6_addr = in6addr_loopback};
             list->ai[i].ai_addrlen = sizeof *in6;
         }
@@ -238,36 +250,54 @@ static void *eyeballs(void *arg) {
 
     /* The first address hangs: the second starts after 0.25 s and wins. */
     double start = now();
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, good}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd), 0);
+    assert_int_equal(
+        cio__net_connect_any(
+            make_list(&list, (int[]){hanging, good}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd),
+        0);
     assert_true(now() == start + 0.25);
     assert_int_equal(local_port_of_peer(fd), good);
     cio_close(fd);
 
     /* The first is refused at once: the next starts without waiting. */
     start = now();
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){1, good}, (int[]){AF_INET6, AF_INET6}, 2), &opts, &fd), 0);
+    assert_int_equal(
+        cio__net_connect_any(make_list(&list, (int[]){1, good}, (int[]){AF_INET6, AF_INET6}, 2),
+                             &opts, &fd),
+        0);
     assert_true(now() == start);
     cio_close(fd);
 
     /* Interleaving: v4, v4, v6 is tried as v4, v6, v4 - the v6 one wins at 0.25 s. */
     start = now();
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, hanging, good}, (int[]){AF_INET, AF_INET, AF_INET6}, 3), &opts, &fd), 0);
+    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, hanging, good},
+                                                    (int[]){AF_INET, AF_INET, AF_INET6}, 3),
+                                          &opts, &fd),
+                     0);
     assert_true(now() == start + 0.25);
     cio_close(fd);
 
     /* Everything refused: the last error. Everything hanging: the timeout. */
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){1, 1}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd), -ECONNREFUSED);
+    assert_int_equal(
+        cio__net_connect_any(make_list(&list, (int[]){1, 1}, (int[]){AF_INET, AF_INET6}, 2), &opts,
+                             &fd),
+        -ECONNREFUSED);
     cio_timeout scope;
     cio_timeout_begin(&scope, 3.0);
     start = now();
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, hanging}, (int[]){AF_INET, AF_INET}, 2), &opts, &fd), -ETIMEDOUT);
+    assert_int_equal(
+        cio__net_connect_any(
+            make_list(&list, (int[]){hanging, hanging}, (int[]){AF_INET, AF_INET}, 2), &opts, &fd),
+        -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     assert_true(now() == start + 3.0);
 
     /* Happy eyeballs off: one at a time, so the hanging one holds everything up. */
     opts.happy_eyeballs_delay = -1;
     cio_timeout_begin(&scope, 2.0);
-    assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, good}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd), -ETIMEDOUT);
+    assert_int_equal(
+        cio__net_connect_any(
+            make_list(&list, (int[]){hanging, good}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd),
+        -ETIMEDOUT);
     cio_timeout_end(&scope);
 
     for (int i = 0; i < 2; i++) cio_close(queued[i]);
@@ -289,8 +319,9 @@ static void outside_a_task(void **state) {
     assert_int_equal(cio_getaddrinfo("localhost", NULL, NULL, &res), -EPERM);
     char host[64];
     struct sockaddr_in addr = {.sin_family = AF_INET};
-    assert_int_equal(cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, host, sizeof host, NULL, 0,
-                                     NI_NUMERICHOST), -EPERM);
+    assert_int_equal(cio_getnameinfo((struct sockaddr *)&addr, sizeof addr, host, sizeof host, NULL,
+                                     0, NI_NUMERICHOST),
+                     -EPERM);
 }
 
 int main(void) {

@@ -15,7 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static void run_checked(cio_task_fn fn) {
     int before = test_count_fds();
@@ -46,7 +48,9 @@ static void echo(cio_stream *stream, void *arg) {
 
 /* ---- echo round trips ------------------------------------------------------------------------ */
 
-static unsigned char pattern(size_t i) { return (unsigned char)((i * 2654435761u) >> 13); }
+static unsigned char pattern(size_t i) {
+    return (unsigned char)((i * 2654435761u) >> 13);
+}
 
 struct transfer {
     cio_stream *stream;
@@ -77,7 +81,8 @@ static void round_trip(int port, size_t size) {
     ssize_t n;
     while ((n = cio_stream_read(stream, buf, 65536)) > 0) {
         for (ssize_t i = 0; i < n; i++)
-            if (buf[i] != pattern(received + (size_t)i)) fail_msg("byte %zu differs", received + (size_t)i);
+            if (buf[i] != pattern(received + (size_t)i))
+                fail_msg("byte %zu differs", received + (size_t)i);
         received += (size_t)n;
     }
     assert_int_equal(n, 0);
@@ -107,7 +112,8 @@ static void echo_round_trips_from_0_bytes_to_64_mib(void **state) {
     run_checked(echo_sizes);
 }
 
-/* ---- 1,000 concurrent clients --------------------------------------------------------------------- */
+/* ---- 1,000 concurrent clients
+ * --------------------------------------------------------------------- */
 
 #define CLIENTS 1000
 
@@ -164,7 +170,8 @@ static void a_thousand_concurrent_clients(void **state) {
     run_checked(many_clients);
 }
 
-/* ---- closing with clients connected ----------------------------------------------------------------- */
+/* ---- closing with clients connected
+ * ----------------------------------------------------------------- */
 
 static void *talk_slowly(void *arg) {
     cio_stream *stream = arg;
@@ -241,7 +248,8 @@ static void abort_clients_and_free_with_handlers_running(void **state) {
     run_checked(abort_with_clients);
 }
 
-/* ---- the connection cap, and EMFILE ----------------------------------------------------------------- */
+/* ---- the connection cap, and EMFILE
+ * ----------------------------------------------------------------- */
 
 static void *hold_open(void *arg) {
     int port = (int)(intptr_t)arg;
@@ -297,7 +305,8 @@ static void *out_of_fds(void *arg) {
     close(lowest_free);
     low.rlim_cur = (rlim_t)lowest_free; /* no fd can be opened now */
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-    for (int i = 0; i < 3; i++) assert_int_equal(cio_sock_connect(clients[i], (struct sockaddr *)&addr, len), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cio_sock_connect(clients[i], (struct sockaddr *)&addr, len), 0);
     double start = now();
     /* The acceptor gets EMFILE and backs off: were it spinning, the virtual
      * clock could not move and this sleep would never end. */
@@ -318,7 +327,8 @@ static void emfile_on_accept_does_not_spin(void **state) {
     run_checked(out_of_fds);
 }
 
-/* ---- serve_forever ---------------------------------------------------------------------------------- */
+/* ---- serve_forever
+ * ---------------------------------------------------------------------------------- */
 
 static void *serve(void *arg) {
     int rc = cio_server_serve_forever(arg);
@@ -351,7 +361,8 @@ static void serve_forever_ends_with_close_or_cancel(void **state) {
     run_checked(forever);
 }
 
-/* ---- addresses: all interfaces, reuse, Unix ------------------------------------------------------------ */
+/* ---- addresses: all interfaces, reuse, Unix
+ * ------------------------------------------------------------ */
 
 static void *all_interfaces(void *arg) {
     (void)arg;
@@ -360,7 +371,8 @@ static void *all_interfaces(void *arg) {
     int port = cio_server_port(server);
     struct sockaddr_storage addr;
     socklen_t len = sizeof addr;
-    assert_int_equal(cio_server_sockname(server, 1, (struct sockaddr *)&addr, &len), 0); /* two sockets */
+    assert_int_equal(cio_server_sockname(server, 1, (struct sockaddr *)&addr, &len),
+                     0); /* two sockets */
     const char *hosts[] = {"127.0.0.1", "::1"};
     for (int i = 0; i < 2; i++) {
         cio_stream *stream;
@@ -376,7 +388,8 @@ static void *all_interfaces(void *arg) {
 
     cio_server_options reuse = {.reuse_port = true};
     assert_int_equal(cio_start_server("::1", 0, echo, NULL, &reuse, &server), 0);
-    assert_int_equal(cio_start_server("::1", cio_server_port(server), echo, NULL, &reuse, &second), 0);
+    assert_int_equal(cio_start_server("::1", cio_server_port(server), echo, NULL, &reuse, &second),
+                     0);
     cio_server_free(second);
     cio_server_free(server);
     assert_int_equal(cio_start_server("127.0.0.1", 70000, echo, NULL, NULL, &server), -EINVAL);
@@ -436,7 +449,8 @@ static void unix_servers(void **state) {
     run_checked(unix_server);
 }
 
-/* ---- shutdown by cio_run ------------------------------------------------------------------------------- */
+/* ---- shutdown by cio_run
+ * ------------------------------------------------------------------------------- */
 
 static cio_server *left_running;
 static cio_stream *client;
@@ -444,7 +458,8 @@ static cio_stream *client;
 static void *leave_everything_running(void *arg) {
     (void)arg;
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, NULL, &left_running), 0);
-    assert_int_equal(cio_open_connection("127.0.0.1", cio_server_port(left_running), NULL, &client), 0);
+    assert_int_equal(cio_open_connection("127.0.0.1", cio_server_port(left_running), NULL, &client),
+                     0);
     assert_int_equal(cio_sleep(0.1), 0); /* its handler now waits in read */
     return NULL;
 }

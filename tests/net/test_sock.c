@@ -31,7 +31,9 @@ static void run_on_both(cio_task_fn fn) {
     }
 }
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 /* A listening TCP socket on 127.0.0.1 with a free port, non-blocking. */
 static int listen_loopback(struct sockaddr_in *addr, int backlog) {
@@ -99,7 +101,8 @@ static void recv_into_scatters(void **state) {
     run_on_both(scatter_gather);
 }
 
-/* ---- connect, accept, a big transfer ------------------------------------------------------------ */
+/* ---- connect, accept, a big transfer ------------------------------------------------------------
+ */
 
 #define BIG (4u << 20)
 
@@ -141,7 +144,8 @@ static void *connect_accept_transfer(void *arg) {
         sum += (unsigned char)data[i];
     }
     size_t sent = 0;
-    assert_int_equal(cio_sock_send_all(fd, data, BIG, &sent), 0); /* more than the socket buffers hold */
+    assert_int_equal(cio_sock_send_all(fd, data, BIG, &sent),
+                     0); /* more than the socket buffers hold */
     assert_int_equal(sent, BIG);
     free(data);
     assert_int_equal(shutdown(fd, SHUT_WR), 0);
@@ -158,7 +162,8 @@ static void connect_accept_and_send_all(void **state) {
     run_on_both(connect_accept_transfer);
 }
 
-/* ---- errors --------------------------------------------------------------------------------------- */
+/* ---- errors
+ * --------------------------------------------------------------------------------------- */
 
 static void *refused_and_misuse(void *arg) {
     (void)arg;
@@ -234,7 +239,8 @@ static void peer_reset_and_broken_pipe(void **state) {
     run_on_both(reset_and_broken_pipe);
 }
 
-/* ---- cancellation and timeouts at every wait ------------------------------------------------------- */
+/* ---- cancellation and timeouts at every wait
+ * ------------------------------------------------------- */
 
 static int blocked_fd;
 static struct sockaddr_in blocked_addr;
@@ -261,7 +267,8 @@ static void *block_in_send(void *arg) {
 
 static void *block_in_connect(void *arg) {
     (void)arg;
-    return cio_fail(cio_sock_connect(blocked_fd, (struct sockaddr *)&blocked_addr, sizeof blocked_addr));
+    return cio_fail(
+        cio_sock_connect(blocked_fd, (struct sockaddr *)&blocked_addr, sizeof blocked_addr));
 }
 
 /* Start fn, let it block, cancel it at t+1: it must end with -ECANCELED at
@@ -355,7 +362,8 @@ static void outside_a_task(void **state) {
     assert_int_equal(cio_socket(-1, SOCK_STREAM, 0), -EAFNOSUPPORT);
 }
 
-/* ---- addresses as text ---------------------------------------------------------------------------- */
+/* ---- addresses as text
+ * ---------------------------------------------------------------------------- */
 
 static void format_addresses(void **state) {
     (void)state;
@@ -364,7 +372,8 @@ static void format_addresses(void **state) {
     inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
     assert_int_equal(cio_format_address((struct sockaddr *)&in, sizeof in, buf, sizeof buf), 14);
     assert_string_equal(buf, "127.0.0.1:8080");
-    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(443), .sin6_scope_id = 2};
+    struct sockaddr_in6 in6 = {
+        .sin6_family = AF_INET6, .sin6_port = htons(443), .sin6_scope_id = 2};
     inet_pton(AF_INET6, "fe80::1", &in6.sin6_addr);
     assert_true(cio_format_address((struct sockaddr *)&in6, sizeof in6, buf, sizeof buf) > 0);
     assert_string_equal(buf, "[fe80::1%2]:443");

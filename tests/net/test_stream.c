@@ -16,14 +16,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static void run_checked(cio_task_fn fn, const char *poller) {
     int before = test_count_fds();
     cio_loop *loop;
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
     assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL), 0);
+    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL),
+                     0);
     cio_loop_free(loop);
     assert_int_equal(test_count_fds(), before);
 }
@@ -54,7 +57,8 @@ static int tcp_listener(int family, int *port) {
     socklen_t len;
     if (family == AF_INET) {
         struct sockaddr_in *in = (struct sockaddr_in *)&addr;
-        *in = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        *in =
+            (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         len = sizeof *in;
     } else {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr;
@@ -180,7 +184,7 @@ static void *over_the_limit(void *arg) {
     char buf[64];
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), -CIO_ELIMIT);
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), -CIO_ELIMIT); /* still there */
-    assert_int_equal(cio_stream_readexactly(b, buf, 40, NULL), 0); /* and readable */
+    assert_int_equal(cio_stream_readexactly(b, buf, 40, NULL), 0);          /* and readable */
     assert_memory_equal(buf, big, 40);
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 3);
     /* A line that fits the limit but not the caller's buffer. */
@@ -209,7 +213,7 @@ static void *everything(void *arg) {
     char *data = malloc(size);
     for (size_t i = 0; i < size; i++) data[i] = (char)(i % 251);
     assert_int_equal(cio_stream_write(a, data, size), 0); /* mostly buffered */
-    assert_int_equal(cio_stream_close(a), 0);            /* graceful: all of it goes */
+    assert_int_equal(cio_stream_close(a), 0);             /* graceful: all of it goes */
     void *all;
     size_t len;
     assert_int_equal(cio_stream_read_all(b, &all, &len), 0);
@@ -231,7 +235,8 @@ static void read_all_after_a_graceful_close_with_data_buffered(void **state) {
     run_on_both(everything);
 }
 
-/* ---- writing and backpressure ----------------------------------------------------------------- */
+/* ---- writing and backpressure -----------------------------------------------------------------
+ */
 
 #define CHUNK (64u * 1024u)
 #define TOTAL (8u << 20)
@@ -264,7 +269,8 @@ static void *slow_reader(void *arg) {
     size_t total = 0;
     ssize_t n;
     while ((n = cio_stream_read(b, buf, 16384)) > 0) {
-        for (ssize_t i = 0; i < n; i++) assert_int_equal((unsigned char)buf[i], (total + (size_t)i) / CHUNK % 256);
+        for (ssize_t i = 0; i < n; i++)
+            assert_int_equal((unsigned char)buf[i], (total + (size_t)i) / CHUNK % 256);
         total += (size_t)n;
         assert_int_equal(cio_sleep(0.001), 0); /* a slow consumer */
     }
@@ -314,7 +320,8 @@ static void writes_keep_their_order(void **state) {
     run_on_both(writes_in_order);
 }
 
-/* ---- half close ---------------------------------------------------------------------------------- */
+/* ---- half close
+ * ---------------------------------------------------------------------------------- */
 
 static void *half_close(void *arg) {
     (void)arg;
@@ -348,11 +355,13 @@ static void half_close_both_ways(void **state) {
     run_on_both(half_close);
 }
 
-/* ---- errors: reset, broken pipe ------------------------------------------------------------------- */
+/* ---- errors: reset, broken pipe
+ * ------------------------------------------------------------------- */
 
 static void reset(cio_stream *stream) {
     struct linger linger = {.l_onoff = 1, .l_linger = 0};
-    assert_int_equal(setsockopt(cio_stream_fd(stream), SOL_SOCKET, SO_LINGER, &linger, sizeof linger), 0);
+    assert_int_equal(
+        setsockopt(cio_stream_fd(stream), SOL_SOCKET, SO_LINGER, &linger, sizeof linger), 0);
     assert_int_equal(cio_stream_abort(stream), 0);
 }
 
@@ -389,7 +398,7 @@ static void *resets(void *arg) {
     assert_int_equal(cio_sleep(1.0), 0); /* the writer is blocked in drain by now */
     reset(server);
     int rc = cio_await(writer, NULL);
-    assert_true(rc == -ECONNRESET || rc == -EPIPE); /* mid-write */
+    assert_true(rc == -ECONNRESET || rc == -EPIPE);         /* mid-write */
     assert_int_equal(cio_stream_write(client, "x", 1), rc); /* kept */
     assert_int_equal(cio_stream_drain(client), rc);
     free_pair(client, server);
@@ -402,7 +411,8 @@ static void peer_reset_mid_read_and_mid_write(void **state) {
     run_on_both(resets);
 }
 
-/* ---- closing ----------------------------------------------------------------------------------------- */
+/* ---- closing
+ * ----------------------------------------------------------------------------------------- */
 
 static void *read_forever(void *arg) {
     char buf[8];
@@ -483,7 +493,8 @@ static void abort_drops_buffered_data(void **state) {
     run_on_both(abort_buffered);
 }
 
-/* ---- cancellation at every await -------------------------------------------------------------------- */
+/* ---- cancellation at every await
+ * -------------------------------------------------------------------- */
 
 static void *drain_forever(void *arg) {
     static char chunk[CHUNK];
@@ -494,7 +505,9 @@ static void *drain_forever(void *arg) {
     }
 }
 
-static void *wait_closed_forever(void *arg) { return cio_fail(cio_stream_wait_closed(arg)); }
+static void *wait_closed_forever(void *arg) {
+    return cio_fail(cio_stream_wait_closed(arg));
+}
 
 static void *readline_forever(void *arg) {
     char buf[64];
@@ -578,7 +591,8 @@ static void connect_timeout_and_cancel_in_connect(void **state) {
     run_on_both(connect_timeouts);
 }
 
-/* ---- TCP options, IPv6, Unix sockets ------------------------------------------------------------------ */
+/* ---- TCP options, IPv6, Unix sockets
+ * ------------------------------------------------------------------ */
 
 static int option(cio_stream *stream, int level, int name) {
     int value = -1;

@@ -14,7 +14,8 @@ static void run_checked(cio_task_fn fn) {
         cio_loop *loop;
         cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = pollers[i]};
         assert_int_equal(cio_loop_new(&loop, &opts), 0);
-        assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL), 0);
+        assert_int_equal(
+            cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL), 0);
         cio_loop_free(loop);
         assert_int_equal(test_count_fds(), before);
     }
@@ -40,7 +41,8 @@ static void *echo_server(void *arg) {
         socklen_t len = sizeof from;
         ssize_t n = cio_datagram_recvfrom(server, buf, sizeof buf, (struct sockaddr *)&from, &len);
         if (n < 0) return n == -CIO_ECLOSED ? NULL : cio_fail((int)n);
-        assert_int_equal(cio_datagram_sendto(server, buf, (size_t)n, (struct sockaddr *)&from, len), n);
+        assert_int_equal(cio_datagram_sendto(server, buf, (size_t)n, (struct sockaddr *)&from, len),
+                         n);
     }
 }
 
@@ -79,22 +81,26 @@ static void *burst(void *arg) {
     cio_datagram a, b;
     assert_int_equal(cio_datagram_open(&a, "127.0.0.1", 0, NULL, 0, NULL), 0);
     assert_int_equal(cio_datagram_open(&b, "127.0.0.1", 0, NULL, 0, NULL), 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port_of(&b)),
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port_of(&b)),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char buf[256];
     for (int i = 0; i < 100; i++) { /* sent back to back: boundaries must survive */
         memset(buf, i, (size_t)i);
-        assert_int_equal(cio_datagram_sendto(&a, buf, (size_t)i, (struct sockaddr *)&to, sizeof to), i);
+        assert_int_equal(cio_datagram_sendto(&a, buf, (size_t)i, (struct sockaddr *)&to, sizeof to),
+                         i);
     }
     for (int i = 0; i < 100; i++) {
         struct sockaddr_in from;
         socklen_t len = sizeof from;
-        assert_int_equal(cio_datagram_recvfrom(&b, buf, sizeof buf, (struct sockaddr *)&from, &len), i);
+        assert_int_equal(cio_datagram_recvfrom(&b, buf, sizeof buf, (struct sockaddr *)&from, &len),
+                         i);
         for (int j = 0; j < i; j++) assert_int_equal(buf[j], i);
         assert_int_equal(ntohs(from.sin_port), port_of(&a));
     }
     /* A datagram longer than the buffer is truncated, and consumed whole. */
-    assert_int_equal(cio_datagram_sendto(&a, "0123456789", 10, (struct sockaddr *)&to, sizeof to), 10);
+    assert_int_equal(cio_datagram_sendto(&a, "0123456789", 10, (struct sockaddr *)&to, sizeof to),
+                     10);
     assert_int_equal(cio_datagram_sendto(&a, "next", 4, (struct sockaddr *)&to, sizeof to), 4);
     assert_int_equal(cio_datagram_recvfrom(&b, buf, 4, NULL, NULL), 4);
     assert_int_equal(cio_datagram_recvfrom(&b, buf, sizeof buf, NULL, NULL), 4);
@@ -110,7 +116,8 @@ static void message_boundaries_are_kept(void **state) {
     run_checked(burst);
 }
 
-/* ---- connected endpoints, refusals ------------------------------------------------------------------ */
+/* ---- connected endpoints, refusals
+ * ------------------------------------------------------------------ */
 
 static void *refused(void *arg) {
     (void)arg;
@@ -132,7 +139,8 @@ static void connected_endpoint_sees_refusal(void **state) {
     run_checked(refused);
 }
 
-/* ---- close, cancel, misuse ------------------------------------------------------------------------------ */
+/* ---- close, cancel, misuse
+ * ------------------------------------------------------------------------------ */
 
 static void *receive_forever(void *arg) {
     char buf[16];

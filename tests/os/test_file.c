@@ -1,8 +1,8 @@
 /* Files, every test on both backends (the thread pool and io_uring; the
  * io_uring runs are skipped, saying why, only if the kernel refuses it):
- * whole files from 0 B to 1 MiB (256 MiB: test_file_big.c), each single operation, ENOENT / EACCES /
- * EISDIR, atomic replace surviving a writer killed mid-way, cancellation,
- * the virtual clock, many tasks at once - and no fd leaked. */
+ * whole files from 0 B to 1 MiB (256 MiB: test_file_big.c), each single operation, ENOENT / EACCES
+ * / EISDIR, atomic replace surviving a writer killed mid-way, cancellation, the virtual clock, many
+ * tasks at once - and no fd leaked. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -17,7 +17,7 @@
 
 static cio_file_backend backend; /* the current test's */
 static int fds_before;
-static char dir[64];             /* a fresh directory per test */
+static char dir[64]; /* a fresh directory per test */
 
 static void *probe_uring(void *arg) {
     (void)arg;
@@ -52,8 +52,9 @@ static void run_variant(void **state) {
         int rc = test_run(probe_uring, NULL, NULL, NULL); /* the task fails with the error */
         if (rc != 0) {
             fprintf(stderr, "skipping the io_uring run: %s (%s)\n",
-                    rc == -ENOSYS ? "cio was built without liburing, or the kernel lacks an operation"
-                                  : "the kernel refused io_uring",
+                    rc == -ENOSYS
+                        ? "cio was built without liburing, or the kernel lacks an operation"
+                        : "the kernel refused io_uring",
                     cio_strerror(rc));
             skip();
         }
@@ -198,7 +199,8 @@ static void *errors_main(void *arg) {
     assert_int_equal(cio_read_file(path_in_dir("x"), NULL, &len), -EINVAL);
     assert_int_equal(cio_file_pread(0, &st, 1, -1), -EINVAL);
     assert_int_equal(cio_file_stat(-1, &st), -EBADF);
-    assert_int_equal(cio_file_set_backend(NULL, CIO_FILE_BACKEND_POOL), -EBUSY); /* chosen already */
+    assert_int_equal(cio_file_set_backend(NULL, CIO_FILE_BACKEND_POOL),
+                     -EBUSY); /* chosen already */
     assert_int_equal(cio_file_set_backend(NULL, (cio_file_backend)9), -EINVAL);
     return NULL;
 }
@@ -208,7 +210,7 @@ static void errors(void **state) {
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(test_run(errors_main, NULL, NULL, NULL), 0);
     char buf[4];
-    assert_int_equal(cio_file_read(0, buf, 1), -EPERM); /* outside a task */
+    assert_int_equal(cio_file_read(0, buf, 1), -EPERM);   /* outside a task */
     assert_int_equal(cio_file_backend_of(NULL), -EINVAL); /* no loop */
 }
 
@@ -258,7 +260,8 @@ static void permission_denied(void **state) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* ---- atomic replace ---------------------------------------------------------------------------- */
+/* ---- atomic replace ----------------------------------------------------------------------------
+ */
 
 #define OLD_CONTENT "the old file, intact\n"
 static char target[128];
@@ -356,7 +359,8 @@ static void replace_keeps_mode_and_cancel_cleans_up(void **state) {
     assert_int_equal(test_run(replace_main, NULL, NULL, NULL), 0);
 }
 
-/* ---- cancellation, the clock, concurrency ----------------------------------------------------------- */
+/* ---- cancellation, the clock, concurrency
+ * ----------------------------------------------------------- */
 
 static void *sleeper(void *arg) {
     (void)arg;
@@ -461,9 +465,11 @@ static void backend_from_environment(void **state) {
 }
 
 #define BOTH(test)                                                                                 \
-    {#test "/pool", run_variant, setup, teardown, &(struct variant){CIO_FILE_BACKEND_POOL, test}},   \
+    {#test "/pool", run_variant, setup, teardown, &(struct variant){CIO_FILE_BACKEND_POOL, test}}, \
     {                                                                                              \
-        #test "/uring", run_variant, setup, teardown, &(struct variant){CIO_FILE_BACKEND_URING, test} \
+#test "/uring", run_variant, setup, teardown, &(struct variant) {                          \
+            CIO_FILE_BACKEND_URING, test                                                           \
+        }                                                                                          \
     }
 
 int main(void) {

@@ -82,8 +82,9 @@ static void whole_file_256mib(void **state) {
         int rc = test_run(probe_uring, NULL, NULL, NULL); /* the task fails with the error */
         if (rc != 0) {
             fprintf(stderr, "skipping the io_uring run: %s (%s)\n",
-                    rc == -ENOSYS ? "cio was built without liburing, or the kernel lacks an operation"
-                                  : "the kernel refused io_uring",
+                    rc == -ENOSYS
+                        ? "cio was built without liburing, or the kernel lacks an operation"
+                        : "the kernel refused io_uring",
                     cio_strerror(rc));
             skip();
         }

@@ -73,7 +73,8 @@ static int setup(void **state) {
 /* cmocka's skip() only works in a test body, so every test goes through here. */
 static void run_variant(void **state) {
     const struct variant *variant = *state;
-    int probe = variant->watcher == CIO_WATCHER_PIDFD ? (int)syscall(SYS_pidfd_open, getpid(), 0) : 0;
+    int probe =
+        variant->watcher == CIO_WATCHER_PIDFD ? (int)syscall(SYS_pidfd_open, getpid(), 0) : 0;
     if (probe < 0) {
         fprintf(stderr, "skipping the pidfd run: pidfd_open: %s (old kernel, or valgrind)\n",
                 strerror(errno));
@@ -92,8 +93,10 @@ static int teardown(void **state) {
 }
 
 static cio_process_options piped(void) {
-    return (cio_process_options){.stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE,
-                                 .stderr_mode = CIO_STDIO_PIPE, .watcher = watcher};
+    return (cio_process_options){.stdin_mode = CIO_STDIO_PIPE,
+                                 .stdout_mode = CIO_STDIO_PIPE,
+                                 .stderr_mode = CIO_STDIO_PIPE,
+                                 .watcher = watcher};
 }
 
 static cio_process *shell(const char *cmd, const cio_process_options *opts) {
@@ -122,7 +125,8 @@ static void *big_echo_main(void *arg) {
     assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
     void *out, *err;
     size_t out_len, err_len;
-    assert_int_equal(cio_process_communicate(process, input, BIG, &out, &out_len, &err, &err_len), 0);
+    assert_int_equal(cio_process_communicate(process, input, BIG, &out, &out_len, &err, &err_len),
+                     0);
     assert_int_equal(out_len, BIG);
     assert_memory_equal(out, input, BIG);
     assert_int_equal(err_len, 0);
@@ -199,7 +203,8 @@ static void *epipe_main(void *arg) {
     assert_int_equal(cio_process_write(process, chunk, sizeof chunk), -EPIPE); /* no SIGPIPE */
     cio_process_free(process);
     assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
-    assert_int_equal(cio_process_communicate(process, chunk, sizeof chunk, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(cio_process_communicate(process, chunk, sizeof chunk, NULL, NULL, NULL, NULL),
+                     0);
     cio_process_free(process);
     return NULL;
 }
@@ -266,7 +271,8 @@ static void *missing_main(void *arg) {
 
 static void nonexistent_program(void **state) {
     (void)state;
-    if (RUNNING_ON_VALGRIND) { /* its fork stands in for posix_spawn's vfork, which reports exec errors */
+    if (RUNNING_ON_VALGRIND) { /* its fork stands in for posix_spawn's vfork, which reports exec
+                                  errors */
         fprintf(stderr, "skipping: under valgrind posix_spawn cannot report a failed exec\n");
         skip();
     }
@@ -346,8 +352,10 @@ static void many_waiters_and_the_clock(void **state) {
 
 static void *modes_main(void *arg) {
     (void)arg;
-    cio_process_options opts = {.stdin_mode = CIO_STDIO_DEVNULL, .stdout_mode = CIO_STDIO_PIPE,
-                                .stderr_mode = CIO_STDIO_STDOUT, .watcher = watcher};
+    cio_process_options opts = {.stdin_mode = CIO_STDIO_DEVNULL,
+                                .stdout_mode = CIO_STDIO_PIPE,
+                                .stderr_mode = CIO_STDIO_STDOUT,
+                                .watcher = watcher};
     cio_process *process = shell("cat; echo a; echo b >&2", &opts);
     void *out;
     size_t len;
@@ -357,8 +365,8 @@ static void *modes_main(void *arg) {
     cio_process_free(process);
 
     const char *env[] = {"FOO=bar baz", NULL};
-    opts = (cio_process_options){.stdout_mode = CIO_STDIO_PIPE, .env = env, .cwd = "/tmp",
-                                 .watcher = watcher};
+    opts = (cio_process_options){
+        .stdout_mode = CIO_STDIO_PIPE, .env = env, .cwd = "/tmp", .watcher = watcher};
     process = shell("echo \"$FOO\"; pwd", &opts);
     assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &len, NULL, NULL), 0);
     assert_string_equal(out, "bar baz\n/tmp\n");
@@ -385,7 +393,8 @@ static void stdio_modes_env_and_cwd(void **state) {
     assert_int_equal(test_run(modes_main, NULL, NULL, NULL), 0);
 }
 
-/* ---- cancellation, freeing, closing ----------------------------------------------------------- */
+/* ---- cancellation, freeing, closing -----------------------------------------------------------
+ */
 
 static void *cancel_main(void *arg) {
     (void)arg;
@@ -456,7 +465,8 @@ static void loop_closed_while_child_runs(void **state) {
     assert_no_children();          /* reaped in the background */
 }
 
-/* ---- bad input ----------------------------------------------------------------------------------- */
+/* ---- bad input
+ * ----------------------------------------------------------------------------------- */
 
 static void *misuse_main(void *arg) {
     (void)arg;
@@ -476,7 +486,8 @@ static void *misuse_main(void *arg) {
     cio_process_options opts = {.watcher = watcher};
     assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), 0);
     char buf[4];
-    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, 4), -EBADF); /* not a pipe */
+    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, 4),
+                     -EBADF); /* not a pipe */
     assert_int_equal(cio_process_read(process, 7, buf, 4), -EINVAL);
     assert_int_equal(cio_process_write(process, "x", 1), -EBADF);
     assert_int_equal(cio_process_wait(process, NULL), 0);
@@ -518,10 +529,11 @@ static void watcher_from_environment(void **state) {
     unsetenv("CIO_CHILD_WATCHER");
 }
 
-#define BOTH(test)                                                                                  \
-    {#test "/pidfd", run_variant, setup, teardown, &(struct variant){CIO_WATCHER_PIDFD, test}},       \
-    {                                                                                               \
-        #test "/sigchld", run_variant, setup, teardown, &(struct variant){CIO_WATCHER_SIGCHLD, test} \
+#define BOTH(test)                                                                                 \
+    {#test "/pidfd", run_variant, setup, teardown, &(struct variant){CIO_WATCHER_PIDFD, test}}, {  \
+#test "/sigchld", run_variant, setup, teardown, &(struct variant) {                        \
+            CIO_WATCHER_SIGCHLD, test                                                              \
+        }                                                                                          \
     }
 
 int main(void) {

@@ -48,7 +48,9 @@ static void handler_runs_on_loop(void **state) {
 }
 
 static int counted;
-static void count(void *arg) { counted += (int)(intptr_t)arg; }
+static void count(void *arg) {
+    counted += (int)(intptr_t)arg;
+}
 
 static void *replace_main(void *arg) {
     (void)arg;
@@ -170,7 +172,8 @@ static void two_loops_both_notified(void **state) {
     (void)state;
     pthread_barrier_init(&both_waiting, NULL, 3);
     pthread_t threads[2];
-    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&threads[i], NULL, loop_thread, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, loop_thread, NULL), 0);
     pthread_barrier_wait(&both_waiting);
     kill(getpid(), SIGUSR1); /* process-directed: both loops hear it */
     for (int i = 0; i < 2; i++) {
@@ -262,7 +265,9 @@ static void second_sigint_kills(void **state) {
     assert_int_equal(WTERMSIG(status), SIGINT);
 }
 
-static void note_sigint(void *arg) { *(int *)arg += 1; }
+static void note_sigint(void *arg) {
+    *(int *)arg += 1;
+}
 
 static void *own_sigint_main(void *arg) {
     (void)arg;

@@ -16,7 +16,9 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
-static void *double_it(void *arg) { return (void *)((intptr_t)arg * 2); }
+static void *double_it(void *arg) {
+    return (void *)((intptr_t)arg * 2);
+}
 static void *fail_io(void *arg) {
     (void)arg;
     return cio_fail(-EIO);
@@ -452,7 +454,9 @@ static void *run_loop(void *arg) {
     return NULL;
 }
 
-static void stop_loop(void *arg) { cio_loop_stop(arg); }
+static void stop_loop(void *arg) {
+    cio_loop_stop(arg);
+}
 
 static void loop_thread_start(struct loop_thread *lt) {
     cio_loop_options opts = {.clock = CIO_CLOCK_MONOTONIC};

@@ -312,7 +312,7 @@ static void bad_fds(void **state) {
     assert_int_equal(fx->ops->arm(fx->poller, -1, CIO__READABLE, false), -EBADF);
     fx->ops->forget(fx->poller, -1);
     fx->ops->forget(fx->poller, 1 << 20); /* never armed, beyond any table */
-    if (fx->edge_triggered) { /* poll(2) learns of a closed fd only at poll: POLLNVAL */
+    if (fx->edge_triggered) {             /* poll(2) learns of a closed fd only at poll: POLLNVAL */
         int fds[2];
         make_pipe(fds);
         int closed = fds[0];
@@ -445,26 +445,22 @@ static void find_backends(void **state) {
 }
 
 /* Each test once per backend, named "test (backend)". */
-#define TEST(function, fixture) \
-    {.name = #function " (" #fixture ")", .test_func = function, .setup_func = setup, \
-     .teardown_func = teardown, .initial_state = &fixture}
+#define TEST(function, fixture)                                                                    \
+    {                                                                                              \
+        .name = #function " (" #fixture ")", .test_func = function, .setup_func = setup,           \
+        .teardown_func = teardown, .initial_state = &fixture                                       \
+    }
 
-#define FOR_BACKEND(fixture) \
-    TEST(pipe_readable_once, fixture), \
-    TEST(pipe_write_end_writable, fixture), \
-    TEST(pipe_closed_write_end_hangs_up, fixture), \
-    TEST(socket_peer_shutdown_hangs_up, fixture), \
-    TEST(socket_data_and_fin_together, fixture), \
-    TEST(recheck_reports_ready_fd_again, fixture), \
-    TEST(forget_close_reopen_same_number, fixture), \
-    TEST(forget_leaves_others_armed, fixture), \
-    TEST(closed_behind_our_back_then_recheck, fixture), \
-    TEST(closed_fd_reported_then_dropped, fixture), \
-    TEST(regular_file, fixture), \
-    TEST(bad_fds, fixture), \
-    TEST(timeout_with_nothing_ready, fixture), \
-    TEST(many_fds_all_reported, fixture), \
-    TEST(callback_may_arm_and_forget, fixture)
+#define FOR_BACKEND(fixture)                                                                       \
+    TEST(pipe_readable_once, fixture), TEST(pipe_write_end_writable, fixture),                     \
+        TEST(pipe_closed_write_end_hangs_up, fixture),                                             \
+        TEST(socket_peer_shutdown_hangs_up, fixture), TEST(socket_data_and_fin_together, fixture), \
+        TEST(recheck_reports_ready_fd_again, fixture),                                             \
+        TEST(forget_close_reopen_same_number, fixture), TEST(forget_leaves_others_armed, fixture), \
+        TEST(closed_behind_our_back_then_recheck, fixture),                                        \
+        TEST(closed_fd_reported_then_dropped, fixture), TEST(regular_file, fixture),               \
+        TEST(bad_fds, fixture), TEST(timeout_with_nothing_ready, fixture),                         \
+        TEST(many_fds_all_reported, fixture), TEST(callback_may_arm_and_forget, fixture)
 
 int main(void) {
     const struct CMUnitTest tests[] = {

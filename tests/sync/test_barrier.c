@@ -2,7 +2,9 @@
  * cancellation and timeouts while waiting, callbacks. */
 #include "testutil.h"
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static cio_barrier barrier;
 static int index_of[8];
@@ -114,7 +116,7 @@ static void *reset_round(void *arg) {
     assert_int_equal(cio_barrier_reset(&barrier), 0);
     assert_int_equal(cio_await(a, NULL), -CIO_EBROKEN); /* those waiting are sent away */
     assert_int_equal(cio_await(b, NULL), -CIO_EBROKEN);
-    assert_false(cio_barrier_broken(&barrier));        /* but it is not broken */
+    assert_false(cio_barrier_broken(&barrier)); /* but it is not broken */
     a = arrive(0, 1.0);
     b = arrive(1, 1.0);
     assert_int_equal(cio_barrier_wait(&barrier), 2); /* a fresh round of three */

@@ -2,7 +2,9 @@
  * re-acquire-even-when-interrupted rule for cancellation and timeouts. */
 #include "testutil.h"
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static cio_condition cond;
 static int order[8], order_len;
@@ -118,7 +120,8 @@ static void wait_for_rechecks_the_predicate(void **state) {
 static void *predicate_already_true(void *arg) {
     (void)arg;
     available = 1;
-    assert_int_equal(cio_condition_wait_for(&cond, something_available, NULL), -EPERM); /* no lock */
+    assert_int_equal(cio_condition_wait_for(&cond, something_available, NULL),
+                     -EPERM); /* no lock */
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_wait_for(&cond, something_available, NULL), 0);
     assert_true(now() == 0.0); /* did not wait */
@@ -170,7 +173,7 @@ static void *cancel_after_notify(void *arg) {
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_condition_release(&cond), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED); /* at its next await */
-    assert_int_equal(order_len, 1);                  /* but the wait returned 0 */
+    assert_int_equal(order_len, 1);                   /* but the wait returned 0 */
     assert_false(cio_condition_locked(&cond));
     return NULL;
 }
@@ -223,7 +226,7 @@ static void *shared_lock(void *arg) {
     cio_task *a = cio_create_task(wait_once, (void *)1);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_lock_acquire(&shared), 0);
-    assert_true(cio_condition_locked(&other)); /* same lock */
+    assert_true(cio_condition_locked(&other));             /* same lock */
     assert_int_equal(cio_condition_notify_all(&other), 0); /* a waits on cond, not other */
     assert_int_equal(cio_condition_notify_all(&cond), 1);
     assert_int_equal(cio_lock_release(&shared), 0);
@@ -253,7 +256,8 @@ static void notify_in_callback(void *arg) {
 static void *callbacks(void *arg) {
     (void)arg;
     order_len = 0;
-    assert_int_equal(cio_call_later(cio_get_running_loop(), 2.0, notify_in_callback, NULL, NULL), 0);
+    assert_int_equal(cio_call_later(cio_get_running_loop(), 2.0, notify_in_callback, NULL, NULL),
+                     0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_wait(&cond), 0);
     assert_true(now() == 2.0);

@@ -2,7 +2,9 @@
  * timeouts while waiting, setting from callbacks and before the loop runs. */
 #include "testutil.h"
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static cio_event event;
 static int woken;
@@ -21,7 +23,7 @@ static void *basics(void *arg) {
     assert_false(cio_event_is_set(&event));
     assert_int_equal(cio_event_set(&event), 0);
     assert_true(cio_event_is_set(&event));
-    assert_int_equal(cio_event_set(&event), 0); /* again: nothing changes */
+    assert_int_equal(cio_event_set(&event), 0);  /* again: nothing changes */
     assert_int_equal(cio_event_wait(&event), 0); /* set: returns at once */
     assert_int_equal(cio_event_clear(&event), 0);
     assert_false(cio_event_is_set(&event));
@@ -123,7 +125,7 @@ static void *cancel_after_set(void *arg) {
     assert_int_equal(cio_event_set(&event), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED); /* seen at the next await... */
-    assert_int_equal(woken, 1);                      /* ...its wait returned 0 */
+    assert_int_equal(woken, 1);                       /* ...its wait returned 0 */
     return NULL;
 }
 
@@ -133,7 +135,9 @@ static void cancelled_after_set_still_woken(void **state) {
     assert_int_equal(test_run(cancel_after_set, NULL, NULL, NULL), 0);
 }
 
-static void set_event(void *arg) { assert_int_equal(cio_event_set(arg), 0); }
+static void set_event(void *arg) {
+    assert_int_equal(cio_event_set(arg), 0);
+}
 
 static void *timed_wait(void *arg) {
     (void)arg;

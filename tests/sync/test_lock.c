@@ -4,7 +4,9 @@
 
 #include <string.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static cio_lock lock;
 static int order[16], order_len;
@@ -96,7 +98,7 @@ static void *cancel_waiter(void *arg) {
     assert_int_equal(cio_sleep(0.5), 0);
     assert_int_equal(cio_task_cancel(b), 0);
     assert_int_equal(cio_await(b, NULL), -ECANCELED); /* took nothing */
-    assert_int_equal(cio_lock_release(&lock), 0);    /* so c is next */
+    assert_int_equal(cio_lock_release(&lock), 0);     /* so c is next */
     assert_int_equal(cio_await(c, NULL), 0);
     assert_int_equal(order_len, 1);
     assert_int_equal(order[0], 2);

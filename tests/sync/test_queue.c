@@ -5,9 +5,11 @@
 
 #include <stdlib.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 #define ITEM(n) ((void *)(intptr_t)(n))
-#define NUM(p) ((int)(intptr_t)(p))
+#define NUM(p)  ((int)(intptr_t)(p))
 
 static cio_queue *queue;
 
@@ -147,7 +149,7 @@ static void *priority_backpressure(void *arg) {
     assert_false(cio_task_done(putter));
     void *item;
     assert_int_equal(cio_queue_get(queue, &item), 0);
-    assert_ptr_equal(item, &mid); /* high was not in yet */
+    assert_ptr_equal(item, &mid);                /* high was not in yet */
     assert_int_equal(cio_queue_qsize(queue), 2); /* high went in as mid came out */
     assert_int_equal(cio_await(putter, NULL), 0);
     assert_int_equal(cio_queue_put_nowait(queue, &low2), -EAGAIN);
@@ -335,7 +337,7 @@ static void *cancel_getter_after_handoff(void *arg) {
     assert_int_equal(cio_queue_put(queue, ITEM(8)), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED); /* at its next await */
-    assert_int_equal(got_len, 1);                    /* the item was not lost */
+    assert_int_equal(got_len, 1);                     /* the item was not lost */
     assert_int_equal(got[0], 8);
     return NULL;
 }

@@ -4,7 +4,9 @@
 
 #include <limits.h>
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static double now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
 
 static cio_semaphore sem;
 static int order[8], order_len;
@@ -176,7 +178,8 @@ static void release_in_callback(void *arg) {
 
 static void *callbacks(void *arg) {
     (void)arg;
-    assert_int_equal(cio_call_later(cio_get_running_loop(), 1.0, release_in_callback, NULL, NULL), 0);
+    assert_int_equal(cio_call_later(cio_get_running_loop(), 1.0, release_in_callback, NULL, NULL),
+                     0);
     assert_int_equal(cio_semaphore_acquire(&sem), 0);
     assert_true(now() == 1.0);
     assert_int_equal(callback_rc[0], 0);

@@ -74,7 +74,7 @@ static void second_loop_is_refused(void **state) {
     assert_int_equal(cio_queue_new(0, &queue), 0);
     assert_int_equal(test_run(bind_here, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(refused_here, NULL, NULL, NULL), 0);
-    change_all(-EPERM); /* and from no loop at all, once bound */
+    change_all(-EPERM);    /* and from no loop at all, once bound */
     cio_queue_free(queue); /* nobody waits: fine from any thread */
     init_all();            /* re-initialising unbinds (a queue is made anew) */
     assert_int_equal(cio_queue_new(0, &queue), 0);
