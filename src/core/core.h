@@ -111,8 +111,9 @@ void cio__future_complete(cio_future *f, int error, void *result);
 int cio__future_wait(cio_future *f);
 /* The outcome of a done future; marks it retrieved. */
 int cio__future_outcome(cio_future *f, void **result);
-/* Drop the loop's hold on everything waiting on f (loop close). */
-void cio__future_detach_waiters(cio_future *f);
+/* Free the done-callbacks still listed on f, which will never run (f is
+ * being freed); awaiting tasks' links are simply dropped. */
+void cio__future_free_callbacks(cio_future *f);
 
 /* ---- tasks --------------------------------------------------------------------- */
 

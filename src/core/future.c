@@ -38,7 +38,7 @@ cio_future *cio_future_retain(cio_future *f) {
 }
 
 /* Done-callbacks still listed on a future being freed will never run. */
-static void free_listed_callbacks(cio_future *f) {
+void cio__future_free_callbacks(cio_future *f) {
     struct cio__list *node;
     while ((node = cio__list_pop_front(&f->waiters)) != NULL) {
         struct cio__link *link = cio__container_of(node, struct cio__link, node);
@@ -60,7 +60,7 @@ void cio_future_release(cio_future *f) {
     }
     if (--f->refs > 0) return;
     report_unretrieved(f);
-    free_listed_callbacks(f);
+    cio__future_free_callbacks(f);
     f->magic = CIO__DEAD_MAGIC;
     free(f);
 }
@@ -190,11 +190,13 @@ int cio_future_remove_done_callback(cio_future *f, cio_done_fn fn, void *arg) {
     while (node != &f->waiters) {
         struct cio__list *next = node->next;
         struct cio__link *link = cio__container_of(node, struct cio__link, node);
-        struct cio__callback *record = cio__container_of(link, struct cio__callback, link);
-        if (link->kind == CIO__LINK_CALLBACK && record->done_fn == fn && record->arg == arg) {
-            cio__list_remove(node);
-            cio__callback_free(record);
-            removed++;
+        if (link->kind == CIO__LINK_CALLBACK) {
+            struct cio__callback *record = cio__container_of(link, struct cio__callback, link);
+            if (record->done_fn == fn && record->arg == arg) {
+                cio__list_remove(node);
+                cio__callback_free(record);
+                removed++;
+            }
         }
         node = next;
     }

@@ -222,12 +222,7 @@ void cio__task_free(cio_task *task) {
         !task->future.retrieved)
         fprintf(stderr, "cio: task '%s' failed: %s (error never retrieved)\n", cio_task_name(task),
                 cio_strerror(task->future.error));
-    struct cio__list *node;
-    while ((node = cio__list_pop_front(&task->future.waiters)) != NULL) {
-        struct cio__link *link = cio__container_of(node, struct cio__link, node);
-        if (link->kind == CIO__LINK_CALLBACK)
-            cio__callback_free(cio__container_of(link, struct cio__callback, link));
-    }
+    cio__future_free_callbacks(&task->future);
     free(task->name);
     task_dispose(task);
 }
