@@ -9,10 +9,10 @@
  * await proc.wait()                             cio_process_wait(p, &rc)
  * await proc.communicate(input)                 cio_process_communicate(p, in, len, &out, ...)
  * proc.send_signal / terminate / kill           cio_process_send_signal / _terminate / _kill
- * await proc.stdout.read(n)                     cio_process_read(p, CIO_PROCESS_STDOUT, buf, n)
- * await proc.stdout.read()                      cio_process_read_all(p, CIO_PROCESS_STDOUT, ...)
- * proc.stdin.write(b); await drain()            cio_process_write(p, buf, len)
- * proc.stdin.close()                            cio_process_close_stdin(p)
+ * proc.stdin / proc.stdout / proc.stderr        cio_process_stdin(p) / _stdout(p) / _stderr(p)
+ * await proc.stdout.readline()                  cio_stream_readline(cio_process_stdout(p), ...)
+ * proc.stdin.write(b); await drain()            cio_stream_write(in, b, n); cio_stream_drain(in)
+ * proc.stdin.close()                            cio_stream_close(cio_process_stdin(p))
  *
  * Programs start with posix_spawn (no fork of a threaded parent): argv[0] is
  * looked up in $PATH unless it holds a '/'; a program that cannot be started
@@ -28,14 +28,16 @@
  * $CIO_CHILD_WATCHER=pidfd|sigchld. Every child is reaped: by its loop, or,
  * once the loop has closed, in the background - no zombie stays behind.
  *
- * Pipes are non-blocking, close-on-exec fds read and written through the
- * functions below (cio_stream wraps sockets only, for now).
+ * Pipes are cio streams (cio/stream.h) owned by the process: every stream
+ * call works on them - readline, readuntil, readexactly, read_all, buffered
+ * write with drain, close to send EOF.
  * All functions: loop thread of the loop that made the process. */
 #ifndef CIO_PROCESS_H
 #define CIO_PROCESS_H
 
 #include <sys/types.h>
 
+#include "stream.h"
 #include "task.h"
 
 #ifdef __cplusplus
@@ -47,7 +49,7 @@ typedef struct cio_process cio_process;
 /* Where a child's stdin, stdout or stderr goes. */
 typedef enum cio_stdio_mode {
     CIO_STDIO_INHERIT = 0, /* the parent's own fd (asyncio's None) */
-    CIO_STDIO_PIPE,        /* a pipe to the parent, used through cio_process_read/write */
+    CIO_STDIO_PIPE,        /* a pipe to the parent: a stream, cio_process_stdin() etc. */
     CIO_STDIO_DEVNULL,     /* /dev/null */
     CIO_STDIO_FD,     /* the fd given in the matching *_fd field (dup'ed; stays the caller's) */
     CIO_STDIO_STDOUT, /* stderr only: wherever stdout goes (asyncio.subprocess.STDOUT) */
@@ -73,9 +75,6 @@ typedef struct cio_process_options {
     bool kill_on_cancel;
     cio_child_watcher watcher;
 } cio_process_options;
-
-/* Which of the child's output pipes to read. */
-enum { CIO_PROCESS_STDOUT = 1, CIO_PROCESS_STDERR = 2 };
 
 /* Start argv[0] with arguments argv (NULL-terminated, not run through a
  * shell). opts may be NULL (everything inherited). On success *out holds the
@@ -115,32 +114,25 @@ CIO_EXPORT int cio_process_send_signal(cio_process *process, int signo);
 CIO_EXPORT int cio_process_terminate(cio_process *process); /* SIGTERM */
 CIO_EXPORT int cio_process_kill(cio_process *process);      /* SIGKILL */
 
-/* Read up to n bytes from the child's stdout or stderr pipe (which is
- * CIO_PROCESS_STDOUT or CIO_PROCESS_STDERR), suspending until some arrive.
- * Returns the count, 0 at EOF, or -ECANCELED, -ETIMEDOUT, -EBUSY (another
- * task reads that pipe), -EBADF (not a pipe, or closed meanwhile), -EINVAL,
- * -EPERM. */
-CIO_EXPORT ssize_t cio_process_read(cio_process *process, int which, void *buf, size_t n);
-
-/* Read the pipe to EOF. On success *data (NUL-terminated, the caller's to
- * free()) and *len (without the NUL). Returns 0, the errors of
- * cio_process_read, or -ENOMEM; on error *data is NULL. */
-CIO_EXPORT int cio_process_read_all(cio_process *process, int which, void **data, size_t *len);
-
-/* Write all len bytes to the child's stdin pipe, suspending while the pipe
- * is full (write + drain). Returns 0, -EPIPE (the child closed its stdin; no
- * SIGPIPE is raised), -ECANCELED / -ETIMEDOUT (part may have been written),
- * -EBADF (no stdin pipe, or closed), -EBUSY, -EINVAL, -EPERM. */
-CIO_EXPORT int cio_process_write(cio_process *process, const void *buf, size_t len);
-
-/* Close the stdin pipe so the child sees EOF. Returns 0, -EBADF if there is
- * none (or already closed), -EINVAL. */
-CIO_EXPORT int cio_process_close_stdin(cio_process *process);
+/* The child's stdin, stdout or stderr pipe as a stream (asyncio's
+ * proc.stdin, proc.stdout, proc.stderr), or NULL when that one is not
+ * CIO_STDIO_PIPE (or the handle is invalid). Borrowed: the process owns the
+ * stream and cio_process_free() frees it - never cio_stream_free() it. The
+ * pointer stays the same, and valid, until then, also after
+ * cio_stream_close(). stdin is a write end (cio_stream_close() or
+ * cio_stream_write_eof() sends EOF once the buffered input is written;
+ * writes after the child closed its stdin give -EPIPE, without SIGPIPE);
+ * stdout and stderr are read ends. Loop thread only. */
+CIO_EXPORT cio_stream *cio_process_stdin(const cio_process *process);
+CIO_EXPORT cio_stream *cio_process_stdout(const cio_process *process);
+CIO_EXPORT cio_stream *cio_process_stderr(const cio_process *process);
 
 /* Write input (may be NULL with len 0) to stdin and close it, read stdout and
  * stderr to EOF, all at once (no deadlock however much the child writes), then
  * wait for the exit. Output of a pipe that is not CIO_STDIO_PIPE, or whose
- * pointer here is NULL, is not collected (a pipe is still drained). On
+ * pointer here is NULL, is not collected (a pipe is still drained); a pipe
+ * stream already closed is left alone. Input is written a slice at a time,
+ * so it is never copied whole. On
  * success *out / *err hold what was read (NUL-terminated; free()) with their
  * lengths in *out_len / *err_len (each may be NULL). A child that exits
  * without reading all its input is not an error (EPIPE is ignored). Returns
@@ -150,9 +142,10 @@ CIO_EXPORT int cio_process_close_stdin(cio_process *process);
 CIO_EXPORT int cio_process_communicate(cio_process *process, const void *input, size_t len,
                                        void **out, size_t *out_len, void **err, size_t *err_len);
 
-/* Close the pipes and free the handle. A child still running is not killed:
- * it is reaped in the background when it exits. Tasks still waiting on it
- * wake with -CIO_ECLOSED. NULL is a no-op. Also valid after the loop closed. */
+/* Close the pipe streams (gracefully: input still buffered for stdin is
+ * sent in the background while the loop runs) and free the handle. A child
+ * still running is not killed: it is reaped in the background when it exits. Tasks still waiting on
+ * it wake with -CIO_ECLOSED. NULL is a no-op. Also valid after the loop closed. */
 CIO_EXPORT void cio_process_free(cio_process *process);
 
 #ifdef __cplusplus

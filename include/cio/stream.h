@@ -1,5 +1,5 @@
-/* cio/stream.h - TCP and Unix-socket streams (asyncio's StreamReader and
- * StreamWriter in one handle).
+/* cio/stream.h - byte streams over TCP and Unix sockets, pipes, FIFOs and
+ * terminals (asyncio's StreamReader and StreamWriter in one handle).
  *
  *     cio_stream *s;
  *     int rc = cio_open_connection("127.0.0.1", 8888, NULL, &s);
@@ -91,13 +91,29 @@ CIO_EXPORT int cio_open_unix_connection(const char *path, const cio_connect_opti
  * on error fd stays the caller's. Needs a running loop, not a task. */
 CIO_EXPORT int cio_stream_from_socket(int fd, size_t limit, cio_stream **out);
 
+/* Make a stream of a pipe, FIFO, terminal or other pollable character device
+ * fd (asyncio's connect_read_pipe / connect_write_pipe), or of a stream
+ * socket (as cio_stream_from_socket). On success the stream owns fd, made
+ * non-blocking - which, for an fd shared with other processes (a terminal,
+ * the program's own stdin), they see too, as in asyncio. What the fd was
+ * opened for decides what the stream does: a read end (O_RDONLY) only reads
+ * (writes give -EBADF), a write end (O_WRONLY) only writes (reads give
+ * -EBADF) and sends EOF by closing (cio_stream_write_eof), a read-write
+ * device does both but cannot half-close. Writes to a pipe whose reader is
+ * gone give -EPIPE, never a SIGPIPE. The address queries give -ENOTSOCK.
+ * Returns 0, -EINVAL (fd < 0, NULL out, no running loop, or a regular file or
+ * directory: use cio_file_* for those), -EBADF, -ENOMEM; on error fd stays
+ * the caller's. Needs a running loop, not a task. */
+CIO_EXPORT int cio_stream_from_fd(int fd, size_t limit, cio_stream **out);
+
 /* ---- reading (asyncio's StreamReader) ------------------------------------------- */
 
 /* Read up to n bytes into buf (reader.read(n)): what is buffered, else
  * suspend until at least one byte arrives. Returns the count, 0 at EOF (or n
  * 0), or -ECONNRESET, -CIO_ECLOSED (the stream was closed, by this or another
- * task), -ECANCELED, -ETIMEDOUT, -EBUSY (another task is reading), -EPERM,
- * -EINVAL, or another -errno of recv(2). */
+ * task), -ECANCELED, -ETIMEDOUT, -EBUSY (another task is reading), -EBADF
+ * (a pipe's write end), -EPERM, -EINVAL, or another -errno of recv(2) /
+ * read(2). */
 CIO_EXPORT ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n);
 
 /* Read until EOF (reader.read(-1)). On success *data holds everything read,
@@ -144,7 +160,7 @@ CIO_EXPORT bool cio_stream_at_eof(const cio_stream *stream);
 /* Write len bytes of buf (writer.write). Returns 0, or -EPIPE / -ECONNRESET
  * (an earlier send failed: the connection is broken; the error is kept and
  * returned by every later write and drain), -CIO_ECLOSED (closed, or
- * write_eof called), -EINVAL, -ENOMEM. */
+ * write_eof called), -EBADF (a pipe's read end), -EINVAL, -ENOMEM. */
 CIO_EXPORT int cio_stream_write(cio_stream *stream, const void *buf, size_t len);
 
 /* Write iovcnt buffers in order, as one writev (writer.writelines). Errors
@@ -169,10 +185,13 @@ CIO_EXPORT size_t cio_stream_write_buffer_size(const cio_stream *stream);
 
 /* Half-close (writer.write_eof): once the buffered data is sent, shut down
  * the sending side so the peer reads EOF; reading goes on. Later writes get
- * -CIO_ECLOSED. Returns 0, -CIO_ECLOSED, the connection's error, -EINVAL. */
+ * -CIO_ECLOSED. A pipe's write end closes instead (it has no reading side).
+ * Returns 0, -CIO_ECLOSED, the connection's error, -ENOTSUP (a read-write
+ * device, which cannot half-close), -EBADF (a read end), -EINVAL. */
 CIO_EXPORT int cio_stream_write_eof(cio_stream *stream);
 
-/* True: streams are sockets, which can half-close (writer.can_write_eof()). */
+/* True for sockets and pipe write ends, which can send EOF
+ * (writer.can_write_eof()); false for other streams and invalid handles. */
 CIO_EXPORT bool cio_stream_can_write_eof(const cio_stream *stream);
 
 /* ---- closing ------------------------------------------------------------------- */
@@ -197,7 +216,9 @@ CIO_EXPORT bool cio_stream_is_closing(const cio_stream *stream);
 CIO_EXPORT int cio_stream_wait_closed(cio_stream *stream);
 
 /* Release the caller's handle: closes gracefully first if still open.
- * NULL is a no-op. The handle must not be used afterwards. Does not suspend. */
+ * NULL is a no-op. The handle must not be used afterwards. Does not suspend.
+ * A process's pipe streams are the process's: this refuses them (with a
+ * message on stderr); cio_process_free() frees them. */
 CIO_EXPORT void cio_stream_free(cio_stream *stream);
 
 /* ---- information (transport.get_extra_info) ------------------------------------ */

@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 /* ---- wait lists: tasks parked until something about an object changes ---------- */
@@ -75,10 +76,23 @@ enum cio__stream_state {
 
 struct cio_server;
 
+/* What a stream's fd is, which decides its syscalls: sockets use recv and
+ * sendmsg(MSG_NOSIGNAL) and half-close with shutdown(); pipes, FIFOs and
+ * character devices use read and writev with SIGPIPE held off, and a
+ * write-only one sends EOF by closing. */
+enum cio__stream_kind {
+    CIO__STREAM_SOCKET,
+    CIO__STREAM_READ_END,  /* a pipe's or FIFO's read end (O_RDONLY) */
+    CIO__STREAM_WRITE_END, /* a pipe's or FIFO's write end (O_WRONLY) */
+    CIO__STREAM_DEVICE,    /* anything else pollable and read-write: a tty, a FIFO opened O_RDWR */
+};
+
 struct cio_stream {
     uint32_t magic;
     uint8_t state;
+    uint8_t kind;         /* enum cio__stream_kind */
     bool handle_released; /* cio_stream_free was called */
+    bool borrowed;        /* another object owns the handle (a process's pipe): no free */
     int fd;
     int refs;
     cio_loop *loop;
@@ -110,8 +124,13 @@ struct cio_stream {
 
 /* A stream over the connected, non-blocking socket fd (not yet owned: on
  * error the caller keeps fd), which the caller has adopted or already waited
- * on with a recheck. limit 0: the default. 0 or -ENOMEM. */
+ * on with a recheck. limit 0: the default. 0 or -ENOMEM. The stream is a
+ * socket's; cio_stream_from_fd() sets another kind. */
 int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out);
+/* write(2)/writev(2) of a non-socket: a broken pipe is -EPIPE, never a
+ * SIGPIPE (the signal is held off in this thread for the call). Returns the
+ * count, or -1 with errno. */
+ssize_t cio__writev_quietly(int fd, const struct iovec *iov, int iovcnt);
 bool cio__stream_valid(const cio_stream *stream);
 void cio__stream_retain(cio_stream *stream);
 void cio__stream_release(cio_stream *stream);

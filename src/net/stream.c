@@ -1,5 +1,6 @@
 /* src/net/stream.c - a stream's life: making one, references, closing,
- * aborting, freeing, and the address queries.
+ * aborting, freeing, and the address queries. Streams over pipes are made in
+ * pipe.c.
  *
  * States: OPEN -> CLOSING (close() with data still buffered: the flusher
  * sends it, then closes) -> CLOSED (fd closed). OPEN -> CLOSED directly when
@@ -122,6 +123,11 @@ int cio_stream_wait_closed(cio_stream *stream) {
 
 void cio_stream_free(cio_stream *stream) {
     if (!cio__stream_valid(stream)) return;
+    if (stream->borrowed) {
+        cio__complain("cio_stream_free: this stream belongs to a process; "
+                      "cio_process_free() frees it (cio_stream_close() ends it)");
+        return;
+    }
     if (stream->state == CIO__STREAM_OPEN) cio_stream_close(stream);
     stream->handle_released = true;
     cio__stream_release(stream);

@@ -1,9 +1,9 @@
 /* src/net/stream_read.c - a stream's reading side (asyncio's StreamReader).
  *
- * The hot path is two syscalls a message: a recv that returns less than it
- * asked for means the socket is drained (`drained`), so the next read waits
- * for readiness first instead of paying a recv that says EAGAIN; the wait
- * costs no syscall on the edge-triggered epoll backend. A FIN that came with
+ * The hot path is two syscalls a message: a recv (read, for a pipe) that
+ * returns less than it asked for means the fd is drained (`drained`), so the
+ * next read waits for readiness first instead of paying a recv that says
+ * EAGAIN; the wait costs no syscall on the edge-triggered epoll backend. A FIN that came with
  * the last data is not lost: the core marks the fd readable again on any
  * hang-up report (see cio__fd_waiters.missed).
  *
@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Reads of at least this many bytes bypass `in` when it is empty; smaller
  * ones fill it, so a task reading a few bytes at a time pays one recv per
@@ -28,6 +29,7 @@ static int check_read(cio_stream *stream, cio_task **task, const char *caller) {
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
     if (!cio__stream_valid(stream) || stream->loop != (*task)->future.loop) return -EINVAL;
+    if (stream->kind == CIO__STREAM_WRITE_END) return -EBADF; /* it would never be readable */
     return stream->state == CIO__STREAM_OPEN ? 0 : -CIO_ECLOSED;
 }
 
@@ -42,7 +44,8 @@ static ssize_t receive(cio_stream *stream, cio_task *task, void *dst, size_t len
             if (rc < 0) return rc;
             stream->drained = false;
         }
-        ssize_t n = recv(stream->fd, dst, len, 0);
+        ssize_t n = stream->kind == CIO__STREAM_SOCKET ? recv(stream->fd, dst, len, 0)
+                                                       : read(stream->fd, dst, len);
         if (n > 0) {
             stream->drained = (size_t)n < len;
             return n;

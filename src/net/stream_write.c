@@ -8,8 +8,8 @@
  * mark, and exits when `out` is empty - closing the socket if close() came
  * meanwhile, or shutting down its sending side for write_eof(). So bytes are
  * handed to the kernel in the order they were written, and a graceful close
- * loses nothing. Sends use MSG_NOSIGNAL: a dead peer is -EPIPE, never
- * SIGPIPE. */
+ * loses nothing. Sends use MSG_NOSIGNAL (pipes: SIGPIPE held off around the
+ * writev): a dead peer is -EPIPE, never SIGPIPE. */
 #include "net/net.h"
 
 #include <limits.h>
@@ -21,16 +21,20 @@
 
 static int check_write(const cio_stream *stream) {
     if (!cio__stream_valid(stream)) return -EINVAL;
+    if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
     return 0;
 }
 
-/* One sendmsg of iov: the count the socket took (0 if it was full), or -errno. */
-static ssize_t send_now(int fd, struct iovec *iov, int iovcnt) {
+/* One sendmsg (writev, for a pipe) of iov: the count the fd took (0 if it
+ * was full), or -errno. */
+static ssize_t send_now(const cio_stream *stream, struct iovec *iov, int iovcnt) {
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
     for (;;) {
-        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = stream->kind == CIO__STREAM_SOCKET
+                        ? sendmsg(stream->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)
+                        : cio__writev_quietly(stream->fd, iov, iovcnt);
         if (n >= 0) return n;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
         if (errno != EINTR) return -errno;
@@ -58,7 +62,7 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
     }
     struct cio__buffer *out = &stream->out;
     struct iovec iov = {.iov_base = cio__buffer_head(out), .iov_len = cio__buffer_len(out)};
-    ssize_t n = send_now(stream->fd, &iov, 1);
+    ssize_t n = send_now(stream, &iov, 1);
     if (n < 0) return (int)n;
     *full = (size_t)n < iov.iov_len; /* a short send: the socket's buffer is full */
     cio__buffer_consume(out, (size_t)n);
@@ -69,13 +73,22 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
     return 0;
 }
 
+/* End the sending side: a socket shuts it down and reads on; a pipe's write
+ * end has no other side, so it closes. 0 or -errno. */
+static int send_eof(cio_stream *stream) {
+    stream->eof_sent = true;
+    if (stream->kind != CIO__STREAM_SOCKET) {
+        cio__stream_close_fd(stream);
+        return 0;
+    }
+    return shutdown(stream->fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
 static void finish_flushing(cio_stream *stream, int rc) {
     stream->flusher = NULL;
     if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
-    if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent) {
-        stream->eof_sent = true;
-        (void)shutdown(stream->fd, SHUT_WR);
-    }
+    if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent)
+        (void)send_eof(stream);
     if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
 }
 
@@ -132,7 +145,7 @@ int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
     if (total == 0) return 0;
     size_t sent = 0;
     if (cio__buffer_len(&stream->out) == 0 && !stream->flusher) {
-        ssize_t n = send_now(stream->fd, (struct iovec *)iov, iovcnt);
+        ssize_t n = send_now(stream, (struct iovec *)iov, iovcnt);
         if (n < 0) return fail_writes(stream, (int)n);
         sent = (size_t)n;
     }
@@ -184,12 +197,13 @@ size_t cio_stream_write_buffer_size(const cio_stream *stream) {
 int cio_stream_write_eof(cio_stream *stream) {
     int rc = check_write(stream);
     if (rc < 0) return rc;
+    if (!cio_stream_can_write_eof(stream)) return -ENOTSUP;
     stream->eof_wanted = true;
-    if (stream->flusher) return 0; /* it shuts down the sending side when out is sent */
-    stream->eof_sent = true;
-    return shutdown(stream->fd, SHUT_WR) == 0 ? 0 : -errno;
+    if (stream->flusher) return 0; /* it ends the sending side when out is sent */
+    return send_eof(stream);
 }
 
 bool cio_stream_can_write_eof(const cio_stream *stream) {
-    return cio__stream_valid(stream);
+    return cio__stream_valid(stream) &&
+           (stream->kind == CIO__STREAM_SOCKET || stream->kind == CIO__STREAM_WRITE_END);
 }

@@ -158,7 +158,7 @@ struct cio_process {
     pid_t pid;
     int pidfd;                /* ours, for signals; -1 if SIGCHLD-watched or reaped */
     int returncode;           /* exit status, or -signal */
-    int fds[3];               /* our ends of the stdin/stdout/stderr pipes, or -1 */
+    cio_stream *pipes[3];     /* stdin/stdout/stderr pipes (ours, borrowed out), or NULL */
     struct cio__list waiters; /* tasks in cio_process_wait (wait_link) */
     int holds;                /* 1 while tasks wait: the virtual clock waits for the exit */
 };
@@ -168,6 +168,12 @@ bool cio__process_valid(const cio_process *process);
 int cio__process_check(const cio_process *process);
 /* process_io.c: wake every cio_process_wait() with status; drop the hold. */
 void cio__process_wake_waiters(cio_process *process, int status);
+/* process_io.c: make streams of our pipe ends (ends[i] >= 0), owned by the
+ * process; each end taken is set to -1. 0, or an error with the streams made
+ * so far freed (and their ends closed); the ends left are the caller's. */
+int cio__process_open_pipes(cio_process *process, int ends[3]);
+/* process_io.c: close (gracefully) and free the pipe streams. */
+void cio__process_close_pipes(cio_process *process);
 
 /* childwatch.c: start watching (the thread starts if needed). 0 or -errno. */
 int cio__childwatch_add(struct cio__child_watch *watch);

@@ -1,5 +1,5 @@
 /* src/os/process.c - starting children, noticing their exit, signals, and
- * the handle's life. Pipe I/O and communicate() are in process_io.c.
+ * the handle's life. The pipes' streams and communicate() are in process_io.c.
  *
  * Life of a child: spawned -> listed on its loop's children (not reaped) ->
  * reaped (returncode known) by the pidfd watcher thread or by the loop's
@@ -241,8 +241,7 @@ static void plan_drop(struct spawn_plan *plan, bool failed) {
     posix_spawnattr_destroy(&plan->attr);
 }
 
-static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, pid_t pid,
-                               const struct spawn_plan *plan) {
+static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, pid_t pid) {
     cio_process *process = calloc(1, sizeof *process);
     if (!process) return NULL;
     process->magic = CIO__PROCESS_MAGIC;
@@ -250,7 +249,6 @@ static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, 
     process->pid = pid;
     process->pidfd = -1;
     process->kill_on_cancel = opts->kill_on_cancel;
-    for (int i = 0; i < 3; i++) process->fds[i] = plan->parent_ends[i];
     cio__list_init(&process->waiters);
     return process;
 }
@@ -260,13 +258,16 @@ static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, 
 static int adopt(struct cio__os *os, struct cio__children *children,
                  const cio_process_options *opts, cio_child_watcher watcher, pid_t pid,
                  struct spawn_plan *plan, cio_process **out) {
-    cio_process *process = handle_new(os->loop, opts, pid, plan);
-    int rc = process ? 0 : -ENOMEM;
+    cio_process *process = handle_new(os->loop, opts, pid);
+    int rc = process ? cio__process_open_pipes(process, plan->parent_ends) : -ENOMEM;
     if (rc == 0 && watcher == CIO_WATCHER_PIDFD) rc = watch_pidfd(os, process);
     if (rc < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        if (process && process->pidfd >= 0) close(process->pidfd);
+        if (process) {
+            cio__process_close_pipes(process);
+            if (process->pidfd >= 0) close(process->pidfd);
+        }
         free(process);
         return rc;
     }
@@ -351,10 +352,7 @@ int cio_process_kill(cio_process *process) {
 
 void cio_process_free(cio_process *process) {
     if (!cio__process_valid(process) || process->freed) return;
-    for (int i = 0; i < 3; i++) {
-        if (process->fds[i] >= 0) cio_close(process->fds[i]);
-        process->fds[i] = -1;
-    }
+    cio__process_close_pipes(process);
     cio__process_wake_waiters(process, -CIO_ECLOSED);
     process->freed = true;
     if (process->exited || !process->loop) free_handle(process);

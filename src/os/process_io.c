@@ -1,15 +1,14 @@
 /* src/os/process_io.c - waiting for a child, its pipes, and communicate().
  *
- * The pipes are plain non-blocking fds: read or write until EAGAIN, then park
- * on the fd through cio__io_wait. communicate() runs one task per output pipe
- * so a child that fills stdout while we still feed its stdin never
- * deadlocks. */
+ * Each pipe is a cio_stream (src/net/pipe.c) owned by the process: the user
+ * borrows it through cio_process_stdin/stdout/stderr, and cio_process_free()
+ * frees it. communicate() runs one task per output pipe so a child that fills
+ * stdout while we still feed its stdin never deadlocks. */
+#include "net/net.h"
 #include "os/os.h"
 
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 /* ---- waiting for the exit ---------------------------------------------------------- */
 
@@ -65,120 +64,52 @@ int cio_process_wait(cio_process *process, int *returncode) {
 
 /* ---- pipes --------------------------------------------------------------------------------- */
 
-static int pipe_fd(cio_process *process, int which) {
-    return which >= 0 && which <= 2 ? process->fds[which] : -1;
-}
-
-ssize_t cio_process_read(cio_process *process, int which, void *buf, size_t n) {
-    int rc;
-    cio_task *task = task_for(process, "cio_process_read", &rc);
-    if (!task) return rc;
-    if (!buf || (which != CIO_PROCESS_STDOUT && which != CIO_PROCESS_STDERR)) return -EINVAL;
-    for (;;) {
-        int fd = pipe_fd(process, which);
-        if (fd < 0) return -EBADF;
-        ssize_t got = read(fd, buf, n);
-        if (got >= 0) return got;
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN) return -errno;
-        rc = cio__io_wait(task, fd, CIO__READABLE, false);
-        if (rc < 0) return rc;
-    }
-}
-
-/* Grow *data so at least `want` more bytes fit after len. */
-static int reserve(char **data, size_t *cap, size_t len, size_t want) {
-    if (*cap - len >= want) return 0;
-    size_t grown = *cap ? *cap : 64 * 1024;
-    while (grown - len < want) grown *= 2;
-    char *bigger = realloc(*data, grown);
-    if (!bigger) return -ENOMEM;
-    *data = bigger;
-    *cap = grown;
-    return 0;
-}
-
-int cio_process_read_all(cio_process *process, int which, void **data, size_t *len) {
-    if (data) *data = NULL;
-    if (len) *len = 0;
-    if (!data || !len) return -EINVAL;
-    char *buf = NULL;
-    size_t cap = 0, used = 0;
-    ssize_t got;
-    do {
-        if (reserve(&buf, &cap, used, 16 * 1024 + 1) < 0) {
-            got = -ENOMEM;
-            break;
+int cio__process_open_pipes(cio_process *process, int ends[3]) {
+    for (int i = 0; i < 3; i++) {
+        if (ends[i] < 0) continue;
+        int rc = cio_stream_from_fd(ends[i], 0, &process->pipes[i]);
+        if (rc < 0) {
+            cio__process_close_pipes(process);
+            return rc;
         }
-        got = cio_process_read(process, which, buf + used, cap - used - 1);
-        if (got > 0) used += (size_t)got;
-    } while (got > 0);
-    if (got < 0) {
-        free(buf);
-        return (int)got;
-    }
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
-    return 0;
-}
-
-/* write(2) that turns a broken pipe into -EPIPE without raising SIGPIPE: the
- * signal is blocked in this thread for the call and, if the write raised it,
- * taken back (unless one was already pending before). */
-static ssize_t write_quietly(int fd, const void *buf, size_t len) {
-    sigset_t pipe_only, old, pending;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-    sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGPIPE);
-    ssize_t wrote = write(fd, buf, len);
-    int saved = errno;
-    if (wrote < 0 && saved == EPIPE && !was_pending) {
-        struct timespec none = {0, 0};
-        sigtimedwait(&pipe_only, NULL, &none);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    return wrote;
-}
-
-int cio_process_write(cio_process *process, const void *buf, size_t len) {
-    int rc;
-    cio_task *task = task_for(process, "cio_process_write", &rc);
-    if (!task) return rc;
-    if (!buf && len) return -EINVAL;
-    const char *next = buf;
-    while (len > 0) {
-        int fd = process->fds[0];
-        if (fd < 0) return -EBADF;
-        ssize_t wrote = write_quietly(fd, next, len);
-        if (wrote >= 0) {
-            next += wrote;
-            len -= (size_t)wrote;
-        } else if (errno == EAGAIN) {
-            if ((rc = cio__io_wait(task, fd, CIO__WRITABLE, false)) < 0) return rc;
-        } else if (errno != EINTR) {
-            return -errno;
-        }
+        process->pipes[i]->borrowed = true;
+        ends[i] = -1; /* the stream's now */
     }
     return 0;
 }
 
-int cio_process_close_stdin(cio_process *process) {
-    if (!cio__process_valid(process)) return -EINVAL;
-    if (process->fds[0] < 0) return -EBADF;
-    int fd = process->fds[0];
-    process->fds[0] = -1;
-    return cio_close(fd);
+void cio__process_close_pipes(cio_process *process) {
+    for (int i = 0; i < 3; i++) {
+        cio_stream *stream = process->pipes[i];
+        if (!stream) continue;
+        process->pipes[i] = NULL;
+        stream->borrowed = false;
+        cio_stream_free(stream); /* graceful: stdin's buffered input is still sent */
+    }
+}
+
+static cio_stream *pipe_of(const cio_process *process, int index) {
+    return cio__process_valid(process) ? process->pipes[index] : NULL;
+}
+
+cio_stream *cio_process_stdin(const cio_process *process) {
+    return pipe_of(process, 0);
+}
+cio_stream *cio_process_stdout(const cio_process *process) {
+    return pipe_of(process, 1);
+}
+cio_stream *cio_process_stderr(const cio_process *process) {
+    return pipe_of(process, 2);
 }
 
 /* ---- communicate --------------------------------------------------------------------------- */
 
+/* Input goes to stdin a slice at a time, with a drain after each, so at most
+ * about two slices are ever buffered however large the input is. */
+#define FEED_SLICE (64u * 1024u)
+
 struct collector {
-    cio_process *process;
-    int which;
+    cio_stream *stream;
     bool keep; /* false: drain and drop */
     void *data;
     size_t len;
@@ -187,23 +118,36 @@ struct collector {
 static void *collect(void *arg) {
     struct collector *c = arg;
     if (c->keep) {
-        int rc = cio_process_read_all(c->process, c->which, &c->data, &c->len);
+        int rc = cio_stream_read_all(c->stream, &c->data, &c->len);
         return rc < 0 ? cio_fail(rc) : NULL;
     }
     char sink[16 * 1024];
     ssize_t got;
-    while ((got = cio_process_read(c->process, c->which, sink, sizeof sink)) > 0) {
+    while ((got = cio_stream_read(c->stream, sink, sizeof sink)) > 0) {
     }
     return got < 0 ? cio_fail((int)got) : NULL;
 }
 
-/* Feed stdin (a child that stops reading is fine: EPIPE), then close it. */
-static int feed(cio_process *process, const void *input, size_t len) {
-    if (process->fds[0] < 0) return 0;
-    int rc = len ? cio_process_write(process, input, len) : 0;
+static bool usable(const cio_stream *stream) {
+    return stream && !cio_stream_is_closing(stream);
+}
+
+/* Feed stdin, then close it and wait until it is sent. A child that stops
+ * reading is fine (EPIPE). On an interrupt stdin is left as it is. */
+static int feed(cio_stream *stdin_pipe, const char *input, size_t len) {
+    if (!usable(stdin_pipe)) return 0;
+    int rc = 0;
+    while (rc == 0 && len > 0) {
+        size_t slice = len < FEED_SLICE ? len : FEED_SLICE;
+        rc = cio_stream_write(stdin_pipe, input, slice);
+        if (rc == 0) rc = cio_stream_drain(stdin_pipe);
+        input += slice;
+        len -= slice;
+    }
     if (rc == -EPIPE) rc = 0;
-    cio_process_close_stdin(process);
-    return rc;
+    if (rc < 0) return rc;
+    cio_stream_close(stdin_pipe);
+    return cio_stream_wait_closed(stdin_pipe);
 }
 
 /* Await a collector task; the first error wins. */
@@ -232,13 +176,12 @@ int cio_process_communicate(cio_process *process, const void *input, size_t len,
     cio_task *task = task_for(process, "cio_process_communicate", &rc);
     if (!task) return rc;
     if (!input && len) return -EINVAL;
-    struct collector c[2] = {{process, CIO_PROCESS_STDOUT, out != NULL, NULL, 0},
-                             {process, CIO_PROCESS_STDERR, err != NULL, NULL, 0}};
+    struct collector c[2] = {{process->pipes[1], out != NULL, NULL, 0},
+                             {process->pipes[2], err != NULL, NULL, 0}};
     cio_task *readers[2] = {NULL, NULL};
     for (int i = 0; i < 2 && rc == 0; i++)
-        if (process->fds[c[i].which] >= 0 && !(readers[i] = cio_create_task(collect, &c[i])))
-            rc = -ENOMEM;
-    if (rc == 0) rc = feed(process, input, len);
+        if (usable(c[i].stream) && !(readers[i] = cio_create_task(collect, &c[i]))) rc = -ENOMEM;
+    if (rc == 0) rc = feed(process->pipes[0], input, len);
     if (rc < 0)
         for (int i = 0; i < 2; i++)
             if (readers[i]) cio_task_cancel(readers[i]);

@@ -174,14 +174,36 @@ static void *by_hand_main(void *arg) {
     const char *const argv[] = {"cat", NULL};
     cio_process *process;
     assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
-    assert_int_equal(cio_process_write(process, "hello\n", 6), 0);
+    cio_stream *in = cio_process_stdin(process), *out = cio_process_stdout(process);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_ptr_equal(cio_process_stderr(process), cio_process_stderr(process));
+    assert_true(cio_stream_can_write_eof(in));
+    assert_false(cio_stream_can_write_eof(out));
+    assert_int_equal(cio_stream_write(in, "hello\nwor", 9), 0);
+    assert_int_equal(cio_stream_drain(in), 0);
     char buf[16];
-    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, sizeof buf), 6);
+    assert_int_equal(cio_stream_readline(out, buf, sizeof buf), 6);
     assert_memory_equal(buf, "hello\n", 6);
-    assert_int_equal(cio_process_close_stdin(process), 0);
-    assert_int_equal(cio_process_close_stdin(process), -EBADF);
-    assert_int_equal(cio_process_write(process, "x", 1), -EBADF);
-    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, sizeof buf), 0); /* EOF */
+    assert_int_equal(cio_stream_write(in, "ld", 2), 0);
+    assert_int_equal(cio_stream_read(in, buf, 1), -EBADF);   /* stdin is a write end */
+    assert_int_equal(cio_stream_write(out, "x", 1), -EBADF); /* stdout a read end */
+    assert_int_equal(cio_stream_write_eof(out), -EBADF);
+    int fd = cio_stream_fd(in);
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    assert_int_equal(cio_stream_peername(in, (struct sockaddr *)&addr, &len), -ENOTSOCK);
+    assert_true(fd > 2);
+    assert_int_equal(cio_stream_close(in), 0); /* EOF for cat, once "ld" is written */
+    assert_int_equal(cio_stream_close(in), -CIO_ECLOSED);
+    assert_int_equal(cio_stream_write(in, "x", 1), -CIO_ECLOSED);
+    ssize_t got = cio_stream_readline(out, buf, sizeof buf);
+    assert_int_equal(got, 5); /* a last line without \n */
+    assert_memory_equal(buf, "world", 5);
+    assert_int_equal(cio_stream_readline(out, buf, sizeof buf), 0); /* EOF */
+    assert_true(cio_stream_at_eof(out));
+    cio_stream_free(out); /* refused: the process owns it */
+    assert_int_equal(cio_stream_read(out, buf, 1), 0);
     assert_int_equal(cio_process_wait(process, NULL), 0);
     cio_process_free(process);
     return NULL;
@@ -200,7 +222,10 @@ static void *epipe_main(void *arg) {
     assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
     assert_int_equal(cio_process_wait(process, NULL), 0);
     static char chunk[1 << 20];
-    assert_int_equal(cio_process_write(process, chunk, sizeof chunk), -EPIPE); /* no SIGPIPE */
+    cio_stream *in = cio_process_stdin(process);
+    assert_int_equal(cio_stream_write(in, chunk, sizeof chunk), -EPIPE); /* no SIGPIPE */
+    assert_int_equal(cio_stream_write(in, "x", 1), -EPIPE);              /* it sticks */
+    assert_int_equal(cio_stream_drain(in), -EPIPE);
     cio_process_free(process);
     assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
     assert_int_equal(cio_process_communicate(process, chunk, sizeof chunk, NULL, NULL, NULL, NULL),
@@ -485,18 +510,17 @@ static void *misuse_main(void *arg) {
     assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
     cio_process_options opts = {.watcher = watcher};
     assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), 0);
-    char buf[4];
-    assert_int_equal(cio_process_read(process, CIO_PROCESS_STDOUT, buf, 4),
-                     -EBADF); /* not a pipe */
-    assert_int_equal(cio_process_read(process, 7, buf, 4), -EINVAL);
-    assert_int_equal(cio_process_write(process, "x", 1), -EBADF);
+    assert_null(cio_process_stdin(process)); /* not pipes */
+    assert_null(cio_process_stdout(process));
+    assert_null(cio_process_stderr(process));
+    assert_int_equal(cio_stream_write(cio_process_stdin(process), "x", 1), -EINVAL);
     assert_int_equal(cio_process_wait(process, NULL), 0);
     cio_process_free(process);
     assert_int_equal(cio_process_wait(NULL, NULL), -EINVAL);
     assert_int_equal(cio_process_pid(NULL), -EINVAL);
     assert_int_equal(cio_process_kill(NULL), -EINVAL);
     assert_int_equal(cio_process_returncode(NULL, NULL), -EINVAL);
-    assert_int_equal(cio_process_close_stdin(NULL), -EINVAL);
+    assert_null(cio_process_stdout(NULL));
     cio_process_free(NULL);
     return NULL;
 }
