@@ -57,7 +57,15 @@ typedef struct cio_connect_options {
      * family (IPv6, IPv4, IPv6...) in resolver order. 0: 0.25 s (RFC 8305's
      * recommendation); negative: try one address at a time. */
     double happy_eyeballs_delay;
-    int family;     /* AF_UNSPEC (0): any; AF_INET or AF_INET6 only */
+    int family; /* AF_UNSPEC (0): any; AF_INET or AF_INET6 only */
+    /* Bind the socket to this local address before connecting (asyncio's
+     * local_addr=(host, port)): a numeric address or a name (resolved as the
+     * remote host is), and a port, 0 for any. NULL host and port 0: no bind.
+     * Each connection attempt binds to the first local address of its own
+     * family that takes it: -EADDRNOTAVAIL when none is of that family,
+     * -EADDRINUSE and the like when none binds. TCP only. */
+    const char *local_host;
+    int local_port;
     size_t limit;   /* reader limit; 0: CIO_STREAM_LIMIT */
     bool keepalive; /* SO_KEEPALIVE */
     bool
@@ -71,7 +79,8 @@ typedef struct cio_connect_options {
  * (see cio_getaddrinfo), numeric ones on the spot. opts may be NULL. On
  * success *out holds the new stream (the caller's handle). Returns 0,
  * -ECONNREFUSED, -ENETUNREACH, -EHOSTUNREACH, -ETIMEDOUT, -CIO_ENOTFOUND,
- * -CIO_ERESOLVE, -ECANCELED, -EINVAL (NULL host or out, port outside
+ * -CIO_ERESOLVE, -ECANCELED, -EADDRNOTAVAIL / -EADDRINUSE (opts' local
+ * address), -EINVAL (NULL host or out, port or local_port outside
  * 0..65535), -EMFILE, -ENOMEM, -EPERM (outside a task). With several
  * addresses, the error is the last attempt's. */
 CIO_EXPORT int cio_open_connection(const char *host, int port, const cio_connect_options *opts,

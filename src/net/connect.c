@@ -14,10 +14,25 @@
 
 #define DEFAULT_HAPPY_EYEBALLS_DELAY 0.25 /* RFC 8305, section 8 */
 
-static int connect_address(const struct addrinfo *ai, int *out) {
+/* Bind fd to the first of the local addresses (NULL: none asked for) of
+ * family that takes it, as asyncio does with local_addr. 0, the last bind's
+ * -errno, or -EADDRNOTAVAIL when none is of that family. */
+static int bind_local(int fd, int family, const struct addrinfo *local) {
+    if (!local) return 0;
+    int rc = -EADDRNOTAVAIL;
+    for (; local; local = local->ai_next) {
+        if (local->ai_family != family) continue;
+        if (bind(fd, local->ai_addr, local->ai_addrlen) == 0) return 0;
+        rc = -errno;
+    }
+    return rc;
+}
+
+static int connect_address(const struct addrinfo *ai, const struct addrinfo *local, int *out) {
     int fd = cio_socket(ai->ai_family, SOCK_STREAM, ai->ai_protocol);
     if (fd < 0) return fd;
-    int rc = cio_sock_connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int rc = bind_local(fd, ai->ai_family, local);
+    if (rc == 0) rc = cio_sock_connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (rc < 0) {
         cio_close(fd);
         return rc;
@@ -31,10 +46,11 @@ static bool is_interrupt(int rc) {
 }
 
 /* One address after another; the last error if none connects. */
-static int connect_in_turn(struct addrinfo **order, size_t count, int *out) {
+static int connect_in_turn(struct addrinfo **order, size_t count, const struct addrinfo *local,
+                           int *out) {
     int rc = -ECONNREFUSED;
     for (size_t i = 0; i < count; i++) {
-        rc = connect_address(order[i], out);
+        rc = connect_address(order[i], local, out);
         if (rc == 0 || is_interrupt(rc)) break;
     }
     return rc;
@@ -44,8 +60,9 @@ static int connect_in_turn(struct addrinfo **order, size_t count, int *out) {
 
 struct race {
     cio_task *coordinator;
-    struct cio__list waiters; /* the coordinator, parked until an attempt ends */
-    int winner;               /* connected fd, or -1 */
+    struct cio__list waiters;     /* the coordinator, parked until an attempt ends */
+    const struct addrinfo *local; /* addresses to bind to first, or NULL */
+    int winner;                   /* connected fd, or -1 */
     int last_error;
     size_t running;
 };
@@ -60,7 +77,7 @@ static void *run_attempt(void *arg) {
     struct attempt *attempt = arg;
     struct race *race = attempt->race;
     int fd;
-    int rc = connect_address(attempt->ai, &fd);
+    int rc = connect_address(attempt->ai, race->local, &fd);
     if (rc == 0 && race->winner < 0)
         race->winner = fd;
     else if (rc == 0)
@@ -111,11 +128,14 @@ static void end_race(struct attempt *attempts, size_t count) {
     cio_shield_end();
 }
 
-static int connect_racing(struct addrinfo **order, size_t count, double delay, int *out) {
+static int connect_racing(struct addrinfo **order, size_t count, const struct addrinfo *local,
+                          double delay, int *out) {
     struct attempt *attempts = calloc(count, sizeof *attempts);
     if (!attempts) return -ENOMEM;
-    struct race race = {
-        .coordinator = cio_current_task(), .winner = -1, .last_error = -ECONNREFUSED};
+    struct race race = {.coordinator = cio_current_task(),
+                        .local = local,
+                        .winner = -1,
+                        .last_error = -ECONNREFUSED};
     cio__list_init(&race.waiters);
     for (size_t i = 0; i < count; i++)
         attempts[i] = (struct attempt){.race = &race, .ai = order[i]};
@@ -152,16 +172,28 @@ static size_t list_length(const struct addrinfo *list) {
     return count;
 }
 
-int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *out) {
+static int connect_from(struct addrinfo *list, const struct addrinfo *local,
+                        const cio_connect_options *opts, int *out) {
     size_t count = list_length(list);
     struct addrinfo **order = calloc(count, sizeof *order);
     if (!order) return -ENOMEM;
     count = interleave(list, order);
     double delay =
         opts->happy_eyeballs_delay == 0 ? DEFAULT_HAPPY_EYEBALLS_DELAY : opts->happy_eyeballs_delay;
-    int rc = count == 1 || delay < 0 ? connect_in_turn(order, count, out)
-                                     : connect_racing(order, count, delay, out);
+    int rc = count == 1 || delay < 0 ? connect_in_turn(order, count, local, out)
+                                     : connect_racing(order, count, local, delay, out);
     free(order);
+    return rc;
+}
+
+int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *out) {
+    if (!opts->local_host && opts->local_port == 0) return connect_from(list, NULL, opts, out);
+    struct addrinfo *local;
+    int rc = cio__net_resolve(opts->local_host, opts->local_port, opts->family, SOCK_STREAM,
+                              AI_PASSIVE, &local);
+    if (rc < 0) return rc;
+    rc = connect_from(list, local, opts, out);
+    freeaddrinfo(local);
     return rc;
 }
 
@@ -228,6 +260,7 @@ int cio_open_connection(const char *host, int port, const cio_connect_options *o
     if (!host || !out || port < 0 || port > 65535) return -EINVAL;
     cio_connect_options defaults = {0};
     if (!opts) opts = &defaults;
+    if (opts->local_port < 0 || opts->local_port > 65535) return -EINVAL;
     int fd;
     struct tcp_target target = {host, port};
     int rc = with_timeout(opts, open_tcp_target, &target, &fd);

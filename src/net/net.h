@@ -201,7 +201,8 @@ int cio__net_resolve(const char *host, int port, int family, int socktype, int f
  * length. 0, -EINVAL (empty), -ENAMETOOLONG. */
 int cio__net_unix_address(const char *path, struct sockaddr_un *addr, socklen_t *len);
 /* connect.c: connect a TCP socket to one of list's addresses, racing them
- * (happy eyeballs) as opts says; *fd gets the connected socket. */
+ * (happy eyeballs) as opts says, each socket bound first to opts' local
+ * address if it names one; *fd gets the connected socket. */
 int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *fd);
 /* Map a getaddrinfo/getnameinfo error (with errno for EAI_SYSTEM). */
 int cio__net_gai_error(int gai_error, int saved_errno);

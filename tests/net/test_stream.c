@@ -643,6 +643,58 @@ static void ipv6_loopback_and_tcp_options(void **state) {
     run_on_both(tcp_details);
 }
 
+/* The port a socket is bound to. */
+static int port_of(int fd, bool peer) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&addr, &len)
+                  : getsockname(fd, (struct sockaddr *)&addr, &len);
+    assert_int_equal(rc, 0);
+    return ntohs(addr.sin_port);
+}
+
+/* A port nobody uses right now on 127.0.0.1 (bound and released). */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    int port = port_of(fd, false);
+    close(fd);
+    return port;
+}
+
+static void *local_address_main(void *arg) {
+    (void)arg;
+    int port;
+    listener_fd = tcp_listener(AF_INET, &port);
+    int local_port = free_port();
+    cio_connect_options opts = {.local_host = "127.0.0.1", .local_port = local_port};
+    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_stream *client;
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
+    void *accepted;
+    assert_int_equal(cio_await(acceptor, &accepted), 0);
+    assert_int_equal(port_of(cio_stream_fd(client), false), local_port);
+    assert_int_equal(port_of(cio_stream_fd(accepted), true), local_port); /* the server sees it */
+    free_pair(client, accepted);
+
+    opts =
+        (cio_connect_options){.local_host = "127.0.0.1", .local_port = port}; /* the listener's */
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), -EADDRINUSE);
+    opts = (cio_connect_options){.local_host = "::1"}; /* no IPv4 address to bind to */
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), -EADDRNOTAVAIL);
+    opts = (cio_connect_options){.local_port = 65536};
+    assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), -EINVAL);
+    assert_null(client);
+    cio_close(listener_fd);
+    return NULL;
+}
+
+static void open_connection_from_a_local_address(void **state) {
+    (void)state;
+    run_on_both(local_address_main);
+}
+
 static void *unix_streams(void *arg) {
     (void)arg;
     char path[64];
@@ -709,6 +761,7 @@ int main(void) {
         cmocka_unit_test(cancel_in_read_readline_drain_wait_closed),
         cmocka_unit_test(connect_timeout_and_cancel_in_connect),
         cmocka_unit_test(ipv6_loopback_and_tcp_options),
+        cmocka_unit_test(open_connection_from_a_local_address),
         cmocka_unit_test(unix_socket_streams),
         cmocka_unit_test(outside_a_task),
     };
