@@ -59,3 +59,12 @@ int test_in_child(void (*fn)(void), char *buf, size_t len) {
     waitpid(pid, &status, 0);
     return status;
 }
+
+int test_scaled(int n, int min) {
+    const char *env = getenv("CIO_TEST_SCALE");
+    char *end = NULL;
+    double scale = env ? strtod(env, &end) : 1.0;
+    if (!env || end == env || *end || !(scale > 0.0 && scale <= 1.0)) scale = 1.0;
+    int scaled = (int)(n * scale);
+    return scaled < min ? min : scaled;
+}

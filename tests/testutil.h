@@ -25,4 +25,11 @@ int test_count_fds(void);
  * captured into buf (NUL-terminated, at most len-1 bytes). */
 int test_in_child(void (*fn)(void), char *buf, size_t len);
 
+/* A stress size n scaled by $CIO_TEST_SCALE, a fraction in (0, 1] (unset or
+ * invalid: 1), never below min. `make test-tsan` sets it: ThreadSanitizer
+ * makes every task's fiber costly and dies past ~8k fibers alive. Use it only
+ * where the count is load, never where the number itself is what is tested
+ * (a pool bound, a limit). */
+int test_scaled(int n, int min);
+
 #endif

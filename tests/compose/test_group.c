@@ -294,21 +294,23 @@ static void group_cancel_and_timeout(void **state) {
 static void *thousand_one_fails(void *arg) {
     (void)arg;
     static struct job jobs[THOUSAND];
+    int n = test_scaled(THOUSAND, 100), failing = n / 2; /* n is load, not a limit */
     cio_taskgroup *tg = new_group();
-    for (int i = 0; i < THOUSAND; i++) {
-        jobs[i] = (struct job){.delay = i == 500 ? 1.0 : 10.0, .error = i == 500 ? -ENOSPC : 0};
+    for (int i = 0; i < n; i++) {
+        jobs[i] =
+            (struct job){.delay = i == failing ? 1.0 : 10.0, .error = i == failing ? -ENOSPC : 0};
         spawn(tg, &jobs[i]);
     }
-    assert_int_equal(held_tasks(), THOUSAND + 1);
+    assert_int_equal(held_tasks(), n + 1);
     assert_int_equal(cio_taskgroup_join(tg), -ENOSPC);
     assert_true(now() == 1.0);
-    check_one_failure(tg, THOUSAND, 500, -ENOSPC);
+    check_one_failure(tg, (size_t)n, (size_t)failing, -ENOSPC);
     assert_int_equal(held_stacks(), 1); /* every child's stack is back */
     assert_int_equal(cio_taskgroup_free(tg), 0);
     assert_nothing_leaked();
 
     tg = new_group();
-    for (int i = 0; i < THOUSAND; i++) {
+    for (int i = 0; i < n; i++) {
         jobs[i] = (struct job){.delay = i % 7, .value = i};
         spawn(tg, &jobs[i]);
     }

@@ -148,16 +148,17 @@ static void raise_fd_limit(rlim_t want) {
 static void *many_clients(void *arg) {
     (void)arg;
     cio_server *server;
-    cio_server_options opts = {.backlog = CLIENTS};
+    int clients = test_scaled(CLIENTS, 100); /* load, not a limit */
+    cio_server_options opts = {.backlog = clients};
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, &opts, &server), 0);
     client_port = cio_server_port(server);
     clients_done = 0;
     most_handlers = 0;
     cio_task *tasks[CLIENTS];
-    for (int i = 0; i < CLIENTS; i++) tasks[i] = cio_create_task(chat_once, (void *)(intptr_t)i);
-    for (int i = 0; i < CLIENTS; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
-    assert_int_equal(clients_done, CLIENTS);
-    assert_true(most_handlers > 100); /* they really overlapped */
+    for (int i = 0; i < clients; i++) tasks[i] = cio_create_task(chat_once, (void *)(intptr_t)i);
+    for (int i = 0; i < clients; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    assert_int_equal(clients_done, clients);
+    assert_true(most_handlers > clients / 10); /* they really overlapped */
     cio_server_close(server);
     assert_int_equal(cio_server_wait_closed(server), 0);
     cio_server_free(server);

@@ -48,13 +48,14 @@ static unsigned char *pattern(size_t len, uint64_t x) {
     return data;
 }
 
-/* 256 MiB through cio_file_pwrite and cio_read_file. Not cio_write_file: its
- * fsync of 256 MiB costs ~15 s on our virtual disks, and the atomic path is
- * covered with smaller files (and 128 MiB in writer_killed_midway). */
+/* 256 MiB (32 under a small $CIO_TEST_SCALE) through cio_file_pwrite and
+ * cio_read_file. Not cio_write_file: its fsync of 256 MiB costs ~15 s on our
+ * virtual disks, and the atomic path is covered with smaller files (and
+ * 128 MiB in writer_killed_midway). */
 static void *big_main(void *arg) {
     (void)arg;
     assert_int_equal(cio_file_set_backend(NULL, backend), 0);
-    size_t len = 256u << 20;
+    size_t len = (size_t)test_scaled(256, 32) << 20; /* MiB; at least 4 read chunks */
     unsigned char *data = pattern(len, 99);
 
     int fd = cio_file_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -356,6 +356,7 @@ static void shutdown_from_own_thread_refused(void **state) {
 struct closing_case {
     cio_executor *executor;
     struct gate gate;
+    atomic_int loop_ran; /* run_until_complete returned: the job can no longer be delivered */
 };
 
 static void *submit_and_forget(void *arg) {
@@ -375,6 +376,7 @@ static void run_and_leave_job(struct closing_case *c) {
     cio_loop *loop = test_loop_new();
     cio_task *task = cio_loop_create_task(loop, start_then_leave, c);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
+    atomic_store(&c->loop_ran, 1);
     cio_loop_free(loop); /* the job is still blocked at the gate */
 }
 
@@ -394,9 +396,14 @@ static void loop_closed_while_job_runs(void **state) {
     gate_close(&c.gate);
 }
 
+/* Released only once the loop has stopped running: released earlier (a slow
+ * run, under TSan or load), the job's result would reach its task and never be
+ * discarded. 30 ms later the loop is most likely blocked in its close. */
 static void *release_later(void *arg) {
+    struct closing_case *c = arg;
+    while (atomic_load(&c->loop_ran) == 0) sleep_ms(1);
     sleep_ms(30);
-    gate_release(arg);
+    gate_release(&c->gate);
     return NULL;
 }
 
@@ -407,7 +414,7 @@ static void loop_close_waits_for_default_pool(void **state) {
     gate_open(&c.gate);
     reset_discarded();
     pthread_t releaser;
-    assert_int_equal(pthread_create(&releaser, NULL, release_later, &c.gate), 0);
+    assert_int_equal(pthread_create(&releaser, NULL, release_later, &c), 0);
     run_and_leave_job(&c);
     assert_int_equal(atomic_load(&discarded.calls), 1);
     pthread_join(releaser, NULL);

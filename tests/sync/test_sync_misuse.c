@@ -68,11 +68,22 @@ static void *refused_here(void *arg) {
     return NULL;
 }
 
+/* Run fn as a task on loop (which stays alive for the caller). */
+static void run_on(cio_loop *loop, cio_task_fn fn) {
+    cio_task *task = cio_loop_create_task(loop, fn, NULL);
+    assert_non_null(task);
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
+}
+
+/* The binding is the loop's address, so the first loop stays alive while the
+ * others run: a freed loop's memory may hold the next loop (TSan's allocator
+ * reuses it at once), and that loop would count as the same one. */
 static void second_loop_is_refused(void **state) {
     (void)state;
+    cio_loop *first = test_loop_new();
     init_all();
     assert_int_equal(cio_queue_new(0, &queue), 0);
-    assert_int_equal(test_run(bind_here, NULL, NULL, NULL), 0);
+    run_on(first, bind_here);
     assert_int_equal(test_run(refused_here, NULL, NULL, NULL), 0);
     change_all(-EPERM);    /* and from no loop at all, once bound */
     cio_queue_free(queue); /* nobody waits: fine from any thread */
@@ -80,6 +91,7 @@ static void second_loop_is_refused(void **state) {
     assert_int_equal(cio_queue_new(0, &queue), 0);
     assert_int_equal(test_run(bind_here, NULL, NULL, NULL), 0);
     cio_queue_free(queue);
+    cio_loop_free(first);
 }
 
 /* ---- another thread ------------------------------------------------------------ */
