@@ -1,4 +1,4 @@
-/* src/base/heap.h - the timer min-heap, ordered by (when, seq).
+/* src/base/heap.h - the timer min-heap (4-ary), ordered by (when, seq).
  *
  * Entries carry their key beside the timer pointer so that sifting compares
  * within the array and touches a timer only to update its index. seq breaks

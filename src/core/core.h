@@ -65,20 +65,28 @@ enum cio__callback_state {
     CIO__CB_CANCELLED, /* still on the ready queue, will be skipped and freed */
 };
 
+/* 88 bytes: a million pending timers touch ~40% fewer pages than with the
+ * plain 128-byte layout. What shares storage is never needed at once. */
 struct cio__callback {
-    struct cio__ready ready;
-    struct cio__timer timer;
-    struct cio__link link; /* on a future's list, for done-callbacks */
+    struct cio__ready ready; /* ready.next also links free records (callback.c) */
+    union {
+        struct cio__timer timer; /* CIO__CB_TIMED: in the timer heap */
+        struct cio__link link;   /* CIO__CB_LISTED: on a future's list (done-callbacks) */
+    };
     cio_loop *loop;
-    cio_callback fn;     /* plain callbacks */
-    cio_done_fn done_fn; /* done-callbacks: done_fn(future, arg) */
-    cio_future *future;  /* held reference while queued, for done-callbacks */
+    union {
+        cio_callback fn;     /* plain callbacks: future is NULL */
+        cio_done_fn done_fn; /* done-callbacks: done_fn(future, arg) */
+    };
     void *arg;
+    cio_future *future;  /* done-callbacks: a held reference while queued; else NULL */
     uint64_t generation; /* bumped when the record is freed: stale handles see it */
     uint8_t state;
-    struct cio__callback *next_free;
+    uint16_t slot; /* index in its slab chunk (callback.c) */
 };
 
+/* A record with future NULL and state CIO__CB_FREE; the caller sets fn or
+ * done_fn, arg, and what it is (queue, timer, list). NULL: no memory. */
 struct cio__callback *cio__callback_alloc(cio_loop *loop);
 void cio__callback_free(struct cio__callback *record);
 void cio__callback_queue(struct cio__callback *record);
@@ -199,7 +207,7 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
     return cio__task_pending_interrupt_slow(task);
 }
 
-void cio__task_switch_out(cio_task *task); /* to the scheduler; returns when resumed */
+/* cio__task_switch_out(task), the suspension itself: inline in core/switch.h. */
 void cio__task_free(cio_task *task);
 void cio__task_spares_free(cio_loop *loop);
 bool cio__task_valid(const cio_task *task);
@@ -248,8 +256,10 @@ struct cio_loop {
     int64_t virtual_now;
     pthread_t thread; /* valid while running */
 
-    struct cio__ready_queue ready;
-    unsigned ran_since_poll; /* ready entries run since the backend was last polled */
+    struct cio__ready_queue ready; /* for the next turn */
+    struct cio__ready *batch;      /* what is left to run of this turn (loop.c) */
+    unsigned ran_since_poll;       /* ready entries run since the backend was last polled */
+    cio_task *until;               /* run_until_complete's task: its end ends the run */
     struct cio__heap timers;
 
     const struct cio__poller_ops *poller_ops;
@@ -265,8 +275,8 @@ struct cio_loop {
     atomic_bool wakeup_pending;
     int holds; /* work in other threads the virtual clock must wait for */
 
-    struct cio__callback *free_callbacks;
-    struct cio__callback_chunk *callback_chunks;
+    struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
+    struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */
 
     struct cio__list tasks;       /* every task the loop holds, done or not */
     struct cio__list spare_tasks; /* freed task structs kept for reuse (task.c) */
@@ -298,11 +308,22 @@ static inline cio_task *cio__task_current_or_complain(const char *caller) {
 int64_t cio__now(const cio_loop *loop);
 int64_t cio__seconds_to_ns(double seconds); /* saturates; NaN is the caller's to refuse */
 bool cio__loop_usable(const cio_loop *loop, const char *caller); /* valid, open, right thread */
-int cio__loop_check(const cio_loop *loop,
-                    const char *caller); /* 0 or -EINVAL/-CIO_ECLOSED/-EPERM */
+/* 0 or -EINVAL/-CIO_ECLOSED/-EPERM (wrong thread). Inline for the common
+ * case: an open loop, idle or run by this very thread. */
+int cio__loop_check_slow(const cio_loop *loop, const char *caller);
+static inline int cio__loop_check(const cio_loop *loop, const char *caller) {
+    if (__builtin_expect(loop && loop->magic == CIO__LOOP_MAGIC && !loop->closed &&
+                             (!loop->running || cio__running_loop == loop),
+                         1))
+        return 0;
+    return cio__loop_check_slow(loop, caller);
+}
 int cio__timer_start(cio_loop *loop, struct cio__timer *timer, int64_t when);
 void cio__timer_stop(cio_loop *loop, struct cio__timer *timer);
 void cio__loop_run_once(cio_loop *loop);
+/* A task switching out at the end of the batch starts the next turn itself:
+ * true (loop->batch set) when that turn would only run its batch. */
+bool cio__loop_next_batch(cio_loop *loop);
 /* Keep the virtual clock from jumping while other threads work for the loop. */
 void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);

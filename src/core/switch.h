@@ -1,6 +1,15 @@
-/* src/core/switch.h - the scheduler<->task switch, with the sanitizer
- * annotations every switch needs (compiled in only for those builds).
- * Inline so the jump happens straight from the scheduler or the waiting task. */
+/* src/core/switch.h - the switches between the scheduler and tasks, and
+ * between two tasks, with the sanitizer annotations every switch needs
+ * (compiled in only for those builds). Inline so the jump happens straight
+ * from the scheduler or the switching task.
+ *
+ * The jump protocol: whoever jumps passes itself as the jump's data (the
+ * task, or NULL for the scheduler), and whoever resumes stores the jumper's
+ * suspended context back where it belongs (cio__switch_resumed). A task may
+ * be resumed by the scheduler or directly by another task (the hand-off in
+ * task.c), so neither side may assume who it came back from. Whoever jumps
+ * to a task first makes it current (loop->current, state RUNNING, the
+ * running stack for the overflow handler). */
 #ifndef CIO_CORE_SWITCH_H
 #define CIO_CORE_SWITCH_H
 
@@ -16,11 +25,26 @@ void __tsan_destroy_fiber(void *fiber);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
-/* Scheduler -> task. Returns when the task parks or finishes. */
-static inline void cio__switch_to_task(cio_loop *loop, cio_task *task) {
+/* Store the context that just jumped here: a task's, or the scheduler's. */
+static inline void cio__switch_save_from(cio_loop *loop, cio__transfer back) {
+    cio_task *from = back.data;
+    if (from)
+        from->ctx = back.from;
+    else
+        loop->scheduler_ctx = back.from;
+}
+
+/* Make task the running one, just before jumping to it. */
+static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
     loop->current = task;
     task->state = CIO__TASK_RUNNING;
     cio__stack_set_running(&task->stack);
+}
+
+/* Scheduler -> task. Returns when a task switches to the scheduler: that
+ * task, which is `task` or one that `task` handed off to (directly or not). */
+static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
+    cio__switch_enter(loop, task);
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(&loop->asan_fake_stack,
                                    (char *)task->stack.top - task->stack.size, task->stack.size);
@@ -29,33 +53,90 @@ static inline void cio__switch_to_task(cio_loop *loop, cio_task *task) {
     if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(task->tsan_fiber, 0);
 #endif
-    cio__transfer back = cio__ctx_jump(task->ctx, task);
+    cio__transfer back = cio__ctx_jump(task->ctx, NULL);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
 #endif
-    task->ctx = back.from;
+    cio_task *from = back.data; /* only tasks jump to the scheduler */
+    from->ctx = back.from;
     cio__stack_set_running(NULL);
     loop->current = NULL;
+    return from;
+}
+
+/* In a task that a jump just resumed. */
+static inline void cio__switch_resumed(cio_loop *loop, cio_task *task, cio__transfer back) {
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(task->asan_fake_stack, NULL, NULL);
+#else
+    (void)task;
+#endif
+    cio__switch_save_from(loop, back);
 }
 
 /* Task -> scheduler. finished: this is the task's last switch (ASan frees
- * its fake stack). Returns when the scheduler resumes the task. */
+ * its fake stack). Returns when the task is resumed. */
 static inline void cio__switch_to_scheduler(cio_loop *loop, cio_task *task, bool finished) {
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(finished ? NULL : &task->asan_fake_stack,
                                    loop->scheduler_stack_bottom, loop->scheduler_stack_size);
 #else
     (void)finished;
-    (void)task;
 #endif
 #if defined(CIO_TSAN)
     __tsan_switch_to_fiber(loop->tsan_scheduler_fiber, 0);
 #endif
-    cio__transfer back = cio__ctx_jump(loop->scheduler_ctx, NULL);
-    loop->scheduler_ctx = back.from;
+    cio__transfer back = cio__ctx_jump(loop->scheduler_ctx, task);
+    cio__switch_resumed(loop, task, back);
+}
+
+/* Task -> task, without the scheduler: task is suspended (parked or queued)
+ * and next is the entry the scheduler would have resumed now. Returns when
+ * task is resumed. */
+static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task *next) {
+    cio__switch_enter(loop, next);
 #if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(task->asan_fake_stack, NULL, NULL);
+    __sanitizer_start_switch_fiber(&task->asan_fake_stack,
+                                   (char *)next->stack.top - next->stack.size, next->stack.size);
 #endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+    cio__transfer back = cio__ctx_jump(next->ctx, task);
+    cio__switch_resumed(loop, task, back);
+}
+
+/* A queued task's turn (task.c): resume it from the scheduler. */
+void cio__task_resume(struct cio__ready *entry);
+
+/* The hand-off: a task that switches out resumes the next entry of the turn
+ * itself when that entry is a queued task, instead of jumping to the
+ * scheduler only for the scheduler to jump to that task (one jump instead of
+ * two). Same order as the scheduler's: the entry is taken off the same
+ * batch, and at the end of a batch cio__loop_next_batch starts the next turn
+ * only if that turn would neither poll nor fire a timer. Anything else (a
+ * callback, a task's first run, a turn with work of its own) goes through
+ * the scheduler. NULL: switch to the scheduler. */
+static inline cio_task *cio__next_in_turn(cio_loop *loop) {
+    if (!loop->batch && !cio__loop_next_batch(loop)) return NULL;
+    struct cio__ready *entry = loop->batch;
+    if (entry->run != cio__task_resume) return NULL;
+    loop->batch = entry->next;
+    loop->ran_since_poll++;
+    return cio__container_of(entry, cio_task, ready);
+}
+
+/* Suspend the running task (already parked or queued); returns when it is
+ * resumed. Inline: it is most of a yield. */
+static inline void cio__task_switch_out(cio_task *task) {
+    cio_loop *loop = task->future.loop;
+    cio_task *next = cio__next_in_turn(loop);
+    if (!next)
+        cio__switch_to_scheduler(loop, task, false);
+    else if (next != task)
+        cio__switch_to_next(loop, task, next);
+    else
+        task->state = CIO__TASK_RUNNING; /* it was the only one ready: go on */
 }
 
 #endif

@@ -143,15 +143,16 @@ static void finish(cio_task *task, int error, void *result) {
     cio__future_complete(&task->future, error, result);
 }
 
-/* The first and only frame on a task's stack. */
+/* The first and only frame on a task's stack. Only the scheduler starts
+ * tasks (start.data is NULL), having made this one current. */
 static void task_main(cio__transfer start) {
-    cio_task *task = start.data;
-    cio_loop *loop = task->future.loop;
-    loop->scheduler_ctx = start.from;
 #if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom,
-                                    &loop->scheduler_stack_size);
+    __sanitizer_finish_switch_fiber(NULL, &cio__running_loop->scheduler_stack_bottom,
+                                    &cio__running_loop->scheduler_stack_size);
 #endif
+    cio_loop *loop = cio__running_loop;
+    cio_task *task = loop->current;
+    loop->scheduler_ctx = start.from;
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
     finish(task, cio_error_of(result), result);
@@ -180,11 +181,13 @@ static int start(cio_task *task) {
     return 0;
 }
 
-static void resume(struct cio__ready *entry) {
+/* Resume a queued task. What comes back may be another task: the one the
+ * hand-offs ended in. A finished task always comes back here, as its stack
+ * can be released only from another one. */
+void cio__task_resume(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
-    cio_loop *loop = task->future.loop;
-    cio__switch_to_task(loop, task);
-    if (task->state == CIO__TASK_DONE) drop_loop_reference(task);
+    cio_task *back = cio__switch_to_task(task->future.loop, task);
+    if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
 
 /* A task's first turn: cancelled before it started, it never runs (asyncio). */
@@ -201,12 +204,8 @@ static void run_task_entry(struct cio__ready *entry) {
         drop_loop_reference(task);
         return;
     }
-    task->ready.run = resume;
-    resume(entry);
-}
-
-void cio__task_switch_out(cio_task *task) {
-    cio__switch_to_scheduler(task->future.loop, task, false);
+    task->ready.run = cio__task_resume;
+    cio__task_resume(entry);
 }
 
 /* ---- references ---------------------------------------------------------------------- */
