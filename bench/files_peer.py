@@ -2,10 +2,14 @@
 asyncio.to_thread call per file operation (open, read, close), which is what
 aiofiles does. Same work and concurrency as the C program.
 
-    files_peer.py DIR SMALL_COUNT BIG_MIB      prints "small SECONDS big SECONDS"
+    files_peer.py DIR SMALL_COUNT BIG_MIB [PASSES]
+
+prints "small S big S first-small S first-big S": the median of PASSES [3]
+timed passes after a first one, and that first one, as bench/files.c does.
 """
 import asyncio
 import os
+import statistics
 import sys
 import time
 
@@ -39,7 +43,7 @@ async def big_worker(fd, first, size):
     return total
 
 
-async def main(directory, count, big_mib):
+async def one_pass(directory, count, big_mib):
     start = time.monotonic()
     await asyncio.gather(*(small_worker(directory, i, count) for i in range(IN_FLIGHT)))
     small = time.monotonic() - start
@@ -48,8 +52,17 @@ async def main(directory, count, big_mib):
     await asyncio.gather(*(big_worker(fd, i, big_mib << 20) for i in range(BIG_IN_FLIGHT)))
     await asyncio.to_thread(os.close, fd)
     big = time.monotonic() - start
-    print("small %.6f big %.6f" % (small, big))
+    return small, big
+
+
+async def main(directory, count, big_mib, passes):
+    first = await one_pass(directory, count, big_mib)
+    timed = [await one_pass(directory, count, big_mib) for _ in range(passes)]
+    small = statistics.median(t[0] for t in timed)
+    big = statistics.median(t[1] for t in timed)
+    print("small %.6f big %.6f first-small %.6f first-big %.6f" % (small, big, first[0], first[1]))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    passes = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), passes))

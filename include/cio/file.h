@@ -84,6 +84,9 @@ CIO_EXPORT int cio_file_stat(int fd, struct stat *st);
 
 /* Read the whole file at path. On success *data holds its bytes plus a
  * terminating NUL (the caller's to free()) and *len their count without it.
+ * The buffer is sized from the file's size (grown if the file grows); it is
+ * filled in reads of at most 8 MiB, so other tasks run in between, and one
+ * of 4 MiB or more is advised for transparent huge pages (MADV_HUGEPAGE).
  * Returns 0 or -errno (-ENOENT, -EACCES, -EISDIR, -ENOMEM...); on error
  * *data is NULL. */
 CIO_EXPORT int cio_read_file(const char *path, void **data, size_t *len);

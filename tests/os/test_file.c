@@ -1,8 +1,9 @@
 /* Files, every test on both backends (the thread pool and io_uring; the
  * io_uring runs are skipped, saying why, only if the kernel refuses it):
- * whole files from 0 B to 1 MiB (256 MiB: test_file_big.c), each single operation, ENOENT / EACCES
+ * whole files from 0 B to 8 MiB (256 MiB: test_file_big.c), each single operation, ENOENT / EACCES
  * / EISDIR, atomic replace surviving a writer killed mid-way, cancellation, the virtual clock, many
- * tasks at once - and no fd leaked. */
+ * tasks at once, more reads in flight than the ring holds, large reads in parallel - and no fd
+ * leaked. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -126,7 +127,8 @@ static void round_trip(size_t len, unsigned seed) {
 static void *sizes_main(void *arg) {
     (void)arg;
     use_backend();
-    static const size_t sizes[] = {0, 1, 4095, 4096, 65537, (1u << 20) + 3};
+    /* 8 MiB + 5: more than one of cio_read_file's chunks, in a huge-page buffer */
+    static const size_t sizes[] = {0, 1, 4095, 4096, 65537, (1u << 20) + 3, (8u << 20) + 5};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) round_trip(sizes[i], (unsigned)i);
     return NULL;
 }
@@ -449,6 +451,88 @@ static void many_tasks_at_once(void **state) {
     assert_int_equal(test_run(many_main, NULL, NULL, NULL), 0);
 }
 
+/* ---- many reads in flight ------------------------------------------------------------ */
+
+#define BLOCK 4096
+
+static const unsigned char *shared_data; /* what the shared file holds */
+static int shared_fd;
+
+/* Write len bytes of pattern into a new file, open it for cio reads. */
+static unsigned char *make_shared_file(size_t len) {
+    unsigned char *data = pattern(len, 7);
+    int fd = open(path_in_dir("shared"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    shared_fd = cio_file_open(path_in_dir("shared"), O_RDONLY, 0);
+    assert_true(shared_fd >= 0);
+    shared_data = data;
+    return data;
+}
+
+/* Read len bytes at offset into a fresh buffer and compare. */
+static void *read_and_check(size_t offset, size_t len) {
+    unsigned char *buf = malloc(len);
+    if (!buf) return cio_fail(-ENOMEM);
+    ssize_t got = cio_file_pread(shared_fd, buf, len, (off_t)offset);
+    bool same = got == (ssize_t)len && memcmp(buf, shared_data + offset, len) == 0;
+    free(buf);
+    return same ? NULL : cio_fail(got < 0 ? (int)got : -EPROTO);
+}
+
+static void *read_block(void *arg) {
+    return read_and_check((size_t)(intptr_t)arg * BLOCK, BLOCK);
+}
+
+static void *read_mib(void *arg) {
+    return read_and_check((size_t)(intptr_t)arg << 20, 1u << 20);
+}
+
+/* count tasks, task i running fn(i), all started before any is awaited. */
+static void run_all(cio_task_fn fn, int count) {
+    cio_task **tasks = calloc((size_t)count, sizeof *tasks);
+    assert_non_null(tasks);
+    for (intptr_t i = 0; i < count; i++) tasks[i] = cio_create_task(fn, (void *)i);
+    for (int i = 0; i < count; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    free(tasks);
+}
+
+/* 1,000 reads at once: more than io_uring's SQ (256) takes in one turn and
+ * its CQ (512) holds, so completions wait in the kernel's overflow list. */
+static void *overflow_main(void *arg) {
+    (void)arg;
+    use_backend();
+    unsigned char *data = make_shared_file(1000 * BLOCK);
+    run_all(read_block, 1000);
+    assert_int_equal(cio_file_close(shared_fd), 0);
+    free(data);
+    return NULL;
+}
+
+static void more_reads_than_the_ring_holds(void **state) {
+    (void)state;
+    assert_int_equal(test_run(overflow_main, NULL, NULL, NULL), 0);
+}
+
+/* Eight 1 MiB reads in one turn: on io_uring every other one is copied by
+ * an io-wq thread, the rest inline. */
+static void *large_reads_main(void *arg) {
+    (void)arg;
+    use_backend();
+    unsigned char *data = make_shared_file(8u << 20);
+    run_all(read_mib, 8);
+    run_all(read_mib, 8); /* again, with the io-wq workers already there */
+    assert_int_equal(cio_file_close(shared_fd), 0);
+    free(data);
+    return NULL;
+}
+
+static void large_reads_at_once(void **state) {
+    (void)state;
+    assert_int_equal(test_run(large_reads_main, NULL, NULL, NULL), 0);
+}
+
 /* $CIO_FILE_BACKEND decides when the program does not. */
 static void *env_main(void *arg) {
     (void)arg;
@@ -482,6 +566,8 @@ int main(void) {
         BOTH(replace_keeps_mode_and_cancel_cleans_up),
         BOTH(cancellation_and_clock),
         BOTH(many_tasks_at_once),
+        BOTH(more_reads_than_the_ring_holds),
+        BOTH(large_reads_at_once),
         BOTH(backend_from_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
