@@ -26,6 +26,27 @@ int test_run(cio_task_fn fn, void *arg, void **result, double *elapsed) {
     return rc;
 }
 
+double test_now(void) {
+    return cio_loop_time(cio_get_running_loop());
+}
+
+void test_run_checked(cio_task_fn fn, const char *poller) {
+    int before = test_count_fds();
+    cio_loop *loop;
+    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
+    assert_int_equal(cio_loop_new(&loop, &opts), 0);
+    cio_task *task = cio_loop_create_task(loop, fn, NULL);
+    assert_non_null(task);
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
+    cio_loop_free(loop);
+    assert_int_equal(test_count_fds(), before);
+}
+
+void test_run_on_both_pollers(cio_task_fn fn) {
+    test_run_checked(fn, "epoll");
+    test_run_checked(fn, "poll");
+}
+
 int test_count_fds(void) {
     DIR *dir = opendir("/proc/self/fd");
     if (!dir) return -1;

@@ -18,6 +18,17 @@ cio_loop *test_loop_new(void);
  * loop time the run took. */
 int test_run(cio_task_fn fn, void *arg, void **result, double *elapsed);
 
+/* The running loop's time (cio_loop_time of cio_get_running_loop()). */
+double test_now(void);
+
+/* Run fn(NULL) as the main task of a fresh virtual-clock loop on poller
+ * ("epoll", "poll"; NULL: the default), then free the loop. Fails the test
+ * unless the task ends with status 0 and no fd is left open. */
+void test_run_checked(cio_task_fn fn, const char *poller);
+
+/* test_run_checked on epoll, then on poll. */
+void test_run_on_both_pollers(cio_task_fn fn);
+
 /* Number of open file descriptors of this process (/proc/self/fd). */
 int test_count_fds(void);
 

@@ -13,16 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
-static void run_checked(cio_task_fn fn) {
-    int before = test_count_fds();
-    assert_int_equal(test_run(fn, NULL, NULL, NULL), 0);
-    assert_int_equal(test_count_fds(), before);
-}
-
 static bool has_loopback_v4(const struct addrinfo *list) {
     for (; list; list = list->ai_next)
         if (list->ai_family == AF_INET &&
@@ -44,7 +34,7 @@ static void *lookups(void *arg) {
     assert_int_equal(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port), 80);
     freeaddrinfo(res);
     /* Numeric hosts are answered on the spot. */
-    double start = now();
+    double start = test_now();
     assert_int_equal(cio_getaddrinfo("127.0.0.1", "8080", &hints, &res), 0);
     assert_true(has_loopback_v4(res));
     freeaddrinfo(res);
@@ -52,7 +42,7 @@ static void *lookups(void *arg) {
     assert_int_equal(cio_getaddrinfo("::1", NULL, &v6, &res), 0);
     assert_int_equal(res->ai_family, AF_INET6);
     freeaddrinfo(res);
-    assert_true(now() == start);
+    assert_true(test_now() == start);
     /* A service name is looked up (in /etc/services), not refused. */
     assert_int_equal(cio_getaddrinfo(NULL, "http", &hints, &res), 0);
     assert_int_equal(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port), 80);
@@ -62,7 +52,7 @@ static void *lookups(void *arg) {
 
 static void localhost_and_numeric_hosts(void **state) {
     (void)state;
-    run_checked(lookups);
+    test_run_checked(lookups, NULL);
 }
 
 static void *failures(void *arg) {
@@ -84,7 +74,7 @@ static void *failures(void *arg) {
 
 static void lookups_that_fail_locally(void **state) {
     (void)state;
-    run_checked(failures);
+    test_run_checked(failures, NULL);
 }
 
 static void *lookup_forever(void *arg) {
@@ -115,7 +105,7 @@ static void *cancel_lookup(void *arg) {
 
 static void cancel_mid_lookup(void **state) {
     (void)state;
-    run_checked(cancel_lookup);
+    test_run_checked(cancel_lookup, NULL);
 }
 
 /* ---- getnameinfo
@@ -147,7 +137,7 @@ static void *reverse(void *arg) {
 
 static void reverse_lookups(void **state) {
     (void)state;
-    run_checked(reverse);
+    test_run_checked(reverse, NULL);
 }
 
 /* ---- connecting by name, and happy eyeballs
@@ -178,7 +168,7 @@ static void *by_name(void *arg) {
 
 static void server_and_client_by_name(void **state) {
     (void)state;
-    run_checked(by_name);
+    test_run_checked(by_name, NULL);
 }
 
 /* An address list in the given order, as a resolver would return it. */
@@ -249,31 +239,31 @@ static void *eyeballs(void *arg) {
     int fd;
 
     /* The first address hangs: the second starts after 0.25 s and wins. */
-    double start = now();
+    double start = test_now();
     assert_int_equal(
         cio__net_connect_any(
             make_list(&list, (int[]){hanging, good}, (int[]){AF_INET, AF_INET6}, 2), &opts, &fd),
         0);
-    assert_true(now() == start + 0.25);
+    assert_true(test_now() == start + 0.25);
     assert_int_equal(local_port_of_peer(fd), good);
     cio_close(fd);
 
     /* The first is refused at once: the next starts without waiting. */
-    start = now();
+    start = test_now();
     assert_int_equal(
         cio__net_connect_any(make_list(&list, (int[]){1, good}, (int[]){AF_INET6, AF_INET6}, 2),
                              &opts, &fd),
         0);
-    assert_true(now() == start);
+    assert_true(test_now() == start);
     cio_close(fd);
 
     /* Interleaving: v4, v4, v6 is tried as v4, v6, v4 - the v6 one wins at 0.25 s. */
-    start = now();
+    start = test_now();
     assert_int_equal(cio__net_connect_any(make_list(&list, (int[]){hanging, hanging, good},
                                                     (int[]){AF_INET, AF_INET, AF_INET6}, 3),
                                           &opts, &fd),
                      0);
-    assert_true(now() == start + 0.25);
+    assert_true(test_now() == start + 0.25);
     cio_close(fd);
 
     /* Everything refused: the last error. Everything hanging: the timeout. */
@@ -283,13 +273,13 @@ static void *eyeballs(void *arg) {
         -ECONNREFUSED);
     cio_timeout scope;
     cio_timeout_begin(&scope, 3.0);
-    start = now();
+    start = test_now();
     assert_int_equal(
         cio__net_connect_any(
             make_list(&list, (int[]){hanging, hanging}, (int[]){AF_INET, AF_INET}, 2), &opts, &fd),
         -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
-    assert_true(now() == start + 3.0);
+    assert_true(test_now() == start + 3.0);
 
     /* Happy eyeballs off: one at a time, so the hanging one holds everything up. */
     opts.happy_eyeballs_delay = -1;
@@ -310,7 +300,7 @@ static void *eyeballs(void *arg) {
 
 static void happy_eyeballs_race(void **state) {
     (void)state;
-    run_checked(eyeballs);
+    test_run_checked(eyeballs, NULL);
 }
 
 static void outside_a_task(void **state) {

@@ -14,26 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
-static void run_checked(cio_task_fn fn, const char *poller) {
-    int before = test_count_fds();
-    cio_loop *loop;
-    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL),
-                     0);
-    cio_loop_free(loop);
-    assert_int_equal(test_count_fds(), before);
-}
-
-static void run_on_both(cio_task_fn fn) {
-    run_checked(fn, "epoll");
-    run_checked(fn, "poll");
-}
-
 /* A pipe as two streams: reader (the read end) and writer (the write end). */
 static void pipe_pair(cio_stream **reader, cio_stream **writer) {
     int fds[2];
@@ -95,7 +75,7 @@ static void *big_main(void *arg) {
 
 static void four_mib_through_a_pipe(void **state) {
     (void)state;
-    run_on_both(big_main);
+    test_run_on_both_pollers(big_main);
 }
 
 /* ---- a reader that is gone --------------------------------------------------------------- */
@@ -129,7 +109,7 @@ static void *epipe_main(void *arg) {
 static void broken_pipe_is_epipe_without_sigpipe(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_DFL);
-    run_on_both(epipe_main);
+    test_run_on_both_pollers(epipe_main);
 }
 
 /* ---- other fds -------------------------------------------------------------------------- */
@@ -165,7 +145,7 @@ static void fifo_and_device(void **state) {
     snprintf(fifo_path, sizeof fifo_path, "/tmp/cio-test-fifo.%d", (int)getpid());
     unlink(fifo_path);
     assert_int_equal(mkfifo(fifo_path, 0600), 0);
-    run_on_both(fifo_main);
+    test_run_on_both_pollers(fifo_main);
     unlink(fifo_path);
 }
 
@@ -210,7 +190,7 @@ static void *refused_main(void *arg) {
 
 static void fds_a_stream_refuses(void **state) {
     (void)state;
-    run_checked(refused_main, "epoll");
+    test_run_checked(refused_main, "epoll");
     cio_stream *stream;
     assert_int_equal(cio_stream_from_fd(0, 0, &stream), -EINVAL); /* no running loop */
 }
@@ -242,12 +222,12 @@ static void *waits_main(void *arg) {
 
     cio_timeout scope;
     char buf[8];
-    double start = now();
+    double start = test_now();
     cio_timeout_begin(&scope, 0.5);
     ssize_t n = cio_stream_readline(reader, buf, sizeof buf);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     assert_int_equal(n, -ETIMEDOUT);
-    assert_true(now() - start == 0.5);
+    assert_true(test_now() - start == 0.5);
 
     assert_int_equal(cio_stream_write(writer, "late\n", 5), 0); /* nothing was lost */
     assert_int_equal(cio_stream_readline(reader, buf, sizeof buf), 5);
@@ -262,7 +242,7 @@ static void *waits_main(void *arg) {
 
 static void cancel_timeout_and_close_in_a_read(void **state) {
     (void)state;
-    run_on_both(waits_main);
+    test_run_on_both_pollers(waits_main);
 }
 
 int main(void) {

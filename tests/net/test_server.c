@@ -15,16 +15,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
-static void run_checked(cio_task_fn fn) {
-    int before = test_count_fds();
-    assert_int_equal(test_run(fn, NULL, NULL, NULL), 0);
-    assert_int_equal(test_count_fds(), before);
-}
-
 /* ---- handlers ---------------------------------------------------------------------------- */
 
 static int handlers_running, most_handlers;
@@ -109,7 +99,7 @@ static void *echo_sizes(void *arg) {
 
 static void echo_round_trips_from_0_bytes_to_64_mib(void **state) {
     (void)state;
-    run_checked(echo_sizes);
+    test_run_checked(echo_sizes, NULL);
 }
 
 /* ---- 1,000 concurrent clients
@@ -168,7 +158,7 @@ static void *many_clients(void *arg) {
 static void a_thousand_concurrent_clients(void **state) {
     (void)state;
     raise_fd_limit(2 * CLIENTS + 64);
-    run_checked(many_clients);
+    test_run_checked(many_clients, NULL);
 }
 
 /* ---- closing with clients connected
@@ -203,7 +193,7 @@ static void *close_with_clients(void *arg) {
     cio_stream *late;
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &late), -ECONNREFUSED);
     assert_int_equal(cio_await(talker, NULL), 0); /* the old connection still works */
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     /* wait_closed waits for the handlers: end them by closing the clients. */
     memset(handler_results, 0, sizeof handler_results);
     assert_int_equal(cio_stream_write_eof(first), 0);
@@ -212,7 +202,7 @@ static void *close_with_clients(void *arg) {
     assert_int_equal(cio_server_connections(server), 1);
     assert_int_equal(cio_server_close_clients(server), 1); /* second's handler */
     assert_int_equal(cio_server_wait_closed(server), 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal(handler_results[0], 1); /* its read said -CIO_ECLOSED */
     assert_int_equal(cio_stream_read(second, buf, sizeof buf), 0);
     cio_stream_free(first);
@@ -223,7 +213,7 @@ static void *close_with_clients(void *arg) {
 
 static void server_close_while_clients_are_connected(void **state) {
     (void)state;
-    run_checked(close_with_clients);
+    test_run_checked(close_with_clients, NULL);
 }
 
 static void *abort_with_clients(void *arg) {
@@ -246,7 +236,7 @@ static void *abort_with_clients(void *arg) {
 
 static void abort_clients_and_free_with_handlers_running(void **state) {
     (void)state;
-    run_checked(abort_with_clients);
+    test_run_checked(abort_with_clients, NULL);
 }
 
 /* ---- the connection cap, and EMFILE
@@ -275,7 +265,7 @@ static void *capped(void *arg) {
         tasks[i] = cio_create_task(hold_open, (void *)(intptr_t)cio_server_port(server));
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(most_handlers, 2);
-    assert_true(now() == 3.0); /* served two by two: 1 s each round */
+    assert_true(test_now() == 3.0); /* served two by two: 1 s each round */
     cio_server_free(server);
     assert_int_equal(cio_sleep(0.1), 0);
     return NULL;
@@ -283,7 +273,7 @@ static void *capped(void *arg) {
 
 static void connection_cap(void **state) {
     (void)state;
-    run_checked(capped);
+    test_run_checked(capped, NULL);
 }
 
 static void *out_of_fds(void *arg) {
@@ -308,14 +298,14 @@ static void *out_of_fds(void *arg) {
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
     for (int i = 0; i < 3; i++)
         assert_int_equal(cio_sock_connect(clients[i], (struct sockaddr *)&addr, len), 0);
-    double start = now();
+    double start = test_now();
     /* The acceptor gets EMFILE and backs off: were it spinning, the virtual
      * clock could not move and this sleep would never end. */
     assert_int_equal(cio_sleep(5.0), 0);
     assert_int_equal(cio_server_connections(server), 0);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
     while (cio_server_connections(server) < 3) assert_int_equal(cio_sleep(0.25), 0);
-    assert_true(now() - start <= 6.0); /* picked up within one retry delay */
+    assert_true(test_now() - start <= 6.0); /* picked up within one retry delay */
     for (int i = 0; i < 3; i++) cio_close(clients[i]);
     cio_server_close(server);
     assert_int_equal(cio_server_wait_closed(server), 0);
@@ -325,7 +315,7 @@ static void *out_of_fds(void *arg) {
 
 static void emfile_on_accept_does_not_spin(void **state) {
     (void)state;
-    run_checked(out_of_fds);
+    test_run_checked(out_of_fds, NULL);
 }
 
 /* ---- serve_forever
@@ -359,7 +349,7 @@ static void *forever(void *arg) {
 
 static void serve_forever_ends_with_close_or_cancel(void **state) {
     (void)state;
-    run_checked(forever);
+    test_run_checked(forever, NULL);
 }
 
 /* ---- addresses: all interfaces, reuse, Unix
@@ -401,7 +391,7 @@ static void *all_interfaces(void *arg) {
 
 static void all_interfaces_ipv4_and_ipv6_and_reuse_port(void **state) {
     (void)state;
-    run_checked(all_interfaces);
+    test_run_checked(all_interfaces, NULL);
 }
 
 static void *unix_server(void *arg) {
@@ -447,7 +437,7 @@ static void *unix_server(void *arg) {
 
 static void unix_servers(void **state) {
     (void)state;
-    run_checked(unix_server);
+    test_run_checked(unix_server, NULL);
 }
 
 /* ---- shutdown by cio_run

@@ -14,27 +14,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const char *poller; /* the backend the current test runs on */
-
-static void run_on_both(cio_task_fn fn) {
-    const char *pollers[] = {"epoll", "poll"};
-    for (int i = 0; i < 2; i++) {
-        poller = pollers[i];
-        int before = test_count_fds();
-        cio_loop *loop;
-        cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
-        assert_int_equal(cio_loop_new(&loop, &opts), 0);
-        cio_task *task = cio_loop_create_task(loop, fn, NULL);
-        assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
-        cio_loop_free(loop);
-        assert_int_equal(test_count_fds(), before);
-    }
-}
-
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 /* A listening TCP socket on 127.0.0.1 with a free port, non-blocking. */
 static int listen_loopback(struct sockaddr_in *addr, int backlog) {
     int fd = cio_socket(AF_INET, SOCK_STREAM, 0);
@@ -66,10 +45,10 @@ static void *recv_and_eof(void *arg) {
     cio_task *writer = cio_create_task(write_later, NULL);
     char buf[16];
     assert_int_equal(cio_sock_recv(pair[0], buf, sizeof buf), 5);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_memory_equal(buf, "hello", 5);
     assert_int_equal(cio_sock_recv(pair[0], buf, sizeof buf), 0); /* EOF */
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_sock_recv(pair[0], buf, 0), 0);
     assert_int_equal(cio_await(writer, NULL), 0);
     cio_close(pair[0]);
@@ -79,7 +58,7 @@ static void *recv_and_eof(void *arg) {
 
 static void recv_waits_then_sees_eof(void **state) {
     (void)state;
-    run_on_both(recv_and_eof);
+    test_run_on_both_pollers(recv_and_eof);
 }
 
 static void *scatter_gather(void *arg) {
@@ -98,7 +77,7 @@ static void *scatter_gather(void *arg) {
 
 static void recv_into_scatters(void **state) {
     (void)state;
-    run_on_both(scatter_gather);
+    test_run_on_both_pollers(scatter_gather);
 }
 
 /* ---- connect, accept, a big transfer ------------------------------------------------------------
@@ -159,7 +138,7 @@ static void *connect_accept_transfer(void *arg) {
 
 static void connect_accept_and_send_all(void **state) {
     (void)state;
-    run_on_both(connect_accept_transfer);
+    test_run_on_both_pollers(connect_accept_transfer);
 }
 
 /* ---- errors
@@ -195,7 +174,7 @@ static void *refused_and_misuse(void *arg) {
 
 static void refused_and_bad_arguments(void **state) {
     (void)state;
-    run_on_both(refused_and_misuse);
+    test_run_on_both_pollers(refused_and_misuse);
 }
 
 /* The peer closes with SO_LINGER 0: an RST. */
@@ -223,7 +202,7 @@ static void *reset_and_broken_pipe(void *arg) {
     assert_int_equal(cio_sock_connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char buf[64] = {0};
     assert_int_equal(cio_sock_recv(fd, buf, sizeof buf), -ECONNRESET); /* mid-read */
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_await(server, NULL), 0);
     /* After a reset, writing is a broken pipe: -EPIPE, and SIGPIPE (left at
      * its default action, which would kill us) is never raised. */
@@ -236,7 +215,7 @@ static void *reset_and_broken_pipe(void *arg) {
 static void peer_reset_and_broken_pipe(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_DFL);
-    run_on_both(reset_and_broken_pipe);
+    test_run_on_both_pollers(reset_and_broken_pipe);
 }
 
 /* ---- cancellation and timeouts at every wait
@@ -274,13 +253,13 @@ static void *block_in_connect(void *arg) {
 /* Start fn, let it block, cancel it at t+1: it must end with -ECANCELED at
  * exactly that time, and the fd must be free for another waiter. */
 static void cancel_blocked(cio_task_fn fn) {
-    double start = now();
+    double start = test_now();
     cio_task *task = cio_create_task(fn, NULL);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(task));
     assert_int_equal(cio_task_cancel(task), 0);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
-    assert_true(now() == start + 1.0);
+    assert_true(test_now() == start + 1.0);
 }
 
 static void *cancel_everywhere(void *arg) {
@@ -313,15 +292,15 @@ static void *cancel_everywhere(void *arg) {
 
 static void cancel_in_recv_send_accept_connect(void **state) {
     (void)state;
-    run_on_both(cancel_everywhere);
+    test_run_on_both_pollers(cancel_everywhere);
 }
 
 static void *timeouts_and_busy(void *arg) {
     (void)arg;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
-    double start = now();
+    double start = test_now();
     assert_int_equal(cio_wait_readable(pair[0], 2.5), -ETIMEDOUT);
-    assert_true(now() == start + 2.5);
+    assert_true(test_now() == start + 2.5);
     assert_int_equal(cio_wait_writable(pair[0], 1.0), 0);
     cio_timeout scope;
     cio_timeout_begin(&scope, 0.5);
@@ -341,7 +320,7 @@ static void *timeouts_and_busy(void *arg) {
 
 static void timeouts_busy_and_close_while_waiting(void **state) {
     (void)state;
-    run_on_both(timeouts_and_busy);
+    test_run_on_both_pollers(timeouts_and_busy);
 }
 
 static void outside_a_task(void **state) {

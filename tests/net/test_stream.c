@@ -16,26 +16,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
-static void run_checked(cio_task_fn fn, const char *poller) {
-    int before = test_count_fds();
-    cio_loop *loop;
-    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    assert_int_equal(cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL),
-                     0);
-    cio_loop_free(loop);
-    assert_int_equal(test_count_fds(), before);
-}
-
-static void run_on_both(cio_task_fn fn) {
-    run_checked(fn, "epoll");
-    run_checked(fn, "poll");
-}
-
 /* Two connected streams over a Unix socketpair: a and b. */
 static void stream_pair(cio_stream **a, cio_stream **b, size_t limit) {
     int fds[2];
@@ -133,7 +113,7 @@ static void *read_functions(void *arg) {
 
 static void read_readline_readuntil_readexactly(void **state) {
     (void)state;
-    run_on_both(read_functions);
+    test_run_on_both_pollers(read_functions);
 }
 
 static void *slow_writer(void *arg) {
@@ -156,12 +136,12 @@ static void *lines_in_pieces(void *arg) {
     char buf[64];
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 13);
     assert_memory_equal(buf, "partial line\n", 13);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     size_t got = 99;
     assert_int_equal(cio_stream_readexactly(b, buf, 10, &got), -CIO_EINCOMPLETE);
     assert_int_equal(got, 4); /* the partial count */
     assert_memory_equal(buf, "rest", 4);
-    assert_true(now() == 4.0);
+    assert_true(test_now() == 4.0);
     assert_int_equal(cio_await(writer, NULL), 0);
     free_pair(a, b);
     return NULL;
@@ -169,7 +149,7 @@ static void *lines_in_pieces(void *arg) {
 
 static void lines_across_reads_and_readexactly_at_eof(void **state) {
     (void)state;
-    run_on_both(lines_in_pieces);
+    test_run_on_both_pollers(lines_in_pieces);
 }
 
 static void *over_the_limit(void *arg) {
@@ -202,7 +182,7 @@ static void *over_the_limit(void *arg) {
 
 static void readline_over_the_limit_keeps_the_data(void **state) {
     (void)state;
-    run_on_both(over_the_limit);
+    test_run_on_both_pollers(over_the_limit);
 }
 
 static void *everything(void *arg) {
@@ -232,7 +212,7 @@ static void *everything(void *arg) {
 
 static void read_all_after_a_graceful_close_with_data_buffered(void **state) {
     (void)state;
-    run_on_both(everything);
+    test_run_on_both_pollers(everything);
 }
 
 /* ---- writing and backpressure -----------------------------------------------------------------
@@ -279,7 +259,7 @@ static void *slow_reader(void *arg) {
     /* Memory stayed bounded: never more than high water + one write. */
     assert_true(most_buffered > 0);
     assert_true(most_buffered <= 256u * 1024u + CHUNK);
-    assert_true(now() > 0.1); /* the writer really waited for the reader */
+    assert_true(test_now() > 0.1); /* the writer really waited for the reader */
     assert_int_equal(cio_await(writer, NULL), 0);
     free(buf);
     free_pair(a, b);
@@ -288,7 +268,7 @@ static void *slow_reader(void *arg) {
 
 static void writer_backpressure_with_a_slow_reader(void **state) {
     (void)state;
-    run_on_both(slow_reader);
+    test_run_on_both_pollers(slow_reader);
 }
 
 static void *writes_in_order(void *arg) {
@@ -317,7 +297,7 @@ static void *writes_in_order(void *arg) {
 
 static void writes_keep_their_order(void **state) {
     (void)state;
-    run_on_both(writes_in_order);
+    test_run_on_both_pollers(writes_in_order);
 }
 
 /* ---- half close
@@ -352,7 +332,7 @@ static void *half_close(void *arg) {
 
 static void half_close_both_ways(void **state) {
     (void)state;
-    run_on_both(half_close);
+    test_run_on_both_pollers(half_close);
 }
 
 /* ---- errors: reset, broken pipe
@@ -388,7 +368,7 @@ static void *resets(void *arg) {
     cio_task *resetter = cio_create_task(reset_later, server);
     char buf[16];
     assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* mid-read */
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* sticky */
     assert_int_equal(cio_await(resetter, NULL), 0);
     free_pair(client, server);
@@ -408,7 +388,7 @@ static void *resets(void *arg) {
 static void peer_reset_mid_read_and_mid_write(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test */
-    run_on_both(resets);
+    test_run_on_both_pollers(resets);
 }
 
 /* ---- closing
@@ -465,7 +445,7 @@ static void *closing(void *arg) {
 static void close_wakes_readers_and_use_after_close_is_an_error(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_DFL);
-    run_on_both(closing);
+    test_run_on_both_pollers(closing);
 }
 
 static void *abort_buffered(void *arg) {
@@ -490,7 +470,7 @@ static void *abort_buffered(void *arg) {
 
 static void abort_drops_buffered_data(void **state) {
     (void)state;
-    run_on_both(abort_buffered);
+    test_run_on_both_pollers(abort_buffered);
 }
 
 /* ---- cancellation at every await
@@ -515,13 +495,13 @@ static void *readline_forever(void *arg) {
 }
 
 static void cancel_after_one_second(cio_task_fn fn, void *arg) {
-    double start = now();
+    double start = test_now();
     cio_task *task = cio_create_task(fn, arg);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(task));
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
-    assert_true(now() == start + 1.0);
+    assert_true(test_now() == start + 1.0);
 }
 
 static void *cancels(void *arg) {
@@ -549,7 +529,7 @@ static void *cancels(void *arg) {
 
 static void cancel_in_read_readline_drain_wait_closed(void **state) {
     (void)state;
-    run_on_both(cancels);
+    test_run_on_both_pollers(cancels);
 }
 
 static void *open_to_full_backlog(void *arg) {
@@ -574,11 +554,11 @@ static void *connect_timeouts(void *arg) {
         connect(queued[i], (struct sockaddr *)&addr, len);
     }
     assert_int_equal(cio_sleep(0.5), 0);
-    double start = now();
+    double start = test_now();
     cio_stream *stream;
     cio_connect_options opts = {.timeout = 2.0};
     assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &stream), -ETIMEDOUT);
-    assert_true(now() == start + 2.0);
+    assert_true(test_now() == start + 2.0);
     assert_null(stream);
     cancel_after_one_second(open_to_full_backlog, &port);
     for (int i = 0; i < 2; i++) cio_close(queued[i]);
@@ -588,7 +568,7 @@ static void *connect_timeouts(void *arg) {
 
 static void connect_timeout_and_cancel_in_connect(void **state) {
     (void)state;
-    run_on_both(connect_timeouts);
+    test_run_on_both_pollers(connect_timeouts);
 }
 
 /* ---- TCP options, IPv6, Unix sockets
@@ -640,7 +620,7 @@ static void *tcp_details(void *arg) {
 
 static void ipv6_loopback_and_tcp_options(void **state) {
     (void)state;
-    run_on_both(tcp_details);
+    test_run_on_both_pollers(tcp_details);
 }
 
 /* The port a socket is bound to. */
@@ -692,7 +672,7 @@ static void *local_address_main(void *arg) {
 
 static void open_connection_from_a_local_address(void **state) {
     (void)state;
-    run_on_both(local_address_main);
+    test_run_on_both_pollers(local_address_main);
 }
 
 static void *unix_streams(void *arg) {
@@ -732,7 +712,7 @@ static void *unix_streams(void *arg) {
 
 static void unix_socket_streams(void **state) {
     (void)state;
-    run_on_both(unix_streams);
+    test_run_on_both_pollers(unix_streams);
 }
 
 static void outside_a_task(void **state) {

@@ -7,20 +7,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void run_checked(cio_task_fn fn) {
-    const char *pollers[] = {"epoll", "poll"};
-    for (int i = 0; i < 2; i++) {
-        int before = test_count_fds();
-        cio_loop *loop;
-        cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = pollers[i]};
-        assert_int_equal(cio_loop_new(&loop, &opts), 0);
-        assert_int_equal(
-            cio_loop_run_until_complete(loop, cio_loop_create_task(loop, fn, NULL), NULL), 0);
-        cio_loop_free(loop);
-        assert_int_equal(test_count_fds(), before);
-    }
-}
-
 static int port_of(cio_datagram *ep) {
     struct sockaddr_storage addr;
     socklen_t len = sizeof addr;
@@ -73,7 +59,7 @@ static void *echo_v4_and_v6(void *arg) {
 
 static void a_thousand_datagrams_echoed(void **state) {
     (void)state;
-    run_checked(echo_v4_and_v6);
+    test_run_on_both_pollers(echo_v4_and_v6);
 }
 
 static void *burst(void *arg) {
@@ -113,7 +99,7 @@ static void *burst(void *arg) {
 
 static void message_boundaries_are_kept(void **state) {
     (void)state;
-    run_checked(burst);
+    test_run_on_both_pollers(burst);
 }
 
 /* ---- connected endpoints, refusals
@@ -136,7 +122,7 @@ static void *refused(void *arg) {
 
 static void connected_endpoint_sees_refusal(void **state) {
     (void)state;
-    run_checked(refused);
+    test_run_on_both_pollers(refused);
 }
 
 /* ---- close, cancel, misuse
@@ -186,7 +172,7 @@ static void *close_and_cancel(void *arg) {
 
 static void close_and_cancel_while_waiting(void **state) {
     (void)state;
-    run_checked(close_and_cancel);
+    test_run_on_both_pollers(close_and_cancel);
 }
 
 static void outside_a_task(void **state) {

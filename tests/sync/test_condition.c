@@ -2,10 +2,6 @@
  * re-acquire-even-when-interrupted rule for cancellation and timeouts. */
 #include "testutil.h"
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 static cio_condition cond;
 static int order[8], order_len;
 
@@ -107,7 +103,7 @@ static void *produce(void *arg) {
     }
     for (int i = 0; i < 3; i++) assert_int_equal(cio_await(consumers[i], NULL), 0);
     assert_int_equal(available, 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     return NULL;
 }
 
@@ -124,7 +120,7 @@ static void *predicate_already_true(void *arg) {
                      -EPERM); /* no lock */
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_wait_for(&cond, something_available, NULL), 0);
-    assert_true(now() == 0.0); /* did not wait */
+    assert_true(test_now() == 0.0); /* did not wait */
     assert_int_equal(cio_condition_release(&cond), 0);
     return NULL;
 }
@@ -190,7 +186,7 @@ static void *wait_with_timeout(void *arg) {
     cio_timeout scope;
     assert_int_equal(cio_timeout_begin(&scope, 1.0), 0);
     int rc = cio_condition_wait(&cond);
-    assert_true(now() == 3.0); /* returned only once the lock came back */
+    assert_true(test_now() == 3.0); /* returned only once the lock came back */
     assert_true(cio_condition_locked(&cond));
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     assert_int_equal(cio_condition_release(&cond), 0);
@@ -260,7 +256,7 @@ static void *callbacks(void *arg) {
                      0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_wait(&cond), 0);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(notified_from_callback, 1);
     assert_int_equal(cio_condition_release(&cond), 0);
     return NULL;

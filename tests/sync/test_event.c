@@ -2,10 +2,6 @@
  * timeouts while waiting, setting from callbacks and before the loop runs. */
 #include "testutil.h"
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 static cio_event event;
 static int woken;
 
@@ -27,7 +23,7 @@ static void *basics(void *arg) {
     assert_int_equal(cio_event_wait(&event), 0); /* set: returns at once */
     assert_int_equal(cio_event_clear(&event), 0);
     assert_false(cio_event_is_set(&event));
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     return NULL;
 }
 
@@ -48,7 +44,7 @@ static void *set_then_clear(void *arg) {
     assert_int_equal(cio_event_clear(&event), 0); /* before the waiters run */
     for (int i = 0; i < 3; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(woken, 3); /* all of them returned 0 anyway */
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     return NULL;
 }
 
@@ -146,12 +142,12 @@ static void *timed_wait(void *arg) {
     assert_int_equal(cio_timeout_begin(&scope, 1.5), 0);
     assert_int_equal(cio_event_wait(&event), -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
-    assert_true(now() == 1.5);
+    assert_true(test_now() == 1.5);
     assert_int_equal(cio_timeout_begin(&scope, 1.5), 0);
     assert_int_equal(cio_call_later(cio_get_running_loop(), 1.0, set_event, &event, NULL), 0);
     assert_int_equal(cio_event_wait(&event), 0); /* set by a callback in time */
     assert_int_equal(cio_timeout_end(&scope), 0);
-    assert_true(now() == 2.5);
+    assert_true(test_now() == 2.5);
     return NULL;
 }
 
@@ -164,7 +160,7 @@ static void wait_times_out_in_scope(void **state) {
 static void *wait_once(void *arg) {
     (void)arg;
     assert_int_equal(cio_event_wait(&event), 0);
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     return NULL;
 }
 

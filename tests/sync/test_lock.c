@@ -4,10 +4,6 @@
 
 #include <string.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 static cio_lock lock;
 static int order[16], order_len;
 
@@ -54,7 +50,7 @@ static void *fifo(void *arg) {
     assert_true(cio_lock_locked(&lock));
     assert_int_equal(cio_lock_try_acquire(&lock), -EAGAIN);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
-    assert_true(now() == 5.5);
+    assert_true(test_now() == 5.5);
     assert_int_equal(order_len, 5);
     for (int i = 0; i < 5; i++) assert_int_equal(order[i], i);
     assert_false(cio_lock_locked(&lock));
@@ -102,7 +98,7 @@ static void *cancel_waiter(void *arg) {
     assert_int_equal(cio_await(c, NULL), 0);
     assert_int_equal(order_len, 1);
     assert_int_equal(order[0], 2);
-    assert_true(now() == 1.5);
+    assert_true(test_now() == 1.5);
     assert_false(cio_lock_locked(&lock)); /* no lock left held */
     return NULL;
 }
@@ -156,7 +152,7 @@ static void *timeout(void *arg) {
     assert_int_equal(cio_lock_acquire(&lock), 0);
     cio_task *b = cio_create_task(acquire_with_timeout, NULL);
     assert_int_equal(cio_await(b, NULL), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_lock_release(&lock), 0);
     assert_false(cio_lock_locked(&lock)); /* the timed-out waiter is gone */
     return NULL;
@@ -195,7 +191,7 @@ static void *callbacks(void *arg) {
     assert_int_equal(cio_call_later(loop, 3.0, release_in_callback, NULL, NULL), 0);
     assert_int_equal(cio_lock_acquire(&lock), 0); /* handed over by the callback */
     assert_int_equal(callback_rc[2], 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal(cio_lock_release(&lock), 0);
     return NULL;
 }

@@ -5,9 +5,6 @@
 
 #include <stdlib.h>
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
 #define ITEM(n) ((void *)(intptr_t)(n))
 #define NUM(p)  ((int)(intptr_t)(p))
 
@@ -227,7 +224,7 @@ static void *backpressure(void *arg) {
         assert_true(i > 3 || cio_queue_full(queue));
     }
     for (int i = 0; i < 3; i++) assert_int_equal(cio_await(putters[i], NULL), 0);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     return NULL;
 }
 
@@ -258,7 +255,7 @@ static void *join_counts(void *arg) {
     cio_task *w = cio_create_task(worker, NULL);
     for (int i = 1; i <= 3; i++) assert_int_equal(cio_queue_put(queue, ITEM(i)), 0);
     assert_int_equal(cio_queue_join(queue), 0);
-    assert_true(now() == 6.0); /* 1 + 2 + 3 s of work */
+    assert_true(test_now() == 6.0); /* 1 + 2 + 3 s of work */
     assert_true(cio_queue_empty(queue));
     assert_int_equal(cio_queue_task_done(queue), -EOVERFLOW);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
@@ -407,7 +404,7 @@ static void *timeouts(void *arg) {
     assert_int_equal(cio_timeout_begin(&scope, 1.0), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(2)), -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_queue_qsize(queue), 1);
     return NULL;
 }
@@ -511,7 +508,7 @@ static void *shutdown_wakes_all(void *arg) {
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(getters[i], NULL), -CIO_ESHUTDOWN);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(got_len, 0);
     return NULL;
 }
@@ -577,7 +574,7 @@ static void *callbacks(void *arg) {
     assert_int_equal(NUM(item), 29);
     assert_int_equal(cio_queue_get(queue, &item), 0); /* woken by the callback's put */
     assert_int_equal(NUM(item), 30);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(callback_rc[0], 0);
     assert_int_equal(callback_rc[1], -EPERM);
     assert_int_equal(callback_rc[2], -EAGAIN); /* 30 went straight to us */
