@@ -252,6 +252,9 @@ struct cio__close_hook {
 struct cio_loop {
     uint32_t magic;
     bool running, closed, stopping, is_default;
+    /* Unique among the process's loops and never reused, unlike the loop's
+     * address: what loop-bound objects (sync primitives) remember. */
+    uint64_t serial;
     cio_clock_kind clock;
     int64_t virtual_now;
     pthread_t thread; /* valid while running */

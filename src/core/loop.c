@@ -196,6 +196,8 @@ bool cio__loop_next_batch(cio_loop *loop) {
 /* ---- life ----------------------------------------------------------------------------- */
 
 static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
+    static atomic_uint_fast64_t last_serial;
+    loop->serial = (uint64_t)atomic_fetch_add(&last_serial, 1) + 1; /* 0 means "no loop" */
     const char *poller = opts ? opts->poller : NULL;
     if (!poller) poller = getenv("CIO_POLLER");
     loop->poller_ops = cio__poller_find(poller && *poller ? poller : NULL);

@@ -14,8 +14,8 @@ struct barrier {
     uint32_t magic;
     bool broken;
     int parties;
-    int count; /* tasks waiting in this round */
-    cio_loop *loop;
+    int count;     /* tasks waiting in this round */
+    uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
     struct cio__list waiters;
 };
 static_assert(sizeof(struct barrier) <= sizeof(cio_barrier), "cio_barrier too small");

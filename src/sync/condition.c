@@ -13,7 +13,7 @@
 
 struct condition {
     uint32_t magic;
-    cio_loop *loop;
+    uint64_t loop;          /* the bound loop's serial (sync.h), 0: none yet */
     struct cio__lock *lock; /* own_lock, or the caller's */
     struct cio__list waiters;
     cio_lock own_lock;

@@ -8,7 +8,7 @@
 struct event {
     uint32_t magic;
     bool is_set;
-    cio_loop *loop;
+    uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
     struct cio__list waiters;
 };
 static_assert(sizeof(struct event) <= sizeof(cio_event), "cio_event too small");

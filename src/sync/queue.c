@@ -18,7 +18,7 @@
 struct cio_queue {
     uint32_t magic;
     bool shutdown;
-    cio_loop *loop;
+    uint64_t loop;  /* the bound loop's serial (sync.h), 0: none yet */
     size_t maxsize; /* 0: unbounded */
     size_t unfinished;
     struct cio__queue_store store;

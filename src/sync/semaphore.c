@@ -11,8 +11,8 @@ struct semaphore {
     uint32_t magic;
     bool bounded;
     int value;
-    int bound; /* bounded: the initial value, which release may not exceed */
-    cio_loop *loop;
+    int bound;     /* bounded: the initial value, which release may not exceed */
+    uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
     struct cio__list waiters;
 };
 static_assert(sizeof(struct semaphore) <= sizeof(cio_semaphore), "cio_semaphore too small");

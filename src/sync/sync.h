@@ -29,11 +29,14 @@
 /* Bind a primitive to the loop running on this thread (NULL: none) on first
  * use, as asyncio's _LoopBoundMixin does, and refuse every other loop or
  * thread afterwards. An unbound primitive used outside any loop stays unbound
- * (setting an event before the loop runs is fine). Returns 0 or -EPERM. */
-static inline int cio__sync_bind(cio_loop **bound, cio_loop *running, const char *caller) {
-    if (*bound == running) return 0;
+ * (setting an event before the loop runs is fine). *bound holds the loop's
+ * serial, 0 while unbound: a loop made later at a freed loop's address is
+ * still another loop. Returns 0 or -EPERM. */
+static inline int cio__sync_bind(uint64_t *bound, const cio_loop *running, const char *caller) {
+    uint64_t serial = running ? running->serial : 0;
+    if (*bound == serial) return 0;
     if (!*bound) {
-        *bound = running;
+        *bound = serial;
         return 0;
     }
     cio__complain("%s: used from another loop or thread; cio's primitives and queues are "
@@ -44,7 +47,7 @@ static inline int cio__sync_bind(cio_loop **bound, cio_loop *running, const char
 
 /* The running task, bound to obj's loop: NULL after a diagnostic (outside a
  * task, or another loop's primitive); *rc says which error. */
-static inline cio_task *cio__sync_task(cio_loop **bound, const char *caller, int *rc) {
+static inline cio_task *cio__sync_task(uint64_t *bound, const char *caller, int *rc) {
     cio_task *task = cio__task_current_or_complain(caller);
     *rc = -EPERM;
     if (!task || cio__sync_bind(bound, task->future.loop, caller) < 0) return NULL;
@@ -54,7 +57,7 @@ static inline cio_task *cio__sync_task(cio_loop **bound, const char *caller, int
 
 /* For the non-blocking forms (tasks and callbacks): bind to the running loop.
  * *caller gets the calling task, NULL for callback code. 0 or -EPERM. */
-static inline int cio__sync_enter(cio_loop **bound, const char *name, cio_task **caller) {
+static inline int cio__sync_enter(uint64_t *bound, const char *name, cio_task **caller) {
     cio_loop *running = cio__running_loop;
     *caller = running ? running->current : NULL;
     return cio__sync_bind(bound, running, name);
@@ -90,7 +93,7 @@ int cio__sync_wake_all(struct cio__list *waiters, int status);
 struct cio__lock {
     uint32_t magic;
     bool held;
-    cio_loop *loop;
+    uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
     cio_task *owner;
     struct cio__list waiters;
 };

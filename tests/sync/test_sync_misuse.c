@@ -75,9 +75,6 @@ static void run_on(cio_loop *loop, cio_task_fn fn) {
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
 }
 
-/* The binding is the loop's address, so the first loop stays alive while the
- * others run: a freed loop's memory may hold the next loop (TSan's allocator
- * reuses it at once), and that loop would count as the same one. */
 static void second_loop_is_refused(void **state) {
     (void)state;
     cio_loop *first = test_loop_new();
@@ -92,6 +89,28 @@ static void second_loop_is_refused(void **state) {
     assert_int_equal(test_run(bind_here, NULL, NULL, NULL), 0);
     cio_queue_free(queue);
     cio_loop_free(first);
+}
+
+/* A loop made where a freed one was (malloc hands the same memory back at
+ * once, often) is still another loop: the binding is the loop's serial
+ * number, not its address. */
+static void a_new_loop_at_a_freed_loops_address_is_refused(void **state) {
+    (void)state;
+    init_all();
+    assert_int_equal(cio_queue_new(0, &queue), 0);
+    int reused = 0;
+    for (int i = 0; i < 8; i++) {
+        cio_loop *first = test_loop_new();
+        void *address = first;
+        run_on(first, i == 0 ? bind_here : refused_here);
+        cio_loop_free(first);
+        cio_loop *next = test_loop_new();
+        reused += (void *)next == address;
+        run_on(next, refused_here);
+        cio_loop_free(next);
+    }
+    print_message("(a new loop took a freed loop's address %d times of 8)\n", reused);
+    cio_queue_free(queue);
 }
 
 /* ---- another thread ------------------------------------------------------------ */
@@ -180,6 +199,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(other_thread_is_refused_with_a_diagnostic),
         cmocka_unit_test(second_loop_is_refused),
+        cmocka_unit_test(a_new_loop_at_a_freed_loops_address_is_refused),
         cmocka_unit_test(uninitialised_storage_is_einval),
         cmocka_unit_test(suspending_outside_a_task_is_eperm),
     };
