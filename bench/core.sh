@@ -61,72 +61,44 @@ done
 
 # ---- which peers are here ------------------------------------------------------------
 
-have_asyncio=0 have_uvloop=0 have_go=0 have_libuv=0
-if [[ -x $python ]]; then
-    have_asyncio=1
-    "$python" -c 'import uvloop' 2>/dev/null && have_uvloop=1 ||
-        echo "core.sh: uvloop missing: apt install python3-uvloop"
-else
-    echo "core.sh: $python missing: apt install python3 python3-uvloop"
-fi
-if command -v go >/dev/null; then
-    if GOCACHE=/tmp/gocache go build -o "$work/core_peer_go" "$here/core_peer.go" 2>"$log"; then
-        have_go=1
-    else
-        echo "core.sh: building core_peer.go failed:"; cat "$log"
-    fi
-else
-    echo "core.sh: go missing: apt install golang-go"
-fi
+name=core
+source "$here/lib.sh"
+bench_find_peers core_peer.go
+have_libuv=0
 if [[ -x $bin/core_timers_uv ]]; then have_libuv=1; else echo "core.sh: core_timers_uv not built: apt install libuv1-dev, then rebuild"; fi
 
 # ---- running one measurement ------------------------------------------------------------
-
-# run ROUND LABEL COMMAND...: run pinned, keep its RESULT lines, say so if it
-# failed. With $as set, the figures are filed under that implementation name.
-run() {
-    local round=$1 label=$2
-    shift 2
-    if taskset -c "$cpu" "$@" >"$work/out" 2>"$work/err"; then
-        grep '^RESULT ' "$work/out" | while read -r _ bench impl metric value; do
-            echo "$round $bench ${as:-$impl} $metric $value"
-        done >>"$results"
-    else
-        echo "  ($label failed: $(tail -n 2 "$work/err" | tr '\n' ' '))"
-    fi
-    cat "$work/out" "$work/err" >>"$log"
-}
 
 py=("$python" "$here/core_peer.py")
 go_peer=(env GOMAXPROCS=1 "$work/core_peer_go")
 
 bench_yield() {
-    run "$1" "cio yield" "$bin/core_yield" $YIELD_C
-    ((have_go)) && run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
-    ((have_asyncio)) && run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
-    ((have_uvloop)) && run "$1" "uvloop yield" "${py[@]}" uvloop yield $YIELD_PY
+    bench_run "$1" "cio yield" "$bin/core_yield" $YIELD_C
+    ((have_go)) && bench_run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
+    ((have_asyncio)) && bench_run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
+    ((have_uvloop)) && bench_run "$1" "uvloop yield" "${py[@]}" uvloop yield $YIELD_PY
 }
 
 # cio-notrim: a diagnostic row. glibc gives the freed task structs of each
 # batch back to the kernel (heap trimming) and the next batch faults them in
 # again; this row runs cio with trimming off to show what that costs.
 bench_spawn() {
-    run "$1" "cio spawn" "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
-    as=cio-notrim run "$1" "cio spawn, no malloc trim" \
+    bench_run "$1" "cio spawn" "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
+    as=cio-notrim bench_run "$1" "cio spawn, no malloc trim" \
         env GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295 "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
-    ((have_go)) && run "$1" "go spawn" "${go_peer[@]}" spawn $SPAWN_C $SPAWN_BATCH
-    ((have_asyncio)) && run "$1" "asyncio spawn" "${py[@]}" asyncio spawn $SPAWN_PY $SPAWN_BATCH
-    ((have_uvloop)) && run "$1" "uvloop spawn" "${py[@]}" uvloop spawn $SPAWN_PY $SPAWN_BATCH
+    ((have_go)) && bench_run "$1" "go spawn" "${go_peer[@]}" spawn $SPAWN_C $SPAWN_BATCH
+    ((have_asyncio)) && bench_run "$1" "asyncio spawn" "${py[@]}" asyncio spawn $SPAWN_PY $SPAWN_BATCH
+    ((have_uvloop)) && bench_run "$1" "uvloop spawn" "${py[@]}" uvloop spawn $SPAWN_PY $SPAWN_BATCH
 }
 
 # Sleepers exit as soon as they have measured (no cleanup: unmapping or
 # cancelling a million of anything only costs time).
 sleepers() {
     local round=$1 count=$2
-    run "$round" "cio sleepers $count" "$bin/core_sleepers" "$count" 0
-    ((have_go)) && run "$round" "go sleepers $count" "${go_peer[@]}" sleepers "$count"
-    ((have_asyncio)) && run "$round" "asyncio sleepers $count" "${py[@]}" asyncio sleepers "$count"
-    ((have_uvloop)) && run "$round" "uvloop sleepers $count" "${py[@]}" uvloop sleepers "$count"
+    bench_run "$round" "cio sleepers $count" "$bin/core_sleepers" "$count" 0
+    ((have_go)) && bench_run "$round" "go sleepers $count" "${go_peer[@]}" sleepers "$count"
+    ((have_asyncio)) && bench_run "$round" "asyncio sleepers $count" "${py[@]}" asyncio sleepers "$count"
+    ((have_uvloop)) && bench_run "$round" "uvloop sleepers $count" "${py[@]}" uvloop sleepers "$count"
 }
 
 bench_sleepers() {
@@ -139,10 +111,10 @@ bench_sleepers() {
 }
 
 bench_timers() {
-    run "$1" "cio timers" "$bin/core_timers" $TIMERS_C
-    ((have_libuv)) && run "$1" "libuv timers" "$bin/core_timers_uv" $TIMERS_C
-    ((have_asyncio)) && run "$1" "asyncio timers" "${py[@]}" asyncio timers $TIMERS_PY
-    ((have_uvloop)) && run "$1" "uvloop timers" "${py[@]}" uvloop timers $TIMERS_PY
+    bench_run "$1" "cio timers" "$bin/core_timers" $TIMERS_C
+    ((have_libuv)) && bench_run "$1" "libuv timers" "$bin/core_timers_uv" $TIMERS_C
+    ((have_asyncio)) && bench_run "$1" "asyncio timers" "${py[@]}" asyncio timers $TIMERS_PY
+    ((have_uvloop)) && bench_run "$1" "uvloop timers" "${py[@]}" uvloop timers $TIMERS_PY
 }
 
 : >"$results"
@@ -155,16 +127,15 @@ done
 # ---- tables ------------------------------------------------------------------------------
 
 table_python=$(command -v python3 || echo "$python")
-"$table_python" - "$results" "$YIELD_PY" "$SPAWN_PY" "$TIMERS_PY" <<'EOF'
+"$table_python" - "$here" "$results" "$YIELD_PY" "$SPAWN_PY" "$TIMERS_PY" <<'EOF'
 import statistics, sys
-from collections import defaultdict
 
-path, yield_py, spawn_py, timers_py = sys.argv[1:]
-value = {}                                  # (bench, metric, impl, round) -> figure
-for line in open(path):
-    rnd, bench, impl, metric, figure = line.split()
-    value[(bench, metric, impl, int(rnd))] = float(figure)
+sys.path.insert(0, sys.argv[1])
+from tables import load, verdict
+import tables
 
+value = load(sys.argv[2])
+yield_py, spawn_py, timers_py = sys.argv[3:]
 ORDER = ["cio", "cio-notrim", "go", "libuv", "asyncio", "uvloop"]
 UNITS = {"ns_per_switch": "ns/switch", "ns_per_task": "ns/task", "kib_per_task": "KiB/task",
          "pte_kib_per_task": "KiB/task", "start_ns": "ns/start", "stop_ns": "ns/stop",
@@ -175,29 +146,8 @@ NOTES = {"yield": f"Python: {yield_py} yields per task", "spawn": f"Python: {spa
          "timers": f"Python: {timers_py} timers"}
 
 def table(bench, metric, title):
-    impls = sorted({k[2] for k in value if k[:2] == (bench, metric)},
-                   key=lambda i: ORDER.index(i) if i in ORDER else 99)
-    if not impls:
-        return None
-    print(f"\n{title} ({UNITS.get(metric, metric)})")
-    print(f"| implementation | {UNITS.get(metric, metric)} (median) | x = peer / cio, median (min-max) |")
-    print("|---|---|---|")
-    ratios_of = {}
-    for impl in impls:
-        rounds = sorted(r for (b, m, i, r) in value if (b, m, i) == (bench, metric, impl))
-        figures = [value[(bench, metric, impl, r)] for r in rounds]
-        ratios = [value[(bench, metric, impl, r)] / value[(bench, metric, "cio", r)]
-                  for r in rounds if value.get((bench, metric, "cio", r))]
-        ratios_of[impl] = ratios
-        ratio = (f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
-                 if ratios else "n/a (no cio figure)")
-        median = statistics.median(figures)
-        print(f"| {impl} | {median:,.2f} | {ratio} |" if median < 100 else f"| {impl} | {median:,.0f} | {ratio} |")
-    print(f"({len(rounds)} round(s); {NOTES.get(bench, 'same counts for all')})")
-    return {impl: statistics.median(r) for impl, r in ratios_of.items() if r}
-
-def verdict(text, ok):
-    print(f"target: {text}: {'met' if ok else 'MISSED'}")
+    return tables.table(value, bench, metric, title, UNITS.get(metric, metric), ORDER,
+                        NOTES.get(bench, "same counts for all"))
 
 for metric, title in (("ns_per_switch", "wall time"), ("cpu_ns_per_switch", "process CPU time")):
     r = table("yield", metric, f"yield ping-pong, two tasks, {title}")

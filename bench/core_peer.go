@@ -12,7 +12,7 @@
 //
 //	sleepers [goroutines]
 //
-// Build: GOCACHE=/tmp/gocache go build -o core_peer_go core_peer.go
+// Build: GOCACHE=/tmp/gocache go build -o core_peer_go core_peer.go peer_common.go
 package main
 
 import (
@@ -24,20 +24,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
-
-func result(bench, metric string, value float64) {
-	fmt.Printf("RESULT %s go %s %.2f\n", bench, metric, value)
-}
-
-func check(ok bool, format string, args ...interface{}) {
-	if !ok {
-		fmt.Fprintf(os.Stderr, "sanity check failed: "+format+"\n", args...)
-		os.Exit(1)
-	}
-}
 
 // statusKiB reads a field of /proc/self/status in KiB, as the C side does.
 func statusKiB(field string) int64 {
@@ -55,16 +43,6 @@ func statusKiB(field string) int64 {
 		}
 	}
 	return -1
-}
-
-// cpuTime is the process's CPU time (user + system, every thread: the
-// runtime's helpers count too), as CLOCK_PROCESS_CPUTIME_ID on the C side.
-func cpuTime() time.Duration {
-	var usage syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &usage) != nil {
-		return 0
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }
 
 // ---- yield: two goroutines, runtime.Gosched ------------------------------------

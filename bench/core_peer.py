@@ -17,15 +17,7 @@ import os
 import sys
 import time
 
-
-def result(bench, impl, metric, value):
-    print(f"RESULT {bench} {impl} {metric} {value:.2f}", flush=True)
-
-
-def check(ok, message):
-    if not ok:
-        sys.stderr.write(f"sanity check failed: {message}\n")
-        sys.exit(1)
+from peer_common import check, result
 
 
 def status_kib(field):

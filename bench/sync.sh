@@ -45,37 +45,9 @@ log=$work/log
 
 # ---- which peers are here ------------------------------------------------------------
 
-have_asyncio=0 have_uvloop=0 have_go=0
-if [[ -x $python ]]; then
-    have_asyncio=1
-    "$python" -c 'import uvloop' 2>/dev/null && have_uvloop=1 ||
-        echo "sync.sh: uvloop missing: apt install python3-uvloop"
-else
-    echo "sync.sh: $python missing: apt install python3 python3-uvloop"
-fi
-if command -v go >/dev/null; then
-    if GOCACHE=/tmp/gocache go build -o "$work/sync_peer_go" "$here/sync_peer.go" 2>"$log"; then
-        have_go=1
-    else
-        echo "sync.sh: building sync_peer.go failed:"; cat "$log"
-    fi
-else
-    echo "sync.sh: go missing: apt install golang-go"
-fi
-
-# run ROUND LABEL COMMAND...: run pinned, keep its RESULT lines, say so if it failed.
-run() {
-    local round=$1 label=$2
-    shift 2
-    if taskset -c "$cpu" "$@" >"$work/out" 2>"$work/err"; then
-        grep '^RESULT ' "$work/out" | while read -r _ bench impl metric value; do
-            echo "$round $bench $impl $metric $value"
-        done >>"$results"
-    else
-        echo "  ($label failed: $(tail -n 2 "$work/err" | tr '\n' ' '))"
-    fi
-    cat "$work/out" "$work/err" >>"$log"
-}
+name=sync
+source "$here/lib.sh"
+bench_find_peers sync_peer.go
 
 py=("$python" "$here/sync_peer.py")
 go_peer=(env GOMAXPROCS=1 "$work/sync_peer_go")
@@ -84,64 +56,42 @@ go_peer=(env GOMAXPROCS=1 "$work/sync_peer_go")
 started=$(date +%s)
 for ((round = 1; round <= rounds; round++)); do
     echo "round $round/$rounds (pinned to CPU $cpu)"
-    run "$round" "cio lock" "$bin/sync" lock $LOCK_C
-    run "$round" "cio queue" "$bin/sync" queue $QUEUE_C
+    bench_run "$round" "cio lock" "$bin/sync" lock $LOCK_C
+    bench_run "$round" "cio queue" "$bin/sync" queue $QUEUE_C
     if ((have_go)); then
-        run "$round" "go lock" "${go_peer[@]}" lock $LOCK_C
-        run "$round" "go queue" "${go_peer[@]}" queue $QUEUE_GO
+        bench_run "$round" "go lock" "${go_peer[@]}" lock $LOCK_C
+        bench_run "$round" "go queue" "${go_peer[@]}" queue $QUEUE_GO
     fi
     for impl in asyncio uvloop; do
         [[ $impl == asyncio ]] && ((!have_asyncio)) && continue
         [[ $impl == uvloop ]] && ((!have_uvloop)) && continue
-        run "$round" "$impl lock" "${py[@]}" $impl lock $LOCK_PY
-        run "$round" "$impl queue" "${py[@]}" $impl queue $QUEUE_PY
+        bench_run "$round" "$impl lock" "${py[@]}" $impl lock $LOCK_PY
+        bench_run "$round" "$impl queue" "${py[@]}" $impl queue $QUEUE_PY
     done
 done
 
 # ---- tables ------------------------------------------------------------------------------
 
-"$python" - "$results" <<'EOF'
-import statistics, sys
+"$python" - "$here" "$results" <<'EOF'
+import sys
 
-value = {}                                  # (bench, metric, impl, round) -> figure
-for line in open(sys.argv[1]):
-    rnd, bench, impl, metric, figure = line.split()
-    value[(bench, metric, impl, int(rnd))] = float(figure)
+sys.path.insert(0, sys.argv[1])
+from tables import load, verdict
+import tables
 
+value = load(sys.argv[2])
 ORDER = ["cio", "go", "asyncio", "uvloop"]
 
 def table(bench, metric, title):
-    impls = sorted({k[2] for k in value if k[:2] == (bench, metric)},
-                   key=lambda i: ORDER.index(i) if i in ORDER else 99)
-    if not impls:
-        return {}
-    print(f"\n{title}")
-    print("| implementation | ns (median) | x = peer / cio, median (min-max) |")
-    print("|---|---|---|")
-    medians = {}
-    for impl in impls:
-        rounds = sorted(r for (b, m, i, r) in value if (b, m, i) == (bench, metric, impl))
-        figures = [value[(bench, metric, impl, r)] for r in rounds]
-        ratios = [value[(bench, metric, impl, r)] / value[(bench, metric, "cio", r)]
-                  for r in rounds if value.get((bench, metric, "cio", r))]
-        text = (f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
-                if ratios else "n/a (no cio figure)")
-        print(f"| {impl} | {statistics.median(figures):,.1f} | {text} |")
-        if ratios:
-            medians[impl] = statistics.median(ratios)
-    print(f"({len(rounds)} round(s))")
-    return medians
+    return tables.table(value, bench, metric, title, "ns", ORDER, "same work for all") or {}
 
-def verdict(text, ok):
-    print(f"target: {text}: {'met' if ok else 'MISSED'}")
-
-r = table("sync_lock", "ns_per_op", "uncontended lock acquire + release, wall ns per pair")
+r = table("sync_lock", "ns_per_op", "uncontended lock acquire + release, wall time per pair")
 if "asyncio" in r: verdict(">= 30x asyncio", r["asyncio"] >= 30)
-table("sync_lock", "cpu_ns_per_op", "uncontended lock acquire + release, CPU ns per pair")
-r = table("sync_queue", "ns_per_roundtrip", "queue ping-pong between two tasks, wall ns per round trip")
+table("sync_lock", "cpu_ns_per_op", "uncontended lock acquire + release, CPU time per pair")
+r = table("sync_queue", "ns_per_roundtrip", "queue ping-pong between two tasks, wall time per round trip")
 if "asyncio" in r: verdict(">= 30x asyncio", r["asyncio"] >= 30)
 if "go" in r: verdict(">= 1x Go unbuffered channel round trip", r["go"] >= 1)
-table("sync_queue", "cpu_ns_per_roundtrip", "queue ping-pong between two tasks, CPU ns per round trip")
+table("sync_queue", "cpu_ns_per_roundtrip", "queue ping-pong between two tasks, CPU time per round trip")
 EOF
 echo
 echo "sync.sh: $(($(date +%s) - started)) s; Python ran $LOCK_PY lock pairs and $QUEUE_PY round trips," \

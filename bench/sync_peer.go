@@ -14,7 +14,7 @@
 // for goroutines too.
 //
 // Usage: sync_peer lock|queue [n]
-// Build: GOCACHE=/tmp/gocache go build -o sync_peer_go sync_peer.go
+// Build: GOCACHE=/tmp/gocache go build -o sync_peer_go sync_peer.go peer_common.go
 package main
 
 import (
@@ -23,27 +23,8 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
-
-func result(bench, metric string, value float64) {
-	fmt.Printf("RESULT %s go %s %.2f\n", bench, metric, value)
-}
-
-func check(ok bool, format string, args ...interface{}) {
-	if !ok {
-		fmt.Fprintf(os.Stderr, "sanity check failed: "+format+"\n", args...)
-		os.Exit(1)
-	}
-}
-
-// cpuNs is the process's CPU time (user + system), as the C side reads it.
-func cpuNs() int64 {
-	var usage syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
-	return usage.Utime.Nano() + usage.Stime.Nano()
-}
 
 func lockRounds(mu *sync.Mutex, n int) int {
 	counter := 0
@@ -58,9 +39,9 @@ func lockRounds(mu *sync.Mutex, n int) int {
 func benchLock(n int) {
 	var mu sync.Mutex
 	lockRounds(&mu, n/10+1) // warm-up
-	start, startCPU := time.Now(), cpuNs()
+	start, startCPU := time.Now(), cpuTime()
 	counter := lockRounds(&mu, n)
-	elapsed, cpu := time.Since(start).Nanoseconds(), cpuNs()-startCPU
+	elapsed, cpu := time.Since(start).Nanoseconds(), int64(cpuTime()-startCPU)
 	check(counter == n, "expected %d acquisitions, counted %d", n, counter)
 	check(mu.TryLock(), "lock left held")
 	fmt.Printf("sync lock go: %d uncontended Lock/Unlock pairs, %.3f s\n", n, float64(elapsed)/1e9)
@@ -89,9 +70,9 @@ func benchQueue(n int) {
 		close(done)
 	}()
 	play(ping, pong, n/10+1) // warm-up
-	start, startCPU := time.Now(), cpuNs()
+	start, startCPU := time.Now(), cpuTime()
 	bad := play(ping, pong, n)
-	elapsed, cpu := time.Since(start).Nanoseconds(), cpuNs()-startCPU
+	elapsed, cpu := time.Since(start).Nanoseconds(), int64(cpuTime()-startCPU)
 	close(ping)
 	<-done
 	check(bad == 0, "%d wrong answers", bad)
