@@ -132,6 +132,9 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out);
  * count, or -1 with errno. */
 ssize_t cio__writev_quietly(int fd, const struct iovec *iov, int iovcnt);
 bool cio__stream_valid(const cio_stream *stream);
+/* Add O_NONBLOCK to fd's status flags. Returns the flags it had (>= 0), or
+ * -errno. */
+int cio__fd_set_nonblocking(int fd);
 void cio__stream_retain(cio_stream *stream);
 void cio__stream_release(cio_stream *stream);
 /* Close fd now and wake everyone waiting for that; state becomes CLOSED. */

@@ -13,30 +13,16 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-/* The kind of stream fd (not a socket; st is its fstat) makes, from its type
- * and access mode. 0, or -EINVAL (a regular file, directory...), or fcntl's
- * -errno. */
-static int kind_of(int fd, const struct stat *st, uint8_t *kind) {
-    if (!S_ISFIFO(st->st_mode) && !S_ISCHR(st->st_mode)) return -EINVAL;
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0) return -errno;
+/* The kind of stream a pipe, FIFO or device opened with `flags` makes. */
+static uint8_t kind_of(int flags) {
     switch (flags & O_ACCMODE) {
     case O_RDONLY:
-        *kind = CIO__STREAM_READ_END;
-        break;
+        return CIO__STREAM_READ_END;
     case O_WRONLY:
-        *kind = CIO__STREAM_WRITE_END;
-        break;
+        return CIO__STREAM_WRITE_END;
     default:
-        *kind = CIO__STREAM_DEVICE;
+        return CIO__STREAM_DEVICE;
     }
-    return 0;
-}
-
-static int make_nonblocking(int fd) {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
-    return 0;
 }
 
 int cio_stream_from_fd(int fd, size_t limit, cio_stream **out) {
@@ -46,12 +32,11 @@ int cio_stream_from_fd(int fd, size_t limit, cio_stream **out) {
     struct stat st;
     if (fstat(fd, &st) < 0) return -errno;
     if (S_ISSOCK(st.st_mode)) return cio_stream_from_socket(fd, limit, out);
-    uint8_t kind = CIO__STREAM_DEVICE;
-    int rc = kind_of(fd, &st, &kind);
-    if (rc == 0) rc = make_nonblocking(fd);
-    if (rc == 0) rc = cio__stream_new(loop, fd, limit, out);
+    if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return -EINVAL;
+    int flags = cio__fd_set_nonblocking(fd);
+    int rc = flags < 0 ? flags : cio__stream_new(loop, fd, limit, out);
     if (rc < 0) return rc;
-    (*out)->kind = kind;
+    (*out)->kind = kind_of(flags);
     cio__net_adopt_fd(loop, fd);
     return 0;
 }

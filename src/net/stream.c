@@ -46,6 +46,13 @@ void cio__stream_release(cio_stream *stream) {
     free(stream);
 }
 
+int cio__fd_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -errno;
+    if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+    return flags;
+}
+
 int cio_stream_from_socket(int fd, size_t limit, cio_stream **out) {
     if (out) *out = NULL;
     cio_loop *loop = cio__running_loop;
@@ -54,9 +61,9 @@ int cio_stream_from_socket(int fd, size_t limit, cio_stream **out) {
     socklen_t len = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -errno;
     if (type != SOCK_STREAM) return -EINVAL;
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
-    int rc = cio__stream_new(loop, fd, limit, out);
+    int rc = cio__fd_set_nonblocking(fd);
+    if (rc < 0) return rc;
+    rc = cio__stream_new(loop, fd, limit, out);
     if (rc == 0) cio__net_adopt_fd(loop, fd);
     return rc;
 }

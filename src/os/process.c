@@ -198,7 +198,6 @@ static int plan_stdio(struct spawn_plan *plan, int target, cio_stdio_mode mode, 
         bool child_reads = target == 0;
         plan->child_ends[target] = fds[child_reads ? 0 : 1];
         plan->parent_ends[target] = fds[child_reads ? 1 : 0];
-        fcntl(plan->parent_ends[target], F_SETFL, O_NONBLOCK);
         return -posix_spawn_file_actions_adddup2(&plan->actions, plan->child_ends[target], target);
     }
     }
