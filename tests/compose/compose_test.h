@@ -1,5 +1,6 @@
 /* tests/compose/compose_test.h - helpers the compose tests share: a job
- * that sleeps then returns or fails, and counters for leaked tasks/stacks. */
+ * that sleeps then returns or fails, a task of another loop for the misuse
+ * tests, and counters for leaked tasks/stacks. */
 #ifndef CIO_COMPOSE_TEST_H
 #define CIO_COMPOSE_TEST_H
 
@@ -22,10 +23,6 @@ struct job {
     double ended; /* loop time it finished */
 };
 
-static inline double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 static inline void *job_run(void *arg) {
     struct job *job = arg;
     if (job->delay >= 0) job->slept = cio_sleep(job->delay);
@@ -35,7 +32,7 @@ static inline void *job_run(void *arg) {
         cio_shield_end();
         job->slept = 0;
     }
-    job->ended = now();
+    job->ended = test_now();
     if (job->slept < 0) return cio_fail(job->slept);
     if (job->error) return cio_fail(job->error);
     return (void *)job->value;
@@ -45,6 +42,22 @@ static inline cio_task *job_start(struct job *job) {
     cio_task *task = cio_create_task(job_run, job);
     assert_non_null(task);
     return task;
+}
+
+static inline void await_all(cio_task **tasks, size_t n) {
+    for (size_t i = 0; i < n; i++) cio_await(tasks[i], NULL);
+}
+
+/* Run body(foreign) as the main task of a fresh loop, where foreign is a
+ * task of another loop (for the "another loop's task" checks), then let
+ * foreign finish. Returns that other loop, the caller's to free. */
+static inline cio_loop *run_with_foreign_task(cio_task_fn body) {
+    cio_loop *other = test_loop_new();
+    static struct job job = {.delay = -1};
+    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
+    assert_int_equal(test_run(body, foreign, NULL, NULL), 0);
+    assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
+    return other;
 }
 
 /* Every task the running loop still holds (done or not), and the stacks

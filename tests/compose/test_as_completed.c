@@ -5,10 +5,6 @@
 
 #include <stdlib.h>
 
-static void await_all(cio_task **tasks, size_t n) {
-    for (size_t i = 0; i < n; i++) cio_await(tasks[i], NULL);
-}
-
 static void *completion_order(void *arg) {
     (void)arg;
     struct job jobs[4] = {{.delay = 3, .value = 3},
@@ -23,7 +19,7 @@ static void *completion_order(void *arg) {
     cio_task *task;
     for (intptr_t expected = 0; expected < 4; expected++) {
         assert_int_equal(cio_as_completed_next(it, &task), 1);
-        assert_true(now() == (double)expected);
+        assert_true(test_now() == (double)expected);
         void *result;
         assert_int_equal(cio_task_result(task, &result), 0);
         assert_int_equal((intptr_t)result, expected);
@@ -55,14 +51,14 @@ static void *overall_timeout(void *arg) {
     assert_int_equal(cio_as_completed_next(it, &task), 1);
     assert_ptr_equal(task, tasks[1]);
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
-    assert_true(now() == 4.0);
+    assert_true(test_now() == 4.0);
     assert_int_equal(cio_as_completed_free(it), 0);
 
     assert_int_equal(cio_as_completed_new(&it, &tasks[2], 1, 0.5), 0);
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
-    assert_true(now() == 4.5);                                      /* exactly at the deadline */
+    assert_true(test_now() == 4.5);                                 /* exactly at the deadline */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT); /* and after it */
-    assert_true(now() == 4.5);
+    assert_true(test_now() == 4.5);
     assert_int_equal(cio_as_completed_free(it), 0);
     assert_false(cio_task_done(tasks[2])); /* nothing was cancelled */
     await_all(tasks, 3);
@@ -81,11 +77,11 @@ static void *nested_timeouts(void *arg) {
     assert_int_equal(cio_as_completed_new(&it, tasks, 1, 5.0), 0);
     cio_timeout_begin(&outer, 1.0); /* the outer fires first */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
     cio_timeout_begin(&outer, 10.0); /* the iterator's own deadline, at 5, fires first */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
-    assert_true(now() == 5.0);
+    assert_true(test_now() == 5.0);
     assert_int_equal(cio_timeout_end(&outer), 0);
     assert_int_equal(cio_as_completed_free(it), 0);
     cio_await(tasks[0], NULL);
@@ -122,9 +118,9 @@ static void *cancellation_and_two_consumers(void *arg) {
     cio_task_cancel(consumer);
     cio_await(consumer, NULL);
     assert_int_equal(consumer_status, -ECANCELED);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_as_completed_next(shared, &task), 1); /* still usable */
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(jobs[0].slept, 0);
     assert_int_equal(cio_as_completed_free(shared), 0);
     await_all(tasks, 1);
@@ -150,7 +146,7 @@ static void *cancellation_from_inside(void *arg) {
     assert_int_equal(cio_task_result(task, NULL), -ECANCELED);
     assert_int_equal(cio_as_completed_next(it, &task), 1);
     assert_int_equal(cio_task_result(task, NULL), -EIO);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_as_completed_free(it), 0);
     await_all(tasks, 2);
     assert_nothing_leaked();
@@ -226,11 +222,7 @@ static void make_iterator(void *arg) {
 static void as_completed_edge_cases_and_misuse(void **state) {
     (void)state;
     assert_int_equal(test_run(edge_cases, NULL, NULL, NULL), 0);
-    cio_loop *other = test_loop_new();
-    struct job job = {.delay = -1};
-    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
-    assert_int_equal(test_run(misuse, foreign, NULL, NULL), 0);
-    assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
+    cio_loop *other = run_with_foreign_task(misuse);
     /* new() need not be called from a task; next() must. */
     cio_call_soon(other, make_iterator, NULL, NULL);
     cio_loop_stop(other);

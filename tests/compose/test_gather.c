@@ -14,7 +14,7 @@ static void *results_in_input_order(void *arg) {
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     void *results[3];
     assert_int_equal(cio_gather(tasks, 3, results, NULL), 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal((intptr_t)results[0], 10);
     assert_int_equal((intptr_t)results[1], 20);
     assert_int_equal((intptr_t)results[2], 30);
@@ -36,7 +36,7 @@ static void *first_error_at_once(void *arg) {
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     void *results[3];
     assert_int_equal(cio_gather(tasks, 3, results, NULL), -ECONNRESET);
-    assert_true(now() == 2.0); /* at once, not when the last one ends */
+    assert_true(test_now() == 2.0); /* at once, not when the last one ends */
     assert_int_equal((intptr_t)results[0], 1);
     assert_null(results[1]);
     assert_null(results[2]);
@@ -55,7 +55,7 @@ static void *every_status(void *arg) {
     void *results[3];
     int statuses[3];
     assert_int_equal(cio_gather(tasks, 3, results, statuses), 1); /* one failure */
-    assert_true(now() == 5.0);
+    assert_true(test_now() == 5.0);
     assert_int_equal(statuses[0], 0);
     assert_int_equal(statuses[1], -ECONNRESET);
     assert_int_equal(statuses[2], 0);
@@ -96,7 +96,7 @@ static void *cancel_from_outside(void *arg) {
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(cio_task_cancel(gathering), 0);
     assert_int_equal(cio_await(gathering, NULL), -ECANCELED);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(g.jobs[1].slept, -ECANCELED); /* the children were cancelled */
     assert_int_equal(g.jobs[2].slept, -ECANCELED);
     assert_true(g.jobs[2].ended == 1.0); /* and had finished */
@@ -123,7 +123,7 @@ static void *cancel_from_inside(void *arg) {
     cio_task *tasks[2] = {job_start(&jobs[0]), job_start(&jobs[1])};
     cio_task_cancel(tasks[0]);
     assert_int_equal(cio_gather(tasks, 2, NULL, NULL), -ECANCELED);
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     assert_int_equal(cio_sleep(5), 0);
     assert_int_equal(jobs[1].slept, 0);
     assert_nothing_leaked();
@@ -147,7 +147,7 @@ static void *timeout_scope_around_gather(void *arg) {
     cio_timeout scope;
     cio_timeout_begin(&scope, 2.0);
     assert_int_equal(cio_gather(tasks, 2, NULL, statuses), -ETIMEDOUT);
-    assert_true(now() == 2.0); /* exactly at the deadline */
+    assert_true(test_now() == 2.0); /* exactly at the deadline */
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     assert_int_equal(statuses[0], 0);
     assert_int_equal(statuses[1], -ECANCELED);
@@ -164,7 +164,7 @@ static void *nested_timeouts(void *arg) {
     cio_timeout_begin(&outer, 1.0); /* the outer fires first */
     cio_timeout_begin(&inner, 5.0);
     assert_int_equal(cio_gather(tasks, 1, NULL, NULL), -ETIMEDOUT);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_timeout_end(&inner), 0);
     assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
 
@@ -172,7 +172,7 @@ static void *nested_timeouts(void *arg) {
     cio_timeout_begin(&outer, 5.0); /* the inner fires first */
     cio_timeout_begin(&inner, 1.0);
     assert_int_equal(cio_gather(tasks, 1, NULL, NULL), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&outer), 0);
     assert_int_equal(jobs[1].slept, -ECANCELED);
@@ -242,12 +242,12 @@ static void *already_finished(void *arg) {
     assert_int_equal(cio_yield(), 0); /* the first two run to completion */
     void *results[3];
     assert_int_equal(cio_gather(tasks, 2, results, NULL), -EPIPE); /* without waiting */
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     assert_int_equal((intptr_t)results[0], 1);
     assert_int_equal(cio_sleep(5), 0);
     assert_true(cio_task_done(tasks[2]));
     assert_int_equal(cio_gather(&tasks[2], 1, results, NULL), 0);
-    assert_true(now() == 5.0);
+    assert_true(test_now() == 5.0);
     cio_task_release(tasks[2]);
     assert_nothing_leaked();
     return NULL;
@@ -280,12 +280,7 @@ static void *misuse(void *arg) {
 
 static void gather_misuse(void **state) {
     (void)state;
-    cio_loop *other = test_loop_new();
-    struct job job = {.delay = -1};
-    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
-    assert_int_equal(test_run(misuse, foreign, NULL, NULL), 0);
-    assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
-    cio_loop_free(other);
+    cio_loop_free(run_with_foreign_task(misuse));
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(cio_gather(NULL, 0, NULL, NULL), -EPERM); /* outside a task */
 }
@@ -305,7 +300,7 @@ static void *many(void *arg) {
         tasks[i] = job_start(&jobs[i]);
     }
     assert_int_equal(cio_gather(tasks, (size_t)count, results, NULL), 0);
-    assert_true(fabs(now() - 0.9) < 1e-9);
+    assert_true(fabs(test_now() - 0.9) < 1e-9);
     for (int i = 0; i < count; i++) assert_int_equal((intptr_t)results[i], i);
     assert_nothing_leaked();
     return NULL;

@@ -28,7 +28,7 @@ static void *all_succeed(void *arg) {
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_taskgroup_join(tg), 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     cio_taskgroup_result results[3];
     assert_int_equal(cio_taskgroup_results(tg, results, 3), 3);
     for (int i = 0; i < 3; i++) {
@@ -40,7 +40,7 @@ static void *all_succeed(void *arg) {
 
     tg = new_group(); /* no children: join returns at once */
     assert_int_equal(cio_taskgroup_join(tg), 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal(cio_taskgroup_free(tg), 0);
     assert_nothing_leaked();
     return NULL;
@@ -69,7 +69,7 @@ static void *failure_cancels_parent_await(void *arg) {
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_sleep(10), -ECANCELED);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_yield(), -ECANCELED); /* level-triggered until the join */
     assert_int_equal(cio_taskgroup_join(tg), -ECONNRESET);
     assert_int_equal(cio_task_cancelling(cio_current_task()), 0); /* withdrawn */
@@ -88,7 +88,7 @@ static void *failure_while_joining(void *arg) {
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_taskgroup_join(tg), -EPIPE);
-    assert_true(now() == 8.0); /* it waited for the stubborn child: 1 + 7 */
+    assert_true(test_now() == 8.0); /* it waited for the stubborn child: 1 + 7 */
     assert_int_equal(cio_task_cancelling(cio_current_task()),
                      0); /* the parent was never cancelled */
     cio_taskgroup_result results[3];
@@ -111,7 +111,7 @@ static void *cancelled_child_is_not_failure(void *arg) {
     cio_sleep(1);
     cio_task_cancel(victim);
     assert_int_equal(cio_taskgroup_join(tg), 0);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     cio_taskgroup_result results[2];
     cio_taskgroup_results(tg, results, 2);
     assert_int_equal(results[0].status, -ECANCELED);
@@ -163,7 +163,7 @@ static void *refusals(void *arg) {
     assert_int_equal(cio_taskgroup_create_task(tg, spawn_sibling_late, &s, NULL), 0);
     assert_int_equal(cio_taskgroup_join(tg), 0);
     assert_int_equal(s.status, 0);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal(cio_taskgroup_results(tg, NULL, 0), 2);
     struct job job = {.delay = 1};
     cio_task *child = &(cio_task){0};
@@ -215,7 +215,7 @@ static void *cancel_parent_from_outside(void *arg) {
     cio_task_cancel(parent);
     cio_await(parent, NULL);
     assert_int_equal(join_status, -ECANCELED);
-    assert_true(now() == 6.0); /* the join waited for the stubborn child */
+    assert_true(test_now() == 6.0); /* the join waited for the stubborn child */
     assert_int_equal(outside_jobs[0].slept, -ECANCELED);
     assert_true(outside_jobs[0].ended == 1.0);
     assert_nothing_leaked();
@@ -230,7 +230,7 @@ static void *timeout_around_join(void *arg) {
     cio_taskgroup *tg = new_group();
     for (int i = 0; i < 2; i++) spawn(tg, &jobs[i]);
     assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     cio_taskgroup_result results[2];
     cio_taskgroup_results(tg, results, 2);
@@ -245,7 +245,7 @@ static void *timeout_around_join(void *arg) {
     spawn(tg, &jobs[1]);
     assert_int_equal(cio_sleep(3), -ETIMEDOUT);
     assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     cio_taskgroup_free(tg);
     assert_nothing_leaked();
@@ -261,7 +261,7 @@ static void *nested_timeouts_around_join(void *arg) {
     cio_taskgroup *tg = new_group();
     spawn(tg, &jobs[0]);
     assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_timeout_end(&inner), 0);
     assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
     cio_taskgroup_free(tg);
@@ -271,7 +271,7 @@ static void *nested_timeouts_around_join(void *arg) {
     tg = new_group();
     spawn(tg, &jobs[1]);
     assert_int_equal(cio_taskgroup_join(tg), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&outer), 0);
     assert_int_equal(jobs[1].slept, -ECANCELED);
@@ -303,7 +303,7 @@ static void *thousand_one_fails(void *arg) {
     }
     assert_int_equal(held_tasks(), n + 1);
     assert_int_equal(cio_taskgroup_join(tg), -ENOSPC);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     check_one_failure(tg, (size_t)n, (size_t)failing, -ENOSPC);
     assert_int_equal(held_stacks(), 1); /* every child's stack is back */
     assert_int_equal(cio_taskgroup_free(tg), 0);
@@ -315,7 +315,7 @@ static void *thousand_one_fails(void *arg) {
         spawn(tg, &jobs[i]);
     }
     assert_int_equal(cio_taskgroup_join(tg), 0);
-    assert_true(now() == 7.0);
+    assert_true(test_now() == 7.0);
     assert_int_equal(cio_taskgroup_free(tg), 0);
     assert_nothing_leaked();
     return NULL;

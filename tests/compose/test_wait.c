@@ -7,10 +7,6 @@
 #include <stdlib.h>
 
 /* Await (and so release) every task after a wait: cio_wait borrows. */
-static void await_all(cio_task **tasks, size_t n) {
-    for (size_t i = 0; i < n; i++) cio_await(tasks[i], NULL);
-}
-
 /* ---- the modes ----------------------------------------------------------------- */
 
 static void *all_completed(void *arg) {
@@ -19,7 +15,7 @@ static void *all_completed(void *arg) {
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     cio_task *out[3];
     assert_int_equal(cio_wait(tasks, 3, CIO_ALL_COMPLETED, INFINITY, out), 3);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_ptr_equal(out[0], tasks[0]); /* input order */
     assert_ptr_equal(out[2], tasks[2]);
     await_all(tasks, 3);
@@ -33,12 +29,12 @@ static void *first_completed(void *arg) {
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     cio_task *out[3];
     assert_int_equal(cio_wait(tasks, 3, CIO_FIRST_COMPLETED, INFINITY, out), 1);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_ptr_equal(out[0], tasks[1]); /* done */
     assert_ptr_equal(out[1], tasks[0]); /* pending, in input order */
     assert_ptr_equal(out[2], tasks[2]);
     assert_int_equal(cio_wait(tasks, 3, CIO_FIRST_COMPLETED, INFINITY, NULL), 1); /* no wait */
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     await_all(tasks, 3);
     assert_nothing_leaked();
     return NULL;
@@ -53,7 +49,7 @@ static void *first_exception(void *arg) {
     cio_task_cancel(tasks[1]);
     cio_task *out[4];
     assert_int_equal(cio_wait(tasks, 4, CIO_FIRST_EXCEPTION, INFINITY, out), 3);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_ptr_equal(out[0], tasks[0]);
     assert_ptr_equal(out[1], tasks[1]);
     assert_ptr_equal(out[2], tasks[2]);
@@ -63,7 +59,7 @@ static void *first_exception(void *arg) {
     struct job fine[2] = {{.delay = 1}, {.delay = 2}}; /* no failure: waits for all */
     cio_task *more[2] = {job_start(&fine[0]), job_start(&fine[1])};
     assert_int_equal(cio_wait(more, 2, CIO_FIRST_EXCEPTION, INFINITY, NULL), 2);
-    assert_true(now() == 5.0); /* 3 (the awaits above) + 2 */
+    assert_true(test_now() == 5.0); /* 3 (the awaits above) + 2 */
     await_all(more, 2);
     assert_nothing_leaked();
     return NULL;
@@ -85,14 +81,14 @@ static void *timeout_cancels_nothing(void *arg) {
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     cio_task *out[3];
     assert_int_equal(cio_wait(tasks, 3, CIO_ALL_COMPLETED, 1.5, out), 1); /* not an error */
-    assert_true(now() == 1.5);
+    assert_true(test_now() == 1.5);
     assert_ptr_equal(out[0], tasks[0]);
     assert_int_equal(cio_wait(tasks, 3, CIO_ALL_COMPLETED, 0, out), 1); /* 0: just look */
-    assert_true(now() == 1.5);
+    assert_true(test_now() == 1.5);
     void *result;
     assert_int_equal(cio_await(tasks[2], &result), 0); /* still running, uncancelled */
     assert_int_equal((intptr_t)result, 3);
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     await_all(tasks, 2);
     assert_nothing_leaked();
     return NULL;
@@ -107,12 +103,12 @@ static void *nested_timeouts(void *arg) {
     cio_timeout outer;
     cio_timeout_begin(&outer, 1.0);
     assert_int_equal(cio_wait(tasks, 1, CIO_ALL_COMPLETED, 5.0, NULL), -ETIMEDOUT);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
 
     cio_timeout_begin(&outer, 5.0);
     assert_int_equal(cio_wait(tasks, 1, CIO_ALL_COMPLETED, 1.0, NULL), 0);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_timeout_end(&outer), 0);
     assert_false(cio_task_done(tasks[0]));
     await_all(tasks, 1);
@@ -147,10 +143,10 @@ static void *cancel_from_outside(void *arg) {
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);
     assert_int_equal(wait_status, -ECANCELED);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     await_all(watched, 2);
     assert_int_equal(jobs[1].slept, 0); /* not cancelled */
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_nothing_leaked();
     return NULL;
 }
@@ -186,10 +182,10 @@ static void *edge_cases(void *arg) {
     cio_task *twice[3] = {b, a, b};
     cio_task *out[3];
     assert_int_equal(cio_wait(twice, 3, CIO_FIRST_COMPLETED, INFINITY, out), 1); /* a: no wait */
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     assert_ptr_equal(out[0], a);
     assert_int_equal(cio_wait(twice, 3, CIO_ALL_COMPLETED, INFINITY, out), 3); /* b counts twice */
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_ptr_equal(out[0], b);
     assert_ptr_equal(out[2], b);
     assert_int_equal(cio_wait(NULL, 0, CIO_ALL_COMPLETED, INFINITY, NULL),
@@ -221,12 +217,7 @@ static void *misuse(void *arg) {
 static void wait_edge_cases_and_misuse(void **state) {
     (void)state;
     assert_int_equal(test_run(edge_cases, NULL, NULL, NULL), 0);
-    cio_loop *other = test_loop_new();
-    struct job job = {.delay = -1};
-    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
-    assert_int_equal(test_run(misuse, foreign, NULL, NULL), 0);
-    assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
-    cio_loop_free(other);
+    cio_loop_free(run_with_foreign_task(misuse));
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(cio_wait(NULL, 0, CIO_ALL_COMPLETED, 0, NULL), -EPERM);
 }

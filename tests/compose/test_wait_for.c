@@ -14,11 +14,11 @@ static void *result_before_deadline(void *arg) {
     void *result;
     assert_int_equal(cio_wait_for(job_start(&job), 2.0, &result), 0);
     assert_int_equal((intptr_t)result, 42);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     struct job bad = {.delay = 1, .error = -EPIPE};
     assert_int_equal(cio_wait_for(job_start(&bad), 2.0, &result), -EPIPE);
     assert_int_equal(cio_wait_for(job_start(&job), INFINITY, &result), 0); /* = cio_await */
-    assert_true(now() == 3.0);
+    assert_true(test_now() == 3.0);
     assert_nothing_leaked();
     return NULL;
 }
@@ -28,7 +28,7 @@ static void *timeout_cancels_and_waits(void *arg) {
     struct job job = {.delay = 5, .value = 42};
     void *result = &result;
     assert_int_equal(cio_wait_for(job_start(&job), 2.0, &result), -ETIMEDOUT);
-    assert_true(now() == 2.0); /* exactly at the deadline */
+    assert_true(test_now() == 2.0); /* exactly at the deadline */
     assert_null(result);
     assert_int_equal(job.slept, -ECANCELED); /* cancelled... */
     assert_true(job.ended == 2.0);           /* ...and finished before we returned */
@@ -44,14 +44,14 @@ static void *same_instant_result_wins(void *arg) {
     void *result;
     assert_int_equal(cio_wait_for(job_start(&job), 2.0, &result), 0);
     assert_int_equal((intptr_t)result, 7);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(job.slept, 0);
     /* A task that catches the cancellation and returns: its result wins too;
      * one that fails instead: that error is returned. */
     struct job stubborn = {.delay = 1, .value = 8, .stubborn = true};
     assert_int_equal(cio_wait_for(job_start(&stubborn), 0.5, &result), 0);
     assert_int_equal((intptr_t)result, 8);
-    assert_true(now() == 3.5);
+    assert_true(test_now() == 3.5);
     struct job failing = {.delay = 1, .error = -EIO, .stubborn = true};
     assert_int_equal(cio_wait_for(job_start(&failing), 0.5, &result), -EIO);
     assert_nothing_leaked();
@@ -68,7 +68,7 @@ static void *zero_timeout(void *arg) {
     assert_int_equal((intptr_t)result, 3);
     struct job pending = {.delay = 1, .value = 3};
     assert_int_equal(cio_wait_for(job_start(&pending), 0, &result), -ETIMEDOUT);
-    assert_true(now() == 0.0);
+    assert_true(test_now() == 0.0);
     assert_true(pending.ended == 0.0); /* cancelled before it started: never ran */
     assert_nothing_leaked();
     return NULL;
@@ -124,7 +124,7 @@ static void *cancel_from_inside(void *arg) {
     cio_task *task = job_start(&victim);
     cio_task *canceller = cio_create_task(cancel_later, task);
     assert_int_equal(cio_wait_for(task, 5.0, NULL), -ECANCELED);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_await(canceller, NULL), 0);
     assert_nothing_leaked();
     return NULL;
@@ -136,13 +136,13 @@ static void *nested(void *arg) {
     cio_timeout outer;
     cio_timeout_begin(&outer, 1.0); /* the outer fires first */
     assert_int_equal(cio_wait_for(job_start(&job), 5.0, NULL), -ETIMEDOUT);
-    assert_true(now() == 1.0);
+    assert_true(test_now() == 1.0);
     assert_int_equal(cio_timeout_end(&outer), -ETIMEDOUT);
     assert_int_equal(job.slept, -ECANCELED);
 
     cio_timeout_begin(&outer, 5.0); /* the inner fires first */
     assert_int_equal(cio_wait_for(job_start(&job), 1.0, NULL), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(cio_timeout_end(&outer), 0);
     assert_nothing_leaked();
@@ -185,18 +185,18 @@ static void *shield_keeps_task_alive(void *arg) {
     cio_task_cancel(waiter);
     cio_await(waiter, NULL);
     assert_int_equal(shield_status, -ECANCELED);
-    assert_true(now() == 2.0); /* returned at once */
+    assert_true(test_now() == 2.0); /* returned at once */
     assert_false(cio_task_done(task));
     assert_int_equal(cio_await(task, &result), 0); /* uncancelled: finished normally */
     assert_int_equal((intptr_t)result, 9);
-    assert_true(now() == 4.0); /* started at 1, slept 3 */
+    assert_true(test_now() == 4.0); /* started at 1, slept 3 */
 
     cio_timeout scope; /* a timeout interrupts the same way */
     cio_timeout_begin(&scope, 0.5);
     struct job slow = {.delay = 1, .value = 1};
     assert_int_equal(cio_shield(job_start(&slow), NULL), -ETIMEDOUT);
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
-    assert_true(now() == 4.5);
+    assert_true(test_now() == 4.5);
     cio_sleep(1);
     assert_int_equal(slow.slept, 0); /* detached, and it ran to the end */
     assert_true(slow.ended == 5.0);
@@ -252,12 +252,7 @@ static void *misuse(void *arg) {
 
 static void wait_for_and_shield_misuse(void **state) {
     (void)state;
-    cio_loop *other = test_loop_new();
-    struct job job = {.delay = -1};
-    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
-    assert_int_equal(test_run(misuse, foreign, NULL, NULL), 0);
-    assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
-    cio_loop_free(other);
+    cio_loop_free(run_with_foreign_task(misuse));
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(cio_wait_for(NULL, 1, NULL), -EPERM);
     assert_int_equal(cio_shield(NULL, NULL), -EPERM);

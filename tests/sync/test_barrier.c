@@ -2,10 +2,6 @@
  * cancellation and timeouts while waiting, callbacks. */
 #include "testutil.h"
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
 static cio_barrier barrier;
 static int index_of[8];
 static double released_at[8];
@@ -15,7 +11,7 @@ static void *party(void *arg) {
     int me = (int)(intptr_t)arg;
     int rc = cio_barrier_wait(&barrier);
     index_of[me] = rc;
-    released_at[me] = now();
+    released_at[me] = test_now();
     if (rc >= 0) rc = cio_yield(); /* shows a cancellation that came after */
     return rc < 0 ? cio_fail(rc) : NULL;
 }
@@ -143,7 +139,7 @@ static void *callbacks(void *arg) {
     (void)arg;
     assert_int_equal(cio_call_later(cio_get_running_loop(), 5.0, abort_in_callback, NULL, NULL), 0);
     assert_int_equal(cio_barrier_wait(&barrier), -CIO_EBROKEN);
-    assert_true(now() == 5.0);
+    assert_true(test_now() == 5.0);
     return NULL;
 }
 
@@ -208,7 +204,7 @@ static void *timeout(void *arg) {
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_barrier_n_waiting(&barrier), 1);
     assert_int_equal(cio_await(a, NULL), -ETIMEDOUT);
-    assert_true(now() == 2.0);
+    assert_true(test_now() == 2.0);
     assert_int_equal(cio_barrier_n_waiting(&barrier), 0);
     assert_false(cio_barrier_broken(&barrier));
     return NULL;
