@@ -7,7 +7,6 @@
 #include "net/net.h"
 #include "os/os.h"
 
-#include <signal.h>
 #include <stdlib.h>
 
 /* ---- waiting for the exit ---------------------------------------------------------- */
