@@ -35,7 +35,7 @@ static void *child(void *arg) {
 
 static int gather_once(cio_task **tasks, void **results) {
     for (int i = 0; i < config.n; i++) {
-        tasks[i] = cio_create_task(child, (void *)(intptr_t)i);
+        cio_create_task(child, (void *)(intptr_t)i, &tasks[i]);
         if (!tasks[i]) return -ENOMEM;
     }
     int rc = cio_gather(tasks, (size_t)config.n, results, NULL);
@@ -79,9 +79,10 @@ static void *bench(void *arg) {
  * task stack a cross-CPU TLB shootdown, which is not what this measures. */
 static int run(double *times) {
     cio_loop *loop;
-    int rc = cio_loop_new(&loop, NULL);
+    int rc = cio_loop_new(NULL, &loop);
     if (rc < 0) return rc;
-    cio_task *main_task = cio_loop_create_task(loop, bench, times);
+    cio_task *main_task;
+    cio_loop_create_task(loop, bench, times, &main_task);
     rc = main_task ? cio_loop_run_until_complete(loop, main_task, NULL) : -ENOMEM;
     cio_loop_free(loop);
     return rc;

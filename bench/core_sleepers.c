@@ -127,7 +127,7 @@ static void *bench_main(void *arg) {
     long rss0 = bench_status_kib("VmRSS"), pte0 = bench_status_kib("VmPTE");
     int64_t start = bench_now_ns();
     for (long i = 0; i < all->count; i++) {
-        all->tasks[i] = cio_create_task(sleeper, all);
+        cio_create_task(sleeper, all, &all->tasks[i]);
         BENCH_CHECK(all->tasks[i], "cio_create_task failed at task %ld", i);
     }
     cio_yield(); /* every new task runs once, to its sleep, before this returns */

@@ -32,7 +32,7 @@ static void *short_task(void *arg) {
  * results to *sum. */
 static int run_batch(cio_task **tasks, long first, long n, uint64_t *sum) {
     for (long i = 0; i < n; i++) {
-        tasks[i] = cio_create_task(short_task, (void *)(uintptr_t)(first + i));
+        cio_create_task(short_task, (void *)(uintptr_t)(first + i), &tasks[i]);
         if (!tasks[i]) return -ENOMEM;
     }
     for (long i = 0; i < n; i++) {

@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
         malloc((size_t)bench.count * sizeof *handles); /* touched while starting */
     BENCH_CHECK(delays && handles, "out of memory");
     bench.delays_ms = delays;
-    int rc = cio_loop_new(&bench.loop, NULL);
+    int rc = cio_loop_new(NULL, &bench.loop);
     BENCH_CHECK(rc == 0, "cio_loop_new: %s", cio_strerror(rc));
 
     long rss0 = bench_status_kib("VmRSS");

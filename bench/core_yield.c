@@ -49,8 +49,10 @@ static int64_t run_game(struct pingpong *game, long n, int64_t *cpu_ns) {
     struct player players[2] = {{game, 0}, {game, 1}};
     int64_t cpu0 = bench_cpu_ns();
     int64_t start = bench_now_ns();
-    cio_task *a = cio_create_task(play, &players[0]);
-    cio_task *b = cio_create_task(play, &players[1]);
+    cio_task *a;
+    cio_create_task(play, &players[0], &a);
+    cio_task *b;
+    cio_create_task(play, &players[1], &b);
     int rc_a = cio_await(a, NULL);
     int rc_b = cio_await(b, NULL);
     int64_t elapsed = bench_now_ns() - start;

@@ -219,7 +219,7 @@ static void *big_worker(void *arg) {
 
 static void run_workers(cio_task_fn fn, int count) {
     cio_task *tasks[IN_FLIGHT];
-    for (int i = 0; i < count; i++) tasks[i] = cio_create_task(fn, (void *)(intptr_t)i);
+    for (int i = 0; i < count; i++) cio_create_task(fn, (void *)(intptr_t)i, &tasks[i]);
     for (int i = 0; i < count; i++) cio_await(tasks[i], NULL);
 }
 

@@ -92,7 +92,8 @@ static void *bench_queue(void *arg) {
     struct pingpong game;
     memset(&game, 0, sizeof game);
     BENCH_CHECK(cio_queue_new(0, &game.ping) == 0 && cio_queue_new(0, &game.pong) == 0, "queues");
-    cio_task *b = cio_create_task(answer, &game);
+    cio_task *b;
+    cio_create_task(answer, &game, &b);
     int64_t cpu;
     play(&game, n / 10 + 1, &cpu); /* warm-up */
     game.trips = 0;

@@ -33,7 +33,7 @@ static void *main_task(void *arg) {
     (void)arg;
     cio_process_options opts = {.stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE};
     cio_process *child;
-    int rc = cio_create_subprocess_exec(&child, squarer, &opts);
+    int rc = cio_create_subprocess_exec(squarer, &opts, &child);
     if (rc < 0) return cio_fail(rc);
     char answer[128];
     for (int n = 1; n <= 5 && rc == 0; n++) {

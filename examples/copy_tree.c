@@ -139,7 +139,7 @@ static void *main_task(void *arg) {
     if (plan->error) fprintf(stderr, "walk: %s\n", cio_strerror(plan->error));
     double start = cio_loop_time(cio_get_running_loop());
     cio_task **tasks = calloc(plan->count + 1, sizeof *tasks);
-    for (size_t i = 0; i < plan->count; i++) tasks[i] = cio_create_task(copy_one, &plan->files[i]);
+    for (size_t i = 0; i < plan->count; i++) cio_create_task(copy_one, &plan->files[i], &tasks[i]);
     size_t failed = 0;
     for (size_t i = 0; i < plan->count; i++) failed += cio_await(tasks[i], NULL) != 0;
     double took = cio_loop_time(cio_get_running_loop()) - start;

@@ -10,8 +10,7 @@
  *                     tg.create_task(fetch(i))      # cio_taskgroup_create_task
  *         # leaving both blocks: cio_taskgroup_join, cio_timeout_end
  *
- * The fetches are simulated with sleeps of 0 to 2.1 s. Run it with
- * CIO_CLOCK=virtual to see the same output without waiting a second. */
+ * The fetches are simulated with sleeps of 0 to 2.1 s. */
 #include <cio.h>
 #include <stdio.h>
 

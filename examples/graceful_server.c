@@ -55,7 +55,7 @@ static void *serve(void *arg) {
 static void remember(cio_task *task) {
     for (int i = 0; i < MAX_CONNECTIONS; i++) {
         if (connections[i] && cio_task_done(connections[i])) {
-            cio_task_release(connections[i]); /* reuse slots of finished connections */
+            cio_task_unref(connections[i]); /* reuse slots of finished connections */
             connections[i] = NULL;
         }
         if (!connections[i]) {
@@ -64,7 +64,7 @@ static void remember(cio_task *task) {
         }
     }
     cio_task_cancel(task); /* full: turn it away */
-    cio_task_release(task);
+    cio_task_unref(task);
 }
 
 static void *accept_loop(void *arg) {
@@ -72,7 +72,11 @@ static void *accept_loop(void *arg) {
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            remember(cio_create_task(serve, (void *)(intptr_t)fd));
+            cio_task *task;
+            if (cio_create_task(serve, (void *)(intptr_t)fd, &task) == 0)
+                remember(task);
+            else
+                close(fd);
         } else if (errno != EAGAIN || cio_wait_readable(listener, -1) < 0) {
             return NULL; /* listener closed at shutdown */
         }
@@ -103,7 +107,8 @@ static void *main_task(void *arg) {
     printf("echo server on 127.0.0.1:%d, pid %d; SIGTERM to stop\n", (int)(intptr_t)arg,
            (int)getpid());
     fflush(stdout);
-    cio_task *acceptor = cio_create_task(accept_loop, (void *)(intptr_t)listener);
+    cio_task *acceptor;
+    cio_create_task(accept_loop, (void *)(intptr_t)listener, &acceptor);
     const int stop_signals[] = {SIGTERM, SIGINT};
     int signo = cio_wait_signals(stop_signals, 2);
     printf("got %s: shutting down\n", signo == SIGTERM ? "SIGTERM" : "SIGINT");

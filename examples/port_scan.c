@@ -42,7 +42,7 @@ static void *scan_ports(void *arg) {
     int workers = scan->workers;
     cio_task **tasks = calloc((size_t)workers, sizeof *tasks);
     if (!tasks) return cio_fail(-ENOMEM);
-    for (int i = 0; i < workers; i++) tasks[i] = cio_create_task(worker, scan);
+    for (int i = 0; i < workers; i++) cio_create_task(worker, scan, &tasks[i]);
     int rc = 0;
     for (int i = 0; i < workers; i++) {
         int status = cio_await(tasks[i], NULL);

@@ -27,7 +27,7 @@ static void *run_one(void *arg) {
                                 .stdin_mode = CIO_STDIO_DEVNULL,
                                 .kill_on_cancel = true};
     cio_process *process;
-    cmd->status = cio_create_subprocess_shell(&process, cmd->line, &opts);
+    cmd->status = cio_create_subprocess_shell(cmd->line, &opts, &process);
     if (cmd->status < 0) return NULL;
     void *out = NULL;
     cmd->status = cio_process_communicate(process, NULL, 0, &out, NULL, NULL, NULL);
@@ -41,7 +41,7 @@ static void *main_task(void *arg) {
     struct command *cmds = arg;
     cio_task *tasks[COMMANDS];
     double start = cio_loop_time(cio_get_running_loop());
-    for (int i = 0; i < COMMANDS; i++) tasks[i] = cio_create_task(run_one, &cmds[i]);
+    for (int i = 0; i < COMMANDS; i++) cio_create_task(run_one, &cmds[i], &tasks[i]);
     for (int i = 0; i < COMMANDS; i++) cio_await(tasks[i], NULL);
     for (int i = 0; i < COMMANDS; i++) {
         if (cmds[i].status < 0)

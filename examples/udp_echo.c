@@ -35,7 +35,8 @@ static int serve(int port) {
     if (rc < 0) return rc;
     printf("Echoing datagrams on 127.0.0.1:%d\n", port);
     fflush(stdout);
-    cio_task *echo = cio_create_task(echo_datagrams, &endpoint);
+    cio_task *echo;
+    cio_create_task(echo_datagrams, &endpoint, &echo);
     int stop[] = {SIGINT, SIGTERM};
     cio_wait_signals(stop, 2);
     cio_datagram_close(&endpoint); /* ends the echo task's wait */

@@ -78,7 +78,7 @@ static void *main_task(void *arg) {
     cio_task *tasks[WORKERS];
     for (int i = 0; i < WORKERS; i++) {
         workers[i] = (struct worker){i, queue, 0};
-        tasks[i] = cio_create_task(work, &workers[i]);
+        cio_create_task(work, &workers[i], &tasks[i]);
     }
 
     double start = cio_loop_time(loop);

@@ -1,10 +1,20 @@
-# Runs PROGRAM and compares its standard output with the file EXPECTED.
+# Runs PROGRAM and compares its standard output with the file EXPECTED; with
+# SECONDS, also checks that the run took that long (within 0.5 s).
+execute_process(COMMAND date +%s.%N OUTPUT_VARIABLE started OUTPUT_STRIP_TRAILING_WHITESPACE)
 execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 20)
+execute_process(COMMAND date +%s.%N OUTPUT_VARIABLE ended OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${PROGRAM} exited with ${rc}\n${err}")
 endif()
 file(READ ${EXPECTED} expected)
 if(NOT out STREQUAL expected)
   message(FATAL_ERROR "output differs\n--- expected\n${expected}--- got\n${out}")
+endif()
+if(DEFINED SECONDS)
+  execute_process(COMMAND awk "BEGIN { d = ${ended} - ${started} - ${SECONDS}; print (d < -0.5 || d > 0.5) ? \"off\" : \"ok\" }"
+    OUTPUT_VARIABLE verdict OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT verdict STREQUAL "ok")
+    message(FATAL_ERROR "${PROGRAM} took ${started} -> ${ended}, not about ${SECONDS} s")
+  endif()
 endif()
 message(STATUS "output matches ${EXPECTED}")

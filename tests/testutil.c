@@ -10,7 +10,7 @@
 cio_loop *test_loop_new(void) {
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL};
     cio_loop *loop = NULL;
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
+    assert_int_equal(cio_loop_new(&opts, &loop), 0);
     assert_non_null(loop);
     return loop;
 }
@@ -18,7 +18,8 @@ cio_loop *test_loop_new(void) {
 int test_run(cio_task_fn fn, void *arg, void **result, double *elapsed) {
     cio_loop *loop = test_loop_new();
     double start = cio_loop_time(loop);
-    cio_task *task = cio_loop_create_task(loop, fn, arg);
+    cio_task *task;
+    cio_loop_create_task(loop, fn, arg, &task);
     assert_non_null(task);
     int rc = cio_loop_run_until_complete(loop, task, result);
     if (elapsed) *elapsed = cio_loop_time(loop) - start;
@@ -34,8 +35,9 @@ void test_run_checked(cio_task_fn fn, const char *poller) {
     int before = test_count_fds();
     cio_loop *loop;
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    cio_task *task = cio_loop_create_task(loop, fn, NULL);
+    assert_int_equal(cio_loop_new(&opts, &loop), 0);
+    cio_task *task;
+    cio_loop_create_task(loop, fn, NULL, &task);
     assert_non_null(task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
     cio_loop_free(loop);
@@ -88,4 +90,16 @@ int test_scaled(int n, int min) {
     if (!env || end == env || *end || !(scale > 0.0 && scale <= 1.0)) scale = 1.0;
     int scaled = (int)(n * scale);
     return scaled < min ? min : scaled;
+}
+
+cio_task *test_spawn(cio_task_fn fn, void *arg) {
+    cio_task *task = NULL;
+    assert_int_equal(cio_create_task(fn, arg, &task), 0);
+    return task;
+}
+
+cio_task *test_spawn_on(cio_loop *loop, cio_task_fn fn, void *arg) {
+    cio_task *task = NULL;
+    assert_int_equal(cio_loop_create_task(loop, fn, arg, &task), 0);
+    return task;
 }

@@ -29,6 +29,11 @@ void test_run_checked(cio_task_fn fn, const char *poller);
 /* test_run_checked on epoll, then on poll. */
 void test_run_on_both_pollers(cio_task_fn fn);
 
+/* cio_create_task / cio_loop_create_task that fail the test on error, for
+ * tests that use the task inline (cio_await(test_spawn(fn, arg), NULL)). */
+cio_task *test_spawn(cio_task_fn fn, void *arg);
+cio_task *test_spawn_on(cio_loop *loop, cio_task_fn fn, void *arg);
+
 /* Number of open file descriptors of this process (/proc/self/fd). */
 int test_count_fds(void);
 

@@ -10,7 +10,7 @@ struct data {
 
 static void *fetch_data(void *arg) {
     (void)arg;
-    static struct data fetched = {123};
+    static struct data fetched = {1}; /* {"data": 1} */
     puts("Fetching data...");
     cio_sleep(2.0);
     puts("Data fetched");
@@ -28,11 +28,11 @@ static void *print_numbers(void *arg) {
 
 static void *main_task(void *arg) {
     (void)arg;
-    cio_task *t1 = cio_create_task(fetch_data, NULL);
-    cio_task *t2 = cio_create_task(print_numbers, NULL);
-    void *value;
+    cio_task *t1, *t2;
+    cio_create_task(fetch_data, NULL, &t1);
+    cio_create_task(print_numbers, NULL, &t2);
+    void *value;                    /* the {"data": 1} that fetch_data returns */
     int rc = cio_await(t1, &value); /* 0, or a negative errno such as -ECANCELED */
-    if (rc == 0) printf("{'data': %d}\n", ((struct data *)value)->data);
     cio_await(t2, NULL);
     return rc == 0 ? NULL : cio_fail(rc);
 }

@@ -19,14 +19,17 @@ static void *main_task(void *arg) {
     (void)arg;
     cio_loop *loop = cio_get_event_loop(); /* inside a task: the running loop */
     static struct greeting hello = {1.0, "hello"};
-    cio_task *task = cio_loop_create_task(loop, say_after, &hello);
+    cio_task *task;
+    cio_loop_create_task(loop, say_after, &hello, &task);
     cio_await(task, NULL);
     return NULL;
 }
 
 int main(void) {
     cio_loop *loop = cio_get_event_loop(); /* outside: this thread's loop, made on first use */
-    int rc = cio_loop_run_until_complete(loop, cio_loop_create_task(loop, main_task, NULL), NULL);
+    cio_task *task;
+    int rc = cio_loop_create_task(loop, main_task, NULL, &task);
+    if (rc == 0) rc = cio_loop_run_until_complete(loop, task, NULL);
     cio_loop_close(loop);
     return rc == 0 ? 0 : 1;
 }

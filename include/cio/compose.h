@@ -35,7 +35,7 @@ extern "C" {
  * statuses == NULL (asyncio's default): returns 0 once all succeeded, or the
  * first error (in the order the tasks fail) as soon as it happens. The other
  * tasks then keep running: gather drops its references to them (they are
- * detached, as by cio_task_release), and an error of theirs that nobody
+ * detached, as by cio_task_unref), and an error of theirs that nobody
  * retrieves is reported on stderr when they are freed. results[i] holds the
  * result of each task that had succeeded by then, NULL for the rest.
  *
@@ -102,7 +102,7 @@ CIO_EXPORT int cio_wait_for(cio_task *task, double timeout, void **result);
  * (or its timeout scope expires), return -ECANCELED (-ETIMEDOUT) at once and
  * leave task running, uncancelled. Otherwise returns task's status and its
  * result in *result (may be NULL). Consumes the caller's reference either
- * way: an interrupted cio_shield detaches the task (cio_task_retain() it
+ * way: an interrupted cio_shield detaches the task (cio_task_ref() it
  * first to await it again afterwards). To protect a whole region of code
  * rather than one task, see cio_shield_begin() and
  * cio_timeout_begin_shielded(). */
@@ -121,8 +121,8 @@ typedef struct cio_as_completed cio_as_completed;
  * Returns 0, -EINVAL (NULL out, bad entries, tasks of different loops, NaN
  * timeout), -EDEADLK (the calling task is listed), -ENOMEM; -EPERM from
  * another thread. Need not be called from a task. */
-CIO_EXPORT int cio_as_completed_new(cio_as_completed **out, cio_task *const *tasks, size_t n,
-                                    double timeout);
+CIO_EXPORT int cio_as_completed_new(cio_task *const *tasks, size_t n, double timeout,
+                                    cio_as_completed **out);
 
 /* Wait for the next task to finish and store it in *task (borrowed: valid
  * until the iterator is freed). Returns 1 with a task, 0 once every task

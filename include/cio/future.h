@@ -5,7 +5,7 @@
  * cio_call_soon(), in the order they were added.
  *
  * Ownership: cio_future_new() gives the caller one reference; each
- * cio_future_retain() adds one and each cio_future_release() drops one; the
+ * cio_future_ref() adds one and each cio_future_unref() drops one; the
  * last release frees it. Awaiting borrows. All functions: loop thread only. */
 #ifndef CIO_FUTURE_H
 #define CIO_FUTURE_H
@@ -25,8 +25,8 @@ typedef void (*cio_done_fn)(cio_future *f, void *arg);
  * (NULL out, or no loop given or running), -CIO_ECLOSED or -ENOMEM. */
 CIO_EXPORT int cio_future_new(cio_loop *loop, cio_future **out);
 
-CIO_EXPORT cio_future *cio_future_retain(cio_future *f);
-CIO_EXPORT void cio_future_release(cio_future *f); /* NULL: no-op */
+CIO_EXPORT cio_future *cio_future_ref(cio_future *f);
+CIO_EXPORT void cio_future_unref(cio_future *f); /* NULL: no-op */
 
 /* Complete f with a result, or with an error (a negative errno; 0 or positive
  * is -EINVAL). Return 0, -EALREADY if f is already done (asyncio's

@@ -20,7 +20,7 @@
  *
  * Ownership: the group owns its children. cio_taskgroup_create_task() hands
  * back a borrowed pointer, valid until cio_taskgroup_free(); take your own
- * reference with cio_task_retain() to use a child after that. Children's
+ * reference with cio_task_ref() to use a child after that. Children's
  * errors count as retrieved (the group reports them).
  *
  * A group never outlives its scope: join it before its parent leaves the

@@ -24,7 +24,7 @@ typedef void (*cio_callback)(void *arg);
 
 /* Which clock a loop reads. */
 typedef enum cio_clock_kind {
-    CIO_CLOCK_DEFAULT = 0, /* CIO_CLOCK_MONOTONIC unless $CIO_CLOCK=virtual */
+    CIO_CLOCK_DEFAULT = 0, /* CIO_CLOCK_MONOTONIC */
     CIO_CLOCK_MONOTONIC,   /* CLOCK_MONOTONIC, in seconds */
     /* Test clock (Trio's autojump MockClock): starts at 0 and, whenever no
      * callback is ready and no I/O is pending, jumps straight to the next
@@ -55,7 +55,7 @@ typedef struct cio_handle {
  * -ENOMEM, -ENOTSUP (the process runs with x86 shadow stacks, which the
  * context switch does not support yet), or a poller setup error such as
  * -EMFILE. Any thread. */
-CIO_EXPORT int cio_loop_new(cio_loop **loop, const cio_loop_options *opts);
+CIO_EXPORT int cio_loop_new(const cio_loop_options *opts, cio_loop **loop);
 
 /* Close the loop: cancels nothing (use cio_run() for that) but frees every
  * task, pending callback and timer it still holds, and its poller. The loop

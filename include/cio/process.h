@@ -2,8 +2,8 @@
  *
  * asyncio                                       cio
  * -------                                       ---
- * await create_subprocess_exec(*argv, ...)      cio_create_subprocess_exec(&p, argv, &opts)
- * await create_subprocess_shell(cmd, ...)       cio_create_subprocess_shell(&p, cmd, &opts)
+ * await create_subprocess_exec(*argv, ...)      cio_create_subprocess_exec(argv, &opts, &p)
+ * await create_subprocess_shell(cmd, ...)       cio_create_subprocess_shell(cmd, &opts, &p)
  * stdin=PIPE / DEVNULL / fd, stderr=STDOUT      opts.stdin_mode = CIO_STDIO_PIPE ... (below)
  * proc.pid, proc.returncode                     cio_process_pid(p), cio_process_returncode(p, &rc)
  * await proc.wait()                             cio_process_wait(p, &rc)
@@ -84,13 +84,13 @@ typedef struct cio_process_options {
  * missing), -CIO_ECLOSED, -EPERM (no loop running on this thread). Does not
  * suspend: call it from a task or callback of the loop that will own the
  * process. */
-CIO_EXPORT int cio_create_subprocess_exec(cio_process **out, const char *const argv[],
-                                          const cio_process_options *opts);
+CIO_EXPORT int cio_create_subprocess_exec(const char *const argv[], const cio_process_options *opts,
+                                          cio_process **out);
 
 /* Run cmd with /bin/sh -c. Errors as cio_create_subprocess_exec; a command
  * the shell cannot find exits with status 127. */
-CIO_EXPORT int cio_create_subprocess_shell(cio_process **out, const char *cmd,
-                                           const cio_process_options *opts);
+CIO_EXPORT int cio_create_subprocess_shell(const char *cmd, const cio_process_options *opts,
+                                           cio_process **out);
 
 /* The child's pid (> 0), or -EINVAL. */
 CIO_EXPORT int cio_process_pid(const cio_process *process);

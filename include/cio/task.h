@@ -8,8 +8,8 @@
  *
  * Ownership: creating a task gives the caller one reference. cio_await() and
  * cio_loop_run_until_complete() consume it (like pthread_join); take another
- * with cio_task_retain() first to keep using the task afterwards. A task you
- * will never await is let go with cio_task_release() (like pthread_detach).
+ * with cio_task_ref() first to keep using the task afterwards. A task you
+ * will never await is let go with cio_task_unref() (like pthread_detach).
  * The loop holds its own reference while the task runs, and frees every task
  * that is left when it closes, so nothing leaks.
  *
@@ -46,15 +46,23 @@ typedef struct cio_task_options {
 #define CIO_DEFAULT_STACK_SIZE (256u * 1024u)
 
 /* Create a task on loop running fn(arg); it starts on a later turn. On
- * success *out holds the caller's reference. Returns 0, -EINVAL (NULL loop,
- * fn or out), -CIO_ECLOSED, -ENOMEM, or -EPERM (wrong thread). */
+ * success *out holds the caller's reference; out NULL makes the task
+ * detached (no reference for the caller, as creating it and calling
+ * cio_task_unref at once): fire-and-forget. On failure *out is NULL.
+ * Returns 0, -EINVAL (NULL loop or fn), -CIO_ECLOSED, -ENOMEM, or -EPERM
+ * (wrong thread). */
 CIO_EXPORT int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg,
                                        const cio_task_options *opts, cio_task **out);
 
-/* Shorthands: the task, or NULL on error (cio_await(NULL) is -EINVAL, so the
- * error still surfaces). cio_create_task uses the running loop. */
-CIO_EXPORT cio_task *cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg);
-CIO_EXPORT cio_task *cio_create_task(cio_task_fn fn, void *arg);
+/* cio_loop_create_task_ex() with default options. */
+CIO_EXPORT int cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg, cio_task **out);
+
+/* asyncio.create_task(): a task on the running loop (the calling task's, or
+ * the one a callback runs on). Returns 0 with the caller's reference in *out,
+ * -EPERM when no loop is running on this thread, -EINVAL (NULL fn or out),
+ * -ENOMEM. out NULL: detached, as for cio_loop_create_task_ex(). *out is
+ * NULL on failure, so a later cio_await(*out) is -EINVAL. */
+CIO_EXPORT int cio_create_task(cio_task_fn fn, void *arg, cio_task **out);
 
 /* Wait for task to finish and consume the caller's reference to it. Returns
  * its status: 0 with its result in *result (result may be NULL), its
@@ -67,10 +75,10 @@ CIO_EXPORT cio_task *cio_create_task(cio_task_fn fn, void *arg);
  * itself); the reference is then not consumed. */
 CIO_EXPORT int cio_await(cio_task *task, void **result);
 
-CIO_EXPORT cio_task *cio_task_retain(cio_task *task);
+CIO_EXPORT cio_task *cio_task_ref(cio_task *task);
 /* Drop a reference without waiting (NULL: no-op). If the task later fails and
  * no one retrieved the error, it is reported on stderr when freed. */
-CIO_EXPORT void cio_task_release(cio_task *task);
+CIO_EXPORT void cio_task_unref(cio_task *task);
 
 /* True once the task has finished (returned, failed or been cancelled). */
 CIO_EXPORT bool cio_task_done(const cio_task *task);
@@ -137,7 +145,7 @@ CIO_EXPORT int cio_shield_end(void);
 CIO_EXPORT int cio_run(cio_task_fn fn, void *arg, void **result);
 
 /* cio_run() with loop options (e.g. the virtual clock for tests). */
-CIO_EXPORT int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void **result);
+CIO_EXPORT int cio_run_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts, void **result);
 
 #ifdef __cplusplus
 }

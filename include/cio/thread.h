@@ -4,7 +4,7 @@
  * -------                               ---
  * await asyncio.to_thread(fn, arg)      cio_to_thread(fn, arg, &result)
  * await loop.run_in_executor(ex, fn)    cio_run_in_executor(ex, fn, arg, discard, &result)
- * ThreadPoolExecutor(max_workers=n)     cio_executor_new(&ex, n)
+ * ThreadPoolExecutor(max_workers=n)     cio_executor_new(n, &ex)
  * executor.shutdown(wait=True, ...)     cio_executor_shutdown(ex, cancel_pending)
  * run_coroutine_threadsafe(coro, loop)  cio_run_coroutine_threadsafe(loop, fn, arg, &cf)
  * concurrent.futures.Future.result(t)   cio_cfuture_wait(cf, t, &result)
@@ -37,7 +37,7 @@ typedef void (*cio_discard_fn)(void *arg, void *result);
  * as jobs need them. The caller owns it: free it with cio_executor_free().
  * It may serve many loops. Returns 0, -EINVAL (NULL out, max_workers < 0) or
  * -ENOMEM. Any thread. */
-CIO_EXPORT int cio_executor_new(cio_executor **out, int max_workers);
+CIO_EXPORT int cio_executor_new(int max_workers, cio_executor **out);
 
 /* Stop accepting jobs and wait until every running job has returned (and, if
  * cancel_pending is false, every queued job has run). With cancel_pending,

@@ -47,14 +47,14 @@ static cio_as_completed *iterator_new(size_t n) {
 static void unwatch(cio_as_completed *it, size_t count) {
     for (size_t i = 0; i < count; i++) {
         cio__watch_disarm(&it->watch, it->entries[i]);
-        cio_task_release(it->entries[i]);
+        cio_task_unref(it->entries[i]);
     }
 }
 
 /* Already finished: queued now, in input order. Else a done-callback. */
 static int watch_all(cio_as_completed *it, cio_task *const *tasks) {
     for (size_t i = 0; i < it->n; i++) {
-        cio_task *task = cio_task_retain(tasks[i]);
+        cio_task *task = cio_task_ref(tasks[i]);
         it->entries[i] = task;
         int rc = 0;
         if (task->state == CIO__TASK_DONE)
@@ -76,7 +76,7 @@ static int setup_loop(cio_task *const *tasks, size_t n, cio_loop **loop) {
     return rc;
 }
 
-int cio_as_completed_new(cio_as_completed **out, cio_task *const *tasks, size_t n, double timeout) {
+int cio_as_completed_new(cio_task *const *tasks, size_t n, double timeout, cio_as_completed **out) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (isnan(timeout)) return -EINVAL;

@@ -113,7 +113,7 @@ static void release_all(struct gather *g) {
     disarm_all(g);
     size_t cursor = 0;
     for (cio_task *task; (task = cio__taskset_next(&g->distinct, &cursor)) != NULL;)
-        cio_task_release(task);
+        cio_task_unref(task);
 }
 
 static void clear(void **results, int *statuses, size_t n) {

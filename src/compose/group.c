@@ -70,7 +70,7 @@ int cio_taskgroup_new(cio_taskgroup **out) {
     cio__watch_init(&tg->watch, on_child_done);
     tg->magic = GROUP_MAGIC;
     tg->loop = self->future.loop;
-    tg->parent = cio_task_retain(self);
+    tg->parent = cio_task_ref(self);
     *out = tg;
     return 0;
 }
@@ -106,7 +106,7 @@ int cio_taskgroup_create_task_ex(cio_taskgroup *tg, cio_task_fn fn, void *arg,
     rc = cio__watch_arm(&tg->watch, task);
     if (rc < 0) {
         cio_task_cancel(task); /* not started yet: it finishes without running */
-        cio_task_release(task);
+        cio_task_unref(task);
         return rc;
     }
     tg->children[tg->count++] = task;
@@ -185,8 +185,8 @@ int cio_taskgroup_free(cio_taskgroup *tg) {
     if (rc < 0) return rc;
     if (tg->joining) return -EBUSY;
     if (tg->state != CLOSED && (tg->unfinished > 0 || tg->parent_cancelled)) abandon_children(tg);
-    for (size_t i = 0; i < tg->count; i++) cio_task_release(tg->children[i]);
-    cio_task_release(tg->parent);
+    for (size_t i = 0; i < tg->count; i++) cio_task_unref(tg->children[i]);
+    cio_task_unref(tg->parent);
     free(tg->children);
     tg->magic = CIO__DEAD_MAGIC;
     cio__watch_free(&tg->watch);

@@ -14,6 +14,6 @@ int cio_shield(cio_task *task, void **result) {
     if (rc < 0) return rc;
     rc = cio__future_wait(&task->future);
     if (rc == 0) rc = cio__future_outcome(&task->future, result);
-    cio_task_release(task); /* interrupted: detached, it keeps running */
+    cio_task_unref(task); /* interrupted: detached, it keeps running */
     return rc;
 }

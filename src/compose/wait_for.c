@@ -32,7 +32,7 @@ int cio_wait_for(cio_task *task, double timeout, void **result) {
     if (rc < 0) cancel_and_drain(self, task);
     bool ours = cio_timeout_end(&scope) == -ETIMEDOUT && rc == -ETIMEDOUT;
     int status = cio__future_outcome(&task->future, result);
-    cio_task_release(task);
+    cio_task_unref(task);
     if (ours && status != -ECANCELED) return status; /* the result (or a real error) wins */
     if (rc < 0 && result) *result = NULL;
     return rc < 0 ? rc : status;

@@ -92,7 +92,7 @@ void cio__callback_drop_futures(cio_loop *loop) {
         for (size_t i = 0; i < CALLBACKS_PER_CHUNK; i++) {
             cio_future *future = chunk->records[i].future;
             chunk->records[i].future = NULL;
-            if (future && !cio__task_of_future(future)) cio_future_release(future);
+            if (future && !cio__task_of_future(future)) cio_future_unref(future);
         }
     }
 }
@@ -121,7 +121,7 @@ static void run_callback(struct cio__ready *entry) {
             record->fn(record->arg);
     }
     if (record->future) {
-        cio_future_release(record->future);
+        cio_future_unref(record->future);
         record->future = NULL;
     }
     cio__callback_free(record);

@@ -32,7 +32,7 @@ int cio_future_new(cio_loop *loop, cio_future **out) {
     return 0;
 }
 
-cio_future *cio_future_retain(cio_future *f) {
+cio_future *cio_future_ref(cio_future *f) {
     if (valid(f)) f->refs++;
     return f;
 }
@@ -52,10 +52,10 @@ static void report_unretrieved(cio_future *f) {
         fprintf(stderr, "cio: future failed: %s (error never retrieved)\n", cio_strerror(f->error));
 }
 
-void cio_future_release(cio_future *f) {
+void cio_future_unref(cio_future *f) {
     if (!valid(f)) return;
     if (cio__task_of_future(f)) {
-        cio_task_release((cio_task *)(void *)f);
+        cio_task_unref((cio_task *)(void *)f);
         return;
     }
     if (--f->refs > 0) return;
@@ -76,7 +76,7 @@ void cio__future_complete(cio_future *f, int error, void *result) {
             cio__wake(cio__container_of(link, cio_task, wait_link), 0);
         } else {
             struct cio__callback *record = cio__container_of(link, struct cio__callback, link);
-            record->future = cio_future_retain(f); /* alive until the callback has run */
+            record->future = cio_future_ref(f); /* alive until the callback has run */
             cio__callback_queue(record);
         }
     }
@@ -152,7 +152,7 @@ int cio_future_await(cio_future *f, void **result) {
     if (!task) return -EPERM;
     if (!valid(f) || f->loop != task->future.loop) return -EINVAL;
     if (cio__task_of_future(f)) {
-        cio_task_retain((cio_task *)(void *)f); /* cio_await consumes; this borrows */
+        cio_task_ref((cio_task *)(void *)f); /* cio_await consumes; this borrows */
         return cio_await((cio_task *)(void *)f, result);
     }
     int rc = cio__future_wait(f);
@@ -174,7 +174,7 @@ int cio_future_add_done_callback(cio_future *f, cio_done_fn fn, void *arg) {
     record->arg = arg;
     record->link.kind = CIO__LINK_CALLBACK;
     if (f->state != CIO__PENDING) {
-        record->future = cio_future_retain(f);
+        record->future = cio_future_ref(f);
         cio__callback_queue(record);
     } else {
         record->state = CIO__CB_LISTED;

@@ -202,12 +202,10 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     if (!poller) poller = getenv("CIO_POLLER");
     loop->poller_ops = cio__poller_find(poller && *poller ? poller : NULL);
     if (!loop->poller_ops) return -EINVAL;
-    loop->clock = opts ? opts->clock : CIO_CLOCK_DEFAULT;
-    if (loop->clock == CIO_CLOCK_DEFAULT) {
-        const char *clock = getenv("CIO_CLOCK");
-        loop->clock =
-            clock && strcmp(clock, "virtual") == 0 ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
-    }
+    /* The virtual clock is an option a test sets, never the environment: a
+     * production loop must not start skipping time because of a variable. */
+    loop->clock =
+        opts && opts->clock == CIO_CLOCK_VIRTUAL ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
     cio__list_init(&loop->tasks);
     cio__list_init(&loop->spare_tasks);
     cio__list_init(&loop->close_hooks);
@@ -217,7 +215,7 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     return cio__wakeup_init(loop);
 }
 
-int cio_loop_new(cio_loop **out, const cio_loop_options *opts) {
+int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL))
@@ -328,7 +326,7 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
     leave(loop);
     if (task->state != CIO__TASK_DONE) return -EINTR;
     rc = cio__future_outcome(&task->future, result);
-    cio_task_release(task);
+    cio_task_unref(task);
     return rc;
 }
 

@@ -23,7 +23,7 @@ cio_loop *cio_get_event_loop(void) {
     if (cio__running_loop) return cio__running_loop;
     if (default_loop) return default_loop;
     pthread_once(&default_loop_once, make_key);
-    if (cio_loop_new(&default_loop, NULL) < 0) return NULL;
+    if (cio_loop_new(NULL, &default_loop) < 0) return NULL;
     default_loop->is_default = true;
     pthread_setspecific(default_loop_key, default_loop); /* freed at thread exit */
     return default_loop;
@@ -43,12 +43,12 @@ static void cancel_remaining(cio_loop *loop) {
     loop->running = false;
 }
 
-int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void **result) {
+int cio_run_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts, void **result) {
     if (result) *result = NULL;
     if (!fn) return -EINVAL;
     if (cio__running_loop) return -EBUSY;
     cio_loop *loop;
-    int rc = cio_loop_new(&loop, opts);
+    int rc = cio_loop_new(opts, &loop);
     if (rc < 0) return rc;
     cio_task *main_task;
     rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
@@ -63,5 +63,5 @@ int cio_run_with(const cio_loop_options *opts, cio_task_fn fn, void *arg, void *
 }
 
 int cio_run(cio_task_fn fn, void *arg, void **result) {
-    return cio_run_with(NULL, fn, arg, result);
+    return cio_run_ex(fn, arg, NULL, result);
 }

@@ -89,11 +89,11 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
     if (out) *out = NULL;
     int rc = cio__loop_check(loop, "cio_loop_create_task");
     if (rc < 0) return rc;
-    if (!fn || !out) return -EINVAL;
+    if (!fn) return -EINVAL;
     cio_task *task = task_alloc(loop);
     if (!task) return -ENOMEM;
     cio__future_init(&task->future, loop, CIO__TASK_MAGIC);
-    task->future.refs = 2; /* the creator's and the loop's */
+    task->future.refs = out ? 2 : 1; /* the creator's (unless detached) and the loop's */
     task->fn = fn;
     task->arg = arg;
     task->id = ++loop->next_task_id;
@@ -112,24 +112,19 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
     cio__list_push_back(&loop->tasks, &task->all);
     loop->unfinished_tasks++;
     cio__ready_push(&loop->ready, &task->ready);
-    *out = task;
+    if (out) *out = task;
     return 0;
 }
 
-cio_task *cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg) {
-    cio_task *task;
-    int rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &task);
-    if (rc < 0) cio__complain("cio_loop_create_task: %s", cio_strerror(rc));
-    return task;
+int cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg, cio_task **out) {
+    return cio_loop_create_task_ex(loop, fn, arg, NULL, out);
 }
 
-cio_task *cio_create_task(cio_task_fn fn, void *arg) {
+int cio_create_task(cio_task_fn fn, void *arg, cio_task **out) {
+    if (out) *out = NULL;
     cio_loop *loop = cio__running_loop;
-    if (!loop) {
-        cio__complain("cio_create_task: no running loop (use cio_loop_create_task)");
-        return NULL;
-    }
-    return cio_loop_create_task(loop, fn, arg);
+    if (!loop) return -EPERM; /* no running loop: cio_loop_create_task names one */
+    return cio_loop_create_task_ex(loop, fn, arg, NULL, out);
 }
 
 /* ---- running and finishing --------------------------------------------------------- */
@@ -167,7 +162,7 @@ static void drop_loop_reference(cio_task *task) {
     if (task->tsan_fiber) __tsan_destroy_fiber(task->tsan_fiber);
     task->tsan_fiber = NULL;
 #endif
-    cio_task_release(task);
+    cio_task_unref(task);
 }
 
 static int start(cio_task *task) {
@@ -210,7 +205,7 @@ static void run_task_entry(struct cio__ready *entry) {
 
 /* ---- references ---------------------------------------------------------------------- */
 
-cio_task *cio_task_retain(cio_task *task) {
+cio_task *cio_task_ref(cio_task *task) {
     if (cio__task_valid(task)) task->future.refs++;
     return task;
 }
@@ -226,7 +221,7 @@ void cio__task_free(cio_task *task) {
     task_dispose(task);
 }
 
-void cio_task_release(cio_task *task) {
+void cio_task_unref(cio_task *task) {
     if (!cio__task_valid(task)) return;
     if (--task->future.refs > 0) return;
     cio__list_remove(&task->all);
@@ -251,7 +246,7 @@ int cio_await(cio_task *task, void **result) {
         self->shield_depth--;
     }
     int status = cio__future_outcome(&task->future, result);
-    cio_task_release(task);
+    cio_task_unref(task);
     return rc < 0 ? rc : status;
 }
 

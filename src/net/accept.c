@@ -40,8 +40,8 @@ static void end_connection(cio_stream *stream, bool can_wait) {
     cio__list_remove(&stream->server_link);
     server->active--;
     cio__net_wake_all(&server->changes, 0);
-    cio__stream_release(stream); /* the server's reference */
-    cio__server_release(server);
+    cio__stream_unref(stream); /* the server's reference */
+    cio__server_unref(server);
 }
 
 /* A connection task cancelled before it first ran never runs its function
@@ -77,16 +77,16 @@ static int start_connection(cio_server *server, int fd) {
         rc = cio_future_add_done_callback(cio_task_future(task), connection_task_done, stream);
     if (rc < 0) {
         if (task) cio_task_cancel(task);
-        cio_task_release(task);
-        cio__stream_release(stream);
+        cio_task_unref(task);
+        cio__stream_unref(stream);
         return rc;
     }
-    cio_task_release(task);     /* runs on its own; end_connection cleans up */
-    cio__stream_retain(stream); /* the server's, besides the handle the handler uses */
+    cio_task_unref(task);    /* runs on its own; end_connection cleans up */
+    cio__stream_ref(stream); /* the server's, besides the handle the handler uses */
     stream->server = server;
     cio__list_push_back(&server->clients, &stream->server_link);
     server->active++;
-    cio__server_retain(server);
+    cio__server_ref(server);
     return 0;
 }
 
@@ -156,7 +156,7 @@ static void *accept_loop(void *arg) {
                 cio_strerror(rc));
     listener->acceptor = NULL;
     cio__net_wake_all(&server->changes, 0);
-    cio__server_release(server);
+    cio__server_unref(server);
     return NULL;
 }
 
@@ -166,7 +166,7 @@ int cio__server_start_acceptor(struct cio__listener *listener) {
     int rc =
         cio_loop_create_task_ex(server->loop, accept_loop, listener, &opts, &listener->acceptor);
     if (rc < 0) return rc;
-    cio_task_release(listener->acceptor); /* cleared when the loop ends */
-    cio__server_retain(server);
+    cio_task_unref(listener->acceptor); /* cleared when the loop ends */
+    cio__server_ref(server);
     return 0;
 }

@@ -135,8 +135,8 @@ bool cio__stream_valid(const cio_stream *stream);
 /* Add O_NONBLOCK to fd's status flags. Returns the flags it had (>= 0), or
  * -errno. */
 int cio__fd_set_nonblocking(int fd);
-void cio__stream_retain(cio_stream *stream);
-void cio__stream_release(cio_stream *stream);
+void cio__stream_ref(cio_stream *stream);
+void cio__stream_unref(cio_stream *stream);
 /* Close fd now and wake everyone waiting for that; state becomes CLOSED. */
 void cio__stream_close_fd(cio_stream *stream);
 /* A socket fd this layer just made or accepted, on loop: drop whatever
@@ -186,8 +186,8 @@ struct cio_server {
 };
 
 bool cio__server_valid(const cio_server *server);
-void cio__server_retain(cio_server *server);
-void cio__server_release(cio_server *server);
+void cio__server_ref(cio_server *server);
+void cio__server_unref(cio_server *server);
 /* accept.c: start the accept loop of listener. 0 or -ENOMEM. */
 int cio__server_start_acceptor(struct cio__listener *listener);
 /* accept.c: end every connection still counted, without waiting (the loop is

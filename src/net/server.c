@@ -19,11 +19,11 @@ bool cio__server_valid(const cio_server *server) {
     return server && server->magic == CIO__SERVER_MAGIC && !server->handle_released;
 }
 
-void cio__server_retain(cio_server *server) {
+void cio__server_ref(cio_server *server) {
     server->refs++;
 }
 
-void cio__server_release(cio_server *server) {
+void cio__server_unref(cio_server *server) {
     if (--server->refs > 0) return;
     free(server->listeners);
     free(server->unix_path);
@@ -46,7 +46,7 @@ static void loop_closing(cio_loop *loop, void *arg) {
     /* This hook's own reference keeps server alive until the last line. */
     server->refs -= dropped;
     cio__server_end_connections(server);
-    cio__server_release(server);
+    cio__server_unref(server);
 }
 
 static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
@@ -75,7 +75,7 @@ static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
 /* Close what start opened, before any task runs for the server. */
 static void discard_server(cio_server *server) {
     for (size_t i = 0; i < server->listener_count; i++) cio_close(server->listeners[i].fd);
-    cio__server_release(server);
+    cio__server_unref(server);
 }
 
 /* Start the acceptors and the close hook; on error the server is discarded. */
@@ -85,7 +85,7 @@ static int start_serving(cio_server *server, cio_server **out) {
         discard_server(server);
         return rc;
     }
-    cio__server_retain(server); /* the hook's */
+    cio__server_ref(server); /* the hook's */
     for (size_t i = 0; i < server->listener_count && rc == 0; i++)
         rc = cio__server_start_acceptor(&server->listeners[i]);
     if (rc < 0) {
@@ -288,9 +288,9 @@ int cio_server_abort_clients(cio_server *server) {
 /* Park until done(server) holds; the server stays allocated meanwhile. */
 static int wait_until(cio_server *server, cio_task *task, bool (*done)(const cio_server *)) {
     int rc = 0;
-    cio__server_retain(server);
+    cio__server_ref(server);
     while (rc == 0 && !done(server)) rc = cio__net_park(task, &server->changes);
-    cio__server_release(server);
+    cio__server_unref(server);
     return rc;
 }
 
@@ -332,7 +332,7 @@ void cio_server_free(cio_server *server) {
     if (!cio__server_valid(server)) return;
     if (!server->closed) cio_server_close(server);
     server->handle_released = true;
-    cio__server_release(server);
+    cio__server_unref(server);
 }
 
 /* ---- information

@@ -34,11 +34,11 @@ void cio__net_adopt_fd(cio_loop *loop, int fd) {
     loop->poller_ops->forget(loop->poller, fd);
 }
 
-void cio__stream_retain(cio_stream *stream) {
+void cio__stream_ref(cio_stream *stream) {
     stream->refs++;
 }
 
-void cio__stream_release(cio_stream *stream) {
+void cio__stream_unref(cio_stream *stream) {
     if (--stream->refs > 0) return;
     cio__buffer_free(&stream->in);
     cio__buffer_free(&stream->out);
@@ -121,10 +121,10 @@ int cio_stream_wait_closed(cio_stream *stream) {
     if (!task) return -EPERM;
     if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
     int rc = 0;
-    cio__stream_retain(stream); /* a free() meanwhile must not pull it from under us */
+    cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
     while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
         rc = cio__net_park(task, &stream->closers);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return rc;
 }
 
@@ -137,7 +137,7 @@ void cio_stream_free(cio_stream *stream) {
     }
     if (stream->state == CIO__STREAM_OPEN) cio_stream_close(stream);
     stream->handle_released = true;
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
 }
 
 /* ---- information ---------------------------------------------------------------------------- */

@@ -97,9 +97,9 @@ ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n) {
     if (rc < 0) return rc;
     if (!buf && n) return -EINVAL;
     if (n == 0) return 0;
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     ssize_t got = read_some(stream, task, buf, n);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return got;
 }
 
@@ -111,12 +111,12 @@ int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, size_t *got)
     if (!buf && n) return -EINVAL;
     size_t done = 0;
     ssize_t step = 1;
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     while (done < n && step > 0) {
         step = read_some(stream, task, (char *)buf + done, n - done);
         if (step > 0) done += (size_t)step;
     }
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     if (got) *got = done;
     if (step == 0) return -CIO_EINCOMPLETE;
     return step < 0 ? (int)step : 0;
@@ -145,9 +145,9 @@ int cio_stream_read_all(cio_stream *stream, void **data, size_t *len) {
     if (rc < 0) return rc;
     if (!data || !len) return -EINVAL;
     struct cio__buffer all = {0};
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     rc = read_rest(stream, task, &all);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     if (rc == 0) rc = cio__buffer_reserve(&all, 1); /* room for the NUL */
     if (rc < 0) {
         cio__buffer_free(&all);
@@ -210,9 +210,9 @@ ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen,
     if (rc == 0) rc = check_line_args(sep, seplen, buf, cap);
     if (rc < 0) return rc;
     struct line_search search = {.sep = sep, .seplen = seplen, .cap = cap};
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     ssize_t line = read_line(stream, task, &search, buf);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return line == 0 ? -CIO_EINCOMPLETE : line; /* the partial line stays in `in` */
 }
 
@@ -229,10 +229,10 @@ ssize_t cio_stream_readline(cio_stream *stream, void *buf, size_t cap) {
     if (rc == 0) rc = check_line_args("\n", 1, buf, cap);
     if (rc < 0) return rc;
     struct line_search search = {.sep = "\n", .seplen = 1, .cap = cap};
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     ssize_t line = read_line(stream, task, &search, buf);
     if (line == 0) line = last_line(stream, buf, cap);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return line;
 }
 

@@ -100,7 +100,7 @@ static void *flush(void *arg) {
     int rc = 0;
     while (rc == 0 && cio__buffer_len(&stream->out) > 0) rc = flush_step(stream, task, &full);
     finish_flushing(stream, rc);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return NULL;
 }
 
@@ -110,9 +110,9 @@ static int start_flusher(cio_stream *stream) {
     cio_task *task;
     int rc = cio_loop_create_task_ex(stream->loop, flush, stream, &opts, &task);
     if (rc < 0) return fail_writes(stream, rc);
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     stream->flusher = task;
-    cio_task_release(task); /* it runs on its own; stream->flusher is cleared when it ends */
+    cio_task_unref(task); /* it runs on its own; stream->flusher is cleared when it ends */
     return 0;
 }
 
@@ -167,9 +167,9 @@ int cio_stream_drain(cio_stream *stream) {
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     int rc = 0;
-    cio__stream_retain(stream);
+    cio__stream_ref(stream);
     while (rc == 0 && stream->paused) rc = cio__net_park(task, &stream->drainers);
-    cio__stream_release(stream);
+    cio__stream_unref(stream);
     return rc;
 }
 

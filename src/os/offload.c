@@ -157,7 +157,7 @@ struct cio__os *cio__os_get(cio_loop *loop) {
 }
 
 cio_executor *cio__os_default_executor(struct cio__os *os) {
-    if (!os->default_executor) cio_executor_new(&os->default_executor, 0);
+    if (!os->default_executor) cio_executor_new(0, &os->default_executor);
     return os->default_executor;
 }
 

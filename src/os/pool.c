@@ -34,7 +34,7 @@ static int default_size(void) {
     return cpus + 4 > 32 ? 32 : (int)cpus + 4; /* concurrent.futures' default */
 }
 
-int cio_executor_new(cio_executor **out, int max_workers) {
+int cio_executor_new(int max_workers, cio_executor **out) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (max_workers < 0) return -EINVAL;

@@ -297,8 +297,8 @@ static int spawn(const char *const argv[], const cio_process_options *opts, cio_
     return rc;
 }
 
-int cio_create_subprocess_exec(cio_process **out, const char *const argv[],
-                               const cio_process_options *opts) {
+int cio_create_subprocess_exec(const char *const argv[], const cio_process_options *opts,
+                               cio_process **out) {
     if (!out) return -EINVAL;
     *out = NULL;
     if (!argv || !argv[0] || !argv[0][0]) return -EINVAL;
@@ -306,14 +306,14 @@ int cio_create_subprocess_exec(cio_process **out, const char *const argv[],
     return spawn(argv, opts ? opts : &defaults, out);
 }
 
-int cio_create_subprocess_shell(cio_process **out, const char *cmd,
-                                const cio_process_options *opts) {
+int cio_create_subprocess_shell(const char *cmd, const cio_process_options *opts,
+                                cio_process **out) {
     if (!cmd) {
         if (out) *out = NULL;
         return -EINVAL;
     }
     const char *const argv[] = {"/bin/sh", "-c", cmd, NULL};
-    return cio_create_subprocess_exec(out, argv, opts);
+    return cio_create_subprocess_exec(argv, opts, out);
 }
 
 /* ---- queries and signals ------------------------------------------------------------------- */

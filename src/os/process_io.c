@@ -179,7 +179,7 @@ int cio_process_communicate(cio_process *process, const void *input, size_t len,
                              {process->pipes[2], err != NULL, NULL, 0}};
     cio_task *readers[2] = {NULL, NULL};
     for (int i = 0; i < 2 && rc == 0; i++)
-        if (usable(c[i].stream) && !(readers[i] = cio_create_task(collect, &c[i]))) rc = -ENOMEM;
+        if (usable(c[i].stream)) rc = cio_create_task(collect, &c[i], &readers[i]);
     if (rc == 0) rc = feed(process->pipes[0], input, len);
     if (rc < 0)
         for (int i = 0; i < 2; i++)

@@ -46,7 +46,7 @@ void cio__signals_close(struct cio__os *os) {
     struct cio__signals *signals = os->signals;
     if (!signals) return;
     cio__sigpump_want(signals, 0); /* out of the registry: no post reaches us any more */
-    cio_task_release(signals->main_task);
+    cio_task_unref(signals->main_task);
     free(signals);
     os->signals = NULL;
 }
@@ -216,7 +216,7 @@ void cio__signal_run_begin(cio_loop *loop, cio_task *main_task) {
     struct cio__os *os = cio__os_get(loop);
     struct cio__signals *signals = os ? signals_of(os) : NULL;
     if (!signals || cio__signals_subscribe(os, SIGINT, on_sigint, signals) < 0) return;
-    signals->main_task = cio_task_retain(main_task);
+    signals->main_task = cio_task_ref(main_task);
     signals->sigints = 0;
 }
 
@@ -225,7 +225,7 @@ int cio__signal_run_end(cio_loop *loop, int status) {
     struct cio__signals *signals = os ? os->signals : NULL;
     if (!signals || !signals->main_task) return status;
     cio__signals_subscribe(os, SIGINT, NULL, NULL);
-    cio_task_release(signals->main_task);
+    cio_task_unref(signals->main_task);
     signals->main_task = NULL;
     return status == -ECANCELED && signals->sigints > 0 ? -EINTR : status;
 }

@@ -74,10 +74,10 @@ static int start_task(cio_cfuture *future) {
     rc = cio_future_add_done_callback(cio_task_future(future->task), on_task_done, future);
     if (rc < 0) {
         cio_task_cancel(future->task); /* never started: it ends without running */
-        cio_task_release(future->task);
+        cio_task_unref(future->task);
         return rc;
     }
-    cio_task_release(future->task); /* the loop keeps it alive until it is done */
+    cio_task_unref(future->task); /* the loop keeps it alive until it is done */
     cio__list_push_back(&os->cfutures, &future->listed);
     return 0;
 }

@@ -39,7 +39,8 @@ static inline void *job_run(void *arg) {
 }
 
 static inline cio_task *job_start(struct job *job) {
-    cio_task *task = cio_create_task(job_run, job);
+    cio_task *task;
+    cio_create_task(job_run, job, &task);
     assert_non_null(task);
     return task;
 }
@@ -54,7 +55,8 @@ static inline void await_all(cio_task **tasks, size_t n) {
 static inline cio_loop *run_with_foreign_task(cio_task_fn body) {
     cio_loop *other = test_loop_new();
     static struct job job = {.delay = -1};
-    cio_task *foreign = cio_loop_create_task(other, job_run, &job);
+    cio_task *foreign;
+    cio_loop_create_task(other, job_run, &job, &foreign);
     assert_int_equal(test_run(body, foreign, NULL, NULL), 0);
     assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
     return other;

@@ -15,7 +15,7 @@ static void *completion_order(void *arg) {
                           job_start(&jobs[3])};
     cio_yield(); /* the last one finishes before we start */
     cio_as_completed *it;
-    assert_int_equal(cio_as_completed_new(&it, tasks, 4, INFINITY), 0);
+    assert_int_equal(cio_as_completed_new(tasks, 4, INFINITY, &it), 0);
     cio_task *task;
     for (intptr_t expected = 0; expected < 4; expected++) {
         assert_int_equal(cio_as_completed_next(it, &task), 1);
@@ -43,7 +43,7 @@ static void *overall_timeout(void *arg) {
     struct job jobs[3] = {{.delay = 1}, {.delay = 1.5}, {.delay = 5}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
     cio_as_completed *it;
-    assert_int_equal(cio_as_completed_new(&it, tasks, 3, 2.0), 0);
+    assert_int_equal(cio_as_completed_new(tasks, 3, 2.0, &it), 0);
     cio_task *task;
     assert_int_equal(cio_as_completed_next(it, &task), 1);
     assert_ptr_equal(task, tasks[0]);
@@ -54,7 +54,7 @@ static void *overall_timeout(void *arg) {
     assert_true(test_now() == 4.0);
     assert_int_equal(cio_as_completed_free(it), 0);
 
-    assert_int_equal(cio_as_completed_new(&it, &tasks[2], 1, 0.5), 0);
+    assert_int_equal(cio_as_completed_new(&tasks[2], 1, 0.5, &it), 0);
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
     assert_true(test_now() == 4.5);                                 /* exactly at the deadline */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT); /* and after it */
@@ -74,7 +74,7 @@ static void *nested_timeouts(void *arg) {
     cio_as_completed *it;
     cio_task *task;
     cio_timeout outer;
-    assert_int_equal(cio_as_completed_new(&it, tasks, 1, 5.0), 0);
+    assert_int_equal(cio_as_completed_new(tasks, 1, 5.0, &it), 0);
     cio_timeout_begin(&outer, 1.0); /* the outer fires first */
     assert_int_equal(cio_as_completed_next(it, &task), -ETIMEDOUT);
     assert_true(test_now() == 1.0);
@@ -109,8 +109,9 @@ static void *cancellation_and_two_consumers(void *arg) {
     (void)arg;
     struct job jobs[1] = {{.delay = 2}};
     cio_task *tasks[1] = {job_start(&jobs[0])};
-    assert_int_equal(cio_as_completed_new(&shared, tasks, 1, INFINITY), 0);
-    cio_task *consumer = cio_create_task(consume, NULL);
+    assert_int_equal(cio_as_completed_new(tasks, 1, INFINITY, &shared), 0);
+    cio_task *consumer;
+    cio_create_task(consume, NULL, &consumer);
     cio_sleep(1);
     cio_task *task;
     assert_int_equal(cio_as_completed_next(shared, &task), -EBUSY); /* one waiter at a time */
@@ -136,7 +137,7 @@ static void *cancellation_from_inside(void *arg) {
     cio_task *tasks[2] = {job_start(&jobs[0]), job_start(&jobs[1])};
     cio_as_completed *it;
     cio_task *task;
-    assert_int_equal(cio_as_completed_new(&it, tasks, 2, INFINITY), 0);
+    assert_int_equal(cio_as_completed_new(tasks, 2, INFINITY, &it), 0);
     cio_task_cancel(cio_current_task());
     assert_int_equal(cio_as_completed_next(it, &task), -ECANCELED);
     cio_task_uncancel(cio_current_task());
@@ -163,14 +164,14 @@ static void *edge_cases(void *arg) {
     (void)arg;
     cio_as_completed *it;
     cio_task *task;
-    assert_int_equal(cio_as_completed_new(&it, NULL, 0, 1.0), 0); /* zero tasks */
+    assert_int_equal(cio_as_completed_new(NULL, 0, 1.0, &it), 0); /* zero tasks */
     assert_int_equal(cio_as_completed_next(it, &task), 0);
     assert_int_equal(cio_as_completed_free(it), 0);
 
     struct job jobs[2] = {{.delay = 1}, {.delay = 2}};
     cio_task *a = job_start(&jobs[0]), *b = job_start(&jobs[1]);
     cio_task *twice[3] = {b, a, b};
-    assert_int_equal(cio_as_completed_new(&it, twice, 3, INFINITY), 0);
+    assert_int_equal(cio_as_completed_new(twice, 3, INFINITY, &it), 0);
     cio_task *order[3];
     for (int i = 0; i < 3; i++) assert_int_equal(cio_as_completed_next(it, &order[i]), 1);
     assert_ptr_equal(order[0], a);
@@ -182,7 +183,7 @@ static void *edge_cases(void *arg) {
     /* Freed early: stops watching; the tasks are untouched. */
     struct job later = {.delay = 1, .value = 5};
     cio_task *c = job_start(&later);
-    assert_int_equal(cio_as_completed_new(&it, &c, 1, INFINITY), 0);
+    assert_int_equal(cio_as_completed_new(&c, 1, INFINITY, &it), 0);
     assert_int_equal(cio_as_completed_free(it), 0);
     void *result;
     assert_int_equal(cio_await(c, &result), 0);
@@ -198,13 +199,13 @@ static void *misuse(void *arg) {
     cio_task *mine = job_start(&job);
     cio_as_completed *it = NULL;
     cio_task *mixed[2] = {mine, foreign};
-    assert_int_equal(cio_as_completed_new(&it, mixed, 2, INFINITY), -EINVAL);
+    assert_int_equal(cio_as_completed_new(mixed, 2, INFINITY, &it), -EINVAL);
     assert_null(it);
-    assert_int_equal(cio_as_completed_new(&it, mixed, 1, NAN), -EINVAL);
-    assert_int_equal(cio_as_completed_new(NULL, mixed, 1, 1.0), -EINVAL);
-    assert_int_equal(cio_as_completed_new(&it, NULL, 1, 1.0), -EINVAL);
+    assert_int_equal(cio_as_completed_new(mixed, 1, NAN, &it), -EINVAL);
+    assert_int_equal(cio_as_completed_new(mixed, 1, 1.0, NULL), -EINVAL);
+    assert_int_equal(cio_as_completed_new(NULL, 1, 1.0, &it), -EINVAL);
     cio_task *self[1] = {cio_current_task()};
-    assert_int_equal(cio_as_completed_new(&it, self, 1, 1.0), -EDEADLK);
+    assert_int_equal(cio_as_completed_new(self, 1, 1.0, &it), -EDEADLK);
     cio_task *task;
     assert_int_equal(cio_as_completed_next(NULL, &task), -EINVAL);
     assert_int_equal(cio_as_completed_free(NULL), -EINVAL);
@@ -216,7 +217,7 @@ static void *misuse(void *arg) {
 static cio_as_completed *made_in_callback;
 static void make_iterator(void *arg) {
     (void)arg;
-    assert_int_equal(cio_as_completed_new(&made_in_callback, NULL, 0, INFINITY), 0);
+    assert_int_equal(cio_as_completed_new(NULL, 0, INFINITY, &made_in_callback), 0);
 }
 
 static void as_completed_edge_cases_and_misuse(void **state) {

@@ -92,7 +92,8 @@ static void *cancel_from_outside(void *arg) {
     bool with_statuses = arg != NULL;
     struct gatherer g = {.jobs = {{.delay = 0.5}, {.delay = 5}, {.delay = 7}},
                          .with_statuses = with_statuses};
-    cio_task *gathering = cio_create_task(gather_jobs, &g);
+    cio_task *gathering;
+    cio_create_task(gather_jobs, &g, &gathering);
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(cio_task_cancel(gathering), 0);
     assert_int_equal(cio_await(gathering, NULL), -ECANCELED);
@@ -115,7 +116,7 @@ static void *cancel_from_inside(void *arg) {
     (void)arg;
     struct gatherer self = {.jobs = {{.delay = 1}, {.delay = 2}, {.delay = 3}},
                             .cancel_self = true};
-    assert_int_equal(cio_await(cio_create_task(gather_jobs, &self), NULL), -ECANCELED);
+    assert_int_equal(cio_await(test_spawn(gather_jobs, &self), NULL), -ECANCELED);
     assert_int_equal(self.jobs[0].slept, 0);
     assert_true(self.jobs[0].ended == 0.0); /* cancelled before they ever ran */
 
@@ -198,7 +199,8 @@ static void *mark_other(void *arg) {
 static void *zero_tasks(void *arg) {
     (void)arg;
     other_ran = false;
-    cio_task *other = cio_create_task(mark_other, NULL);
+    cio_task *other;
+    cio_create_task(mark_other, NULL, &other);
     assert_int_equal(cio_gather(NULL, 0, NULL, NULL), 0);
     int statuses[1] = {7};
     assert_int_equal(cio_gather(NULL, 0, NULL, statuses), 0);
@@ -223,13 +225,13 @@ static void *listed_twice(void *arg) {
     assert_nothing_leaked();
 
     cio_task *c = job_start(&jobs[0]);
-    cio_task_retain(c); /* ours, beside the one gather consumes */
+    cio_task_ref(c); /* ours, beside the one gather consumes */
     cio_task *same[2] = {c, c};
     assert_int_equal(cio_gather(same, 2, results, NULL), 0);
     assert_int_equal((intptr_t)results[1], 5);
     assert_int_equal(held_tasks(), 2); /* exactly one reference was consumed */
     assert_true(cio_task_done(c));
-    cio_task_release(c);
+    cio_task_unref(c);
     assert_nothing_leaked();
     return NULL;
 }
@@ -238,7 +240,7 @@ static void *already_finished(void *arg) {
     (void)arg;
     struct job jobs[3] = {{.delay = -1, .value = 1}, {.delay = -1, .error = -EPIPE}, {.delay = 4}};
     cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
-    cio_task_retain(tasks[2]);
+    cio_task_ref(tasks[2]);
     assert_int_equal(cio_yield(), 0); /* the first two run to completion */
     void *results[3];
     assert_int_equal(cio_gather(tasks, 2, results, NULL), -EPIPE); /* without waiting */
@@ -248,7 +250,7 @@ static void *already_finished(void *arg) {
     assert_true(cio_task_done(tasks[2]));
     assert_int_equal(cio_gather(&tasks[2], 1, results, NULL), 0);
     assert_true(test_now() == 5.0);
-    cio_task_release(tasks[2]);
+    cio_task_unref(tasks[2]);
     assert_nothing_leaked();
     return NULL;
 }

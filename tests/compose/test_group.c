@@ -210,7 +210,8 @@ static void *cancel_parent_from_outside(void *arg) {
     (void)arg;
     outside_jobs[0] = (struct job){.delay = 5};
     outside_jobs[1] = (struct job){.delay = 5, .stubborn = true};
-    cio_task *parent = cio_create_task(group_parent, NULL);
+    cio_task *parent;
+    cio_create_task(group_parent, NULL, &parent);
     cio_sleep(1);
     cio_task_cancel(parent);
     cio_await(parent, NULL);
@@ -391,8 +392,7 @@ static void group_misuse(void **state) {
     /* Its loop closed first: only the group's own memory is left to free. */
     cio_loop *loop = test_loop_new();
     assert_int_equal(
-        cio_loop_run_until_complete(loop, cio_loop_create_task(loop, leave_group_open, NULL), NULL),
-        0);
+        cio_loop_run_until_complete(loop, test_spawn_on(loop, leave_group_open, NULL), NULL), 0);
     assert_int_equal(cio_loop_close(loop), 0);
     assert_int_equal(cio_taskgroup_free(left_open), 0);
     cio_loop_free(loop);

@@ -138,7 +138,8 @@ static void *cancel_from_outside(void *arg) {
     struct job jobs[2] = {{.delay = 2}, {.delay = 3}};
     watched[0] = job_start(&jobs[0]);
     watched[1] = job_start(&jobs[1]);
-    cio_task *waiter = cio_create_task(wait_on_watched, NULL);
+    cio_task *waiter;
+    cio_create_task(wait_on_watched, NULL, &waiter);
     cio_sleep(1);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);

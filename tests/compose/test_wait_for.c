@@ -100,7 +100,8 @@ static void *wait_for_inner(void *arg) {
 static void *cancel_from_outside(void *arg) {
     (void)arg;
     inner = (struct job){.delay = 10};
-    cio_task *waiter = cio_create_task(wait_for_inner, NULL);
+    cio_task *waiter;
+    cio_create_task(wait_for_inner, NULL, &waiter);
     cio_sleep(1);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);
@@ -122,7 +123,8 @@ static void *cancel_from_inside(void *arg) {
     cio_task_uncancel(cio_current_task());
     struct job victim = {.delay = 3};
     cio_task *task = job_start(&victim);
-    cio_task *canceller = cio_create_task(cancel_later, task);
+    cio_task *canceller;
+    cio_create_task(cancel_later, task, &canceller);
     assert_int_equal(cio_wait_for(task, 5.0, NULL), -ECANCELED);
     assert_true(test_now() == 1.0);
     assert_int_equal(cio_await(canceller, NULL), 0);
@@ -179,8 +181,9 @@ static void *shield_keeps_task_alive(void *arg) {
 
     precious = (struct job){.delay = 3, .value = 9};
     cio_task *task = job_start(&precious);
-    cio_task_retain(task); /* to await it after the shield is interrupted */
-    cio_task *waiter = cio_create_task(await_shielded, task);
+    cio_task_ref(task); /* to await it after the shield is interrupted */
+    cio_task *waiter;
+    cio_create_task(await_shielded, task, &waiter);
     cio_sleep(1);
     cio_task_cancel(waiter);
     cio_await(waiter, NULL);

@@ -19,7 +19,8 @@ static void *late_writer(void *arg) {
 
 static void *wait_for_data(void *arg) {
     struct pair *pair = arg;
-    cio_task *writer = cio_create_task(late_writer, pair);
+    cio_task *writer;
+    cio_create_task(late_writer, pair, &writer);
     assert_int_equal(cio_wait_readable(pair->fds[0], -1), 0);
     assert_true(test_now() == 1.0);
     assert_int_equal(cio_wait_readable(pair->fds[0], -1), 0); /* level: still readable */
@@ -38,7 +39,8 @@ static void *second_reader(void *arg) {
 
 static void *busy_and_closed(void *arg) {
     struct pair *pair = arg;
-    cio_task *first = cio_create_task(second_reader, pair);
+    cio_task *first;
+    cio_create_task(second_reader, pair, &first);
     cio_yield();
     assert_int_equal(cio_wait_readable(pair->fds[0], 0.1), -EBUSY);
     assert_int_equal(cio_close(pair->fds[0]), 0); /* wakes the waiter */
@@ -51,7 +53,8 @@ static void *busy_and_closed(void *arg) {
 
 static void *cancel_waiter(void *arg) {
     struct pair *pair = arg;
-    cio_task *waiter = cio_create_task(second_reader, pair);
+    cio_task *waiter;
+    cio_create_task(second_reader, pair, &waiter);
     cio_sleep(1.0);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), -ECANCELED);
@@ -65,8 +68,9 @@ static void run_on(const char *poller, cio_task_fn fn, bool close_first) {
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair.fds), 0);
     cio_loop *loop;
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
-    cio_task *task = cio_loop_create_task(loop, fn, &pair);
+    assert_int_equal(cio_loop_new(&opts, &loop), 0);
+    cio_task *task;
+    cio_loop_create_task(loop, fn, &pair, &task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
     cio_loop_free(loop);
     if (!close_first) close(pair.fds[0]);
@@ -104,9 +108,9 @@ static void regular_files_are_refused_by_epoll(void **state) {
     (void)state;
     cio_loop *loop;
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = "epoll"};
-    assert_int_equal(cio_loop_new(&loop, &opts), 0);
+    assert_int_equal(cio_loop_new(&opts, &loop), 0);
     assert_int_equal(
-        cio_loop_run_until_complete(loop, cio_loop_create_task(loop, regular_file, NULL), NULL), 0);
+        cio_loop_run_until_complete(loop, test_spawn_on(loop, regular_file, NULL), NULL), 0);
     cio_loop_free(loop);
 }
 

@@ -36,7 +36,7 @@ static void callbacks_run_in_order_on_completion(void **state) {
     void *result;
     assert_int_equal(cio_future_result(f, &result), 0);
     assert_ptr_equal(result, order);
-    cio_future_release(f);
+    cio_future_unref(f);
     cio_loop_free(loop);
 }
 
@@ -61,10 +61,10 @@ static void errors_and_cancel(void **state) {
     assert_null(none);
     assert_int_equal(cio_future_set_result(NULL, NULL), -EINVAL);
     assert_int_equal(cio_future_add_done_callback(g, NULL, NULL), -EINVAL);
-    cio_future_release(g);
-    cio_future_release(cio_future_retain(f));
-    cio_future_release(f);
-    cio_future_release(NULL);
+    cio_future_unref(g);
+    cio_future_unref(cio_future_ref(f));
+    cio_future_unref(f);
+    cio_future_unref(NULL);
     cio_loop_free(loop);
 }
 
@@ -82,7 +82,7 @@ static void *await_future(void *arg) {
     assert_ptr_equal(result, f);
     assert_true(test_now() == 2.0);
     assert_int_equal(cio_future_await(f, &result), 0); /* done: at once */
-    cio_future_release(f);
+    cio_future_unref(f);
     return NULL;
 }
 
@@ -100,12 +100,13 @@ static void *cancel_awaiter_cancels_future(void *arg) {
     (void)arg;
     cio_future *f;
     cio_future_new(NULL, &f);
-    cio_task *task = cio_create_task(cancelled_awaiter, f);
+    cio_task *task;
+    cio_create_task(cancelled_awaiter, f, &task);
     cio_sleep(1.0);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
     assert_true(cio_future_cancelled(f)); /* asyncio cancels the awaited future */
-    cio_future_release(f);
+    cio_future_unref(f);
     return NULL;
 }
 
@@ -116,7 +117,8 @@ static void cancelling_the_awaiter(void **state) {
 
 static void *task_as_future(void *arg) {
     if (arg) return (void *)2;
-    cio_task *child = cio_create_task(task_as_future, (void *)1);
+    cio_task *child;
+    cio_create_task(task_as_future, (void *)1, &child);
     cio_future *f = cio_task_future(child);
     void *result;
     assert_int_equal(cio_future_set_result(f, NULL), -EPERM); /* a task sets its own */

@@ -87,7 +87,7 @@ static void bad_arguments_are_refused(void **state) {
     assert_int_equal(cio_call_at(loop, NAN, record, NULL, NULL), -EINVAL);
     assert_int_equal(cio_loop_new(NULL, NULL), -EINVAL);
     cio_loop *other;
-    assert_int_equal(cio_loop_new(&other, &(cio_loop_options){.poller = "no-such"}), -EINVAL);
+    assert_int_equal(cio_loop_new(&(cio_loop_options){.poller = "no-such"}, &other), -EINVAL);
     assert_null(other);
     assert_int_equal(cio_loop_close(loop), 0);
     assert_int_equal(cio_loop_close(loop), -CIO_ECLOSED);
@@ -125,7 +125,8 @@ static void *nested_run(void *arg) {
 static void nested_loops_are_refused(void **state) {
     (void)state;
     cio_loop *other = test_loop_new();
-    cio_task *other_task = cio_loop_create_task(other, return_null, NULL);
+    cio_task *other_task;
+    cio_loop_create_task(other, return_null, NULL, &other_task);
     assert_int_equal(test_run(nested_run, other_task, NULL, NULL), 0);
     assert_int_equal(cio_loop_run_until_complete(other, other_task, NULL), 0); /* not consumed */
     cio_loop_free(other);
@@ -140,7 +141,8 @@ static void *stop_inside(void *arg) {
 static void run_until_complete_interrupted_by_stop(void **state) {
     (void)state;
     cio_loop *loop = test_loop_new();
-    cio_task *task = cio_loop_create_task(loop, stop_inside, loop);
+    cio_task *task;
+    cio_loop_create_task(loop, stop_inside, loop, &task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), -EINTR);
     assert_false(cio_task_done(task));
     assert_int_equal(cio_task_cancel(task), 0);
@@ -167,7 +169,7 @@ static void *post_from_thread(void *arg) {
 static void threadsafe_calls_wake_the_loop(void **state) {
     (void)state;
     cio_loop *loop;
-    assert_int_equal(cio_loop_new(&loop, NULL), 0); /* real clock: poll blocks */
+    assert_int_equal(cio_loop_new(NULL, &loop), 0); /* real clock: poll blocks */
     struct poster poster = {loop, 0};
     pthread_t thread;
     pthread_create(&thread, NULL, post_from_thread, &poster);
@@ -184,7 +186,7 @@ static void both_pollers_work(void **state) {
     for (int i = 0; i < 2; i++) {
         cio_loop *loop;
         cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = names[i]};
-        assert_int_equal(cio_loop_new(&loop, &opts), 0);
+        assert_int_equal(cio_loop_new(&opts, &loop), 0);
         assert_string_equal(cio_loop_poller_name(loop), names[i]);
         cio_call_later(loop, 1.0, stop_loop, loop, NULL);
         assert_int_equal(cio_loop_run_forever(loop), 0);

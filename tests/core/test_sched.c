@@ -41,7 +41,7 @@ static void *three_yielders(void *arg) {
     struct player players[3] = {
         {&round_robin_trace, 'a', 4}, {&round_robin_trace, 'b', 4}, {&round_robin_trace, 'c', 4}};
     cio_task *tasks[3];
-    for (int i = 0; i < 3; i++) tasks[i] = cio_create_task(yielder, &players[i]);
+    for (int i = 0; i < 3; i++) cio_create_task(yielder, &players[i], &tasks[i]);
     for (int i = 0; i < 3; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     return NULL;
 }
@@ -84,8 +84,10 @@ static void *just_yield(void *arg) {
 
 static void *callbacks_scheduled_first_run_first_main(void *arg) {
     struct trace *trace = arg;
-    cio_task *a = cio_create_task(soon_then_yield, trace);
-    cio_task *b = cio_create_task(just_yield, trace);
+    cio_task *a;
+    cio_create_task(soon_then_yield, trace, &a);
+    cio_task *b;
+    cio_create_task(just_yield, trace, &b);
     assert_int_equal(cio_await(a, NULL), 0);
     assert_int_equal(cio_await(b, NULL), 0);
     return NULL;
@@ -141,8 +143,10 @@ static void *spin_until_flag(void *arg) {
 
 static void *timer_fires_while_busy_main(void *arg) {
     struct busy *busy = arg;
-    cio_task *a = cio_create_task(spin_until_flag, busy);
-    cio_task *b = cio_create_task(spin_until_flag, busy);
+    cio_task *a;
+    cio_create_task(spin_until_flag, busy, &a);
+    cio_task *b;
+    cio_create_task(spin_until_flag, busy, &b);
     assert_int_equal(cio_call_later(cio_get_running_loop(), 0.0, set_flag, busy, NULL), 0);
     assert_int_equal(cio_await(a, NULL), 0);
     assert_int_equal(cio_await(b, NULL), 0);
@@ -183,9 +187,12 @@ static void *spin_until_read(void *arg) {
 
 static void *io_while_busy_main(void *arg) {
     struct pipe_game *game = arg;
-    cio_task *reader = cio_create_task(read_pipe, game);
-    cio_task *a = cio_create_task(spin_until_read, game);
-    cio_task *b = cio_create_task(spin_until_read, game);
+    cio_task *reader;
+    cio_create_task(read_pipe, game, &reader);
+    cio_task *a;
+    cio_create_task(spin_until_read, game, &a);
+    cio_task *b;
+    cio_create_task(spin_until_read, game, &b);
     assert_int_equal(cio_yield(), 0); /* the reader parks on the pipe */
     assert_int_equal(write(game->fds[1], "x", 1), 1);
     assert_int_equal(cio_await(a, NULL), 0);
@@ -222,7 +229,7 @@ static void *yield_forever(void *arg) {
 
 static void *main_ends_early(void *arg) {
     (void)arg;
-    for (int i = 0; i < 2; i++) forever[i] = cio_create_task(yield_forever, NULL);
+    for (int i = 0; i < 2; i++) cio_create_task(yield_forever, NULL, &forever[i]);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_yield(), 0);
     return (void *)(intptr_t)42;
 }
@@ -232,7 +239,8 @@ static void the_run_ends_with_its_task_while_others_yield(void **state) {
     cio_loop *loop = test_loop_new();
     forever_spins = 0;
     void *result = NULL;
-    cio_task *main_task = cio_loop_create_task(loop, main_ends_early, NULL);
+    cio_task *main_task;
+    cio_loop_create_task(loop, main_ends_early, NULL, &main_task);
     assert_int_equal(cio_loop_run_until_complete(loop, main_task, &result), 0);
     assert_int_equal((intptr_t)result, 42);
     /* Each of main's 5 yields let both others spin once, and the run ended
@@ -269,8 +277,10 @@ static void stop_from_a_yielding_task_ends_the_run(void **state) {
     (void)state;
     cio_loop *loop = test_loop_new();
     struct stopper stopper = {loop, 0};
-    cio_task *a = cio_loop_create_task(loop, stop_after_three, &stopper);
-    cio_task *b = cio_loop_create_task(loop, yield_until_cancelled, NULL);
+    cio_task *a;
+    cio_loop_create_task(loop, stop_after_three, &stopper, &a);
+    cio_task *b;
+    cio_loop_create_task(loop, yield_until_cancelled, NULL, &b);
     assert_int_equal(cio_loop_run_forever(loop), 0);
     assert_int_equal(stopper.turns, 3);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -299,8 +309,10 @@ static void *cancel_peer(void *arg) {
 
 static void *cancel_in_batch_main(void *arg) {
     (void)arg;
-    cio_task *victim = cio_create_task(yield_twice_expect_cancel, NULL);
-    cio_task *canceller = cio_create_task(cancel_peer, &victim);
+    cio_task *victim;
+    cio_create_task(yield_twice_expect_cancel, NULL, &victim);
+    cio_task *canceller;
+    cio_create_task(cancel_peer, &victim, &canceller);
     assert_int_equal(cio_await(canceller, NULL), 0);
     assert_int_equal(cio_await(victim, NULL), 0);
     return NULL;

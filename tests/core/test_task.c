@@ -25,8 +25,10 @@ static void *sleep_then_return(void *arg) {
 static void *await_result_and_error(void *arg) {
     (void)arg;
     int value = 7;
-    cio_task *ok = cio_create_task(return_arg, &value);
-    cio_task *bad = cio_create_task(fail_with_reset, NULL);
+    cio_task *ok;
+    cio_create_task(return_arg, &value, &ok);
+    cio_task *bad;
+    cio_create_task(fail_with_reset, NULL, &bad);
     void *result = NULL;
     assert_int_equal(cio_await(ok, &result), 0);
     assert_ptr_equal(result, &value);
@@ -43,8 +45,9 @@ static void task_result_and_error(void **state) {
 static void *await_finished_task(void *arg) {
     (void)arg;
     int value = 1;
-    cio_task *task = cio_create_task(return_arg, &value);
-    cio_task_retain(task);
+    cio_task *task;
+    cio_create_task(return_arg, &value, &task);
+    cio_task_ref(task);
     assert_int_equal(cio_sleep(1.0), 0); /* task finishes meanwhile */
     assert_true(cio_task_done(task));
     void *result;
@@ -63,7 +66,8 @@ static void await_after_finish_and_twice(void **state) {
 
 static void *pending_result(void *arg) {
     (void)arg;
-    cio_task *task = cio_create_task(sleep_then_return, NULL);
+    cio_task *task;
+    cio_create_task(sleep_then_return, NULL, &task);
     void *result = &result;
     assert_int_equal(cio_task_result(task, &result), -EAGAIN);
     assert_null(result);
@@ -88,7 +92,8 @@ static void *mark_started(void *arg) {
 static void *cancel_before_start(void *arg) {
     (void)arg;
     started = 0;
-    cio_task *task = cio_create_task(mark_started, NULL);
+    cio_task *task;
+    cio_create_task(mark_started, NULL, &task);
     assert_int_equal(cio_task_cancel(task), 0);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
     assert_int_equal(started, 0); /* never ran */
@@ -97,8 +102,9 @@ static void *cancel_before_start(void *arg) {
 
 static void *cancel_while_sleeping(void *arg) {
     (void)arg;
-    cio_task *task = cio_create_task(sleep_then_return, NULL);
-    cio_task_retain(task);
+    cio_task *task;
+    cio_create_task(sleep_then_return, NULL, &task);
+    cio_task_ref(task);
     assert_int_equal(cio_sleep(0.5), 0);
     double before = test_now();
     assert_int_equal(cio_task_cancel(task), 0);
@@ -107,7 +113,7 @@ static void *cancel_while_sleeping(void *arg) {
     assert_true(test_now() == before); /* at once, not after 1 s */
     assert_true(cio_task_cancelled(task));
     assert_int_equal(cio_task_cancel(task), -EALREADY); /* done */
-    cio_task_release(task);
+    cio_task_unref(task);
     return NULL;
 }
 
@@ -123,11 +129,12 @@ static void *cancel_self(void *arg) {
 
 static void *cancel_self_runner(void *arg) {
     (void)arg;
-    cio_task *task = cio_create_task(cancel_self, NULL);
-    cio_task_retain(task);
+    cio_task *task;
+    cio_create_task(cancel_self, NULL, &task);
+    cio_task_ref(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
     assert_true(cio_task_cancelled(task)); /* returning cio_fail(-ECANCELED) ends as cancelled */
-    cio_task_release(task);
+    cio_task_unref(task);
     return NULL;
 }
 
@@ -148,7 +155,8 @@ static void *ignores_cancel(void *arg) {
 static void *level_triggered(void *arg) {
     (void)arg;
     int awaits = 0;
-    cio_task *task = cio_create_task(ignores_cancel, &awaits);
+    cio_task *task;
+    cio_create_task(ignores_cancel, &awaits, &task);
     cio_sleep(0.5);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), 0);
@@ -177,7 +185,8 @@ static void *cleanup_in_shield(void *arg) {
 static void *shield_runner(void *arg) {
     (void)arg;
     int cleaned = 0;
-    cio_task *task = cio_create_task(cleanup_in_shield, &cleaned);
+    cio_task *task;
+    cio_create_task(cleanup_in_shield, &cleaned, &task);
     cio_sleep(0.5);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
@@ -219,14 +228,16 @@ static void *inner_sleeper(void *arg) {
 }
 
 static void *outer_awaiter(void *arg) {
-    cio_task *inner = cio_create_task(inner_sleeper, arg);
+    cio_task *inner;
+    cio_create_task(inner_sleeper, arg, &inner);
     return cio_fail(cio_await(inner, NULL));
 }
 
 static void *cancel_propagates(void *arg) {
     (void)arg;
     int inner_cancelled = 0;
-    cio_task *outer = cio_create_task(outer_awaiter, &inner_cancelled);
+    cio_task *outer;
+    cio_create_task(outer_awaiter, &inner_cancelled, &outer);
     cio_sleep(1.0);
     cio_task_cancel(outer);
     assert_int_equal(cio_await(outer, NULL), -ECANCELED);
@@ -256,7 +267,9 @@ static void misuse_returns_errors(void **state) {
     assert_int_equal(cio_yield(), -EPERM);
     assert_int_equal(cio_await(NULL, NULL), -EPERM);
     assert_int_equal(cio_shield_begin(), -EPERM);
-    assert_null(cio_create_task(return_arg, NULL)); /* no running loop */
+    cio_task *none = (cio_task *)&none;
+    assert_int_equal(cio_create_task(return_arg, NULL, &none), -EPERM); /* no running loop */
+    assert_null(none);
     assert_null(cio_current_task());
     assert_int_equal(cio_task_cancel(NULL), -EINVAL);
     assert_false(cio_task_done(NULL));
@@ -280,7 +293,8 @@ static void *other_loop_task(void *arg) {
 static void tasks_of_another_loop_are_refused(void **state) {
     (void)state;
     cio_loop *other = test_loop_new();
-    cio_task *foreign = cio_loop_create_task(other, return_arg, NULL);
+    cio_task *foreign;
+    cio_loop_create_task(other, return_arg, NULL, &foreign);
     assert_int_equal(test_run(other_loop_task, foreign, NULL, NULL), 0);
     assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
     cio_loop_free(other);
@@ -290,7 +304,8 @@ static void tasks_of_another_loop_are_refused(void **state) {
 
 static void *names_runner(void *arg) {
     (void)arg;
-    cio_task *task = cio_create_task(sleep_then_return, NULL);
+    cio_task *task;
+    cio_create_task(sleep_then_return, NULL, &task);
     assert_int_equal(strncmp(cio_task_name(task), "Task-", 5), 0);
     assert_int_equal(cio_task_set_name(task, "fetcher"), 0);
     assert_string_equal(cio_task_name(task), "fetcher");
@@ -321,7 +336,7 @@ static void *many_runner(void *arg) {
     static cio_task *tasks[MANY];
     intptr_t many = test_scaled(MANY, 100); /* load, not a limit */
     for (intptr_t i = 0; i < many; i++) {
-        tasks[i] = cio_create_task(sleep_then_return, (void *)i);
+        cio_create_task(sleep_then_return, (void *)i, &tasks[i]);
         assert_non_null(tasks[i]);
     }
     for (intptr_t i = 0; i < many; i++) {
@@ -343,9 +358,10 @@ static void ten_thousand_tasks(void **state) {
 
 static void leave_error_unretrieved(void) {
     cio_loop *loop = test_loop_new();
-    cio_task *task = cio_loop_create_task(loop, fail_with_reset, NULL);
+    cio_task *task;
+    cio_loop_create_task(loop, fail_with_reset, NULL, &task);
     cio_task_set_name(task, "fetcher");
-    cio_task_release(task); /* nobody will look at its error */
+    cio_task_unref(task); /* nobody will look at its error */
     cio_loop_stop(loop);
     cio_loop_run_forever(loop);
     cio_loop_free(loop);

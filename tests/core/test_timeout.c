@@ -179,7 +179,8 @@ static void *sleep_in_shield(void *arg) {
  * the shield (the cancellation lands at once, even though it is parked). */
 static void *shield_lowered_from_outside(void *arg) {
     (void)arg;
-    cio_task *task = cio_create_task(sleep_in_shield, NULL);
+    cio_task *task;
+    cio_create_task(sleep_in_shield, NULL, &task);
     cio_sleep(1.0);
     cio_task_cancel(task);
     cio_sleep(1.0);

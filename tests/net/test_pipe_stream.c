@@ -51,7 +51,8 @@ static void *big_main(void *arg) {
     pipe_pair(&reader, &writer);
     assert_true(cio_stream_can_write_eof(writer));
     assert_false(cio_stream_can_write_eof(reader));
-    cio_task *task = cio_create_task(write_big, writer);
+    cio_task *task;
+    cio_create_task(write_big, writer, &task);
     unsigned char *got = malloc(BIG);
     size_t done = 0;
     assert_int_equal(cio_stream_readexactly(reader, got, 1000, &done), 0);
@@ -214,7 +215,8 @@ static void *waits_main(void *arg) {
     cio_stream *reader, *writer;
     pipe_pair(&reader, &writer);
 
-    cio_task *task = cio_create_task(read_one, reader);
+    cio_task *task;
+    cio_create_task(read_one, reader, &task);
     cio_sleep(1.0);
     assert_int_equal(cio_stream_read(reader, &(char){0}, 1), -EBUSY); /* one reader at a time */
     cio_task_cancel(task);
@@ -232,7 +234,8 @@ static void *waits_main(void *arg) {
     assert_int_equal(cio_stream_write(writer, "late\n", 5), 0); /* nothing was lost */
     assert_int_equal(cio_stream_readline(reader, buf, sizeof buf), 5);
 
-    cio_task *closer = cio_create_task(close_later, reader);
+    cio_task *closer;
+    cio_create_task(close_later, reader, &closer);
     assert_int_equal(cio_stream_read(reader, buf, sizeof buf), -CIO_ECLOSED);
     assert_int_equal(cio_await(closer, NULL), 0);
     cio_stream_free(reader);

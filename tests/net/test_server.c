@@ -65,7 +65,8 @@ static void round_trip(int port, size_t size) {
     cio_stream *stream;
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &stream), 0);
     struct transfer transfer = {stream, size};
-    cio_task *sender = cio_create_task(send_pattern, &transfer);
+    cio_task *sender;
+    cio_create_task(send_pattern, &transfer, &sender);
     unsigned char *buf = malloc(65536);
     size_t received = 0;
     ssize_t n;
@@ -145,7 +146,7 @@ static void *many_clients(void *arg) {
     clients_done = 0;
     most_handlers = 0;
     cio_task *tasks[CLIENTS];
-    for (int i = 0; i < clients; i++) tasks[i] = cio_create_task(chat_once, (void *)(intptr_t)i);
+    for (int i = 0; i < clients; i++) cio_create_task(chat_once, (void *)(intptr_t)i, &tasks[i]);
     for (int i = 0; i < clients; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(clients_done, clients);
     assert_true(most_handlers > clients / 10); /* they really overlapped */
@@ -183,7 +184,8 @@ static void *close_with_clients(void *arg) {
     cio_stream *first, *second;
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &first), 0);
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &second), 0);
-    cio_task *talker = cio_create_task(talk_slowly, first);
+    cio_task *talker;
+    cio_create_task(talk_slowly, first, &talker);
     assert_int_equal(cio_sleep(0.5), 0);
     assert_int_equal(cio_server_connections(server), 2);
     assert_int_equal(cio_server_close(server), 0); /* stop accepting only */
@@ -262,7 +264,7 @@ static void *capped(void *arg) {
     most_handlers = 0;
     cio_task *tasks[5];
     for (int i = 0; i < 5; i++)
-        tasks[i] = cio_create_task(hold_open, (void *)(intptr_t)cio_server_port(server));
+        cio_create_task(hold_open, (void *)(intptr_t)cio_server_port(server), &tasks[i]);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(most_handlers, 2);
     assert_true(test_now() == 3.0); /* served two by two: 1 s each round */
@@ -330,7 +332,8 @@ static void *forever(void *arg) {
     (void)arg;
     cio_server *server;
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, NULL, &server), 0);
-    cio_task *serving = cio_create_task(serve, server);
+    cio_task *serving;
+    cio_create_task(serve, server, &serving);
     assert_int_equal(cio_sleep(1.0), 0);
     cio_task_cancel(serving);
     assert_int_equal(cio_await(serving, NULL), -ECANCELED);
@@ -339,7 +342,7 @@ static void *forever(void *arg) {
     cio_server_free(server);
 
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, NULL, &server), 0);
-    serving = cio_create_task(serve, server);
+    cio_create_task(serve, server, &serving);
     assert_int_equal(cio_sleep(1.0), 0);
     cio_server_close(server);
     assert_int_equal(cio_await(serving, NULL), 0);
@@ -460,7 +463,7 @@ static void cio_run_shutdown_cancels_handlers(void **state) {
     int before = test_count_fds();
     memset(handler_results, 0, sizeof handler_results);
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL};
-    assert_int_equal(cio_run_with(&opts, leave_everything_running, NULL, NULL), 0);
+    assert_int_equal(cio_run_ex(leave_everything_running, NULL, &opts, NULL), 0);
     assert_int_equal(handler_results[1], 1); /* the handler saw -ECANCELED */
     /* Freed after their loop is gone: the listener and the client close. */
     cio_server_free(left_running);

@@ -69,7 +69,8 @@ static void *accept_stream(void *arg) {
 static void tcp_pair(const char *host, int family, cio_stream **client, cio_stream **server) {
     int port;
     listener_fd = tcp_listener(family, &port);
-    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_task *acceptor;
+    cio_create_task(accept_stream, NULL, &acceptor);
     assert_int_equal(cio_open_connection(host, port, NULL, client), 0);
     void *accepted;
     assert_int_equal(cio_await(acceptor, &accepted), 0);
@@ -132,7 +133,8 @@ static void *lines_in_pieces(void *arg) {
     (void)arg;
     cio_stream *a, *b;
     stream_pair(&a, &b, 0);
-    cio_task *writer = cio_create_task(slow_writer, a);
+    cio_task *writer;
+    cio_create_task(slow_writer, a, &writer);
     char buf[64];
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 13);
     assert_memory_equal(buf, "partial line\n", 13);
@@ -244,7 +246,8 @@ static void *slow_reader(void *arg) {
     stream_pair(&a, &b, 0);
     assert_int_equal(cio_stream_set_write_buffer_limits(a, 256u * 1024u, 0), 0);
     most_buffered = 0;
-    cio_task *writer = cio_create_task(drain_writer, a);
+    cio_task *writer;
+    cio_create_task(drain_writer, a, &writer);
     char *buf = malloc(CHUNK);
     size_t total = 0;
     ssize_t n;
@@ -365,7 +368,8 @@ static void *resets(void *arg) {
     (void)arg;
     cio_stream *client, *server;
     tcp_pair("127.0.0.1", AF_INET, &client, &server);
-    cio_task *resetter = cio_create_task(reset_later, server);
+    cio_task *resetter;
+    cio_create_task(reset_later, server, &resetter);
     char buf[16];
     assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* mid-read */
     assert_true(test_now() == 1.0);
@@ -374,7 +378,8 @@ static void *resets(void *arg) {
     free_pair(client, server);
 
     tcp_pair("127.0.0.1", AF_INET, &client, &server);
-    cio_task *writer = cio_create_task(writer_until_error, client);
+    cio_task *writer;
+    cio_create_task(writer_until_error, client, &writer);
     assert_int_equal(cio_sleep(1.0), 0); /* the writer is blocked in drain by now */
     reset(server);
     int rc = cio_await(writer, NULL);
@@ -403,7 +408,8 @@ static void *closing(void *arg) {
     (void)arg;
     cio_stream *a, *b;
     stream_pair(&a, &b, 0);
-    cio_task *reader = cio_create_task(read_forever, a);
+    cio_task *reader;
+    cio_create_task(read_forever, a, &reader);
     assert_int_equal(cio_yield(), 0);
     char buf[8];
     assert_int_equal(cio_stream_read(a, buf, sizeof buf), -EBUSY); /* one reader at a time */
@@ -496,7 +502,8 @@ static void *readline_forever(void *arg) {
 
 static void cancel_after_one_second(cio_task_fn fn, void *arg) {
     double start = test_now();
-    cio_task *task = cio_create_task(fn, arg);
+    cio_task *task;
+    cio_create_task(fn, arg, &task);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(task));
     cio_task_cancel(task);
@@ -603,7 +610,8 @@ static void *tcp_details(void *arg) {
 
     int port;
     listener_fd = tcp_listener(AF_INET, &port);
-    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_task *acceptor;
+    cio_create_task(accept_stream, NULL, &acceptor);
     cio_connect_options opts = {.nagle = true, .keepalive = true};
     assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
     assert_false(option(client, IPPROTO_TCP, TCP_NODELAY));
@@ -649,7 +657,8 @@ static void *local_address_main(void *arg) {
     listener_fd = tcp_listener(AF_INET, &port);
     int local_port = free_port();
     cio_connect_options opts = {.local_host = "127.0.0.1", .local_port = local_port};
-    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_task *acceptor;
+    cio_create_task(accept_stream, NULL, &acceptor);
     cio_stream *client;
     assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
     void *accepted;
@@ -687,7 +696,8 @@ static void *unix_streams(void *arg) {
     listener_fd = cio_socket(AF_UNIX, SOCK_STREAM, 0);
     assert_int_equal(bind(listener_fd, (struct sockaddr *)&addr, sizeof addr), 0);
     assert_int_equal(listen(listener_fd, 4), 0);
-    cio_task *acceptor = cio_create_task(accept_stream, NULL);
+    cio_task *acceptor;
+    cio_create_task(accept_stream, NULL, &acceptor);
     assert_int_equal(cio_open_unix_connection(path, NULL, &stream), 0);
     void *accepted;
     assert_int_equal(cio_await(acceptor, &accepted), 0);

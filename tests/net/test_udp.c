@@ -36,7 +36,8 @@ static void echo_many(const char *host) {
     cio_datagram server, client;
     assert_int_equal(cio_datagram_open(&server, host, 0, NULL, 0, NULL), 0);
     assert_int_equal(cio_datagram_open(&client, NULL, 0, host, port_of(&server), NULL), 0);
-    cio_task *echo = cio_create_task(echo_server, &server);
+    cio_task *echo;
+    cio_create_task(echo_server, &server, &echo);
     char out[1500], in[1500];
     for (int i = 0; i < DATAGRAMS; i++) {
         size_t len = (size_t)(i * 37) % sizeof out;
@@ -137,11 +138,12 @@ static void *close_and_cancel(void *arg) {
     (void)arg;
     cio_datagram ep;
     assert_int_equal(cio_datagram_open(&ep, "127.0.0.1", 0, NULL, 0, NULL), 0);
-    cio_task *waiter = cio_create_task(receive_forever, &ep);
+    cio_task *waiter;
+    cio_create_task(receive_forever, &ep, &waiter);
     assert_int_equal(cio_sleep(1.0), 0);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), -ECANCELED);
-    waiter = cio_create_task(receive_forever, &ep);
+    cio_create_task(receive_forever, &ep, &waiter);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_datagram_close(&ep), 0);
     assert_int_equal(cio_await(waiter, NULL), -CIO_ECLOSED);

@@ -339,12 +339,13 @@ static void *replace_main(void *arg) {
     struct stat st;
     assert_int_equal(cio_stat(target, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640); /* kept */
-    cio_task *writer = cio_create_task(cancelled_write, NULL);
-    cio_task_retain(writer);
+    cio_task *writer;
+    cio_create_task(cancelled_write, NULL, &writer);
+    cio_task_ref(writer);
     cio_yield(); /* the writer is inside its first operation */
     cio_task_cancel(writer);
     assert_int_equal(cio_await(writer, NULL), -ECANCELED);
-    cio_task_release(writer);
+    cio_task_unref(writer);
     void *data;
     size_t len;
     assert_int_equal(cio_read_file(target, &data, &len), 0);
@@ -377,7 +378,8 @@ static void *due_and_clock_main(void *arg) {
     assert_int_equal(cio_file_open("/proc/self/exe", O_RDONLY, 0), -ECANCELED); /* due: not done */
     cio_task_uncancel(cio_current_task());
     /* the virtual clock waits for file operations */
-    cio_task *other = cio_create_task(sleeper, NULL);
+    cio_task *other;
+    cio_create_task(sleeper, NULL, &other);
     void *data;
     size_t len;
     assert_int_equal(cio_read_file("/proc/self/exe", &data, &len), 0);
@@ -403,7 +405,8 @@ static void *judge_main(void *arg) {
     (void)arg;
     use_backend();
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    cio_task *reader = cio_create_task(judge_reader, &fd);
+    cio_task *reader;
+    cio_create_task(judge_reader, &fd, &reader);
     cio_yield(); /* the reader starts and parks in its read */
     cio_task_cancel(reader);
     assert_int_equal(cio_await(reader, NULL), 0); /* it returned normally */
@@ -441,7 +444,7 @@ static void *many_main(void *arg) {
     (void)arg;
     use_backend();
     cio_task *tasks[200];
-    for (intptr_t i = 0; i < 200; i++) tasks[i] = cio_create_task(one_file, (void *)i);
+    for (intptr_t i = 0; i < 200; i++) cio_create_task(one_file, (void *)i, &tasks[i]);
     for (int i = 0; i < 200; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     return NULL;
 }
@@ -493,7 +496,7 @@ static void *read_mib(void *arg) {
 static void run_all(cio_task_fn fn, int count) {
     cio_task **tasks = calloc((size_t)count, sizeof *tasks);
     assert_non_null(tasks);
-    for (intptr_t i = 0; i < count; i++) tasks[i] = cio_create_task(fn, (void *)i);
+    for (intptr_t i = 0; i < count; i++) cio_create_task(fn, (void *)i, &tasks[i]);
     for (int i = 0; i < count; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     free(tasks);
 }

@@ -101,14 +101,14 @@ static cio_process_options piped(void) {
 
 static cio_process *shell(const char *cmd, const cio_process_options *opts) {
     cio_process *process = NULL;
-    assert_int_equal(cio_create_subprocess_shell(&process, cmd, opts), 0);
+    assert_int_equal(cio_create_subprocess_shell(cmd, opts, &process), 0);
     assert_true(cio_process_pid(process) > 0);
     return process;
 }
 
 static int run_real_clock(cio_task_fn fn) {
     cio_loop_options opts = {.clock = CIO_CLOCK_MONOTONIC};
-    return cio_run_with(&opts, fn, NULL, NULL);
+    return cio_run_ex(fn, NULL, &opts, NULL);
 }
 
 /* ---- pipes ------------------------------------------------------------------------- */
@@ -122,7 +122,7 @@ static void *big_echo_main(void *arg) {
     cio_process_options opts = piped();
     const char *const argv[] = {"cat", NULL};
     cio_process *process;
-    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
     void *out, *err;
     size_t out_len, err_len;
     assert_int_equal(cio_process_communicate(process, input, BIG, &out, &out_len, &err, &err_len),
@@ -173,7 +173,7 @@ static void *by_hand_main(void *arg) {
     cio_process_options opts = piped();
     const char *const argv[] = {"cat", NULL};
     cio_process *process;
-    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
     cio_stream *in = cio_process_stdin(process), *out = cio_process_stdout(process);
     assert_non_null(in);
     assert_non_null(out);
@@ -219,7 +219,7 @@ static void *epipe_main(void *arg) {
     cio_process_options opts = piped();
     const char *const argv[] = {"true", NULL};
     cio_process *process;
-    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
     assert_int_equal(cio_process_wait(process, NULL), 0);
     static char chunk[1 << 20];
     cio_stream *in = cio_process_stdin(process);
@@ -227,7 +227,7 @@ static void *epipe_main(void *arg) {
     assert_int_equal(cio_stream_write(in, "x", 1), -EPIPE);              /* it sticks */
     assert_int_equal(cio_stream_drain(in), -EPIPE);
     cio_process_free(process);
-    assert_int_equal(cio_create_subprocess_exec(&process, argv, &opts), 0);
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
     assert_int_equal(cio_process_communicate(process, chunk, sizeof chunk, NULL, NULL, NULL, NULL),
                      0);
     cio_process_free(process);
@@ -276,15 +276,15 @@ static void *missing_main(void *arg) {
     cio_process_options opts = {.watcher = watcher};
     cio_process *process = (cio_process *)&process;
     const char *const nowhere[] = {"/nonexistent/program", NULL};
-    assert_int_equal(cio_create_subprocess_exec(&process, nowhere, &opts), -ENOENT);
+    assert_int_equal(cio_create_subprocess_exec(nowhere, &opts, &process), -ENOENT);
     assert_null(process);
     const char *const unknown[] = {"cio-no-such-program-xyz", NULL};
-    assert_int_equal(cio_create_subprocess_exec(&process, unknown, &opts), -ENOENT);
+    assert_int_equal(cio_create_subprocess_exec(unknown, &opts, &process), -ENOENT);
     const char *const directory[] = {"/tmp", NULL};
-    assert_int_equal(cio_create_subprocess_exec(&process, directory, &opts), -EACCES);
+    assert_int_equal(cio_create_subprocess_exec(directory, &opts, &process), -EACCES);
     opts.cwd = "/nonexistent/dir";
     const char *const ok[] = {"true", NULL};
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), -ENOENT);
+    assert_int_equal(cio_create_subprocess_exec(ok, &opts, &process), -ENOENT);
     opts.cwd = NULL;
     process = shell("cio-no-such-program-xyz 2>/dev/null", &opts);
     int returncode;
@@ -313,7 +313,7 @@ static void *one_child(void *arg) {
     snprintf(expect, sizeof expect, "child %d\n", (int)i);
     cio_process_options opts = {.stdout_mode = CIO_STDIO_PIPE, .watcher = watcher};
     cio_process *process;
-    int rc = cio_create_subprocess_shell(&process, cmd, &opts);
+    int rc = cio_create_subprocess_shell(cmd, &opts, &process);
     if (rc < 0) return cio_fail(rc);
     void *out = NULL;
     rc = cio_process_communicate(process, NULL, 0, &out, NULL, NULL, NULL);
@@ -328,7 +328,7 @@ static void *one_child(void *arg) {
 static void *hundred_main(void *arg) {
     (void)arg;
     cio_task *tasks[100];
-    for (intptr_t i = 0; i < 100; i++) tasks[i] = cio_create_task(one_child, (void *)i);
+    for (intptr_t i = 0; i < 100; i++) cio_create_task(one_child, (void *)i, &tasks[i]);
     for (int i = 0; i < 100; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     return NULL;
 }
@@ -355,8 +355,11 @@ static void *two_waiters_main(void *arg) {
     (void)arg;
     cio_process_options opts = {.watcher = watcher};
     cio_process *process = shell("sleep 0.05; exit 4", &opts);
-    cio_task *other_sleeper = cio_create_task(sleeper, NULL);
-    cio_task *a = cio_create_task(waiter, process), *b = cio_create_task(waiter, process);
+    cio_task *other_sleeper;
+    cio_create_task(sleeper, NULL, &other_sleeper);
+    cio_task *a, *b;
+    assert_int_equal(cio_create_task(waiter, process, &a), 0);
+    assert_int_equal(cio_create_task(waiter, process, &b), 0);
     void *ra, *rb;
     assert_int_equal(cio_await(a, &ra), 0);
     assert_int_equal(cio_await(b, &rb), 0);
@@ -437,7 +440,8 @@ static void *cancel_main(void *arg) {
     opts.kill_on_cancel = false;
     opts.stdout_mode = CIO_STDIO_PIPE;
     process = shell("exec sleep 100", &opts);
-    cio_task *waiting = cio_create_task(waiter, process);
+    cio_task *waiting;
+    cio_create_task(waiter, process, &waiting);
     cio_sleep(0.02);
     cio_task_cancel(waiting);
     assert_int_equal(cio_await(waiting, NULL), -ECANCELED);
@@ -498,18 +502,18 @@ static void *misuse_main(void *arg) {
     cio_process *process;
     const char *const empty[] = {NULL};
     const char *const ok[] = {"true", NULL};
-    assert_int_equal(cio_create_subprocess_exec(&process, NULL, NULL), -EINVAL);
-    assert_int_equal(cio_create_subprocess_exec(&process, empty, NULL), -EINVAL);
-    assert_int_equal(cio_create_subprocess_exec(NULL, ok, NULL), -EINVAL);
-    assert_int_equal(cio_create_subprocess_shell(&process, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(NULL, NULL, &process), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(empty, NULL, &process), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(ok, NULL, NULL), -EINVAL);
+    assert_int_equal(cio_create_subprocess_shell(NULL, NULL, &process), -EINVAL);
     cio_process_options bad = {.watcher = (cio_child_watcher)42};
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(ok, &bad, &process), -EINVAL);
     bad = (cio_process_options){.stdin_mode = CIO_STDIO_STDOUT};
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(ok, &bad, &process), -EINVAL);
     bad = (cio_process_options){.stdout_mode = CIO_STDIO_FD, .stdout_fd = -1};
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, &bad), -EINVAL);
+    assert_int_equal(cio_create_subprocess_exec(ok, &bad, &process), -EINVAL);
     cio_process_options opts = {.watcher = watcher};
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, &opts), 0);
+    assert_int_equal(cio_create_subprocess_exec(ok, &opts, &process), 0);
     assert_null(cio_process_stdin(process)); /* not pipes */
     assert_null(cio_process_stdout(process));
     assert_null(cio_process_stderr(process));
@@ -530,7 +534,7 @@ static void bad_input(void **state) {
     setenv("CIO_QUIET", "1", 1);
     const char *const ok[] = {"true", NULL};
     cio_process *process;
-    assert_int_equal(cio_create_subprocess_exec(&process, ok, NULL), -EPERM); /* no loop */
+    assert_int_equal(cio_create_subprocess_exec(ok, NULL, &process), -EPERM); /* no loop */
     assert_int_equal(test_run(misuse_main, NULL, NULL, NULL), 0);
 }
 

@@ -36,7 +36,7 @@ static void *handler_main(void *arg) {
     assert_int_equal(cio_remove_signal_handler(NULL, SIGUSR1), 0);
     assert_int_equal(cio_remove_signal_handler(NULL, SIGUSR1), -ENOENT);
     assert_true(default_disposition(SIGUSR1));
-    cio_future_release(fired);
+    cio_future_unref(fired);
     return NULL;
 }
 
@@ -95,7 +95,7 @@ static void *raise_usr1(void *arg) {
 
 static void *wait_main(void *arg) {
     (void)arg;
-    cio_task_release(cio_create_task(raise_usr2, NULL));
+    cio_create_task(raise_usr2, NULL, NULL);
     assert_int_equal(cio_wait_signal(SIGUSR2), SIGUSR2);
     /* Nobody waits now: the next SIGUSR2 is kept, not lost to the default
      * action. SIGUSR1's handler marks when the loop has dispatched both (the
@@ -108,9 +108,9 @@ static void *wait_main(void *arg) {
     assert_int_equal(cio_future_await(marker, NULL), 0);
     assert_int_equal(cio_wait_signal(SIGUSR2), SIGUSR2); /* kept: returns at once */
     assert_int_equal(cio_remove_signal_handler(NULL, SIGUSR1), 0);
-    cio_future_release(marker);
+    cio_future_unref(marker);
     int both[] = {SIGUSR2, SIGUSR1};
-    cio_task_release(cio_create_task(raise_usr1, NULL)); /* raises once we wait */
+    cio_create_task(raise_usr1, NULL, NULL); /* raises once we wait */
     assert_int_equal(cio_wait_signals(both, 2), SIGUSR1);
     assert_true(test_now() == 0.0);
     return NULL;
@@ -130,7 +130,8 @@ static void *wait_usr2(void *arg) {
 
 static void *interrupted_main(void *arg) {
     (void)arg;
-    cio_task *waiter = cio_create_task(wait_usr2, NULL);
+    cio_task *waiter;
+    cio_create_task(wait_usr2, NULL, &waiter);
     cio_sleep(1.0);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), -ECANCELED);
@@ -158,7 +159,7 @@ static void *barrier_then_wait(void *arg) {
     cio_add_signal_handler(NULL, SIGUSR1, resolve, fired);
     pthread_barrier_wait(&both_waiting); /* blocks this loop briefly: fine in a test */
     int rc = cio_future_await(fired, NULL);
-    cio_future_release(fired);
+    cio_future_unref(fired);
     return (void *)(intptr_t)(rc == 0 ? SIGUSR1 : rc);
 }
 

@@ -104,7 +104,8 @@ static void *sleeper(void *arg) {
 /* The virtual clock must not jump to the sleeper's 10 s while the job runs. */
 static void *clock_waits_main(void *arg) {
     (void)arg;
-    cio_task *other = cio_create_task(sleeper, NULL);
+    cio_task *other;
+    cio_create_task(sleeper, NULL, &other);
     void *result;
     assert_int_equal(cio_to_thread(slow_job, (void *)5, &result), 0);
     assert_int_equal((intptr_t)result, 5);
@@ -141,7 +142,7 @@ static void *submit_one(void *arg) {
 
 static void *many_jobs_main(void *arg) {
     cio_task *tasks[100];
-    for (int i = 0; i < 100; i++) tasks[i] = cio_create_task(submit_one, arg);
+    for (int i = 0; i < 100; i++) cio_create_task(submit_one, arg, &tasks[i]);
     for (int i = 0; i < 100; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     return NULL;
 }
@@ -149,7 +150,7 @@ static void *many_jobs_main(void *arg) {
 static void many_jobs_respect_pool_size(void **state) {
     (void)state;
     cio_executor *executor;
-    assert_int_equal(cio_executor_new(&executor, 3), 0);
+    assert_int_equal(cio_executor_new(3, &executor), 0);
     assert_int_equal(cio_executor_max_workers(executor), 3);
     atomic_store(&running_max, 0);
     assert_int_equal(test_run(many_jobs_main, executor, NULL, NULL), 0);
@@ -171,8 +172,9 @@ static void *run_gated(void *arg) {
 
 static void *cancel_in_pool_main(void *arg) {
     struct gate *gate = arg;
-    cio_task *child = cio_create_task(run_gated, gate);
-    cio_task_retain(child);
+    cio_task *child;
+    cio_create_task(run_gated, gate, &child);
+    cio_task_ref(child);
     while (atomic_load(&gate->started) == 0) cio_yield();
     assert_int_equal(cio_task_cancel(child), 0);
     double before = test_now();
@@ -184,7 +186,7 @@ static void *cancel_in_pool_main(void *arg) {
     assert_ptr_equal(discarded.arg, gate);
     assert_int_equal((intptr_t)discarded.result, 77);
     assert_true(pthread_equal(discarded.thread, pthread_self())); /* on the loop thread */
-    cio_task_release(child);
+    cio_task_unref(child);
     return NULL;
 }
 
@@ -217,7 +219,7 @@ static void timeout_while_in_pool(void **state) {
     gate_open(&gate);
     reset_discarded();
     cio_loop_options opts = {.clock = CIO_CLOCK_MONOTONIC};
-    assert_int_equal(cio_run_with(&opts, timeout_in_pool_main, &gate, NULL), 0);
+    assert_int_equal(cio_run_ex(timeout_in_pool_main, &gate, &opts, NULL), 0);
     gate_close(&gate);
 }
 
@@ -272,8 +274,10 @@ static void *submit_gated(void *arg) {
 
 static void *shutdown_main(void *arg) {
     struct shutdown_case *c = arg;
-    cio_task *first = cio_create_task(submit_gated, c);
-    cio_task *queued = cio_create_task(submit_gated, c);
+    cio_task *first;
+    cio_create_task(submit_gated, c, &first);
+    cio_task *queued;
+    cio_create_task(submit_gated, c, &queued);
     while (atomic_load(&c->gate.started) == 0) cio_yield();
     assert_int_equal(pthread_create(&c->thread, NULL, shutdown_thread, c), 0);
     /* the queued job is dropped at once; the running one is waited for */
@@ -293,7 +297,7 @@ static void shutdown_waits_for_running_jobs(void **state) {
     (void)state;
     struct shutdown_case c = {0};
     gate_open(&c.gate);
-    assert_int_equal(cio_executor_new(&c.executor, 1), 0);
+    assert_int_equal(cio_executor_new(1, &c.executor), 0);
     assert_int_equal(test_run(shutdown_main, &c, NULL, NULL), 0);
     assert_int_equal(cio_executor_shutdown(c.executor, false), -CIO_ESHUTDOWN);
     cio_executor_free(c.executor);
@@ -310,7 +314,7 @@ static void *shutdown_keep_queue(void *arg) {
 static void *drain_main(void *arg) {
     struct shutdown_case *c = arg;
     cio_task *tasks[3];
-    for (int i = 0; i < 3; i++) tasks[i] = cio_create_task(submit_gated, c);
+    for (int i = 0; i < 3; i++) cio_create_task(submit_gated, c, &tasks[i]);
     while (atomic_load(&c->gate.started) == 0) cio_yield();
     cio_yield(); /* the other two are queued behind the first */
     assert_int_equal(pthread_create(&c->thread, NULL, shutdown_keep_queue, c), 0);
@@ -326,7 +330,7 @@ static void shutdown_runs_queued_jobs(void **state) {
     (void)state;
     struct shutdown_case c = {0};
     gate_open(&c.gate);
-    assert_int_equal(cio_executor_new(&c.executor, 1), 0);
+    assert_int_equal(cio_executor_new(1, &c.executor), 0);
     assert_int_equal(test_run(drain_main, &c, NULL, NULL), 0);
     assert_int_equal(atomic_load(&c.gate.started), 3);
     cio_executor_free(c.executor);
@@ -346,7 +350,7 @@ static void *shutdown_from_worker_main(void *arg) {
 static void shutdown_from_own_thread_refused(void **state) {
     (void)state;
     cio_executor *executor;
-    assert_int_equal(cio_executor_new(&executor, 1), 0);
+    assert_int_equal(cio_executor_new(1, &executor), 0);
     assert_int_equal(test_run(shutdown_from_worker_main, executor, NULL, NULL), 0);
     cio_executor_free(executor);
 }
@@ -367,14 +371,15 @@ static void *submit_and_forget(void *arg) {
 
 static void *start_then_leave(void *arg) {
     struct closing_case *c = arg;
-    cio_task_release(cio_create_task(submit_and_forget, c));
+    cio_create_task(submit_and_forget, c, NULL);
     while (atomic_load(&c->gate.started) == 0) cio_yield();
     return NULL;
 }
 
 static void run_and_leave_job(struct closing_case *c) {
     cio_loop *loop = test_loop_new();
-    cio_task *task = cio_loop_create_task(loop, start_then_leave, c);
+    cio_task *task;
+    cio_loop_create_task(loop, start_then_leave, c, &task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
     atomic_store(&c->loop_ran, 1);
     cio_loop_free(loop); /* the job is still blocked at the gate */
@@ -386,7 +391,7 @@ static void loop_closed_while_job_runs(void **state) {
     struct closing_case c = {0};
     gate_open(&c.gate);
     reset_discarded();
-    assert_int_equal(cio_executor_new(&c.executor, 1), 0);
+    assert_int_equal(cio_executor_new(1, &c.executor), 0);
     run_and_leave_job(&c);
     gate_release(&c.gate);
     cio_executor_free(c.executor); /* waits for the job */
@@ -427,7 +432,7 @@ static void *submit_quick(void *arg) {
 }
 
 static void *start_quick_then_leave(void *arg) {
-    cio_task_release(cio_create_task(submit_quick, arg));
+    cio_create_task(submit_quick, arg, NULL);
     cio_yield(); /* submitted; its completion will arrive after we return */
     return NULL;
 }
@@ -436,10 +441,11 @@ static void *start_quick_then_leave(void *arg) {
 static void loop_closed_with_completion_posted(void **state) {
     (void)state;
     cio_executor *executor;
-    assert_int_equal(cio_executor_new(&executor, 1), 0);
+    assert_int_equal(cio_executor_new(1, &executor), 0);
     reset_discarded();
     cio_loop *loop = test_loop_new();
-    cio_task *task = cio_loop_create_task(loop, start_quick_then_leave, executor);
+    cio_task *task;
+    cio_loop_create_task(loop, start_quick_then_leave, executor, &task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
     sleep_ms(20); /* the job ends and posts its completion into the loop's inbox */
     cio_loop_free(loop);
@@ -467,7 +473,7 @@ static void stop_loop(void *arg) {
 
 static void loop_thread_start(struct loop_thread *lt) {
     cio_loop_options opts = {.clock = CIO_CLOCK_MONOTONIC};
-    assert_int_equal(cio_loop_new(&lt->loop, &opts), 0);
+    assert_int_equal(cio_loop_new(&opts, &lt->loop), 0);
     assert_int_equal(pthread_create(&lt->thread, NULL, run_loop, lt), 0);
 }
 
@@ -543,8 +549,8 @@ static void misuse(void **state) {
     setenv("CIO_QUIET", "1", 1);
     assert_int_equal(cio_to_thread(double_it, NULL, NULL), -EPERM);
     cio_executor *executor = NULL;
-    assert_int_equal(cio_executor_new(NULL, 1), -EINVAL);
-    assert_int_equal(cio_executor_new(&executor, -1), -EINVAL);
+    assert_int_equal(cio_executor_new(1, NULL), -EINVAL);
+    assert_int_equal(cio_executor_new(-1, &executor), -EINVAL);
     assert_null(executor);
     assert_int_equal(cio_executor_shutdown(NULL, false), -EINVAL);
     assert_int_equal(cio_executor_max_workers(NULL), -EINVAL);

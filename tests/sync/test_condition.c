@@ -46,7 +46,7 @@ static void *notify_order(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *tasks[5];
-    for (int i = 0; i < 5; i++) tasks[i] = cio_create_task(wait_once, (void *)(intptr_t)i);
+    for (int i = 0; i < 5; i++) cio_create_task(wait_once, (void *)(intptr_t)i, &tasks[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_notify(&cond, 2), 2);
@@ -92,7 +92,7 @@ static void *produce(void *arg) {
     (void)arg;
     available = 0;
     cio_task *consumers[3];
-    for (int i = 0; i < 3; i++) consumers[i] = cio_create_task(consume, NULL);
+    for (int i = 0; i < 3; i++) cio_create_task(consume, NULL, &consumers[i]);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(cio_sleep(1.0), 0);
         assert_int_equal(cio_condition_acquire(&cond), 0);
@@ -136,8 +136,10 @@ static void wait_for_true_predicate_returns_at_once(void **state) {
 static void *cancel_waiter(void *arg) {
     (void)arg;
     order_len = 0;
-    cio_task *a = cio_create_task(wait_once, (void *)1);
-    cio_task *b = cio_create_task(wait_once, (void *)2);
+    cio_task *a;
+    cio_create_task(wait_once, (void *)1, &a);
+    cio_task *b;
+    cio_create_task(wait_once, (void *)2, &b);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -162,7 +164,8 @@ static void cancel_while_waiting_reacquires_and_passes_on(void **state) {
 static void *cancel_after_notify(void *arg) {
     (void)arg;
     order_len = 0;
-    cio_task *a = cio_create_task(wait_once, (void *)1);
+    cio_task *a;
+    cio_create_task(wait_once, (void *)1, &a);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_notify(&cond, 1), 1);
@@ -195,7 +198,8 @@ static void *wait_with_timeout(void *arg) {
 
 static void *timeout(void *arg) {
     (void)arg;
-    cio_task *a = cio_create_task(wait_with_timeout, NULL);
+    cio_task *a;
+    cio_create_task(wait_with_timeout, NULL, &a);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_sleep(3.0), 0); /* the deadline passes while we hold the lock */
@@ -219,7 +223,8 @@ static cio_condition other;
 static void *shared_lock(void *arg) {
     (void)arg;
     order_len = 0;
-    cio_task *a = cio_create_task(wait_once, (void *)1);
+    cio_task *a;
+    cio_create_task(wait_once, (void *)1, &a);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_lock_acquire(&shared), 0);
     assert_true(cio_condition_locked(&other));             /* same lock */

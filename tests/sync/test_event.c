@@ -37,7 +37,7 @@ static void *set_then_clear(void *arg) {
     (void)arg;
     woken = 0;
     cio_task *tasks[3];
-    for (int i = 0; i < 3; i++) tasks[i] = cio_create_task(wait_in_order, (void *)(intptr_t)i);
+    for (int i = 0; i < 3; i++) cio_create_task(wait_in_order, (void *)(intptr_t)i, &tasks[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(woken, 0);
     assert_int_equal(cio_event_set(&event), 0);
@@ -62,7 +62,7 @@ static void *ten_thousand(void *arg) {
     static cio_task *tasks[MANY];
     int many = test_scaled(MANY, 100); /* load: the order is what is checked */
     for (int i = 0; i < many; i++) {
-        tasks[i] = cio_create_task(wait_in_order, (void *)(intptr_t)i);
+        cio_create_task(wait_in_order, (void *)(intptr_t)i, &tasks[i]);
         assert_non_null(tasks[i]);
     }
     assert_int_equal(cio_sleep(1.0), 0);
@@ -94,9 +94,12 @@ static void *wait_counting(void *arg) {
 static void *cancel_one(void *arg) {
     (void)arg;
     woken = 0;
-    cio_task *a = cio_create_task(wait_counting, NULL);
-    cio_task *b = cio_create_task(wait_counting, NULL);
-    cio_task *c = cio_create_task(wait_counting, NULL);
+    cio_task *a;
+    cio_create_task(wait_counting, NULL, &a);
+    cio_task *b;
+    cio_create_task(wait_counting, NULL, &b);
+    cio_task *c;
+    cio_create_task(wait_counting, NULL, &c);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(b), 0);
     assert_int_equal(cio_await(b, NULL), -ECANCELED);
@@ -117,7 +120,8 @@ static void cancel_while_waiting(void **state) {
 static void *cancel_after_set(void *arg) {
     (void)arg;
     woken = 0;
-    cio_task *a = cio_create_task(wait_counting, NULL);
+    cio_task *a;
+    cio_create_task(wait_counting, NULL, &a);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_event_set(&event), 0);
     assert_int_equal(cio_task_cancel(a), 0);

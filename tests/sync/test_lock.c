@@ -43,7 +43,7 @@ static void *fifo(void *arg) {
     order_len = 0;
     assert_int_equal(cio_lock_acquire(&lock), 0);
     cio_task *tasks[5];
-    for (int i = 0; i < 5; i++) tasks[i] = cio_create_task(take_and_hold, (void *)(intptr_t)i);
+    for (int i = 0; i < 5; i++) cio_create_task(take_and_hold, (void *)(intptr_t)i, &tasks[i]);
     assert_int_equal(cio_sleep(0.5), 0); /* all five queue up, in order */
     assert_int_equal(cio_lock_release(&lock), 0);
     /* Handed to task 0 already: a newcomer cannot overtake the queue. */
@@ -71,7 +71,7 @@ static void *release_foreign(void *arg) {
 static void *non_owner(void *arg) {
     (void)arg;
     assert_int_equal(cio_lock_acquire(&lock), 0);
-    assert_int_equal(cio_await(cio_create_task(release_foreign, NULL), NULL), -EPERM);
+    assert_int_equal(cio_await(test_spawn(release_foreign, NULL), NULL), -EPERM);
     assert_true(cio_lock_locked(&lock)); /* still ours */
     assert_int_equal(cio_lock_release(&lock), 0);
     return NULL;
@@ -89,8 +89,10 @@ static void *cancel_waiter(void *arg) {
     (void)arg;
     order_len = 0;
     assert_int_equal(cio_lock_acquire(&lock), 0);
-    cio_task *b = cio_create_task(take_and_hold, (void *)1);
-    cio_task *c = cio_create_task(take_and_hold, (void *)2);
+    cio_task *b;
+    cio_create_task(take_and_hold, (void *)1, &b);
+    cio_task *c;
+    cio_create_task(take_and_hold, (void *)2, &c);
     assert_int_equal(cio_sleep(0.5), 0);
     assert_int_equal(cio_task_cancel(b), 0);
     assert_int_equal(cio_await(b, NULL), -ECANCELED); /* took nothing */
@@ -123,7 +125,8 @@ static void *acquire_then_sleep(void *arg) {
 static void *cancel_after_handoff(void *arg) {
     (void)arg;
     assert_int_equal(cio_lock_acquire(&lock), 0);
-    cio_task *b = cio_create_task(acquire_then_sleep, NULL);
+    cio_task *b;
+    cio_create_task(acquire_then_sleep, NULL, &b);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_lock_release(&lock), 0);
     assert_int_equal(cio_task_cancel(b), 0);
@@ -150,7 +153,8 @@ static void *acquire_with_timeout(void *arg) {
 static void *timeout(void *arg) {
     (void)arg;
     assert_int_equal(cio_lock_acquire(&lock), 0);
-    cio_task *b = cio_create_task(acquire_with_timeout, NULL);
+    cio_task *b;
+    cio_create_task(acquire_with_timeout, NULL, &b);
     assert_int_equal(cio_await(b, NULL), -ETIMEDOUT);
     assert_true(test_now() == 2.0);
     assert_int_equal(cio_lock_release(&lock), 0);
@@ -219,7 +223,7 @@ static void *contended(void *arg) {
     enum { N = 1000 };
     static cio_task *tasks[N];
     int n = test_scaled(N, 100); /* load: the order is what is checked */
-    for (int i = 0; i < n; i++) tasks[i] = cio_create_task(take_briefly, (void *)(intptr_t)i);
+    for (int i = 0; i < n; i++) cio_create_task(take_briefly, (void *)(intptr_t)i, &tasks[i]);
     for (int i = 0; i < n; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(order_len, n);
     assert_false(cio_lock_locked(&lock));

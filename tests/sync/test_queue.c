@@ -141,7 +141,8 @@ static void *priority_backpressure(void *arg) {
     assert_int_equal(cio_queue_put(queue, &low), 0);
     assert_int_equal(cio_queue_put(queue, &mid), 0);
     assert_true(cio_queue_full(queue));
-    cio_task *putter = cio_create_task(put_job, &high);
+    cio_task *putter;
+    cio_create_task(put_job, &high, &putter);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(putter));
     void *item;
@@ -192,7 +193,7 @@ static void *getters_fifo(void *arg) {
     (void)arg;
     got_len = 0;
     cio_task *getters[4];
-    for (int i = 0; i < 4; i++) getters[i] = cio_create_task(get_one, NULL);
+    for (int i = 0; i < 4; i++) cio_create_task(get_one, NULL, &getters[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     for (int i = 0; i < 4; i++) assert_int_equal(cio_queue_put(queue, ITEM(10 + i)), 0);
     assert_int_equal(cio_queue_qsize(queue), 0); /* straight to the getters */
@@ -215,7 +216,7 @@ static void *backpressure(void *arg) {
     assert_true(cio_queue_full(queue));
     assert_int_equal(cio_queue_put_nowait(queue, ITEM(9)), -EAGAIN);
     cio_task *putters[3];
-    for (int i = 0; i < 3; i++) putters[i] = cio_create_task(put_item, ITEM(3 + i));
+    for (int i = 0; i < 3; i++) cio_create_task(put_item, ITEM(3 + i), &putters[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     for (int i = 1; i <= 5; i++) {
         void *item;
@@ -252,7 +253,8 @@ static void *join_counts(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_join(queue), 0); /* nothing unfinished */
     assert_int_equal(cio_queue_task_done(queue), -EOVERFLOW);
-    cio_task *w = cio_create_task(worker, NULL);
+    cio_task *w;
+    cio_create_task(worker, NULL, &w);
     for (int i = 1; i <= 3; i++) assert_int_equal(cio_queue_put(queue, ITEM(i)), 0);
     assert_int_equal(cio_queue_join(queue), 0);
     assert_true(test_now() == 6.0); /* 1 + 2 + 3 s of work */
@@ -279,8 +281,10 @@ static void *join_in_task(void *arg) {
 static void *join_cancel(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
-    cio_task *a = cio_create_task(join_in_task, NULL);
-    cio_task *b = cio_create_task(join_in_task, NULL);
+    cio_task *a;
+    cio_create_task(join_in_task, NULL, &a);
+    cio_task *b;
+    cio_create_task(join_in_task, NULL, &b);
     cio_timeout scope;
     assert_int_equal(cio_timeout_begin(&scope, 1.0), 0);
     assert_int_equal(cio_queue_join(queue), -ETIMEDOUT);
@@ -306,8 +310,10 @@ static void join_can_be_cancelled_and_timed_out(void **state) {
 static void *cancel_getter(void *arg) {
     (void)arg;
     got_len = 0;
-    cio_task *a = cio_create_task(get_one, NULL);
-    cio_task *b = cio_create_task(get_one, NULL);
+    cio_task *a;
+    cio_create_task(get_one, NULL, &a);
+    cio_task *b;
+    cio_create_task(get_one, NULL, &b);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED);
@@ -329,7 +335,8 @@ static void cancelled_getter_takes_nothing(void **state) {
 static void *cancel_getter_after_handoff(void *arg) {
     (void)arg;
     got_len = 0;
-    cio_task *a = cio_create_task(get_one, NULL);
+    cio_task *a;
+    cio_create_task(get_one, NULL, &a);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(8)), 0);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -349,8 +356,10 @@ static void cancelled_getter_keeps_a_handed_item(void **state) {
 static void *cancel_putter(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
-    cio_task *a = cio_create_task(put_item, ITEM(2));
-    cio_task *b = cio_create_task(put_item, ITEM(3));
+    cio_task *a;
+    cio_create_task(put_item, ITEM(2), &a);
+    cio_task *b;
+    cio_create_task(put_item, ITEM(3), &b);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED); /* 2 was not put */
@@ -374,7 +383,8 @@ static void cancelled_putter_puts_nothing(void **state) {
 static void *cancel_putter_after_admission(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
-    cio_task *a = cio_create_task(put_item, ITEM(2));
+    cio_task *a;
+    cio_create_task(put_item, ITEM(2), &a);
     assert_int_equal(cio_yield(), 0);
     void *item;
     assert_int_equal(cio_queue_get(queue, &item), 0);
@@ -427,7 +437,8 @@ static void count_disposed(void *item, void *arg) {
 static void *graceful(void *arg) {
     (void)arg;
     got_len = 0;
-    cio_task *getter = cio_create_task(get_one, NULL);
+    cio_task *getter;
+    cio_create_task(get_one, NULL, &getter);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     assert_int_equal(cio_await(getter, NULL), -CIO_ESHUTDOWN);
@@ -438,7 +449,8 @@ static void *graceful_with_items(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(2)), 0);
-    cio_task *putter = cio_create_task(put_item, ITEM(3));
+    cio_task *putter;
+    cio_create_task(put_item, ITEM(3), &putter);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     assert_int_equal(cio_await(putter, NULL), -CIO_ESHUTDOWN); /* 3 stays the putter's */
@@ -475,8 +487,10 @@ static void *immediate(void *arg) {
     for (int i = 1; i <= 3; i++) assert_int_equal(cio_queue_put(queue, ITEM(i)), 0);
     void *item;
     assert_int_equal(cio_queue_get(queue, &item), 0); /* 1: taken, not yet done */
-    cio_task *joiner = cio_create_task(join_in_task, NULL);
-    cio_task *putter = cio_create_task(put_item, ITEM(10));
+    cio_task *joiner;
+    cio_create_task(join_in_task, NULL, &joiner);
+    cio_task *putter;
+    cio_create_task(put_item, ITEM(10), &putter);
     assert_int_equal(cio_queue_put(queue, ITEM(4)), 0); /* full now */
     assert_int_equal(cio_yield(), 0);
     assert_false(cio_task_done(putter)); /* blocked */
@@ -504,7 +518,7 @@ static void *shutdown_wakes_all(void *arg) {
     (void)arg;
     got_len = 0;
     cio_task *getters[5];
-    for (int i = 0; i < 5; i++) getters[i] = cio_create_task(get_one, NULL);
+    for (int i = 0; i < 5; i++) cio_create_task(get_one, NULL, &getters[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(getters[i], NULL), -CIO_ESHUTDOWN);
@@ -527,8 +541,10 @@ static void *free_while_waited_on(void *arg) {
     void *item;
     assert_int_equal(cio_queue_put_nowait(queue, ITEM(5)), 0);
     assert_int_equal(cio_queue_get_nowait(queue, &item), 0); /* 5 taken, not done */
-    cio_task *getter = cio_create_task(get_one, NULL);
-    cio_task *joiner = cio_create_task(join_in_task, NULL);
+    cio_task *getter;
+    cio_create_task(get_one, NULL, &getter);
+    cio_task *joiner;
+    cio_create_task(join_in_task, NULL, &joiner);
     assert_int_equal(cio_yield(), 0); /* both wait now */
     cio_queue_free(queue);
     queue = NULL;

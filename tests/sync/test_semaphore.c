@@ -76,7 +76,7 @@ static void *fifo(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *tasks[5];
-    for (int i = 0; i < 5; i++) tasks[i] = cio_create_task(acquire_noting, (void *)(intptr_t)i);
+    for (int i = 0; i < 5; i++) cio_create_task(acquire_noting, (void *)(intptr_t)i, &tasks[i]);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(order_len, 0);
     assert_int_equal(cio_semaphore_release(&sem), 0);
@@ -99,8 +99,10 @@ static void waiters_served_in_fifo_order(void **state) {
 static void *cancel_waiter(void *arg) {
     (void)arg;
     order_len = 0;
-    cio_task *a = cio_create_task(acquire_noting, (void *)1);
-    cio_task *b = cio_create_task(acquire_noting, (void *)2);
+    cio_task *a;
+    cio_create_task(acquire_noting, (void *)1, &a);
+    cio_task *b;
+    cio_create_task(acquire_noting, (void *)2, &b);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED);
@@ -121,7 +123,8 @@ static void cancel_while_waiting_wakes_next(void **state) {
 static void *cancel_after_handoff(void *arg) {
     (void)arg;
     order_len = 0;
-    cio_task *a = cio_create_task(acquire_noting, (void *)1);
+    cio_task *a;
+    cio_create_task(acquire_noting, (void *)1, &a);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_semaphore_release(&sem), 0);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -150,7 +153,7 @@ static void *acquire_with_timeout(void *arg) {
 
 static void *timeout(void *arg) {
     (void)arg;
-    assert_int_equal(cio_await(cio_create_task(acquire_with_timeout, NULL), NULL), -ETIMEDOUT);
+    assert_int_equal(cio_await(test_spawn(acquire_with_timeout, NULL), NULL), -ETIMEDOUT);
     assert_int_equal(cio_semaphore_release(&sem), 0);
     assert_int_equal(cio_semaphore_value(&sem), 1); /* the timed-out waiter took nothing */
     return NULL;

@@ -70,7 +70,8 @@ static void *refused_here(void *arg) {
 
 /* Run fn as a task on loop (which stays alive for the caller). */
 static void run_on(cio_loop *loop, cio_task_fn fn) {
-    cio_task *task = cio_loop_create_task(loop, fn, NULL);
+    cio_task *task;
+    cio_loop_create_task(loop, fn, NULL, &task);
     assert_non_null(task);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
 }
