@@ -173,7 +173,7 @@ static long long blocking_whole_big(void) {
 static long long cio_total;
 
 static long long cio_whole(const char *path) {
-    void *data;
+    char *data;
     size_t len;
     int rc = cio_read_file(path, &data, &len);
     if (rc < 0) return rc;

@@ -29,7 +29,7 @@ static void *run_one(void *arg) {
     cio_process *process;
     cmd->status = cio_create_subprocess_shell(cmd->line, &opts, &process);
     if (cmd->status < 0) return NULL;
-    void *out = NULL;
+    char *out = NULL;
     cmd->status = cio_process_communicate(process, NULL, 0, &out, NULL, NULL, NULL);
     cmd->out = out;
     cio_process_returncode(process, &cmd->returncode);

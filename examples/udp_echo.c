@@ -30,35 +30,37 @@ static void *echo_datagrams(void *arg) {
 }
 
 static int serve(int port) {
-    cio_datagram endpoint;
-    int rc = cio_datagram_open(&endpoint, "127.0.0.1", port, NULL, 0, NULL);
+    cio_datagram *endpoint;
+    int rc = cio_create_datagram_endpoint("127.0.0.1", port, NULL, 0, NULL, &endpoint);
     if (rc < 0) return rc;
     printf("Echoing datagrams on 127.0.0.1:%d\n", port);
     fflush(stdout);
     cio_task *echo;
-    cio_create_task(echo_datagrams, &endpoint, &echo);
+    cio_create_task(echo_datagrams, endpoint, &echo);
     int stop[] = {SIGINT, SIGTERM};
     cio_wait_signals(stop, 2);
-    cio_datagram_close(&endpoint); /* ends the echo task's wait */
-    return cio_await(echo, NULL);
+    cio_datagram_close(endpoint); /* ends the echo task's wait */
+    rc = cio_await(echo, NULL);
+    cio_datagram_free(endpoint);
+    return rc;
 }
 
 static int ask(int port, int count, char **messages) {
-    cio_datagram endpoint;
-    int rc = cio_datagram_open(&endpoint, NULL, 0, "127.0.0.1", port, NULL);
+    cio_datagram *endpoint;
+    int rc = cio_create_datagram_endpoint(NULL, 0, "127.0.0.1", port, NULL, &endpoint);
     for (int i = 0; rc == 0 && i < count; i++) {
         char reply[65536];
-        ssize_t n = cio_datagram_send(&endpoint, messages[i], strlen(messages[i]));
+        ssize_t n = cio_datagram_send(endpoint, messages[i], strlen(messages[i]));
         cio_timeout scope;
         cio_timeout_begin(&scope, 1.0);
-        if (n >= 0) n = cio_datagram_recvfrom(&endpoint, reply, sizeof reply, NULL, NULL);
+        if (n >= 0) n = cio_datagram_recvfrom(endpoint, reply, sizeof reply, NULL, NULL);
         cio_timeout_end(&scope);
         if (n < 0)
             rc = (int)n;
         else
             printf("%.*s\n", (int)n, reply);
     }
-    cio_datagram_close(&endpoint);
+    cio_datagram_free(endpoint);
     return rc;
 }
 

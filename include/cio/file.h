@@ -16,7 +16,9 @@
  * await f.flush(); os.fsync                  cio_file_fsync(fd)
  * await f.close()                            cio_file_close(fd)
  * await aiofiles.os.stat(path)               cio_stat(path, &st), cio_file_stat(fd, &st)
- * Path.read_bytes / write_bytes              cio_read_file / cio_write_file (atomic)
+ * Path.read_bytes / write_bytes              cio_read_file / cio_write_file
+ * (crash-safe replace)                       cio_write_file_atomic
+ * await aiofiles.os.listdir(path)            cio_list_dir(path, &entries, &count)
  *
  * Files are plain fds (opened O_CLOEXEC), so any blocking code may use them
  * too. Cancellation and timeouts: an operation that has started runs to its
@@ -89,7 +91,14 @@ CIO_EXPORT int cio_file_stat(int fd, struct stat *st);
  * of 4 MiB or more is advised for transparent huge pages (MADV_HUGEPAGE).
  * Returns 0 or -errno (-ENOENT, -EACCES, -EISDIR, -ENOMEM...); on error
  * *data is NULL. */
-CIO_EXPORT int cio_read_file(const char *path, void **data, size_t *len);
+CIO_EXPORT int cio_read_file(const char *path, char **data, size_t *len);
+
+/* Path.write_bytes(): create or truncate the file at path (0666 less the
+ * umask for a new file) and write len bytes of data. Not crash-safe: a crash
+ * or a failed write can leave a short file; no fsync. Returns 0 or -errno
+ * (-ENOENT for a missing directory, -EACCES, -EISDIR, -ENOSPC, -ECANCELED,
+ * -EINVAL for a NULL or empty path, or NULL data with len > 0). */
+CIO_EXPORT int cio_write_file(const char *path, const void *data, size_t len);
 
 /* Replace the file at path with len bytes of data, atomically: they go to a
  * new temporary file in the same directory, which is fsync'ed and renamed
@@ -99,7 +108,26 @@ CIO_EXPORT int cio_read_file(const char *path, void **data, size_t *len);
  * or cancelled call removes its temporary file (a crash cannot: it is named
  * "PATH.tmp-*"). Returns 0 or -errno (-ENOENT for a missing directory,
  * -EACCES, -EISDIR, -ENOSPC, -ECANCELED...). */
-CIO_EXPORT int cio_write_file(const char *path, const void *data, size_t len);
+CIO_EXPORT int cio_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* One directory entry: its name and its type as readdir(3) reports it
+ * (DT_REG, DT_DIR, DT_LNK, ..., or DT_UNKNOWN where the file system does not
+ * say: then stat it). */
+typedef struct cio_dir_entry {
+    const char *name; /* NUL-terminated, inside the block cio_list_dir returns */
+    unsigned char type;
+} cio_dir_entry;
+
+/* List the directory at path, without "." and "..", sorted by name (bytes,
+ * as strcmp), on the loop's thread pool (readdir blocks). On success
+ * *entries is one block holding the array and every name: the caller's to
+ * free() with one call; *count is its length (0 for an empty directory, with
+ * *entries still a block to free). Returns 0 or -errno (-ENOENT, -ENOTDIR,
+ * -EACCES, -ENOMEM, -ECANCELED, -ETIMEDOUT, -EINVAL for NULL arguments,
+ * -EPERM outside a task); on error *entries is NULL and *count 0. Cancelled
+ * or timed out while the listing runs, it returns at once (as
+ * cio_to_thread) and the listing's memory is freed when its thread ends. */
+CIO_EXPORT int cio_list_dir(const char *path, cio_dir_entry **entries, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -140,7 +140,7 @@ CIO_EXPORT cio_stream *cio_process_stderr(const cio_process *process);
  * killed if kill_on_cancel), -ENOMEM, -CIO_ECLOSED, -EINVAL, -EPERM; on error
  * nothing is returned in *out / *err. */
 CIO_EXPORT int cio_process_communicate(cio_process *process, const void *input, size_t len,
-                                       void **out, size_t *out_len, void **err, size_t *err_len);
+                                       char **out, size_t *out_len, char **err, size_t *err_len);
 
 /* Close the pipe streams (gracefully: input still buffered for stdin is
  * sent in the background while the loop runs) and free the handle. A child

@@ -1,4 +1,4 @@
-/* src/net/datagram.c - UDP endpoints in caller storage.
+/* src/net/datagram.c - UDP endpoints.
  *
  * An endpoint is a non-blocking UDP socket and a magic number: sends and
  * receives are the low-level calls of sock.c (one datagram per syscall, so
@@ -7,32 +7,20 @@
  * task then finds the endpoint closed. */
 #include "net/net.h"
 
-#include <assert.h>
-#include <string.h>
+#include <stdlib.h>
 
-#define DATAGRAM_MAGIC 0x63696f44u /* "cioD" */
+#define DATAGRAM_MAGIC 0x63696f44u /* "cioD": a live endpoint */
+#define DATAGRAM_FREED 0x64656164u /* "dead": written by cio_datagram_free */
 
-struct endpoint {
-    uint32_t magic; /* DATAGRAM_MAGIC while open */
-    int fd;
+struct cio_datagram {
+    uint32_t magic; /* DATAGRAM_MAGIC until freed */
+    int fd;         /* -1 once closed */
 };
 
-static_assert(sizeof(struct endpoint) <= sizeof(cio_datagram), "cio_datagram is too small");
-static_assert(_Alignof(struct endpoint) <= _Alignof(cio_datagram), "cio_datagram is misaligned");
-
-static struct endpoint *endpoint_of(cio_datagram *ep) {
-    return (struct endpoint *)(void *)ep;
-}
-
-static const struct endpoint *const_endpoint_of(const cio_datagram *ep) {
-    return (const struct endpoint *)(const void *)ep;
-}
-
-/* The open endpoint's fd, or -EINVAL / -CIO_ECLOSED. */
+/* The open endpoint's fd, or -EINVAL (NULL, freed) / -CIO_ECLOSED. */
 static int open_fd(const cio_datagram *ep) {
-    if (!ep) return -EINVAL;
-    const struct endpoint *endpoint = const_endpoint_of(ep);
-    return endpoint->magic == DATAGRAM_MAGIC ? endpoint->fd : -CIO_ECLOSED;
+    if (!ep || ep->magic != DATAGRAM_MAGIC) return -EINVAL;
+    return ep->fd >= 0 ? ep->fd : -CIO_ECLOSED;
 }
 
 /* ---- opening ---------------------------------------------------------------------------- */
@@ -85,11 +73,12 @@ static int open_socket(const cio_datagram_options *opts, const struct addresses 
     return rc < 0 ? rc : fd;
 }
 
-int cio_datagram_open(cio_datagram *ep, const char *local_host, int local_port,
-                      const char *remote_host, int remote_port, const cio_datagram_options *opts) {
-    if (!ep) return -EINVAL;
-    memset(ep, 0, sizeof *ep);
-    if (!cio__task_current_or_complain("cio_datagram_open")) return -EPERM;
+int cio_create_datagram_endpoint(const char *local_host, int local_port, const char *remote_host,
+                                 int remote_port, const cio_datagram_options *opts,
+                                 cio_datagram **out) {
+    if (!out) return -EINVAL;
+    *out = NULL;
+    if (!cio__task_current_or_complain("cio_create_datagram_endpoint")) return -EPERM;
     struct addresses addrs = {.family = opts ? opts->family : AF_UNSPEC};
     if (!local_host && !remote_host && addrs.family == AF_UNSPEC) return -EINVAL;
     int rc = resolve_both(local_host, local_port, remote_host, remote_port, &addrs);
@@ -97,7 +86,13 @@ int cio_datagram_open(cio_datagram *ep, const char *local_host, int local_port,
     if (addrs.local) freeaddrinfo(addrs.local);
     if (addrs.remote) freeaddrinfo(addrs.remote);
     if (fd < 0) return fd;
-    *endpoint_of(ep) = (struct endpoint){.magic = DATAGRAM_MAGIC, .fd = fd};
+    cio_datagram *ep = malloc(sizeof *ep);
+    if (!ep) {
+        cio_close(fd);
+        return -ENOMEM;
+    }
+    *ep = (cio_datagram){.magic = DATAGRAM_MAGIC, .fd = fd};
+    *out = ep;
     return 0;
 }
 
@@ -142,6 +137,17 @@ int cio_datagram_fd(const cio_datagram *ep) {
 int cio_datagram_close(cio_datagram *ep) {
     int fd = open_fd(ep);
     if (fd < 0) return fd;
-    *endpoint_of(ep) = (struct endpoint){.magic = 0, .fd = -1};
+    ep->fd = -1;
     return cio_close(fd);
+}
+
+void cio_datagram_free(cio_datagram *ep) {
+    if (!ep) return;
+    if (ep->magic != DATAGRAM_MAGIC) {
+        cio__complain("cio_datagram_free: not a live endpoint (freed twice?)");
+        return;
+    }
+    cio_datagram_close(ep);
+    ep->magic = DATAGRAM_FREED;
+    free(ep);
 }

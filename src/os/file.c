@@ -206,14 +206,14 @@ int cio_file_stat(int fd, struct stat *st) {
     return stat_op(fd, "", AT_EMPTY_PATH, st, "cio_file_stat");
 }
 
-/* For cio_write_file (file_whole.c). */
+/* For cio_write_file_atomic (file_whole.c). */
 int cio__file_rename(const char *from, const char *to) {
     struct cio__file_op op = {
         .opcode = CIO__FILE_RENAME, .fd = AT_FDCWD, .path = from, .path2 = to};
-    return (int)run(&op, "cio_write_file");
+    return (int)run(&op, "cio_write_file_atomic");
 }
 
 int cio__file_unlink(const char *path) {
     struct cio__file_op op = {.opcode = CIO__FILE_UNLINK, .fd = AT_FDCWD, .path = path};
-    return (int)run(&op, "cio_write_file");
+    return (int)run(&op, "cio_write_file_atomic");
 }

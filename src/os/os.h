@@ -213,7 +213,7 @@ int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__fil
  * missing) or the kernel's refusal (-EPERM...). */
 int cio__uring_open(struct cio__os *os);
 
-/* file.c, for cio_write_file: rename(2) / unlink(2) on the loop's backend. */
+/* file.c, for cio_write_file_atomic: rename(2) / unlink(2) on the loop's backend. */
 int cio__file_rename(const char *from, const char *to);
 int cio__file_unlink(const char *path);
 

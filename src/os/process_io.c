@@ -110,14 +110,14 @@ cio_stream *cio_process_stderr(const cio_process *process) {
 struct collector {
     cio_stream *stream;
     bool keep; /* false: drain and drop */
-    void *data;
+    char *data;
     size_t len;
 };
 
 static void *collect(void *arg) {
     struct collector *c = arg;
     if (c->keep) {
-        int rc = cio_stream_read_all(c->stream, &c->data, &c->len);
+        int rc = cio_stream_read_all(c->stream, (void **)&c->data, &c->len);
         return rc < 0 ? cio_fail(rc) : NULL;
     }
     char sink[16 * 1024];
@@ -156,7 +156,7 @@ static int finish_collector(cio_task *task, int rc) {
     return rc < 0 ? rc : status;
 }
 
-static void hand_over(struct collector *c, void **data, size_t *len, int rc) {
+static void hand_over(struct collector *c, char **data, size_t *len, int rc) {
     if (rc == 0 && data) {
         *data = c->data;
         if (len) *len = c->len;
@@ -165,8 +165,8 @@ static void hand_over(struct collector *c, void **data, size_t *len, int rc) {
     }
 }
 
-int cio_process_communicate(cio_process *process, const void *input, size_t len, void **out,
-                            size_t *out_len, void **err, size_t *err_len) {
+int cio_process_communicate(cio_process *process, const void *input, size_t len, char **out,
+                            size_t *out_len, char **err, size_t *err_len) {
     if (out) *out = NULL;
     if (err) *err = NULL;
     if (out_len) *out_len = 0;

@@ -110,11 +110,11 @@ static unsigned char *pattern(size_t len, unsigned seed) {
 static void round_trip(size_t len, unsigned seed) {
     unsigned char *data = pattern(len, seed);
     const char *path = path_in_dir("whole");
-    assert_int_equal(cio_write_file(path, data, len), 0);
+    assert_int_equal(cio_write_file_atomic(path, data, len), 0);
     struct stat st;
     assert_int_equal(cio_stat(path, &st), 0);
     assert_int_equal(st.st_size, len);
-    void *back;
+    char *back;
     size_t back_len;
     assert_int_equal(cio_read_file(path, &back, &back_len), 0);
     assert_int_equal(back_len, len);
@@ -184,20 +184,20 @@ static void single_operations(void **state) {
 static void *errors_main(void *arg) {
     (void)arg;
     use_backend();
-    void *data = &data;
+    char *data = (char *)&data;
     size_t len = 7;
     assert_int_equal(cio_read_file(path_in_dir("missing"), &data, &len), -ENOENT);
     assert_null(data);
     assert_int_equal(len, 0);
     assert_int_equal(cio_file_open(path_in_dir("missing"), O_RDONLY, 0), -ENOENT);
     assert_int_equal(cio_read_file(dir, &data, &len), -EISDIR);
-    assert_int_equal(cio_write_file(dir, "x", 1), -EISDIR);
-    assert_int_equal(cio_write_file("/nonexistent-dir/file", "x", 1), -ENOENT);
+    assert_int_equal(cio_write_file_atomic(dir, "x", 1), -EISDIR);
+    assert_int_equal(cio_write_file_atomic("/nonexistent-dir/file", "x", 1), -ENOENT);
     struct stat st;
     assert_int_equal(cio_stat(path_in_dir("missing"), &st), -ENOENT);
     assert_int_equal(cio_file_open(NULL, O_RDONLY, 0), -EINVAL);
-    assert_int_equal(cio_write_file(NULL, "x", 1), -EINVAL);
-    assert_int_equal(cio_write_file(path_in_dir("x"), NULL, 1), -EINVAL);
+    assert_int_equal(cio_write_file_atomic(NULL, "x", 1), -EINVAL);
+    assert_int_equal(cio_write_file_atomic(path_in_dir("x"), NULL, 1), -EINVAL);
     assert_int_equal(cio_read_file(path_in_dir("x"), NULL, &len), -EINVAL);
     assert_int_equal(cio_file_pread(0, &st, 1, -1), -EINVAL);
     assert_int_equal(cio_file_stat(-1, &st), -EBADF);
@@ -223,12 +223,12 @@ static char secret[128], locked_dir[128];
 static void *eacces_main(void *arg) {
     (void)arg;
     if (cio_file_set_backend(NULL, backend) != 0) return cio_fail(-EPROTO);
-    void *data;
+    char *data;
     size_t len;
     if (cio_read_file(secret, &data, &len) != -EACCES) return cio_fail(-EPROTO);
     char target[160];
     snprintf(target, sizeof target, "%s/new", locked_dir);
-    if (cio_write_file(target, "x", 1) != -EACCES) return cio_fail(-EPROTO);
+    if (cio_write_file_atomic(target, "x", 1) != -EACCES) return cio_fail(-EPROTO);
     if (cio_file_open(secret, O_WRONLY, 0) != -EACCES) return cio_fail(-EPROTO);
     return NULL;
 }
@@ -273,7 +273,7 @@ static void *slow_writer(void *arg) {
     cio_file_set_backend(NULL, backend);
     size_t len = 128u << 20;
     unsigned char *data = pattern(len, 5);
-    cio_write_file(target, data, len);
+    cio_write_file_atomic(target, data, len);
     return NULL;
 }
 
@@ -325,7 +325,7 @@ static void *cancelled_write(void *arg) {
     (void)arg;
     size_t len = 8u << 20;
     unsigned char *data = pattern(len, 6);
-    int rc = cio_write_file(target, data, len);
+    int rc = cio_write_file_atomic(target, data, len);
     free(data);
     return rc < 0 ? cio_fail(rc) : NULL;
 }
@@ -333,9 +333,9 @@ static void *cancelled_write(void *arg) {
 static void *replace_main(void *arg) {
     (void)arg;
     use_backend();
-    assert_int_equal(cio_write_file(target, OLD_CONTENT, strlen(OLD_CONTENT)), 0);
+    assert_int_equal(cio_write_file_atomic(target, OLD_CONTENT, strlen(OLD_CONTENT)), 0);
     assert_int_equal(chmod(target, 0640), 0);
-    assert_int_equal(cio_write_file(target, "new", 3), 0);
+    assert_int_equal(cio_write_file_atomic(target, "new", 3), 0);
     struct stat st;
     assert_int_equal(cio_stat(target, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640); /* kept */
@@ -346,7 +346,7 @@ static void *replace_main(void *arg) {
     cio_task_cancel(writer);
     assert_int_equal(cio_await(writer, NULL), -ECANCELED);
     cio_task_unref(writer);
-    void *data;
+    char *data;
     size_t len;
     assert_int_equal(cio_read_file(target, &data, &len), 0);
     assert_string_equal(data, "new"); /* untouched */
@@ -380,7 +380,7 @@ static void *due_and_clock_main(void *arg) {
     /* the virtual clock waits for file operations */
     cio_task *other;
     cio_create_task(sleeper, NULL, &other);
-    void *data;
+    char *data;
     size_t len;
     assert_int_equal(cio_read_file("/proc/self/exe", &data, &len), 0);
     assert_true(len > 1000);
@@ -430,8 +430,8 @@ static void *one_file(void *arg) {
     snprintf(path, sizeof path, "%s/%s", dir, name);
     size_t len = 1000 + (size_t)i * 37;
     unsigned char *data = pattern(len, (unsigned)i);
-    int rc = cio_write_file(path, data, len);
-    void *back = NULL;
+    int rc = cio_write_file_atomic(path, data, len);
+    char *back = NULL;
     size_t back_len = 0;
     if (rc == 0) rc = cio_read_file(path, &back, &back_len);
     bool same = rc == 0 && back_len == len && memcmp(back, data, len) == 0;
@@ -551,6 +551,87 @@ static void backend_from_environment(void **state) {
     unsetenv("CIO_FILE_BACKEND");
 }
 
+/* ---- plain write and directory listing --------------------------------------------------- */
+
+static void *plain_write_main(void *arg) {
+    (void)arg;
+    use_backend();
+    const char *path = path_in_dir("plain");
+    assert_int_equal(cio_write_file(path, "first, longer content", 21), 0);
+    assert_int_equal(cio_write_file(path, "second", 6), 0); /* truncates */
+    char *back;
+    size_t len;
+    assert_int_equal(cio_read_file(path, &back, &len), 0);
+    assert_int_equal(len, 6);
+    assert_string_equal(back, "second"); /* NUL-terminated */
+    free(back);
+    assert_int_equal(cio_write_file(path, NULL, 0), 0); /* empty is fine */
+    struct stat st;
+    assert_int_equal(cio_stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(cio_write_file(dir, "x", 1), -EISDIR);
+    assert_int_equal(cio_write_file("/nonexistent-dir/file", "x", 1), -ENOENT);
+    assert_int_equal(cio_write_file(NULL, "x", 1), -EINVAL);
+    assert_int_equal(cio_write_file("", "x", 1), -EINVAL);
+    assert_int_equal(cio_write_file(path, NULL, 1), -EINVAL);
+    return NULL;
+}
+
+static void plain_write(void **state) {
+    (void)state;
+    assert_int_equal(test_run(plain_write_main, NULL, NULL, NULL), 0);
+    assert_int_equal(cio_write_file(path_in_dir("outside"), "x", 1), -EPERM);
+}
+
+static void *list_main(void *arg) {
+    (void)arg;
+    use_backend();
+    cio_dir_entry *entries = (cio_dir_entry *)&entries;
+    size_t count = 99;
+    assert_int_equal(cio_list_dir(dir, &entries, &count), 0);
+    assert_int_equal(count, 0); /* empty: a block to free all the same */
+    free(entries);
+    static const char *names[] = {"b-file", "a-dir", "c-link", "\xc3\xa9t\xc3\xa9"};
+    assert_int_equal(cio_write_file(path_in_dir(names[0]), "x", 1), 0);
+    assert_int_equal(mkdir(path_in_dir(names[1]), 0700), 0);
+    assert_int_equal(symlink("b-file", path_in_dir(names[2])), 0);
+    assert_int_equal(cio_write_file(path_in_dir(names[3]), "", 0), 0);
+    assert_int_equal(cio_list_dir(dir, &entries, &count), 0);
+    assert_int_equal(count, 4);
+    assert_string_equal(entries[0].name, "a-dir"); /* sorted by bytes */
+    assert_string_equal(entries[1].name, "b-file");
+    assert_string_equal(entries[2].name, "c-link");
+    assert_string_equal(entries[3].name, names[3]);
+    if (entries[0].type != DT_UNKNOWN) {
+        assert_int_equal(entries[0].type, DT_DIR);
+        assert_int_equal(entries[1].type, DT_REG);
+        assert_int_equal(entries[2].type, DT_LNK);
+    }
+    free(entries);
+    entries = (cio_dir_entry *)&entries;
+    assert_int_equal(cio_list_dir(path_in_dir("missing"), &entries, &count), -ENOENT);
+    assert_null(entries);
+    assert_int_equal(count, 0);
+    assert_int_equal(cio_list_dir(path_in_dir("b-file"), &entries, &count), -ENOTDIR);
+    assert_int_equal(cio_list_dir(NULL, &entries, &count), -EINVAL);
+    assert_int_equal(cio_list_dir(dir, NULL, &count), -EINVAL);
+    assert_int_equal(cio_list_dir(dir, &entries, NULL), -EINVAL);
+    /* Cancelled while the listing runs: returns at once, nothing leaks. */
+    cio_task_cancel(cio_current_task());
+    assert_int_equal(cio_list_dir(dir, &entries, &count), -ECANCELED);
+    assert_null(entries);
+    assert_int_equal(cio_task_uncancel(cio_current_task()), 0);
+    return NULL;
+}
+
+static void list_dir(void **state) {
+    (void)state;
+    assert_int_equal(test_run(list_main, NULL, NULL, NULL), 0);
+    cio_dir_entry *entries;
+    size_t count;
+    assert_int_equal(cio_list_dir(dir, &entries, &count), -EPERM);
+}
+
 #define BOTH(test)                                                                                 \
     {#test "/pool", run_variant, setup, teardown, &(struct variant){CIO_FILE_BACKEND_POOL, test}}, \
     {                                                                                              \
@@ -572,6 +653,8 @@ int main(void) {
         BOTH(more_reads_than_the_ring_holds),
         BOTH(large_reads_at_once),
         BOTH(backend_from_environment),
+        BOTH(plain_write),
+        BOTH(list_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ static unsigned char *pattern(size_t len, uint64_t x) {
 }
 
 /* 256 MiB (32 under a small $CIO_TEST_SCALE) through cio_file_pwrite and
- * cio_read_file. Not cio_write_file: its fsync of 256 MiB costs ~15 s on our
+ * cio_read_file. Not cio_write_file_atomic: its fsync of 256 MiB costs ~15 s on our
  * virtual disks, and the atomic path is covered with smaller files (and
  * 128 MiB in writer_killed_midway). */
 static void *big_main(void *arg) {
@@ -67,7 +67,7 @@ static void *big_main(void *arg) {
         done += (size_t)wrote;
     }
     assert_int_equal(cio_file_close(fd), 0);
-    void *back;
+    char *back;
     size_t back_len;
     assert_int_equal(cio_read_file(path, &back, &back_len), 0);
     assert_int_equal(back_len, len);

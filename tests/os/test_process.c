@@ -123,7 +123,7 @@ static void *big_echo_main(void *arg) {
     const char *const argv[] = {"cat", NULL};
     cio_process *process;
     assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
-    void *out, *err;
+    char *out, *err;
     size_t out_len, err_len;
     assert_int_equal(cio_process_communicate(process, input, BIG, &out, &out_len, &err, &err_len),
                      0);
@@ -149,7 +149,7 @@ static void *both_outputs_main(void *arg) {
     (void)arg;
     cio_process_options opts = piped();
     cio_process *process = shell("echo out; echo err >&2; exit 3", &opts);
-    void *out, *err;
+    char *out, *err;
     size_t out_len, err_len;
     assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &out_len, &err, &err_len), 0);
     assert_string_equal(out, "out\n");
@@ -315,7 +315,7 @@ static void *one_child(void *arg) {
     cio_process *process;
     int rc = cio_create_subprocess_shell(cmd, &opts, &process);
     if (rc < 0) return cio_fail(rc);
-    void *out = NULL;
+    char *out = NULL;
     rc = cio_process_communicate(process, NULL, 0, &out, NULL, NULL, NULL);
     int returncode = -1;
     cio_process_returncode(process, &returncode);
@@ -385,7 +385,7 @@ static void *modes_main(void *arg) {
                                 .stderr_mode = CIO_STDIO_STDOUT,
                                 .watcher = watcher};
     cio_process *process = shell("cat; echo a; echo b >&2", &opts);
-    void *out;
+    char *out;
     size_t len;
     assert_int_equal(cio_process_communicate(process, NULL, 0, &out, &len, NULL, NULL), 0);
     assert_string_equal(out, "a\nb\n");
