@@ -176,6 +176,50 @@ static int check_array(struct parser *p, const char *num, size_t n, int64_t *cou
     return 1;
 }
 
+/* Commit the element whose header line (type, then n bytes) is complete:
+ * returns 1 (message complete), 2 (element done or array opened, message
+ * not), 0 (a bulk's data has not all arrived) or a negative error. */
+static int commit_element(struct parser *p, const char *buf, size_t len, char type, size_t n) {
+    const char *line = buf + p->pos + 1;
+    size_t slot = p->used, bytes = 1 + n + 2;
+    int64_t value;
+    int rc;
+    switch (type) {
+    case '+':
+    case '-':
+        take_slot(p, type == '+' ? CIO_RESP_SIMPLE : CIO_RESP_ERROR)->len = n;
+        p->values[slot].offset = p->pos + 1;
+        break;
+    case ':':
+        if (!parse_int(line, n, &value)) return -EPROTO;
+        take_slot(p, CIO_RESP_INTEGER)->integer = value;
+        break;
+    case '$': {
+        if ((rc = parse_bulk(p, buf, len, line, n, bytes, &value)) <= 0) return rc;
+        cio_resp_value *v = take_slot(p, value < 0 ? CIO_RESP_NIL : CIO_RESP_BULK);
+        if (value >= 0) {
+            v->len = (size_t)value;
+            v->offset = p->pos + bytes;
+            bytes += (size_t)value + 2;
+        }
+        break;
+    }
+    default: /* '*' */
+        if ((rc = check_array(p, line, n, &value)) <= 0) return rc;
+        take_slot(p, value < 0 ? CIO_RESP_NIL_ARRAY : CIO_RESP_ARRAY);
+        if (value > 0) {
+            p->values[slot].count = (size_t)value;
+            p->values[slot].next = 0; /* counts the elements started */
+            p->open[p->depth++] = slot;
+            p->pos += bytes;
+            p->scan = 0;
+            return 2;
+        }
+        break;
+    }
+    return element_done(p, slot, bytes) ? 1 : 2;
+}
+
 /* Read one element at pos. Returns 1 (message complete), 2 (element done,
  * message not), 0 (need more) or a negative error. */
 static int parse_element(struct parser *p, const char *buf, size_t len) {
@@ -190,49 +234,10 @@ static int parse_element(struct parser *p, const char *buf, size_t len) {
     size_t n = 0;
     rc = find_line(p, buf, len, p->pos + 1, number ? MAX_NUMBER_LINE : p->max_inline,
                    number ? EPROTO : EMSGSIZE, &n);
-    if (rc <= 0) goto undo;
-    const char *line = buf + p->pos + 1;
-    size_t slot = p->used, bytes = 1 + n + 2;
-    int64_t value;
-    switch (type) {
-    case '+':
-    case '-':
-        take_slot(p, type == '+' ? CIO_RESP_SIMPLE : CIO_RESP_ERROR)->len = n;
-        p->values[slot].offset = p->pos + 1;
-        break;
-    case ':':
-        if (!parse_int(line, n, &value)) return -EPROTO;
-        take_slot(p, CIO_RESP_INTEGER)->integer = value;
-        break;
-    case '$': {
-        rc = parse_bulk(p, buf, len, line, n, bytes, &value);
-        if (rc <= 0) goto undo;
-        cio_resp_value *v = take_slot(p, value < 0 ? CIO_RESP_NIL : CIO_RESP_BULK);
-        if (value >= 0) {
-            v->len = (size_t)value;
-            v->offset = p->pos + bytes;
-            bytes += (size_t)value + 2;
-        }
-        break;
-    }
-    default: /* '*' */
-        rc = check_array(p, line, n, &value);
-        if (rc <= 0) goto undo;
-        take_slot(p, value < 0 ? CIO_RESP_NIL_ARRAY : CIO_RESP_ARRAY);
-        if (value > 0) {
-            p->values[slot].count = (size_t)value;
-            p->values[slot].next = 0;
-            p->open[p->depth++] = slot;
-            p->pos += bytes;
-            p->scan = 0;
-            return 2;
-        }
-        break;
-    }
-    return element_done(p, slot, bytes) ? 1 : 2;
-undo:
-    /* Not committed: the element will be started again next call. */
-    if (p->depth > 0) p->values[p->open[p->depth - 1]].next--;
+    if (rc > 0) rc = commit_element(p, buf, len, type, n);
+    /* Need more: nothing was committed, the element starts again next call.
+     * (After an error the whole parser starts over anyway.) */
+    if (rc == 0 && p->depth > 0) p->values[p->open[p->depth - 1]].next--;
     return rc;
 }
 
