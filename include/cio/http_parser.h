@@ -212,7 +212,9 @@ CIO_EXPORT int cio_http_chunked_init(cio_http_chunked *dec, cio_http_header *tra
  *             chunk-size line or trailer section; it is not rescanned).
  *   -CIO_EHTTP_CHUNK (400), -CIO_EHTTP_BODY_TOO_LARGE (413),
  *   -CIO_EHTTP_HEADERS_TOO_LARGE / -CIO_EHTTP_TOO_MANY_HEADERS (431), or a
- *             trailer field error (400): refused, as every later call.
+ *             trailer field error (400): refused, as every later call. A
+ *             call that consumed bytes before finding the error returns
+ *             their count (and data) first; the next call returns the error.
  *   -EINVAL   NULL decoder or data, or NULL buf with len > 0.
  * When the body has ended, cio_http_chunked_done() is true and the bytes
  * after the returned count belong to the next message. Any thread. */

@@ -77,9 +77,11 @@ static int take_size_line(cio_http_chunked *dec, const char *s, size_t n, size_t
     int rc = cio__http_next_line(&dec->scan, s, cap, &line);
     if (rc < 0) return -CIO_EHTTP_CHUNK;
     if (rc == 0) return n >= MAX_SIZE_LINE ? -CIO_EHTTP_CHUNK : STOP;
-    *used += dec->scan.line_start;
+    size_t consumed = dec->scan.line_start;
     dec->scan = (struct cio__http_scan){0, 0, 0};
-    return size_line(dec, line);
+    rc = size_line(dec, line);
+    if (rc == GO_ON) *used += consumed;
+    return rc;
 }
 
 static int take_data(cio_http_chunked *dec, const char *s, size_t n, size_t *used,
@@ -147,9 +149,12 @@ ssize_t cio_http_chunked_decode(cio_http_chunked *dec, const char *buf, size_t l
     *data = (cio_http_slice){buf, 0};
     size_t used = 0;
     int rc;
-    while ((rc = step(dec, buf, len, &used, data)) == GO_ON) {
-    }
-    if (rc < 0) return dec->state = rc;
+    do rc = step(dec, buf, len, &used, data);
+    while (rc == GO_ON);
+    if (rc < 0) dec->state = rc;
+    if (rc < 0 && used == 0) return rc;
+    /* Progress made before an error is returned first (the data that came
+     * before it is good); the error comes from the next call. */
     if (used == 0 && dec->state != S_DONE) return -EAGAIN;
     return (ssize_t)used;
 }

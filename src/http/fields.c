@@ -74,4 +74,7 @@ void cio__http_options(const cio_http_parser_options *opts, cio_http_parser_opti
     if (!out->max_header_bytes) out->max_header_bytes = defaults.max_header_bytes;
     if (!out->max_headers) out->max_headers = defaults.max_headers;
     if (!out->max_body) out->max_body = defaults.max_body;
+    /* The start line is part of the head: with a longer limit than the
+     * head's, which error comes first would depend on how bytes arrive. */
+    if (out->max_start_line > out->max_header_bytes) out->max_start_line = out->max_header_bytes;
 }

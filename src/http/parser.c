@@ -18,7 +18,7 @@ enum {
     F_TE_CHUNKED = 1 << 2,   /* ... with chunked in it */
     F_TE_LAST = 1 << 3,      /* ... as the last coding so far */
     F_TE_OTHER = 1 << 4,     /* ... with another coding */
-    F_TE_TWICE = 1 << 5,     /* ... with chunked twice */
+    F_TE_BAD = 1 << 5,       /* ... with chunked twice, or an empty element */
     F_CLOSE = 1 << 6,        /* Connection: close */
     F_KEEP_ALIVE = 1 << 7,   /* Connection: keep-alive */
     F_CONN_UPGRADE = 1 << 8, /* Connection: upgrade */
@@ -58,6 +58,25 @@ static int version(cio_http_parser *p, const char *s, size_t n) {
     return 0;
 }
 
+/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 3.1) */
+static bool scheme_char(char c) {
+    return (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '+' || c == '-' ||
+           c == '.';
+}
+
+/* The four forms of RFC 9112 3.2: origin ("/path?query"), absolute
+ * ("scheme://..."; HTTP's URIs all have an authority, so "scheme:path" is
+ * refused), authority (CONNECT only: "host:port") and asterisk ("*").
+ * Only the start is checked here; every byte is visible ASCII already. */
+static bool target_form(const char *method, size_t mlen, const char *t, size_t n) {
+    if (mlen == 7 && memcmp(method, "CONNECT", 7) == 0) return t[0] != '/' && t[0] != '*';
+    if (t[0] == '/' || (n == 1 && t[0] == '*')) return true;
+    if ((unsigned)((t[0] | 0x20) - 'a') >= 26) return false;
+    size_t i = 1;
+    while (i < n && scheme_char(t[i])) i++;
+    return n - i >= 3 && memcmp(t + i, "://", 3) == 0; /* hier-part with an authority */
+}
+
 /* method SP request-target SP HTTP-version (RFC 9112 3). */
 static int request_line(cio_http_parser *p, const char *s, size_t n) {
     size_t i = 0;
@@ -68,6 +87,7 @@ static int request_line(cio_http_parser *p, const char *s, size_t n) {
     if (i == target || i == n || s[i] != ' ') return -CIO_EHTTP_TARGET;
     p->mlen = target - 1;
     p->tlen = i - target;
+    if (!target_form(s, p->mlen, s + target, p->tlen)) return -CIO_EHTTP_TARGET;
     if (n - i - 1 != 8) return -CIO_EHTTP_VERSION;
     return version(p, s + i + 1, 8);
 }
@@ -104,19 +124,22 @@ static bool is(cio_http_slice s, const char *lower) {
     return s.len == len && strncasecmp(s.ptr, lower, len) == 0;
 }
 
-/* The next element of a comma-separated list (RFC 9110 5.6.1), trimmed;
- * empty elements are skipped. False when the list is used up. */
-static bool next_element(cio_http_slice *list, cio_http_slice *elem) {
+/* The next element of a comma-separated list (RFC 9110 5.6.1), trimmed.
+ * Empty elements are skipped, and counted in *empty. False when the list is
+ * used up. */
+static bool next_element(cio_http_slice *list, cio_http_slice *elem, unsigned *empty) {
     while (list->len) {
         const char *comma = memchr(list->ptr, ',', list->len);
         size_t n = comma ? (size_t)(comma - list->ptr) : list->len;
         *elem = (cio_http_slice){list->ptr, n};
         list->ptr += comma ? n + 1 : n;
         list->len -= comma ? n + 1 : n;
+        if (comma && list->len == 0) *empty += 1; /* "a," ends with an empty element */
         while (elem->len && (elem->ptr[0] == ' ' || elem->ptr[0] == '\t')) elem->ptr++, elem->len--;
         while (elem->len && (elem->ptr[elem->len - 1] == ' ' || elem->ptr[elem->len - 1] == '\t'))
             elem->len--;
         if (elem->len) return true;
+        *empty += 1;
     }
     return false;
 }
@@ -137,22 +160,28 @@ static int content_length(cio_http_parser *p, cio_http_slice v) {
     return 0;
 }
 
+/* A list of codings. Empty elements, which RFC 9110 5.6.1 would skip, are
+ * refused here: front ends that compare the value with "chunked" would read
+ * ", chunked" as not chunked, and two readings of the framing is smuggling. */
 static void transfer_encoding(cio_http_parser *p, cio_http_slice v) {
     cio_http_slice coding;
+    unsigned empty = 0;
     p->flags |= F_TE;
-    while (next_element(&v, &coding)) {
+    while (next_element(&v, &coding, &empty)) {
         if (is(coding, "chunked")) {
-            if (p->flags & F_TE_CHUNKED) p->flags |= F_TE_TWICE;
+            if (p->flags & F_TE_CHUNKED) p->flags |= F_TE_BAD;
             p->flags |= F_TE_CHUNKED | F_TE_LAST;
         } else {
             p->flags = (p->flags | F_TE_OTHER) & ~(unsigned)F_TE_LAST;
         }
     }
+    if (empty) p->flags |= F_TE_BAD;
 }
 
 static void connection(cio_http_parser *p, cio_http_slice v) {
     cio_http_slice option;
-    while (next_element(&v, &option)) {
+    unsigned empty = 0;
+    while (next_element(&v, &option, &empty)) {
         if (is(option, "close"))
             p->flags |= F_CLOSE;
         else if (is(option, "keep-alive"))
@@ -202,7 +231,7 @@ static int field_line(cio_http_parser *p, cio_http_slice line) {
 static int request_codings(const cio_http_parser *p) {
     if (p->flags & F_CL) return -CIO_EHTTP_LENGTH_AND_CODING;
     if (p->version == 0) return -CIO_EHTTP_TRANSFER_ENCODING; /* 1.0 has no codings */
-    if (!(p->flags & (F_TE_CHUNKED | F_TE_OTHER)) || (p->flags & F_TE_TWICE))
+    if (!(p->flags & (F_TE_CHUNKED | F_TE_OTHER)) || (p->flags & F_TE_BAD))
         return -CIO_EHTTP_TRANSFER_ENCODING;
     if ((p->flags & F_TE_CHUNKED) && !(p->flags & F_TE_LAST)) return -CIO_EHTTP_TRANSFER_ENCODING;
     if (p->flags & F_TE_OTHER) return -CIO_EHTTP_CODING_UNSUPPORTED;
@@ -228,7 +257,7 @@ static int request_framing(cio_http_parser *p) {
  * checked. Without chunked last, the body runs to the close (6.3 item 4). */
 static int response_framing(cio_http_parser *p) {
     if ((p->flags & F_TE) && (p->flags & F_CL)) return -CIO_EHTTP_LENGTH_AND_CODING;
-    if ((p->flags & F_TE) && (!(p->flags & (F_TE_CHUNKED | F_TE_OTHER)) || (p->flags & F_TE_TWICE)))
+    if ((p->flags & F_TE) && (!(p->flags & (F_TE_CHUNKED | F_TE_OTHER)) || (p->flags & F_TE_BAD)))
         return -CIO_EHTTP_TRANSFER_ENCODING;
     int s = p->status;
     if (p->kind == CIO_HTTP_RESPONSE_TO_HEAD || s < 200 || s == 204 || s == 304) {
@@ -254,13 +283,20 @@ static int end_of_head(cio_http_parser *p) {
 /* ---- the driver -------------------------------------------------------------- */
 
 /* Check every line that has arrived. Returns 1 (head complete), 0 (need
- * more) or an error. The search stops at max_header_bytes, so a head that
- * never ends costs at most that much scanning. */
+ * more) or an error. The search stops at max_start_line for the first line
+ * and max_header_bytes for the head, so a head that never ends costs at most
+ * that much scanning, and what is found beyond a limit (a bad byte, a bare
+ * LF) cannot come before the limit's own error: the outcome never depends on
+ * how the bytes were split between calls. */
+static size_t search_limit(const cio_http_parser *p, size_t len) {
+    size_t max = p->scan.nlines ? p->opts.max_header_bytes : p->opts.max_start_line;
+    return len < max ? len : max;
+}
+
 static int scan(cio_http_parser *p, const char *buf, size_t len) {
-    size_t limit = len < p->opts.max_header_bytes ? len : p->opts.max_header_bytes;
     cio_http_slice line;
     int rc;
-    while ((rc = cio__http_next_line(&p->scan, buf, limit, &line)) > 0) {
+    while ((rc = cio__http_next_line(&p->scan, buf, search_limit(p, len), &line)) > 0) {
         if (p->scan.nlines == 1)
             rc = start_line(p, line);
         else if (line.len == 0)

@@ -256,9 +256,28 @@ static const framing_case framings[] = {
     {CIO_HTTP_RESPONSE, "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n", CIO_HTTP_BODY_LENGTH, 1, true},
     {CIO_HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
      CIO_HTTP_BODY_CHUNKED, 0, true},
-    {CIO_HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,Chunked,\r\n\r\n",
+    {CIO_HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  Chunked \r\n\r\n",
      CIO_HTTP_BODY_CHUNKED, 0, true},
 };
+
+static const framing_case framings2[] = {
+    {CIO_HTTP_REQUEST, "GET /x HTTP/1.1\r\nHost: a\r\nTransfer-EncodingX: gzip\r\n\r\n",
+     CIO_HTTP_BODY_NONE, 0, true},
+    {CIO_HTTP_REQUEST, "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n", CIO_HTTP_BODY_NONE, 0, true},
+    {CIO_HTTP_REQUEST, "GET svn+ssh://x HTTP/1.1\r\nHost: a\r\n\r\n", CIO_HTTP_BODY_NONE, 0, true},
+    {CIO_HTTP_REQUEST, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", CIO_HTTP_BODY_NONE, 0, true},
+    {CIO_HTTP_REQUEST, "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", CIO_HTTP_BODY_NONE, 0, true},
+};
+
+static void request_targets(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof framings2 / sizeof framings2[0]; i++) {
+        parsed r;
+        assert_int_equal(parse(framings2[i].kind, framings2[i].msg, &r),
+                         (ssize_t)strlen(framings2[i].msg));
+        assert_int_equal(r.head.body, framings2[i].body);
+    }
+}
 
 static void response_framing(void **state) {
     (void)state;
@@ -339,6 +358,8 @@ static const refusal refusals[] = {
     {CIO_HTTP_REQUEST, POST("Transfer-Encoding: chunked, chunked\r\n"), CIO_EHTTP_TRANSFER_ENCODING,
      400},
     {CIO_HTTP_REQUEST, POST("Transfer-Encoding: \r\n"), CIO_EHTTP_TRANSFER_ENCODING, 400},
+    {CIO_HTTP_REQUEST, POST("Transfer-Encoding: ,chunked\r\n"), CIO_EHTTP_TRANSFER_ENCODING, 400},
+    {CIO_HTTP_REQUEST, POST("Transfer-Encoding: chunked, \r\n"), CIO_EHTTP_TRANSFER_ENCODING, 400},
     {CIO_HTTP_REQUEST, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
      CIO_EHTTP_TRANSFER_ENCODING, 400},
     /* line folding, line endings */
@@ -362,6 +383,11 @@ static const refusal refusals[] = {
     {CIO_HTTP_REQUEST, "GET /a\x7f HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
     {CIO_HTTP_REQUEST, "GET /\x80 HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
     {CIO_HTTP_REQUEST, "GET /\r\n", CIO_EHTTP_TARGET, 400},
+    {CIO_HTTP_REQUEST, "GET index.html HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
+    {CIO_HTTP_REQUEST, "GET ** HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
+    {CIO_HTTP_REQUEST, "GET http:x HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
+    {CIO_HTTP_REQUEST, "GET 1http://a/ HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
+    {CIO_HTTP_REQUEST, "CONNECT /a HTTP/1.1\r\n", CIO_EHTTP_TARGET, 400},
     {CIO_HTTP_REQUEST, "GET / HTTP/1.1 \r\n", CIO_EHTTP_VERSION, 400},
     {CIO_HTTP_REQUEST, "GET / http/1.1\r\n", CIO_EHTTP_VERSION, 400},
     {CIO_HTTP_REQUEST, "GET / HTTP/1,1\r\n", CIO_EHTTP_VERSION, 400},
@@ -673,7 +699,8 @@ static void chunked_limits(void **state) {
     const cio_http_parser_options small = {.max_header_bytes = 16};
     const char *trail = "0\r\nX: 12345678901234\r\n\r\n";
     cio_http_chunked_init(&dec, NULL, 0, &small);
-    assert_int_equal(cio_http_chunked_decode(&dec, trail, strlen(trail), &data),
+    assert_int_equal(cio_http_chunked_decode(&dec, trail, strlen(trail), &data), 3);
+    assert_int_equal(cio_http_chunked_decode(&dec, trail + 3, strlen(trail) - 3, &data),
                      -CIO_EHTTP_HEADERS_TOO_LARGE);
     cio_http_chunked_init(&dec, NULL, 0, &small); /* 16 bytes unfinished: refused too */
     assert_int_equal(cio_http_chunked_decode(&dec, trail, 3, &data), 3);
@@ -705,25 +732,16 @@ static void statuses(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(get_request),
-        cmocka_unit_test(post_content_length),
-        cmocka_unit_test(connection_flags),
-        cmocka_unit_test(pipelined),
-        cmocka_unit_test(repeat_calls),
-        cmocka_unit_test(bad_arguments),
-        cmocka_unit_test(response_framing),
-        cmocka_unit_test(status_line),
-        cmocka_unit_test(incremental_equals_whole),
-        cmocka_unit_test(refused),
-        cmocka_unit_test(nul_in_value),
-        cmocka_unit_test(limits),
-        cmocka_unit_test(default_limits),
-        cmocka_unit_test(chunked_body),
-        cmocka_unit_test(chunked_trailers),
-        cmocka_unit_test(chunked_refused),
-        cmocka_unit_test(chunked_too_large),
-        cmocka_unit_test(chunked_limits),
-        cmocka_unit_test(statuses),
+        cmocka_unit_test(get_request),      cmocka_unit_test(post_content_length),
+        cmocka_unit_test(connection_flags), cmocka_unit_test(pipelined),
+        cmocka_unit_test(repeat_calls),     cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(request_targets),  cmocka_unit_test(response_framing),
+        cmocka_unit_test(status_line),      cmocka_unit_test(incremental_equals_whole),
+        cmocka_unit_test(refused),          cmocka_unit_test(nul_in_value),
+        cmocka_unit_test(limits),           cmocka_unit_test(default_limits),
+        cmocka_unit_test(chunked_body),     cmocka_unit_test(chunked_trailers),
+        cmocka_unit_test(chunked_refused),  cmocka_unit_test(chunked_too_large),
+        cmocka_unit_test(chunked_limits),   cmocka_unit_test(statuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
