@@ -5,7 +5,9 @@ JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind bench install clean format
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps demo test test-asan test-tsan test-valgrind bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -47,6 +49,11 @@ bench: all
 	cmake --build $(BUILD) -j $(JOBS)
 	bench/run.sh $(BUILD)
 
+# Every fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang, libFuzzer, ASan +
+# UBSan, in build-fuzz/); fails if any target crashes. See docs/http-parser.md.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz.sh
+
 install: all
 	cmake --install $(BUILD)
 
@@ -54,4 +61,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -5,7 +5,10 @@
 #   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev)
+# libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
+# differential oracle of fuzz/fuzz_http_differential.c).
+packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
+    libfuzzer-14-dev libhttp-parser-dev)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
 fi

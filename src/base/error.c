@@ -1,4 +1,5 @@
 #include <cio/base.h>
+#include <cio/http_parser.h>
 
 #include <netdb.h>
 #include <string.h>
@@ -12,6 +13,11 @@ const char *cio_strerror(int err) {
         return message;
         CIO_ERROR_TABLE(CIO_ERROR_CASE)
 #undef CIO_ERROR_CASE
+#define CIO_HTTP_ERROR_CASE(name, value, status, message)                                          \
+    case name:                                                                                     \
+        return message;
+        CIO_HTTP_ERROR_TABLE(CIO_HTTP_ERROR_CASE)
+#undef CIO_HTTP_ERROR_CASE
     default:
         break;
     }
