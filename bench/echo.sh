@@ -28,6 +28,7 @@
 #   bench/echo.sh                   10 rounds of 0.3 s cells (~3.5 min)
 #   CIO_BENCH_QUICK=1 bench/echo.sh 2 rounds of 0.1 s cells (a smoke test)
 #   ROUNDS=5 SECONDS_PER_CELL=1 SIZES="64 102400" CONNS=50 bench/echo.sh
+#   SERVERS="floor best-epoll cio" bench/echo.sh      only these servers
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${CIO_BENCH_BUILD:-$here/../build}
@@ -65,6 +66,12 @@ else echo "(uvloop peer missing: apt install python3-uvloop)"; fi
 if command -v go >/dev/null && GOCACHE=/tmp/gocache go build -o "$work/echo_go" "$here/echo_peer.go" 2>/dev/null
 then add go "env GOMAXPROCS=1 $work/echo_go PORT"
 else echo "(Go peer missing: apt install golang-go)"; fi
+
+if [[ -n ${SERVERS:-} ]]; then
+    kept=()
+    for name in "${names[@]}"; do [[ " $SERVERS " == *" $name "* ]] && kept+=("$name"); done
+    names=("${kept[@]}")
+fi
 
 wait_listening() { # port
     for _ in $(seq 100); do

@@ -107,12 +107,15 @@ def table(bench, metric, title, note):
     return tables.table(value, bench, metric, title, "ns", ORDER, note) or {}
 
 r = table("sync_lock", "ns_per_op", "uncontended lock acquire + release, wall time per pair", LOCK_NOTE)
-if "asyncio" in r: verdict(">= 30x asyncio", r["asyncio"] >= 30)
+if "asyncio" in r: verdict("lock >= 30x asyncio", r["asyncio"] >= 30, f" ({r['asyncio']:.0f}x)")
+for peer in ("go", "pthread-mutex"):
+    if peer in r: print(f"(not a target) cio lock vs {peer}: {r[peer]:.2f}x")
 table("sync_lock", "cpu_ns_per_op", "uncontended lock acquire + release, CPU time per pair", LOCK_NOTE)
 r = table("sync_queue", "ns_per_roundtrip", "queue ping-pong between two tasks, wall time per round trip",
           QUEUE_NOTE)
-if "asyncio" in r: verdict(">= 30x asyncio", r["asyncio"] >= 30)
-if "go" in r: verdict(">= 1x Go unbuffered channel round trip", r["go"] >= 1)
+if "asyncio" in r: verdict("queue ping-pong >= 30x asyncio", r["asyncio"] >= 30, f" ({r['asyncio']:.0f}x)")
+if "go" in r: verdict("queue ping-pong >= 1x Go unbuffered channel round trip", r["go"] >= 1,
+                      f" ({r['go']:.2f}x)")
 table("sync_queue", "cpu_ns_per_roundtrip", "queue ping-pong between two tasks, CPU time per round trip",
       QUEUE_NOTE)
 EOF
