@@ -40,6 +40,9 @@ deb() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo missing; }
 
 # ---- the run ------------------------------------------------------------------------------
 
+# the tree as it runs (a RESULTS.md left by an earlier run does not count)
+dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null |
+    grep -v ' bench/RESULTS.md$' | head -n 5)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 others_before=$(bench_others_cpu 2)
 started=$(date +%s)
@@ -69,7 +72,6 @@ others_after=$(bench_others_cpu 2)
 
 commit=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
 subject=$(git -C "$root" log -1 --format=%s 2>/dev/null || true)
-dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | head -n 5)
 quiet() { awk -v o="$1" 'BEGIN { exit !(o < 0.10) }'; }
 {
     echo "# Benchmark results"
