@@ -154,7 +154,7 @@ func benchSleepers(count int64) {
 	fmt.Printf("core_sleepers go: %d goroutines parked in %.3f s; RSS +%d KiB, VmHWM %d KiB\n", count,
 		elapsed.Seconds(), rss-rss0, statusKiB("VmHWM"))
 	name := fmt.Sprintf("sleepers_%d", count)
-	result(name, "kib_per_task", float64(rss-rss0)/float64(count))
+	result(name, "rss_bytes_per_task", float64(rss-rss0)*1024/float64(count))
 	result(name, "ns_per_spawn_to_park", float64(elapsed.Nanoseconds())/float64(count))
 	os.Exit(0) // the sleepers are not waited for
 }

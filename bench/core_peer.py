@@ -118,7 +118,7 @@ async def bench_sleepers(impl, count):
     print(f"core_sleepers {impl}: {count} tasks parked in {elapsed / 1e9:.3f} s; "
           f"RSS +{rss - rss0} KiB, VmHWM {status_kib('VmHWM')} KiB")
     name = f"sleepers_{count}"
-    result(name, impl, "kib_per_task", (rss - rss0) / count)
+    result(name, impl, "rss_bytes_per_task", (rss - rss0) * 1024 / count)
     result(name, impl, "ns_per_spawn_to_park", elapsed / count)
     # Cancelling a million tasks takes seconds and measures nothing here.
     sys.stdout.flush()
@@ -196,7 +196,7 @@ def bench_timers(impl, count):
         result("timers", impl, f"start{suffix}_ns", figures[0] / count)
         result("timers", impl, f"stop{suffix}_ns", figures[1] / (count // 2))
         result("timers", impl, f"fire{suffix}_cpu_ns", figures[2] / to_fire)
-    result("timers", impl, "rss_mib", rss_kib / 1024)
+    result("timers", impl, "rss_bytes_per_timer", rss_kib * 1024 / count)
 
 
 # ---- main ------------------------------------------------------------------------------

@@ -105,8 +105,8 @@ static void report(const struct sleepers *all, long rss0, long pte0, int64_t ela
            per_task, stack_kib, sizeof(cio_task), sizeof(struct cio__heap_entry), pte_per_task);
     char name[32];
     snprintf(name, sizeof name, "sleepers_%ld", all->count);
-    bench_result(name, "cio", "kib_per_task", per_task);
-    bench_result(name, "cio", "pte_kib_per_task", pte_per_task);
+    bench_result(name, "cio", "rss_bytes_per_task", per_task * 1024);
+    bench_result(name, "cio", "pte_bytes_per_task", pte_per_task * 1024);
     bench_result(name, "cio", "ns_per_spawn_to_park", (double)elapsed / (double)all->count);
 }
 

@@ -39,3 +39,36 @@ bench_run() {
     fi
     cat "$work/out" "$work/err" >>"$log"
 }
+
+# bench_quick: true when CIO_BENCH_QUICK is set (a short smoke run: fewer and
+# shorter rounds, figures not fit to publish).
+bench_quick() { [[ -n ${CIO_BENCH_QUICK:-} ]]; }
+
+# bench_others_cpu [SECONDS]: how busy the machine is without us. Sleeps
+# SECONDS [1] and prints the CPUs' busy time over it (from /proc/stat, in
+# CPUs: 1.00 = one core fully used), which, since we only sleep, is other
+# people's work. The load average cannot say this once we run: our own
+# benchmarks keep it at 1-2 on these 2-core machines.
+bench_others_cpu() {
+    local a b
+    read -r -a a < <(head -1 /proc/stat)
+    sleep "${1:-1}"
+    read -r -a b < <(head -1 /proc/stat)
+    # fields: cpu user nice system idle iowait irq softirq steal
+    local busy=$(((b[1] + b[2] + b[3] + b[6] + b[7]) - (a[1] + a[2] + a[3] + a[6] + a[7])))
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v j="$busy" -v hz="$hz" -v s="${1:-1}" 'BEGIN { printf "%.2f\n", j / hz / s }'
+}
+
+# bench_quiet_note LABEL: one line saying how busy others kept the machine
+# just now, and whether that is quiet enough to publish (under 0.10 CPUs).
+bench_quiet_note() {
+    local others
+    others=$(bench_others_cpu 1)
+    if awk -v o="$others" 'BEGIN { exit !(o < 0.10) }'; then
+        echo "$1: others used $others CPUs (quiet)"
+    else
+        echo "$1: others used $others CPUs: NOT QUIET, figures are suspect"
+    fi
+}

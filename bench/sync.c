@@ -2,7 +2,15 @@
  *
  *   lock    one task: acquire + release an uncontended cio_lock, N times.
  *           ns per acquire/release pair (asyncio: `async with lock`; Go:
- *           sync.Mutex Lock/Unlock).
+ *           sync.Mutex Lock/Unlock, and a channel of capacity 1).
+ *           cio_lock is a lock between the tasks of one loop: its fast path
+ *           is plain loads and stores plus the misuse checks (a lock object,
+ *           a calling task, the loop it is bound to, the owner), no atomics.
+ *   pthread the calibration row for that comparison: the same loop over an
+ *           uncontended pthread_mutex_t, outside any loop. A thread mutex's
+ *           fast path is two atomic read-modify-writes, as sync.Mutex's
+ *           is, and what those cost depends on the CPU model: Go's figure
+ *           tracks this row from host to host, cio's does not.
  *   queue   two tasks ping-pong a counter through two unbounded queues: A
  *           puts i into `ping` and gets from `pong`; B gets from `ping` and
  *           puts i + 1 into `pong`. ns per round trip (two puts, two gets,
@@ -15,14 +23,15 @@
  * Sanity: the lock count must reach N with the lock free at the end; every
  * ping must come back as exactly i + 1. Result lines as in core_bench.h:
  *
- *     RESULT sync_lock cio ns_per_op|cpu_ns_per_op <value>
+ *     RESULT sync_lock cio|pthread-mutex ns_per_op|cpu_ns_per_op <value>
  *     RESULT sync_queue cio ns_per_roundtrip|cpu_ns_per_roundtrip <value>
  *
- * Usage: sync lock|queue [n]   (defaults: 20,000,000 pairs, 1,000,000 trips) */
+ * Usage: sync lock|pthread|queue [n]   (defaults: 20,000,000 pairs, 1,000,000 trips) */
 #include <cio.h>
 
 #include "core_bench.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* ---- lock -------------------------------------------------------------------------- */
@@ -51,6 +60,31 @@ static void *bench_lock(void *arg) {
     bench_result("sync_lock", "cio", "ns_per_op", (double)elapsed / (double)n);
     bench_result("sync_lock", "cio", "cpu_ns_per_op", (double)cpu / (double)n);
     return NULL;
+}
+
+/* ---- pthread mutex, the calibration row ------------------------------------------------ */
+
+static long pthread_rounds(pthread_mutex_t *mutex, long n) {
+    long counter = 0;
+    for (long i = 0; i < n; i++) {
+        if (pthread_mutex_lock(mutex) != 0) break;
+        counter++;
+        pthread_mutex_unlock(mutex);
+    }
+    return counter;
+}
+
+static void bench_pthread(long n) {
+    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    pthread_rounds(&mutex, n / 10 + 1); /* warm-up */
+    int64_t start = bench_now_ns(), start_cpu = bench_cpu_ns();
+    long counter = pthread_rounds(&mutex, n);
+    int64_t elapsed = bench_now_ns() - start, cpu = bench_cpu_ns() - start_cpu;
+    BENCH_CHECK(counter == n, "expected %ld acquisitions, counted %ld", n, counter);
+    BENCH_CHECK(pthread_mutex_trylock(&mutex) == 0, "mutex left held");
+    printf("sync pthread: %ld uncontended lock/unlock pairs, %.3f s\n", n, elapsed / 1e9);
+    bench_result("sync_lock", "pthread-mutex", "ns_per_op", (double)elapsed / (double)n);
+    bench_result("sync_lock", "pthread-mutex", "cpu_ns_per_op", (double)cpu / (double)n);
 }
 
 /* ---- queue ping-pong ----------------------------------------------------------------- */
@@ -112,10 +146,14 @@ static void *bench_queue(void *arg) {
 
 int main(int argc, char **argv) {
     const char *which = argc > 1 ? argv[1] : "";
-    bool lock = strcmp(which, "lock") == 0;
-    BENCH_CHECK(lock || strcmp(which, "queue") == 0, "usage: sync lock|queue [n]");
-    long n = bench_arg(argc, argv, 2, lock ? 20000000 : 1000000);
+    bool lock = strcmp(which, "lock") == 0, mutex = strcmp(which, "pthread") == 0;
+    BENCH_CHECK(lock || mutex || strcmp(which, "queue") == 0, "usage: sync lock|pthread|queue [n]");
+    long n = bench_arg(argc, argv, 2, lock || mutex ? 20000000 : 1000000);
     BENCH_CHECK(n > 0, "n must be positive");
+    if (mutex) {
+        bench_pthread(n);
+        return 0;
+    }
     int rc = cio_run(lock ? bench_lock : bench_queue, &n, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));
     return 0;

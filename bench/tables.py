@@ -43,5 +43,5 @@ def table(value, bench, metric, title, unit, order, note):
     return medians
 
 
-def verdict(text, ok):
-    print(f"target: {text}: {'met' if ok else 'MISSED'}")
+def verdict(text, ok, detail=""):
+    print(f"target: {text}: {'met' if ok else 'MISSED'}{detail}")
