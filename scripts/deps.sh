@@ -6,9 +6,10 @@
 set -euo pipefail
 
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
-# differential oracle of fuzz/fuzz_http_differential.c).
+# differential oracle of fuzz/fuzz_http_differential.c). libpq-dev and
+# postgresql: cio_pg and the PostgreSQL server its tests start.
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
-    libfuzzer-14-dev libhttp-parser-dev)
+    libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
 fi
