@@ -22,5 +22,6 @@
 #include "cio/process.h"
 #include "cio/signal.h"
 #include "cio/file.h"
+#include "cio/http_client.h"
 
 #endif

@@ -5,9 +5,10 @@
 #   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev)
+packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
+          libcurl4-openssl-dev nginx-light python3)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop python3-aiohttp wrk)
 fi
 
 missing=()
