@@ -484,6 +484,109 @@ static void test_errors(void **state) {
     assert_int_equal(cio_http_get(NULL, "http://127.0.0.1/", &r), -EPERM); /* outside a task */
 }
 
+/* ---- the examples ------------------------------------------------------------------------ */
+
+/* Run build/<program> args, output into out (NUL-terminated). Its exit status. */
+static int run_example(const char *program, const char *args, char *out, size_t cap) {
+    const char *build = getenv("CIO_TEST_BUILD_DIR");
+    char command[1024];
+    snprintf(command, sizeof command, "%s/%s %s 2>&1", build ? build : ".", program, args);
+    FILE *p = popen(command, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, cap - 1, p);
+    out[len] = '\0';
+    return pclose(p);
+}
+
+static void test_example_fetch_many(void **state) {
+    (void)state;
+    need_curl();
+    need(nginx_rc, "nginx");
+    char args[512], out[4096];
+    snprintf(args, sizeof args, "http://127.0.0.1:%d/hello.txt http://127.0.0.1:%d/missing",
+             nginx.port, nginx.port);
+    assert_int_equal(run_example("fetch_many", args, out, sizeof out), 0);
+    char first[128], second[128];
+    snprintf(first, sizeof first, "200 13 B ");
+    snprintf(second, sizeof second, "404 ");
+    assert_memory_equal(out, first, strlen(first));
+    char *line2 = strchr(out, '\n') + 1;
+    assert_memory_equal(line2, second, strlen(second));
+    assert_non_null(strstr(out, "/hello.txt\n"));
+    assert_non_null(strstr(line2, "/missing\n"));
+}
+
+enum { SITE_PAGES = 300 };
+
+/* A site of SITE_PAGES pages (each links to two children, one page further
+ * on, and some to missing pages, redirects, a redirect loop, another host). */
+static void write_site(test_server *server) {
+    for (int i = 0; i < SITE_PAGES; i++) {
+        char page[1024], name[32];
+        int len = snprintf(page, sizeof page, "<html><body><a href=\"#top\">top</a>\n");
+        for (int child = 2 * i + 1; child <= 2 * i + 2 && child < SITE_PAGES; child++)
+            len += snprintf(page + len, sizeof page - (size_t)len, "<a href=\"p%d.html\">c</a>\n",
+                            child);
+        len += snprintf(page + len, sizeof page - (size_t)len, "<a href='/p%d.html'>x</a>\n",
+                        (i * 7) % SITE_PAGES);
+        if (i % 50 == 0)
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<a href=\"/missing%d.html\">m</a><a href=\"/r%d\">r</a>\n", i, i);
+        if (i == 10)
+            len += snprintf(page + len, sizeof page - (size_t)len,
+                            "<a href=\"/loopa\">l</a><a href=\"http://example.invalid/\">e</a>"
+                            "<a href=\"mailto:a@b\">m</a>\n");
+        snprintf(page + len, sizeof page - (size_t)len, "</body></html>\n");
+        snprintf(name, sizeof name, "p%d.html", i);
+        test_server_write_file(server, name, page);
+    }
+}
+
+static void test_example_crawl(void **state) {
+    (void)state;
+    need_curl();
+    char extra[2048] = "types { text/html html; } "
+                       "location = /loopa { return 301 /loopb; } "
+                       "location = /loopb { return 301 /loopa; } ";
+    for (int i = 0; i < SITE_PAGES; i += 50)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+                 "location = /r%d { return 301 /p%d.html; } ", i, (i + 1) % SITE_PAGES);
+    test_server site;
+    need(test_nginx_start(&site, extra), "nginx");
+    write_site(&site);
+    char args[256];
+    size_t cap = 1 << 20;
+    char *out = malloc(cap);
+    snprintf(args, sizeof args, "http://127.0.0.1:%d/p0.html --max-tasks 20", site.port);
+    int status = run_example("crawl", args, out, cap);
+    test_server_stop(&site);
+    assert_int_equal(status, 0);
+    /* Every reachable URL exactly once: the pages, 6 missing, 6 redirects, the loop's two. */
+    char line[256];
+    for (int i = 0; i < SITE_PAGES; i++) {
+        snprintf(line, sizeof line, "200 http://127.0.0.1:%d/p%d.html\n", site.port, i);
+        char *found = strstr(out, line);
+        assert_non_null(found);
+        assert_null(strstr(found + 1, line));
+    }
+    for (int i = 0; i < SITE_PAGES; i += 50) {
+        snprintf(line, sizeof line, "404 http://127.0.0.1:%d/missing%d.html\n", site.port, i);
+        assert_non_null(strstr(out, line));
+        snprintf(line, sizeof line, "301 http://127.0.0.1:%d/r%d -> http://127.0.0.1:%d/p%d.html\n",
+                 site.port, i, site.port, (i + 1) % SITE_PAGES);
+        assert_non_null(strstr(out, line));
+    }
+    snprintf(line, sizeof line, "301 http://127.0.0.1:%d/loopb -> http://127.0.0.1:%d/loopa\n",
+             site.port, site.port);
+    assert_non_null(strstr(out, line));
+    assert_null(strstr(out, "example.invalid"));
+    assert_null(strstr(out, "ERR"));
+    snprintf(line, sizeof line, "fetched %d urls, %d redirects, 0 errors in ",
+             SITE_PAGES + 6 + 6 + 2, 6 + 2);
+    assert_non_null(strstr(out, line));
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get),
@@ -500,6 +603,8 @@ int main(void) {
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_session_limit),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_example_fetch_many),
+        cmocka_unit_test(test_example_crawl),
     };
     return cmocka_run_group_tests(tests, setup_servers, teardown_servers);
 }
