@@ -32,6 +32,9 @@
  * ~5 KiB plus its buffers: 256 covers the concurrency of any benchmark here. */
 #define MAX_SPARE 256
 
+/* Idle keep-alive connections kept per loop (all hosts). */
+#define IDLE_CONNECTIONS 1024
+
 enum sock_state {
     SOCK_NONE,       /* not a socket we know */
     SOCK_OPENED,     /* ours (opensocket), not yet given to the poller */
@@ -261,6 +264,12 @@ static int setup(struct cio__http_multi *m) {
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    /* libcurl sizes its idle-connection cache at 4x the easy handles in the
+     * multi. Ours leave the multi as each transfer ends, so at the turn where
+     * many end together the cache shrank below what the next requests need
+     * and libcurl closed keep-alive connections (measured: 290 connects for
+     * 5,000 GETs at concurrency 50, and 0.55x the curl_multi_poll reference). */
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)IDLE_CONNECTIONS);
     return cio__loop_on_close(m->loop, close_multi, m);
 }
 
@@ -307,11 +316,26 @@ static void easy_put(struct cio__http_multi *m, CURL *easy) {
     m->spare[m->spare_len++] = easy;
 }
 
+/* Called from a task (never inside libcurl): if libcurl's timer is due - it
+ * is, after add_handle and unpause, which ask to "run now" - run it here
+ * rather than from the timer heap. Measured: left to the timer, a loop that
+ * always has a task ready defers its epoll_wait (the core's busy-poll
+ * interval), and 50 concurrent GETs collapsed onto one connection whose
+ * response libcurl kept finding with its own poll(), at 0.5x curl_multi_poll.
+ * Run here, the request is on the wire before the task parks, and the next
+ * turn's epoll_wait sees every connection's answer at once. */
+static void run_due_timer(struct cio__http_multi *m) {
+    if (!cio__timer_armed(&m->timer) || m->timer.when > cio__now(m->loop)) return;
+    cio__timer_stop(m->loop, &m->timer);
+    run_action(m, CURL_SOCKET_TIMEOUT, 0);
+}
+
 int cio__http_start(struct cio__http_multi *m, cio_http_response *r) {
     CURLMcode code = curl_multi_add_handle(m->multi, r->easy);
     if (code != CURLM_OK) return code == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     cio__list_push_back(&m->requests, &r->node);
     r->phase = CIO__HTTP_RUNNING;
+    run_due_timer(m);
     return 0;
 }
 
@@ -330,6 +354,7 @@ void cio__http_resume(cio_http_response *r) {
     r->paused = false;
     curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may deliver the held chunk at once */
     read_completions(r->multi);
+    run_due_timer(r->multi);
 }
 
 void cio__http_limit(struct cio__http_multi *m, const cio_http_session_options *opts) {

@@ -219,7 +219,16 @@ static bool arrived(const cio_http_response *r) {
     return r->mode == CIO_HTTP_BODY_STREAM && r->headers_done;
 }
 
+/* A response can arrive before the task parks: the request is driven from
+ * the task (client_multi.c's run_due_timer), and on loopback libcurl often
+ * finds the answer with its own poll() right after sending. A task looping
+ * over requests would then never switch out and keep the loop from polling
+ * everyone else's sockets, so it yields once. */
 static int wait_for_response(cio_http_response *r, cio_task *task) {
+    if (arrived(r)) {
+        int rc = cio_yield();
+        return rc < 0 ? rc : r->result;
+    }
     while (!arrived(r)) {
         r->waiter = task;
         task->wait_object = r;
