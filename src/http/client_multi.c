@@ -312,7 +312,12 @@ static void easy_put(struct cio__http_multi *m, CURL *easy) {
         curl_easy_cleanup(easy);
         return;
     }
-    curl_easy_reset(easy); /* drops the share handle and every option */
+    /* curl_easy_reset (7.88) keeps the share handle, which would keep the
+     * session's share from being cleaned up, and drops without freeing the
+     * cookie-file list: detach and clear both first (ASan found them). */
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, NULL);
+    curl_easy_setopt(easy, CURLOPT_SHARE, NULL);
+    curl_easy_reset(easy);
     m->spare[m->spare_len++] = easy;
 }
 

@@ -124,7 +124,7 @@ static void set_session(cio_http_response *r, const cio_http_session_options *so
         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long)ceil(so->idle_timeout));
     }
     curl_easy_setopt(easy, CURLOPT_USERAGENT, so->user_agent ? so->user_agent : "cio/0.1");
-    if (r->session->share) {
+    if (r->session->share) { /* the session's jar; "" turns the cookie engine on */
         curl_easy_setopt(easy, CURLOPT_SHARE, r->session->share);
         curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
     }
