@@ -23,5 +23,6 @@
 #include "cio/signal.h"
 #include "cio/file.h"
 #include "cio/http_parser.h"
+#include "cio/http_client.h"
 
 #endif

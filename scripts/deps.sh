@@ -8,10 +8,11 @@ set -euo pipefail
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
 # differential oracle of fuzz/fuzz_http_differential.c). libpq-dev and
 # postgresql: cio_pg and the PostgreSQL server its tests start.
+# libcurl4-openssl-dev: the HTTP client; nginx-light and python3: its tests.
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
-    libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql)
+    libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop python3-aiohttp wrk)
 fi
 
 missing=()

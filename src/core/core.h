@@ -230,7 +230,24 @@ struct cio__fd_waiters {
      * read or EAGAIN before the edge was consumed never sleeps past it. At
      * worst it costs one retried syscall. Cleared by cio_close(). */
     unsigned missed;
+    struct cio__fd_watch *watch; /* set: reports go to it, not to tasks */
 };
+
+/* A callback told of every readiness report on an fd, instead of a waiting
+ * task: for foreign event loops that own their sockets (libcurl's
+ * multi-socket API, src/http/). It runs inside the poller's dispatch, so it
+ * may arm, watch and unwatch fds but must not switch tasks. */
+struct cio__fd_watch {
+    void (*ready)(struct cio__fd_watch *watch, int fd, unsigned events);
+};
+
+/* Send fd's reports to watch and arm it for events (recheck: see poll.h).
+ * Again on a watched fd: re-arms (after each report on the poll backend, whose
+ * arms are oneshot). Returns 0, -ENOMEM or the poller's error. */
+int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned events,
+                  bool recheck);
+/* Stop watching fd and drop it from the poller; call before closing fd. */
+void cio__io_unwatch(cio_loop *loop, int fd);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
  * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the

@@ -67,11 +67,33 @@ static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
 void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
     if ((size_t)fd >= loop->fds_len) return;
     struct cio__fd_waiters *waiters = &loop->fds[fd];
+    if (waiters->watch) {
+        waiters->watch->ready(waiters->watch, fd, events);
+        return;
+    }
     if ((events & CIO__READABLE && !waiters->reader) || events & CIO__HANGUP)
         waiters->missed |= CIO__READABLE;
     if (events & CIO__WRITABLE && !waiters->writer) waiters->missed |= CIO__WRITABLE;
     if (events & CIO__READABLE) wake_slot(loop, &waiters->reader, 0);
     if (events & CIO__WRITABLE) wake_slot(loop, &waiters->writer, 0);
+}
+
+int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned events,
+                  bool recheck) {
+    if (fd < 0) return -EBADF;
+    struct cio__fd_waiters *waiters = waiters_for(loop, fd);
+    if (!waiters) return -ENOMEM;
+    waiters->watch = watch;
+    return loop->poller_ops->arm(loop->poller, fd, events, recheck);
+}
+
+void cio__io_unwatch(cio_loop *loop, int fd) {
+    if (fd < 0) return;
+    if ((size_t)fd < loop->fds_len) {
+        loop->fds[fd].watch = NULL;
+        loop->fds[fd].missed = 0;
+    }
+    loop->poller_ops->forget(loop->poller, fd);
 }
 
 void cio__io_free(cio_loop *loop) {
@@ -109,6 +131,7 @@ int cio_close(int fd) {
             wake_slot(loop, &loop->fds[fd].reader, -EBADF);
             wake_slot(loop, &loop->fds[fd].writer, -EBADF);
             loop->fds[fd].missed = 0;
+            loop->fds[fd].watch = NULL;
         }
         loop->poller_ops->forget(loop->poller, fd);
     }
