@@ -110,7 +110,7 @@ cio_stream *cio_process_stderr(const cio_process *process) {
 struct collector {
     cio_stream *stream;
     bool keep; /* false: drain and drop */
-    void *data;
+    char *data;
     size_t len;
 };
 

@@ -56,7 +56,7 @@ static void *big_main(void *arg) {
     unsigned char *got = malloc(BIG);
     size_t done = 0;
     assert_int_equal(cio_stream_readexactly(reader, got, 1000, &done), 0);
-    void *rest;
+    char *rest;
     size_t len;
     assert_int_equal(cio_stream_read_all(reader, &rest, &len), 0);
     assert_int_equal(len, BIG - 1000);
