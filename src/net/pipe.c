@@ -51,10 +51,11 @@ int cio_stream_from_fd(int fd, size_t limit, cio_stream **out) {
  * which a zero-timeout sigtimedwait takes back. So a pipe write costs one
  * syscall (writev), where blocking and restoring around each one cost four
  * (sigprocmask, sigpending, writev, sigprocmask). Measured with strace -c on
- * a cio program writing 100,000 lines, one cio_stream_write each, to a
- * child's stdin (`cat >/dev/null`): 400,000 syscalls for the writes before
- * (100,000 writev + 200,000 rt_sigprocmask + 100,000 rt_sigpending), 100,000
- * writev and 2 rt_sigprocmask after.
+ * a cio program writing 100,000 lines, one cio_stream_write + drain each, to
+ * a child's stdin (`sh -c 'cat >/dev/null'`): before, 400,170 syscalls
+ * (100,000 writev, 200,011 rt_sigprocmask, 100,000 rt_sigpending); after,
+ * 100,153 (100,000 writev, 13 rt_sigprocmask). Wall time 0.79-1.32 s before,
+ * 0.33-0.69 s after, on a loaded 2-core machine.
  *
  * The process's disposition (an application's own SIGPIPE handler, or
  * SIG_DFL) is never touched, and children start with an empty mask (spawn
