@@ -22,11 +22,9 @@ static int ask(cio_process *child, int n, char *answer, size_t cap) {
     int rc = cio_stream_write(cio_process_stdin(child), question, (size_t)len);
     if (rc == 0) rc = cio_stream_drain(cio_process_stdin(child));
     if (rc < 0) return rc;
-    ssize_t got = cio_stream_readline(cio_process_stdout(child), answer, cap - 1);
+    ssize_t got = cio_stream_readline(cio_process_stdout(child), answer, cap); /* NUL-terminated */
     if (got < 0) return (int)got;
-    if (got == 0) return -CIO_EINCOMPLETE; /* the child went away */
-    answer[got] = '\0';
-    return 0;
+    return got == 0 ? -CIO_EINCOMPLETE : 0; /* 0: the child went away */
 }
 
 static void *main_task(void *arg) {

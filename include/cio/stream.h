@@ -18,11 +18,26 @@
  * graceful close is sent before the socket closes, in the background if need
  * be: the stream's memory lives until that is done, even after free.
  *
- * Concurrency: one task may read while others write and drain; a second
- * task reading while one waits to read gets -EBUSY. All functions: loop thread only, on the loop
- * the stream was made on; the suspending ones inside a task (else -EPERM). NULL or freed handles
- * give -EINVAL. Every suspending call is cancellable and honours timeout scopes (-ECANCELED,
- * -ETIMEDOUT) without losing buffered data. */
+ * Concurrency: a stream has one reader at a time. While a task is inside a
+ * read call (read, read_all, readexactly, readuntil, readline,
+ * readline_alloc), any other read call gets -EBUSY, even one that could be
+ * served at once from what is buffered; other tasks may write, drain and
+ * close meanwhile.
+ *
+ * Threads: every function is for the thread that runs the stream's loop (or,
+ * while no thread runs it, the thread that made the stream). From any other
+ * thread a call is refused: -EPERM, the bool and size accessors false / 0,
+ * cio_stream_free nothing, each with a one-line report on stderr. The
+ * suspending ones must be called inside a task (else -EPERM).
+ *
+ * Stale handles: NULL gives -EINVAL. After cio_stream_free the handle is
+ * stale: passing it gives -EINVAL (false / 0, free: nothing) and a one-line
+ * report. The memory of the last 64 freed streams is kept, poisoned, so this
+ * holds for a handle used soon after its free (a second free included);
+ * beyond that a stale handle is undefined behaviour, as for any freed memory.
+ *
+ * Every suspending call is cancellable and honours timeout scopes
+ * (-ECANCELED, -ETIMEDOUT) without losing buffered data. */
 #ifndef CIO_STREAM_H
 #define CIO_STREAM_H
 
@@ -119,42 +134,59 @@ CIO_EXPORT int cio_stream_from_fd(int fd, size_t limit, cio_stream **out);
 
 /* Read up to n bytes into buf (reader.read(n)): what is buffered, else
  * suspend until at least one byte arrives. Returns the count, 0 at EOF (or n
- * 0), or -ECONNRESET, -CIO_ECLOSED (the stream was closed, by this or another
- * task), -ECANCELED, -ETIMEDOUT, -EBUSY (another task is reading), -EBADF
- * (a pipe's write end), -EPERM, -EINVAL, or another -errno of recv(2) /
- * read(2). */
+ * 0), or -ECONNRESET (the peer reset the connection: kept, and returned by
+ * every later read, also when a write saw the reset first), -CIO_ECLOSED (the
+ * stream was closed, by this or another task), -ECANCELED, -ETIMEDOUT,
+ * -EBUSY (another task is inside a read call), -EBADF (a pipe's write end),
+ * -EPERM (another thread, or outside a task), -EINVAL (NULL or stale), or
+ * another -errno of recv(2) / read(2). Binary: buf is not NUL-terminated. */
 CIO_EXPORT ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n);
 
 /* Read until EOF (reader.read(-1)). On success *data holds everything read,
- * NUL-terminated for convenience and owned by the caller (free()), and *len
- * its length without the NUL. Returns 0, or the errors of cio_stream_read
- * and -ENOMEM; on error *data is NULL and what was read is dropped. */
-CIO_EXPORT int cio_stream_read_all(cio_stream *stream, void **data, size_t *len);
+ * always NUL-terminated (text can be used as a string; binary data may hold
+ * NULs of its own), owned by the caller (free()), and *len its length
+ * without the NUL. Returns 0, or the errors of cio_stream_read and -ENOMEM;
+ * on error *data and *len are not written and what was read is dropped. */
+CIO_EXPORT int cio_stream_read_all(cio_stream *stream, char **data, size_t *len);
 
 /* Read exactly n bytes into buf (reader.readexactly). Returns 0, or
  * -CIO_EINCOMPLETE if EOF came first (asyncio's IncompleteReadError: buf
  * holds the partial bytes), or the errors of cio_stream_read. *got (may be
- * NULL) gets the bytes placed in buf, also on error. */
+ * NULL) gets the bytes placed in buf, also on error. buf is not
+ * NUL-terminated (it is binary data). */
 CIO_EXPORT int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, size_t *got);
 
 /* Read up to and including the next separator sep[0..seplen) into buf
- * (reader.readuntil). Returns the line's length with the separator, or:
+ * (reader.readuntil), NUL-terminated: a line of at most cap - 1 bytes fits.
+ * Returns the line's length with the separator and without the NUL, or:
  *  -CIO_ELIMIT: more than the reader limit came before a separator, or the
- *     line does not fit in cap (asyncio's LimitOverrunError). Nothing is
- *     consumed: the data stays readable (cio_stream_read).
+ *     line and its NUL do not fit in cap (asyncio's LimitOverrunError).
+ *     Nothing is consumed: the data stays readable (cio_stream_read).
  *  -CIO_EINCOMPLETE: EOF came before a separator. The partial line stays
  *     readable with cio_stream_read.
- *  the errors of cio_stream_read; -EINVAL for seplen 0 or NULL arguments.
- * The line is not NUL-terminated. */
+ *  the errors of cio_stream_read; -EINVAL for seplen 0, NULL arguments or
+ *  cap 0.
+ * The count tells the length: a line may hold NULs of its own. */
 CIO_EXPORT ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen,
-                                        void *buf, size_t cap);
+                                        char *buf, size_t cap);
 
-/* Read a line ending in '\n' into buf (reader.readline). At EOF returns what
- * is left (maybe a line without '\n'), then 0. Errors as
+/* Read a line ending in '\n' into buf (reader.readline), NUL-terminated as
+ * cio_stream_readuntil: at most cap - 1 bytes. At EOF returns what is left
+ * (maybe a line without '\n'), then 0 (buf then holds ""). Errors as
  * cio_stream_readuntil, except that EOF is not an error; unlike asyncio's
  * readline (which drops the data and raises ValueError), -CIO_ELIMIT leaves
  * the data readable, as readuntil does. */
-CIO_EXPORT ssize_t cio_stream_readline(cio_stream *stream, void *buf, size_t cap);
+CIO_EXPORT ssize_t cio_stream_readline(cio_stream *stream, char *buf, size_t cap);
+
+/* Read a line ending in '\n' into new memory (reader.readline, with no
+ * buffer to size): on success *line holds it, NUL-terminated, owned by the
+ * caller (free()), and *len its length with the '\n' and without the NUL.
+ * At EOF it is what is left (maybe a line without '\n'), then *line is NULL
+ * and *len 0. The stream's reader limit bounds a line: no '\n' within the
+ * limit is -CIO_ELIMIT, the data staying readable. Returns 0, -CIO_ELIMIT,
+ * -ENOMEM (the line stays buffered), or the errors of cio_stream_read; on
+ * error *line and *len are not written. */
+CIO_EXPORT int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len);
 
 /* True when EOF was seen and nothing is left buffered (reader.at_eof()). */
 CIO_EXPORT bool cio_stream_at_eof(const cio_stream *stream);
@@ -225,9 +257,11 @@ CIO_EXPORT bool cio_stream_is_closing(const cio_stream *stream);
 CIO_EXPORT int cio_stream_wait_closed(cio_stream *stream);
 
 /* Release the caller's handle: closes gracefully first if still open.
- * NULL is a no-op. The handle must not be used afterwards. Does not suspend.
- * A process's pipe streams are the process's: this refuses them (with a
- * message on stderr); cio_process_free() frees them. */
+ * NULL is a no-op. The handle is stale afterwards (see "Stale handles"
+ * above: a second free is reported and does nothing). Does not suspend.
+ * Streams owned by something else are refused with a message on stderr: a
+ * process's pipes (cio_process_free() frees them) and a server's connection
+ * given to a handler (the server frees it when the handler returns). */
 CIO_EXPORT void cio_stream_free(cio_stream *stream);
 
 /* ---- information (transport.get_extra_info) ------------------------------------ */

@@ -14,8 +14,13 @@
  *  - A stream's memory is reference-counted: the user's handle, its flusher
  *    task while one runs, its server connection while one holds it, and each
  *    suspending call in progress (so a free() from another task while one
- *    sleeps cannot pull the memory from under it). The last release frees
- *    it. */
+ *    sleeps cannot pull the memory from under it). The last release poisons
+ *    it (CIO__DEAD_MAGIC) and puts it in a small quarantine (stream.c) that
+ *    frees it only later, so a stale handle used soon after is refused, not
+ *    read from freed memory.
+ *  - One reader at a time: stream->reader is set for the whole of a read
+ *    call, and any other read call meanwhile gets -EBUSY. Reads compute
+ *    where bytes go only after their last wait. */
 #ifndef CIO_NET_NET_H
 #define CIO_NET_NET_H
 
@@ -76,9 +81,9 @@ enum cio__stream_state {
 
 struct cio_server;
 
-/* What a stream's fd is, which decides its syscalls: sockets use recv and
- * sendmsg(MSG_NOSIGNAL) and half-close with shutdown(); pipes, FIFOs and
- * character devices use read and writev with SIGPIPE held off, and a
+/* What a stream's fd is, which decides its transport (below): sockets use
+ * recv and sendmsg(MSG_NOSIGNAL) and half-close with shutdown(); pipes, FIFOs
+ * and character devices use read and writev with SIGPIPE held off, and a
  * write-only one sends EOF by closing. */
 enum cio__stream_kind {
     CIO__STREAM_SOCKET,
@@ -87,23 +92,50 @@ enum cio__stream_kind {
     CIO__STREAM_DEVICE,    /* anything else pollable and read-write: a tty, a FIFO opened O_RDWR */
 };
 
+/* A stream's transport: where its bytes come from and go to. The stream
+ * (buffers, waiting, one reader, the flusher, closing) sits on top and calls
+ * only these; a TLS engine is one more of them. Each call makes one attempt
+ * and never waits: the stream waits for the fd's readiness (stream->fd)
+ * itself, after -EAGAIN.
+ *  - recv: read up to len bytes into dst. The count, 0 at EOF, -EAGAIN when
+ *    nothing can be read now, or another -errno (EINTR is retried inside).
+ *  - send: write iov[0..iovcnt) in order. The count taken (0 when the fd is
+ *    full), or -errno; a gone peer is -EPIPE, never a SIGPIPE.
+ *  - shutdown_write: end the sending side once everything is sent. 0,
+ *    -errno, or CIO__IO_CLOSE_INSTEAD: this transport has no half-close and
+ *    sends EOF by closing (a pipe's write end), which the stream then does.
+ *  - close: release the transport's own state (may be NULL). The fd itself
+ *    is closed by the stream, with cio_close(), after this. */
+#define CIO__IO_CLOSE_INSTEAD 1
+struct cio__stream_io {
+    ssize_t (*recv)(cio_stream *stream, void *dst, size_t len);
+    ssize_t (*send)(cio_stream *stream, const struct iovec *iov, int iovcnt);
+    int (*shutdown_write)(cio_stream *stream);
+    void (*close)(cio_stream *stream);
+};
+extern const struct cio__stream_io cio__socket_io; /* stream.c */
+extern const struct cio__stream_io cio__pipe_io;   /* pipe.c */
+
 struct cio_stream {
-    uint32_t magic;
+    uint32_t magic; /* CIO__STREAM_MAGIC; CIO__DEAD_MAGIC once the memory is released */
     uint8_t state;
     uint8_t kind;         /* enum cio__stream_kind */
-    bool handle_released; /* cio_stream_free was called */
+    bool handle_released; /* cio_stream_free was called: the handle is stale */
     bool borrowed;        /* another object owns the handle (a process's pipe): no free */
     int fd;
     int refs;
     cio_loop *loop;
+    pthread_t thread; /* the thread that made it (its loop's), for the thread check */
+    const struct cio__stream_io *io;
 
     /* reading */
     struct cio__buffer in;
     size_t limit;
     bool eof;         /* recv returned 0 */
     bool drained;     /* the last recv was short or EAGAIN: wait before the next one */
+    bool reset;       /* a send saw ECONNRESET (and so took it from the socket): reads report it */
     int read_error;   /* sticky: a failed recv's -errno */
-    cio_task *reader; /* parked in a read wait, for close to wake */
+    cio_task *reader; /* the task inside a read call (one at a time), for close to wake */
 
     /* writing: out is non-empty only while a flusher task exists (or after
      * an error dropped it: then it is empty again) */
@@ -122,16 +154,27 @@ struct cio_stream {
     bool connection_done; /* the server's accounting for it has run */
 };
 
+/* The check every public stream function makes first: 0 for a live handle
+ * used on its loop's thread; else -EINVAL (NULL: silently; a freed or
+ * foreign handle: with a report) or -EPERM (another thread, with a report).
+ * "Its loop's thread": the thread running the stream's loop, or, while no
+ * thread runs it, the thread that made the stream. */
+int cio__stream_check_slow(const cio_stream *stream, const char *caller);
+static inline int cio__stream_check(const cio_stream *stream, const char *caller) {
+    if (__builtin_expect(stream && stream->magic == CIO__STREAM_MAGIC && !stream->handle_released &&
+                             cio__running_loop == stream->loop,
+                         1))
+        return 0;
+    return cio__stream_check_slow(stream, caller);
+}
+
 /* A stream over the connected, non-blocking socket fd (not yet owned: on
  * error the caller keeps fd), which the caller has adopted or already waited
  * on with a recheck. limit 0: the default. 0 or -ENOMEM. The stream is a
  * socket's; cio_stream_from_fd() sets another kind. */
 int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out);
-/* write(2)/writev(2) of a non-socket: a broken pipe is -EPIPE, never a
- * SIGPIPE (the signal is held off in this thread for the call). Returns the
- * count, or -1 with errno. */
-ssize_t cio__writev_quietly(int fd, const struct iovec *iov, int iovcnt);
-bool cio__stream_valid(const cio_stream *stream);
+/* cio__stream_check without the report, for the accessors that cannot fail. */
+bool cio__stream_valid(const cio_stream *stream, const char *caller);
 /* Add O_NONBLOCK to fd's status flags. Returns the flags it had (>= 0), or
  * -errno. */
 int cio__fd_set_nonblocking(int fd);
@@ -143,10 +186,10 @@ void cio__stream_close_fd(cio_stream *stream);
  * registration the poller still keeps under its number (an earlier fd closed
  * with plain close()). Free when there is none. */
 void cio__net_adopt_fd(cio_loop *loop, int fd);
-/* Wait for fd readiness as the stream's reader (recorded in stream->reader,
- * so close can wake it) or writer; see the recheck rule above. Returns 0,
- * an interrupt, -EBUSY (another reader), or -CIO_ECLOSED once the stream is
- * closed for this direction. */
+/* Wait for fd readiness as the stream's reader (the caller is
+ * stream->reader, so close can wake it) or writer; see the recheck rule
+ * above. Returns 0, an interrupt, or -CIO_ECLOSED once the stream is closed
+ * for this direction. */
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
 /* Set TCP_NODELAY (unless nagle) and SO_KEEPALIVE (if keepalive) on a TCP
  * socket; Unix sockets are left as they are. Failures are ignored: they are

@@ -10,9 +10,65 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-bool cio__stream_valid(const cio_stream *stream) {
-    return stream && stream->magic == CIO__STREAM_MAGIC && !stream->handle_released;
+/* ---- handles: the check, stale handles, the quarantine ---------------------------------- */
+
+/* Freed stream structs wait here, poisoned, before they go back to malloc:
+ * a handle used after cio_stream_free still points at a stream struct (one
+ * that says it is dead), so the call is refused with a report instead of
+ * reading memory malloc may have handed to something else. The ring is
+ * process-wide (streams are freed rarely: a lock is cheap here) and holds
+ * the last QUARANTINE structs, about 20 KiB; structs are never reused for
+ * new streams, which would turn a stale handle into a live one. A handle
+ * used after QUARANTINE more frees is a plain use after free again. */
+#define QUARANTINE 64
+
+static struct {
+    pthread_mutex_t lock;
+    cio_stream *ring[QUARANTINE];
+    unsigned next;
+} quarantine = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void quarantine_put(cio_stream *stream) {
+    pthread_mutex_lock(&quarantine.lock);
+    cio_stream *oldest = quarantine.ring[quarantine.next];
+    quarantine.ring[quarantine.next] = stream;
+    quarantine.next = (quarantine.next + 1) % QUARANTINE;
+    pthread_mutex_unlock(&quarantine.lock);
+    free(oldest);
 }
+
+/* At exit, so leak checkers see nothing held. */
+__attribute__((destructor)) static void quarantine_flush(void) {
+    for (unsigned i = 0; i < QUARANTINE; i++) {
+        free(quarantine.ring[i]);
+        quarantine.ring[i] = NULL;
+    }
+}
+
+int cio__stream_check_slow(const cio_stream *stream, const char *caller) {
+    if (!stream) return -EINVAL;
+    if (stream->magic == CIO__DEAD_MAGIC ||
+        (stream->magic == CIO__STREAM_MAGIC && stream->handle_released)) {
+        cio__complain("%s: the stream was freed (a stale handle)", caller);
+        return -EINVAL;
+    }
+    if (stream->magic != CIO__STREAM_MAGIC) {
+        cio__complain("%s: not a stream (a stale or corrupt handle)", caller);
+        return -EINVAL;
+    }
+    if (cio__running_loop == stream->loop) return 0;
+    /* Not running its loop: only the thread that made it may touch it (its
+     * loop is idle), never another one while the loop runs elsewhere. */
+    if (!cio__running_loop && pthread_equal(stream->thread, pthread_self())) return 0;
+    cio__complain("%s: called from a thread that does not run the stream's loop", caller);
+    return -EPERM;
+}
+
+bool cio__stream_valid(const cio_stream *stream, const char *caller) {
+    return cio__stream_check(stream, caller) == 0;
+}
+
+/* ---- making one --------------------------------------------------------------------------- */
 
 int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     cio_stream *stream = calloc(1, sizeof *stream);
@@ -21,6 +77,8 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     stream->fd = fd;
     stream->refs = 1; /* the user's handle */
     stream->loop = loop;
+    stream->thread = pthread_self();
+    stream->io = &cio__socket_io;
     stream->limit = limit ? limit : CIO_STREAM_LIMIT;
     stream->high = CIO_STREAM_HIGH_WATER;
     stream->low = CIO_STREAM_HIGH_WATER / 4;
@@ -43,7 +101,9 @@ void cio__stream_unref(cio_stream *stream) {
     cio__buffer_free(&stream->in);
     cio__buffer_free(&stream->out);
     stream->magic = CIO__DEAD_MAGIC;
-    free(stream);
+    stream->handle_released = true;
+    stream->loop = NULL;
+    quarantine_put(stream);
 }
 
 int cio__fd_set_nonblocking(int fd) {
@@ -68,14 +128,42 @@ int cio_stream_from_socket(int fd, size_t limit, cio_stream **out) {
     return rc;
 }
 
+/* ---- the socket transport (see struct cio__stream_io) ----------------------------------- */
+
+static ssize_t socket_recv(cio_stream *stream, void *dst, size_t len) {
+    for (;;) {
+        ssize_t n = recv(stream->fd, dst, len, 0);
+        if (n >= 0) return n;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+static ssize_t socket_send(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+    for (;;) {
+        ssize_t n = sendmsg(stream->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+static int socket_shutdown_write(cio_stream *stream) {
+    return shutdown(stream->fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
+const struct cio__stream_io cio__socket_io = {
+    .recv = socket_recv,
+    .send = socket_send,
+    .shutdown_write = socket_shutdown_write,
+};
+
 /* ---- waiting for the socket ------------------------------------------------------------- */
 
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
     bool reading = events & CIO__READABLE;
-    if (reading && stream->reader) return -EBUSY;
-    if (reading) stream->reader = task;
     int rc = cio__io_wait(task, stream->fd, events, false);
-    if (reading) stream->reader = NULL;
     /* Closing ends reading at once; writing (the flusher) goes on until CLOSED. */
     if (stream->state == CIO__STREAM_CLOSED || (reading && stream->state != CIO__STREAM_OPEN))
         return -CIO_ECLOSED;
@@ -86,6 +174,7 @@ int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
 
 void cio__stream_close_fd(cio_stream *stream) {
     int fd = stream->fd;
+    if (stream->state != CIO__STREAM_CLOSED && stream->io->close) stream->io->close(stream);
     stream->state = CIO__STREAM_CLOSED;
     stream->fd = -1;
     if (fd >= 0) cio_close(fd); /* wakes its reader and flusher with -EBADF */
@@ -94,7 +183,8 @@ void cio__stream_close_fd(cio_stream *stream) {
 }
 
 int cio_stream_close(cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return -EINVAL;
+    int rc = cio__stream_check(stream, "cio_stream_close");
+    if (rc < 0) return rc;
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     stream->state = CIO__STREAM_CLOSING;
     cio__net_interrupt(stream->reader, -CIO_ECLOSED);
@@ -103,7 +193,8 @@ int cio_stream_close(cio_stream *stream) {
 }
 
 int cio_stream_abort(cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return -EINVAL;
+    int rc = cio__stream_check(stream, "cio_stream_abort");
+    if (rc < 0) return rc;
     if (stream->state == CIO__STREAM_CLOSED) return -CIO_ECLOSED;
     cio__buffer_clear(&stream->out);
     stream->paused = false;
@@ -112,15 +203,16 @@ int cio_stream_abort(cio_stream *stream) {
 }
 
 bool cio_stream_is_closing(const cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return false;
+    if (!cio__stream_valid(stream, "cio_stream_is_closing")) return false;
     return stream->state != CIO__STREAM_OPEN || stream->eof_wanted;
 }
 
 int cio_stream_wait_closed(cio_stream *stream) {
+    int rc = stream ? cio__stream_check(stream, "cio_stream_wait_closed") : 0;
+    if (rc < 0) return rc;
     cio_task *task = cio__task_current_or_complain("cio_stream_wait_closed");
     if (!task) return -EPERM;
-    if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
-    int rc = 0;
+    if (!stream || stream->loop != task->future.loop) return -EINVAL;
     cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
     while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
         rc = cio__net_park(task, &stream->closers);
@@ -129,10 +221,15 @@ int cio_stream_wait_closed(cio_stream *stream) {
 }
 
 void cio_stream_free(cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return;
+    if (!stream || cio__stream_check(stream, "cio_stream_free") < 0) return; /* reported */
     if (stream->borrowed) {
         cio__complain("cio_stream_free: this stream belongs to a process; "
                       "cio_process_free() frees it (cio_stream_close() ends it)");
+        return;
+    }
+    if (stream->server && !stream->connection_done) {
+        cio__complain("cio_stream_free: this stream belongs to its server; the server frees it "
+                      "when the handler returns (cio_stream_close() ends it)");
         return;
     }
     if (stream->state == CIO__STREAM_OPEN) cio_stream_close(stream);
@@ -143,7 +240,8 @@ void cio_stream_free(cio_stream *stream) {
 /* ---- information ---------------------------------------------------------------------------- */
 
 int cio_stream_fd(const cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return -EINVAL;
+    int rc = cio__stream_check(stream, "cio_stream_fd");
+    if (rc < 0) return rc;
     return stream->state == CIO__STREAM_CLOSED ? -CIO_ECLOSED : stream->fd;
 }
 

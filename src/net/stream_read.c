@@ -25,50 +25,94 @@
 /* What read_all asks recv for each time. */
 #define READ_ALL_ROOM (64u * 1024u)
 
-static int check_read(cio_stream *stream, cio_task **task, const char *caller) {
+/* ---- one reader at a time -------------------------------------------------------------- */
+
+/* Every read call begins here: checks, then makes the calling task the
+ * stream's one reader until end_read. Any other read call meanwhile gets
+ * -EBUSY, also one that could complete at once from what is buffered: while
+ * a reader waits, `in` is its own. */
+static int begin_read(cio_stream *stream, cio_task **task, const char *caller) {
+    int rc = stream ? cio__stream_check(stream, caller) : 0; /* -EPERM from a foreign thread */
+    if (rc < 0) return rc;
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
-    if (!cio__stream_valid(stream) || stream->loop != (*task)->future.loop) return -EINVAL;
+    if (!stream || stream->loop != (*task)->future.loop) return -EINVAL;
     if (stream->kind == CIO__STREAM_WRITE_END) return -EBADF; /* it would never be readable */
-    return stream->state == CIO__STREAM_OPEN ? 0 : -CIO_ECLOSED;
+    if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
+    if (stream->reader) return -EBUSY;
+    stream->reader = *task;
+    cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
+    return 0;
 }
 
-/* One recv into dst, waiting first if the socket is known to be drained.
- * Returns the count, 0 at EOF, or an error (kept in read_error). */
-static ssize_t receive(cio_stream *stream, cio_task *task, void *dst, size_t len) {
+static void end_read(cio_stream *stream) {
+    stream->reader = NULL;
+    cio__stream_unref(stream);
+}
+
+/* ---- receiving -------------------------------------------------------------------------- */
+
+/* Before a recv: 1 to go ahead, 0 at EOF, or an error. Waits for
+ * readiness first if the fd is known to be drained. */
+static int ready_to_receive(cio_stream *stream, cio_task *task) {
     if (stream->read_error) return stream->read_error;
     if (stream->eof) return 0;
+    if (!stream->drained) return 1;
+    int rc = cio__stream_wait(stream, task, CIO__READABLE);
+    if (rc < 0) return rc;
+    stream->drained = false;
+    return 1;
+}
+
+/* One recv into dst: the count, 0 at EOF, -EAGAIN (now drained), or an
+ * error (kept in read_error). An EOF after a send saw the peer's reset is
+ * that reset: the send took the socket's ECONNRESET, and recv then says 0. */
+static ssize_t receive_once(cio_stream *stream, void *dst, size_t len) {
+    ssize_t n = stream->io->recv(stream, dst, len);
+    if (n > 0) {
+        stream->drained = (size_t)n < len;
+        return n;
+    }
+    if (n == -EAGAIN) {
+        stream->drained = true;
+        return n;
+    }
+    if (n == 0 && !stream->reset) {
+        stream->eof = true;
+        return 0;
+    }
+    return stream->read_error = n == 0 ? -ECONNRESET : (int)n;
+}
+
+/* Receive into dst: the count, 0 at EOF, or an error. */
+static ssize_t receive(cio_stream *stream, cio_task *task, void *dst, size_t len) {
     for (;;) {
-        if (stream->drained) {
-            int rc = cio__stream_wait(stream, task, CIO__READABLE);
-            if (rc < 0) return rc;
-            stream->drained = false;
-        }
-        ssize_t n = stream->kind == CIO__STREAM_SOCKET ? recv(stream->fd, dst, len, 0)
-                                                       : read(stream->fd, dst, len);
-        if (n > 0) {
-            stream->drained = (size_t)n < len;
-            return n;
-        }
-        if (n == 0) {
-            stream->eof = true;
-            return 0;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            stream->drained = true;
-        else if (errno != EINTR)
-            return stream->read_error = -errno;
+        int rc = ready_to_receive(stream, task);
+        if (rc <= 0) return rc;
+        ssize_t n = receive_once(stream, dst, len);
+        if (n != -EAGAIN) return n;
+    }
+}
+
+/* Receive at least one byte more into buffer, offering recv `room` bytes:
+ * the count, 0 at EOF, or an error. Where the bytes go is computed after
+ * the wait, never before it. */
+static ssize_t receive_more(cio_stream *stream, cio_task *task, struct cio__buffer *buffer,
+                            size_t room) {
+    for (;;) {
+        int rc = ready_to_receive(stream, task);
+        if (rc <= 0) return rc;
+        rc = cio__buffer_reserve(buffer, room);
+        if (rc < 0) return rc;
+        ssize_t n = receive_once(stream, buffer->data + buffer->end, buffer->cap - buffer->end);
+        if (n > 0) buffer->end += (size_t)n;
+        if (n != -EAGAIN) return n;
     }
 }
 
 /* Receive more into `in`: the count, 0 at EOF, or an error. */
 static ssize_t fill(cio_stream *stream, cio_task *task) {
-    int rc = cio__buffer_reserve(&stream->in, FILL_ROOM);
-    if (rc < 0) return rc;
-    struct cio__buffer *in = &stream->in;
-    ssize_t n = receive(stream, task, in->data + in->end, in->cap - in->end);
-    if (n > 0) in->end += (size_t)n;
-    return n;
+    return receive_more(stream, task, &stream->in, FILL_ROOM);
 }
 
 /* Move up to n buffered bytes to buf. */
@@ -92,31 +136,28 @@ static ssize_t read_some(cio_stream *stream, cio_task *task, void *buf, size_t n
 }
 
 ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n) {
-    cio_task *task;
-    int rc = check_read(stream, &task, "cio_stream_read");
-    if (rc < 0) return rc;
     if (!buf && n) return -EINVAL;
-    if (n == 0) return 0;
-    cio__stream_ref(stream);
-    ssize_t got = read_some(stream, task, buf, n);
-    cio__stream_unref(stream);
+    cio_task *task;
+    int rc = begin_read(stream, &task, "cio_stream_read");
+    if (rc < 0) return rc;
+    ssize_t got = n ? read_some(stream, task, buf, n) : 0;
+    end_read(stream);
     return got;
 }
 
 int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, size_t *got) {
     if (got) *got = 0;
-    cio_task *task;
-    int rc = check_read(stream, &task, "cio_stream_readexactly");
-    if (rc < 0) return rc;
     if (!buf && n) return -EINVAL;
+    cio_task *task;
+    int rc = begin_read(stream, &task, "cio_stream_readexactly");
+    if (rc < 0) return rc;
     size_t done = 0;
     ssize_t step = 1;
-    cio__stream_ref(stream);
     while (done < n && step > 0) {
         step = read_some(stream, task, (char *)buf + done, n - done);
         if (step > 0) done += (size_t)step;
     }
-    cio__stream_unref(stream);
+    end_read(stream);
     if (got) *got = done;
     if (step == 0) return -CIO_EINCOMPLETE;
     return step < 0 ? (int)step : 0;
@@ -128,26 +169,20 @@ static int read_rest(cio_stream *stream, cio_task *task, struct cio__buffer *all
     int rc = cio__buffer_append(all, cio__buffer_head(&stream->in), cio__buffer_len(&stream->in));
     if (rc < 0) return rc;
     cio__buffer_clear(&stream->in);
-    for (;;) {
-        rc = cio__buffer_reserve(all, READ_ALL_ROOM);
-        if (rc < 0) return rc;
-        ssize_t n = receive(stream, task, all->data + all->end, all->cap - all->end);
-        if (n <= 0) return (int)n;
-        all->end += (size_t)n;
+    ssize_t n;
+    while ((n = receive_more(stream, task, all, READ_ALL_ROOM)) > 0) {
     }
+    return (int)n;
 }
 
-int cio_stream_read_all(cio_stream *stream, void **data, size_t *len) {
-    if (data) *data = NULL;
-    if (len) *len = 0;
-    cio_task *task;
-    int rc = check_read(stream, &task, "cio_stream_read_all");
-    if (rc < 0) return rc;
+int cio_stream_read_all(cio_stream *stream, char **data, size_t *len) {
     if (!data || !len) return -EINVAL;
+    cio_task *task;
+    int rc = begin_read(stream, &task, "cio_stream_read_all");
+    if (rc < 0) return rc;
     struct cio__buffer all = {0};
-    cio__stream_ref(stream);
     rc = read_rest(stream, task, &all);
-    cio__stream_unref(stream);
+    end_read(stream);
     if (rc == 0) rc = cio__buffer_reserve(&all, 1); /* room for the NUL */
     if (rc < 0) {
         cio__buffer_free(&all);
@@ -163,7 +198,8 @@ int cio_stream_read_all(cio_stream *stream, void **data, size_t *len) {
 
 struct line_search {
     const char *sep;
-    size_t seplen, cap;
+    size_t seplen;
+    size_t room;    /* the longest line the caller takes, separator included */
     size_t scanned; /* bytes of `in` already known to hold no separator start */
 };
 
@@ -172,70 +208,104 @@ struct line_search {
  * separator must start within `limit` bytes. */
 static ssize_t find_line(cio_stream *stream, struct line_search *search) {
     size_t len = cio__buffer_len(&stream->in);
-    if (len == 0) return search->cap == 0 ? -CIO_ELIMIT : 0;
+    if (len == 0) return search->room == 0 ? -CIO_ELIMIT : 0;
     const char *data = cio__buffer_head(&stream->in);
     const char *hit = len > search->scanned ? memmem(data + search->scanned, len - search->scanned,
                                                      search->sep, search->seplen)
                                             : NULL;
     if (hit) {
         size_t line = (size_t)(hit - data) + search->seplen;
-        if ((size_t)(hit - data) > stream->limit || line > search->cap) return -CIO_ELIMIT;
+        if ((size_t)(hit - data) > stream->limit || line > search->room) return -CIO_ELIMIT;
         return (ssize_t)line;
     }
-    if (len >= stream->limit + search->seplen || len >= search->cap) return -CIO_ELIMIT;
+    if (len >= stream->limit + search->seplen || len >= search->room) return -CIO_ELIMIT;
     search->scanned = len >= search->seplen ? len - search->seplen + 1 : 0;
     return 0;
 }
 
-/* The line at the front of `in`, or what ended the search: EOF gives 0. */
-static ssize_t read_line(cio_stream *stream, cio_task *task, struct line_search *search,
-                         void *buf) {
+/* Wait until a line is at the front of `in`: its length (not yet taken),
+ * or what ended the search: EOF gives 0. */
+static ssize_t wait_line(cio_stream *stream, cio_task *task, struct line_search *search) {
     for (;;) {
         ssize_t line = find_line(stream, search);
-        if (line > 0) return (ssize_t)take(stream, buf, (size_t)line);
-        if (line < 0) return line;
+        if (line != 0) return line;
         ssize_t rc = fill(stream, task);
         if (rc <= 0) return rc;
     }
 }
 
-static int check_line_args(const void *sep, size_t seplen, const void *buf, size_t cap) {
-    return !sep || seplen == 0 || (!buf && cap) ? -EINVAL : 0;
+/* Move the first len bytes of `in` to buf as a string. */
+static ssize_t take_string(cio_stream *stream, char *buf, size_t len) {
+    take(stream, buf, len);
+    buf[len] = '\0';
+    return (ssize_t)len;
 }
 
-ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen, void *buf,
+/* A line goes to a buffer of cap bytes with its NUL: at most cap - 1. */
+static int check_line_args(const void *sep, size_t seplen, const void *buf, size_t cap) {
+    return !sep || seplen == 0 || !buf || cap == 0 ? -EINVAL : 0;
+}
+
+ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen, char *buf,
                              size_t cap) {
+    int rc = check_line_args(sep, seplen, buf, cap);
     cio_task *task;
-    int rc = check_read(stream, &task, "cio_stream_readuntil");
-    if (rc == 0) rc = check_line_args(sep, seplen, buf, cap);
+    if (rc == 0) rc = begin_read(stream, &task, "cio_stream_readuntil");
     if (rc < 0) return rc;
-    struct line_search search = {.sep = sep, .seplen = seplen, .cap = cap};
-    cio__stream_ref(stream);
-    ssize_t line = read_line(stream, task, &search, buf);
-    cio__stream_unref(stream);
+    struct line_search search = {.sep = sep, .seplen = seplen, .room = cap - 1};
+    ssize_t line = wait_line(stream, task, &search);
+    if (line > 0) take_string(stream, buf, (size_t)line);
+    end_read(stream);
     return line == 0 ? -CIO_EINCOMPLETE : line; /* the partial line stays in `in` */
 }
 
-/* At EOF, readline hands out what is left: a last line without '\n'. */
-static ssize_t last_line(cio_stream *stream, void *buf, size_t cap) {
-    size_t len = cio__buffer_len(&stream->in);
-    if (len > cap) return -CIO_ELIMIT;
-    return (ssize_t)take(stream, buf, len);
+/* The line readline hands out: the next one, or at EOF what is left (a last
+ * line without '\n', or nothing: 0). Its length at the front of `in`. */
+static ssize_t next_line(cio_stream *stream, cio_task *task, size_t room) {
+    struct line_search search = {.sep = "\n", .seplen = 1, .room = room};
+    ssize_t line = wait_line(stream, task, &search);
+    if (line != 0) return line;
+    size_t left = cio__buffer_len(&stream->in);
+    return left > room ? -CIO_ELIMIT : (ssize_t)left;
 }
 
-ssize_t cio_stream_readline(cio_stream *stream, void *buf, size_t cap) {
+ssize_t cio_stream_readline(cio_stream *stream, char *buf, size_t cap) {
+    int rc = check_line_args("\n", 1, buf, cap);
     cio_task *task;
-    int rc = check_read(stream, &task, "cio_stream_readline");
-    if (rc == 0) rc = check_line_args("\n", 1, buf, cap);
+    if (rc == 0) rc = begin_read(stream, &task, "cio_stream_readline");
     if (rc < 0) return rc;
-    struct line_search search = {.sep = "\n", .seplen = 1, .cap = cap};
-    cio__stream_ref(stream);
-    ssize_t line = read_line(stream, task, &search, buf);
-    if (line == 0) line = last_line(stream, buf, cap);
-    cio__stream_unref(stream);
+    ssize_t line = next_line(stream, task, cap - 1);
+    if (line >= 0) take_string(stream, buf, (size_t)line);
+    end_read(stream);
     return line;
 }
 
+/* The line at the front of `in`, len bytes, in a new string. */
+static int take_new_string(cio_stream *stream, size_t len, char **line) {
+    char *copy = malloc(len + 1);
+    if (!copy) return -ENOMEM; /* the line stays buffered */
+    take_string(stream, copy, len);
+    *line = copy;
+    return 0;
+}
+
+int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len) {
+    if (!line || !len) return -EINVAL;
+    cio_task *task;
+    int rc = begin_read(stream, &task, "cio_stream_readline_alloc");
+    if (rc < 0) return rc;
+    ssize_t n = next_line(stream, task, SIZE_MAX); /* the stream's limit bounds it */
+    char *copy = NULL;
+    rc = n < 0 ? (int)n : 0;
+    if (n > 0) rc = take_new_string(stream, (size_t)n, &copy);
+    end_read(stream);
+    if (rc < 0) return rc;
+    *line = copy; /* NULL at EOF */
+    *len = copy ? (size_t)n : 0;
+    return 0;
+}
+
 bool cio_stream_at_eof(const cio_stream *stream) {
-    return cio__stream_valid(stream) && stream->eof && cio__buffer_len(&stream->in) == 0;
+    return cio__stream_valid(stream, "cio_stream_at_eof") && stream->eof &&
+           cio__buffer_len(&stream->in) == 0;
 }

@@ -19,32 +19,26 @@
 /* The flusher's stack: it runs only this file's short loop. */
 #define FLUSHER_STACK (64u * 1024u)
 
-static int check_write(const cio_stream *stream) {
-    if (!cio__stream_valid(stream)) return -EINVAL;
+static int check_write(const cio_stream *stream, const char *caller) {
+    int rc = cio__stream_check(stream, caller);
+    if (rc < 0) return rc;
     if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
     return 0;
 }
 
-/* One sendmsg (writev, for a pipe) of iov: the count the fd took (0 if it
+/* One send of iov through the transport: the count the fd took (0 if it
  * was full), or -errno. */
-static ssize_t send_now(const cio_stream *stream, struct iovec *iov, int iovcnt) {
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
-    for (;;) {
-        ssize_t n = stream->kind == CIO__STREAM_SOCKET
-                        ? sendmsg(stream->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)
-                        : cio__writev_quietly(stream->fd, iov, iovcnt);
-        if (n >= 0) return n;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        if (errno != EINTR) return -errno;
-    }
+static ssize_t send_now(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    return stream->io->send(stream, iov, iovcnt);
 }
 
 /* A send failed: the connection is broken. Keep the error for every later
  * write and drain, drop what can no longer be sent, wake drainers. */
 static int fail_writes(cio_stream *stream, int err) {
     if (!stream->write_error) stream->write_error = err;
+    if (err == -ECONNRESET) stream->reset = true; /* the send took it: reads must see it too */
     cio__buffer_clear(&stream->out);
     stream->paused = false;
     cio__net_wake_all(&stream->drainers, stream->write_error);
@@ -77,11 +71,12 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
  * end has no other side, so it closes. 0 or -errno. */
 static int send_eof(cio_stream *stream) {
     stream->eof_sent = true;
-    if (stream->kind != CIO__STREAM_SOCKET) {
+    int rc = stream->io->shutdown_write(stream);
+    if (rc == CIO__IO_CLOSE_INSTEAD) {
         cio__stream_close_fd(stream);
         return 0;
     }
-    return shutdown(stream->fd, SHUT_WR) == 0 ? 0 : -errno;
+    return rc;
 }
 
 static void finish_flushing(cio_stream *stream, int rc) {
@@ -138,14 +133,14 @@ static size_t total_length(const struct iovec *iov, int iovcnt) {
 }
 
 int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
-    int rc = check_write(stream);
+    int rc = check_write(stream, "cio_stream_writev");
     if (rc < 0) return rc;
     if ((!iov && iovcnt) || iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
     size_t total = total_length(iov, iovcnt);
     if (total == 0) return 0;
     size_t sent = 0;
     if (cio__buffer_len(&stream->out) == 0 && !stream->flusher) {
-        ssize_t n = send_now(stream, (struct iovec *)iov, iovcnt);
+        ssize_t n = send_now(stream, iov, iovcnt);
         if (n < 0) return fail_writes(stream, (int)n);
         sent = (size_t)n;
     }
@@ -153,6 +148,8 @@ int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
 }
 
 int cio_stream_write(cio_stream *stream, const void *buf, size_t len) {
+    int rc = check_write(stream, "cio_stream_write");
+    if (rc < 0) return rc;
     if (!buf && len) return -EINVAL;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     return cio_stream_writev(stream, &iov, 1);
@@ -161,12 +158,13 @@ int cio_stream_write(cio_stream *stream, const void *buf, size_t len) {
 /* ---- drain, limits, write_eof ------------------------------------------------------------ */
 
 int cio_stream_drain(cio_stream *stream) {
+    int rc = stream ? cio__stream_check(stream, "cio_stream_drain") : 0;
+    if (rc < 0) return rc;
     cio_task *task = cio__task_current_or_complain("cio_stream_drain");
     if (!task) return -EPERM;
-    if (!cio__stream_valid(stream) || stream->loop != task->future.loop) return -EINVAL;
+    if (!stream || stream->loop != task->future.loop) return -EINVAL;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
-    int rc = 0;
     cio__stream_ref(stream);
     while (rc == 0 && stream->paused) rc = cio__net_park(task, &stream->drainers);
     cio__stream_unref(stream);
@@ -174,7 +172,8 @@ int cio_stream_drain(cio_stream *stream) {
 }
 
 int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t low) {
-    if (!cio__stream_valid(stream)) return -EINVAL;
+    int rc = cio__stream_check(stream, "cio_stream_set_write_buffer_limits");
+    if (rc < 0) return rc;
     /* asyncio's defaults: high 64 KiB, or 4 * low if only low is given. */
     if (high == 0) high = low ? (low > SIZE_MAX / 4 ? SIZE_MAX : 4 * low) : CIO_STREAM_HIGH_WATER;
     if (low == 0) low = high / 4;
@@ -191,11 +190,12 @@ int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t l
 }
 
 size_t cio_stream_write_buffer_size(const cio_stream *stream) {
-    return cio__stream_valid(stream) ? cio__buffer_len(&stream->out) : 0;
+    return cio__stream_valid(stream, "cio_stream_write_buffer_size") ? cio__buffer_len(&stream->out)
+                                                                     : 0;
 }
 
 int cio_stream_write_eof(cio_stream *stream) {
-    int rc = check_write(stream);
+    int rc = check_write(stream, "cio_stream_write_eof");
     if (rc < 0) return rc;
     if (!cio_stream_can_write_eof(stream)) return -ENOTSUP;
     stream->eof_wanted = true;
@@ -204,6 +204,6 @@ int cio_stream_write_eof(cio_stream *stream) {
 }
 
 bool cio_stream_can_write_eof(const cio_stream *stream) {
-    return cio__stream_valid(stream) &&
+    return cio__stream_valid(stream, "cio_stream_can_write_eof") &&
            (stream->kind == CIO__STREAM_SOCKET || stream->kind == CIO__STREAM_WRITE_END);
 }

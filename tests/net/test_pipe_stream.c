@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static void *big_main(void *arg) {
     unsigned char *got = malloc(BIG);
     size_t done = 0;
     assert_int_equal(cio_stream_readexactly(reader, got, 1000, &done), 0);
-    void *rest;
+    char *rest;
     size_t len;
     assert_int_equal(cio_stream_read_all(reader, &rest, &len), 0);
     assert_int_equal(len, BIG - 1000);
@@ -248,10 +249,54 @@ static void cancel_timeout_and_close_in_a_read(void **state) {
     test_run_on_both_pollers(waits_main);
 }
 
+/* ---- the application's own SIGPIPE handler ------------------------------------------------ */
+
+static volatile sig_atomic_t app_sigpipes;
+
+static void count_sigpipe(int sig) {
+    (void)sig;
+    app_sigpipes++;
+}
+
+static void *epipe_with_a_handler(void *arg) {
+    (void)arg;
+    cio_stream *reader, *writer;
+    pipe_pair(&reader, &writer);
+    assert_int_equal(cio_stream_write(writer, "one", 3), 0);
+    cio_stream_free(reader);
+    assert_int_equal(cio_stream_write(writer, "two", 3), -EPIPE);
+    assert_int_equal(app_sigpipes, 0); /* cio's broken pipe never reaches the handler */
+    /* The application's own write in the loop thread: its SIGPIPE waits while
+     * the loop runs, and is delivered when the loop closes. */
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    close(fds[0]);
+    assert_int_equal(write(fds[1], "x", 1), -1);
+    assert_int_equal(errno, EPIPE);
+    close(fds[1]);
+    cio_stream_free(writer);
+    return NULL;
+}
+
+static void sigpipe_handler_of_the_application(void **state) {
+    (void)state;
+    struct sigaction sa = {.sa_handler = count_sigpipe}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, &old);
+    app_sigpipes = 0;
+    test_run_checked(epipe_with_a_handler, NULL);
+    assert_int_equal(app_sigpipes, 1); /* the application's own, once the loop closed */
+    sigset_t now;
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    assert_false(sigismember(&now, SIGPIPE)); /* the thread's mask is its own again */
+    sigaction(SIGPIPE, &old, NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(four_mib_through_a_pipe),
         cmocka_unit_test(broken_pipe_is_epipe_without_sigpipe),
+        cmocka_unit_test(sigpipe_handler_of_the_application),
         cmocka_unit_test(fifo_and_device),
         cmocka_unit_test(fds_a_stream_refuses),
         cmocka_unit_test(cancel_timeout_and_close_in_a_read),
