@@ -117,7 +117,7 @@ struct collector {
 static void *collect(void *arg) {
     struct collector *c = arg;
     if (c->keep) {
-        int rc = cio_stream_read_all(c->stream, (void **)&c->data, &c->len);
+        int rc = cio_stream_read_all(c->stream, &c->data, &c->len);
         return rc < 0 ? cio_fail(rc) : NULL;
     }
     char sink[16 * 1024];
