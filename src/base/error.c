@@ -1,6 +1,7 @@
 #include <cio/base.h>
 
 #include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *cio_strerror(int err) {
@@ -14,6 +15,11 @@ const char *cio_strerror(int err) {
 #undef CIO_ERROR_CASE
     default:
         break;
+    }
+    if (err >= CIO_EUSER_BASE && err <= CIO_EUSER_MAX) {
+        static _Thread_local char text[32];
+        snprintf(text, sizeof text, "application error %d", err - CIO_EUSER_BASE);
+        return text;
     }
     /* strerrordesc_np is thread-safe and never localised (glibc >= 2.32). */
     const char *text = strerrordesc_np(err);
