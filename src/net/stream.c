@@ -14,6 +14,19 @@ bool cio__stream_valid(const cio_stream *stream) {
     return stream && stream->magic == CIO__STREAM_MAGIC && !stream->handle_released;
 }
 
+/* The loop is closing and frees every task (their waits already unhooked):
+ * forget the reader and the flusher, whose reference to the stream goes
+ * with it, so the stream can still be closed and freed afterwards. */
+static void loop_closing(cio_loop *loop, void *arg) {
+    (void)loop;
+    cio_stream *stream = arg;
+    stream->reader = NULL;
+    if (!stream->flusher) return;
+    stream->flusher = NULL;
+    if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
+    cio__stream_unref(stream);
+}
+
 int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     cio_stream *stream = calloc(1, sizeof *stream);
     if (!stream) return -ENOMEM;
@@ -26,6 +39,7 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     stream->low = CIO_STREAM_HIGH_WATER / 4;
     cio__list_init(&stream->drainers);
     cio__list_init(&stream->closers);
+    cio__loop_hook_add(loop, &stream->loop_hook, loop_closing, stream);
     *out = stream;
     return 0;
 }
@@ -40,6 +54,7 @@ void cio__stream_ref(cio_stream *stream) {
 
 void cio__stream_unref(cio_stream *stream) {
     if (--stream->refs > 0) return;
+    cio__loop_hook_remove(&stream->loop_hook);
     cio__buffer_free(&stream->in);
     cio__buffer_free(&stream->out);
     stream->magic = CIO__DEAD_MAGIC;

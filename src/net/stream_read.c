@@ -97,6 +97,7 @@ ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n) {
     if (rc < 0) return rc;
     if (!buf && n) return -EINVAL;
     if (n == 0) return 0;
+    if (cio__budget_spend(stream->loop) && (rc = cio__budget_yield(task)) < 0) return rc;
     cio__stream_ref(stream);
     ssize_t got = read_some(stream, task, buf, n);
     cio__stream_unref(stream);
