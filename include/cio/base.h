@@ -46,7 +46,7 @@ extern "C" {
     X(CIO_ESHUTDOWN, 2004, "queue is shut down")                                                   \
     X(CIO_ECLOSED, 2005, "object is closed")                                                       \
     X(CIO_ENOTFOUND, 2006, "name or service not known")                                            \
-    X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")                                 \
+    X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")                                  \
     X(CIO_EBADCODE, 2008, "cio_fail() was given a code outside 1..4095")
 
 enum cio_error {

@@ -101,10 +101,14 @@ CIO_EXPORT int cio_timeout_end(cio_timeout *scope);
  * inside with
  * cio_timeout_begin must still be ended inside. */
 #if defined(__GNUC__)
-#define CIO_WITH_TIMEOUT(scope, seconds)                                                           \
-    for (cio_timeout *cio__with_guard __attribute__((cleanup(cio_timeout_guard_cleanup))) =       \
+#define CIO_WITH_TIMEOUT(scope, seconds)     CIO__WITH_TIMEOUT(scope, seconds, __COUNTER__)
+#define CIO__WITH_TIMEOUT(scope, seconds, n) CIO__WITH_TIMEOUT_N(scope, seconds, n)
+#define CIO__WITH_TIMEOUT_N(scope, seconds, n)                                                     \
+    CIO__WITH_TIMEOUT_NAMED(scope, seconds, cio__guard##n)
+#define CIO__WITH_TIMEOUT_NAMED(scope, seconds, guard)                                             \
+    for (cio_timeout * guard __attribute__((cleanup(cio_timeout_guard_cleanup))) =                 \
              cio_timeout_guard_begin((scope), (seconds));                                          \
-         cio__with_guard; cio__with_guard = cio_timeout_guard_end(cio__with_guard))
+         guard; guard = cio_timeout_guard_end(guard))
 #endif
 
 /* CIO_WITH_TIMEOUT's helpers; not for direct use. */

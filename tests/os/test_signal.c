@@ -274,7 +274,8 @@ static void second_sigint_kills(void **state) {
 static void *spinning_main_task(void *arg) {
     (void)arg;
     raise(SIGINT);
-    while (cio_sleep(0.01) != -ECANCELED) {} /* the first SIGINT arrives */
+    while (cio_sleep(0.01) != -ECANCELED) {
+    } /* the first SIGINT arrives */
     struct sigaction current;
     sigaction(SIGINT, NULL, &current);
     if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN)
