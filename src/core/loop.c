@@ -296,8 +296,8 @@ int cio_loop_close(cio_loop *loop) {
     if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
     if (loop->closed) return -CIO_ECLOSED;
     if (loop->running) return -EBUSY;
+    run_close_hooks(loop); /* first: they may still look at the tasks' waits */
     unhook_tasks(loop);
-    run_close_hooks(loop);
     cio__callback_drop_futures(loop);
     loop->closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);

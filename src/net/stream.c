@@ -14,16 +14,40 @@ bool cio__stream_valid(const cio_stream *stream) {
     return stream && stream->magic == CIO__STREAM_MAGIC && !stream->handle_released;
 }
 
-/* The loop is closing and frees every task (their waits already unhooked):
- * forget the reader and the flusher, whose reference to the stream goes
- * with it, so the stream can still be closed and freed afterwards. */
+/* Take a task that will never resume off the stream; 1 for the reference
+ * to the stream it holds (every parked read, drain and wait_closed takes
+ * one, as does the flusher), 0 for none. */
+static int forget_task(cio_task *task) {
+    if (!task) return 0;
+    if (task->wait_abort) task->wait_abort(task);
+    task->wait_abort = NULL;
+    return 1;
+}
+
+static int forget_list(struct cio__list *list) {
+    int forgotten = 0;
+    struct cio__list *node;
+    while ((node = cio__list_pop_front(list)) != NULL)
+        forgotten += forget_task(cio__container_of(node, cio_task, wait_link.node));
+    return forgotten;
+}
+
+/* The loop is closing and will free every task without resuming it: take
+ * them off the stream and drop the references they held, so the stream can
+ * still be closed and freed afterwards and never reaches a freed task. */
 static void loop_closing(cio_loop *loop, void *arg) {
     (void)loop;
     cio_stream *stream = arg;
+    int held = forget_task(stream->reader) + forget_list(&stream->drainers) +
+               forget_list(&stream->closers);
     stream->reader = NULL;
-    if (!stream->flusher) return;
-    stream->flusher = NULL;
-    if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
+    if (stream->flusher) {
+        held += forget_task(stream->flusher);
+        stream->flusher = NULL;
+        if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
+    }
+    if (held == 0) return;
+    stream->refs -= held - 1; /* the last one through unref: it may free */
     cio__stream_unref(stream);
 }
 
