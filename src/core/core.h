@@ -317,7 +317,8 @@ struct cio_loop {
     size_t spare_task_count;
     size_t unfinished_tasks;
     uint64_t next_task_id;
-    struct cio__list close_hooks;
+    struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
+    struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
@@ -370,7 +371,10 @@ void cio__loop_unhold(cio_loop *loop);
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a
- * hook never added, already removed, or already run). */
+ * hook never added, already removed, or already run). These run first, while
+ * the tasks parked on the object are still hooked to it (a stream counts the
+ * references they hold); cio__loop_on_close's run after every wait is
+ * unhooked (a pool frees the jobs those waits point to). */
 void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
                         void (*fn)(cio_loop *, void *), void *arg);
 void cio__loop_hook_remove(struct cio__close_hook *hook);

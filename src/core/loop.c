@@ -209,6 +209,7 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     cio__list_init(&loop->tasks);
     cio__list_init(&loop->spare_tasks);
     cio__list_init(&loop->close_hooks);
+    cio__list_init(&loop->object_hooks);
     loop->wakeup_fd = -1;
     int rc = loop->poller_ops->init(&loop->poller);
     if (rc < 0) return rc;
@@ -238,8 +239,8 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg) {
     struct cio__close_hook *hook = malloc(sizeof *hook);
     if (!hook) return -ENOMEM;
-    cio__loop_hook_add(loop, hook, fn, arg);
-    hook->allocated = true;
+    *hook = (struct cio__close_hook){.fn = fn, .arg = arg, .allocated = true};
+    cio__list_push_back(&loop->close_hooks, &hook->node);
     return 0;
 }
 
@@ -248,17 +249,18 @@ void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
     hook->fn = fn;
     hook->arg = arg;
     hook->allocated = false;
-    cio__list_push_back(&loop->close_hooks, &hook->node);
+    cio__list_push_back(&loop->object_hooks, &hook->node);
 }
 
 void cio__loop_hook_remove(struct cio__close_hook *hook) {
     if (cio__list_linked(&hook->node)) cio__list_remove(&hook->node);
 }
 
-/* Each hook is unlinked before it runs, so it may free its own object. */
-static void run_close_hooks(cio_loop *loop) {
-    while (!cio__list_empty(&loop->close_hooks)) {
-        struct cio__list *last = loop->close_hooks.prev;
+/* Newest first. Each hook is unlinked before it runs, so it may free its own
+ * object (and with it other hooks of the list). */
+static void run_close_hooks(struct cio__list *hooks, cio_loop *loop) {
+    while (!cio__list_empty(hooks)) {
+        struct cio__list *last = hooks->prev;
         cio__list_remove(last);
         struct cio__close_hook *hook = cio__container_of(last, struct cio__close_hook, node);
         bool allocated = hook->allocated;
@@ -296,8 +298,9 @@ int cio_loop_close(cio_loop *loop) {
     if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
     if (loop->closed) return -CIO_ECLOSED;
     if (loop->running) return -EBUSY;
-    run_close_hooks(loop); /* first: they may still look at the tasks' waits */
+    run_close_hooks(&loop->object_hooks, loop);
     unhook_tasks(loop);
+    run_close_hooks(&loop->close_hooks, loop);
     cio__callback_drop_futures(loop);
     loop->closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
