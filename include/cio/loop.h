@@ -57,9 +57,12 @@ typedef struct cio_handle {
  * -EMFILE. Any thread. */
 CIO_EXPORT int cio_loop_new(const cio_loop_options *opts, cio_loop **loop);
 
-/* Close the loop: cancels nothing (use cio_run() for that) but frees every
- * task, pending callback and timer it still holds, and its poller. The loop
- * must not be running. Later calls on it return -CIO_ECLOSED. Closing twice
+/* Close the loop: runs no task (use cio_run() to let them wind down) but
+ * frees every task, pending callback and timer it still holds, and its
+ * poller. Unfinished tasks are reported, cancelled and unhooked from what
+ * they wait on first, so the streams, servers, queues and futures made on the
+ * loop can still be closed and freed afterwards. The loop must not be
+ * running. Later calls on it return -CIO_ECLOSED. Closing twice
  * returns -CIO_ECLOSED; a running loop -EBUSY; NULL -EINVAL. */
 CIO_EXPORT int cio_loop_close(cio_loop *loop);
 

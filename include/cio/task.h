@@ -10,8 +10,21 @@
  * cio_loop_run_until_complete() consume it (like pthread_join); take another
  * with cio_task_ref() first to keep using the task afterwards. A task you
  * will never await is let go with cio_task_unref() (like pthread_detach).
- * The loop holds its own reference while the task runs, and frees every task
- * that is left when it closes, so nothing leaks.
+ * The loop holds its own reference while the task runs, apart from yours:
+ * releasing more references than you hold is refused with a report, never
+ * takes the loop's. The loop frees every task that is left when it closes,
+ * so nothing leaks.
+ *
+ * The rule for cio_await: it consumes the reference it is given on every
+ * return except -EINVAL. -EINVAL means no task this thread may use was
+ * given (NULL, a stale pointer, a task of another loop), so nothing was
+ * consumed. -EPERM (outside a task) and -EDEADLK (awaiting itself) consume it.
+ *
+ * A task pointer used after its last reference is gone is stale. cio keeps a
+ * loop's last 256 freed tasks in quarantine, so such a pointer is refused
+ * (-EINVAL, or a no-op for unref) with a one-line report; past that window
+ * the memory may belong to a new task, and after the loop is freed it is
+ * freed memory: do not rely on the report.
  *
  * Cancellation is level-triggered: after cio_task_cancel(t), t's current
  * await returns -ECANCELED and so does every later one, so a task that
@@ -70,9 +83,14 @@ CIO_EXPORT int cio_create_task(cio_task_fn fn, void *arg, cio_task **out);
  * If the awaiting task is cancelled (or its timeout scope expires) meanwhile,
  * task is cancelled too (asyncio semantics; see cio_shield for the opposite),
  * waited for, and -ECANCELED (-ETIMEDOUT) is returned. So when cio_await
- * returns, task has always finished - except on misuse: -EINVAL (NULL, or a
- * task of another loop), -EPERM (outside a task), -EDEADLK (a task awaiting
- * itself); the reference is then not consumed. */
+ * returns, task has always finished - except on misuse: -EPERM (outside a
+ * task) and -EDEADLK (a task awaiting itself), which still consume the
+ * reference, and -EINVAL (NULL, a stale pointer, a task of another loop),
+ * which consumes nothing. Each misuse also prints a one-line report.
+ * To read a failure's message, keep a reference:
+ *     cio_task_ref(t); rc = cio_await(t, NULL);
+ *     if (rc < 0) puts(cio_task_error_message(t));  // may be NULL
+ *     cio_task_unref(t); */
 CIO_EXPORT int cio_await(cio_task *task, void **result);
 
 CIO_EXPORT cio_task *cio_task_ref(cio_task *task);
@@ -85,6 +103,21 @@ CIO_EXPORT bool cio_task_done(const cio_task *task);
 
 /* Without waiting, as cio_future_result(): -EAGAIN if not done yet. Borrows. */
 CIO_EXPORT int cio_task_result(cio_task *task, void **result);
+
+/* Fail the calling task with err and a message: returns cio_fail(err), for
+ * `return cio_fail_msg(-CIO_EUSER(1), "line %d: %s", n, what);`. The text
+ * (printf-style) is copied into the task; the last call before the task
+ * returns wins, and it is kept only if the task fails (not if it returns a
+ * result or ends cancelled). Outside a task, or when the copy cannot be
+ * allocated, only the error is returned. A code outside 1..4095 is reported
+ * and becomes -CIO_EBADCODE. Loop thread. */
+CIO_EXPORT void *cio_fail_msg(int err, const char *fmt, ...) CIO_PRINTF(2, 3);
+
+/* The message a finished task failed with (cio_fail_msg), or NULL: none, not
+ * done, or not a valid task. Borrowed: valid while you hold a reference
+ * (see cio_await for the pattern). It is also shown in the "error never
+ * retrieved" report. */
+CIO_EXPORT const char *cio_task_error_message(const cio_task *task);
 
 /* Request cancellation. A task not yet started finishes as cancelled without
  * running (asyncio semantics: its arg is not consumed); a suspended one

@@ -78,9 +78,43 @@ CIO_EXPORT double cio_timeout_when(const cio_timeout *scope);
 CIO_EXPORT bool cio_timeout_expired(const cio_timeout *scope);
 
 /* Close the innermost open scope, which must be scope. Returns -ETIMEDOUT if
- * this scope fired, else 0; -EINVAL if scope is not the innermost open scope
- * of the calling task. */
+ * this scope fired, else 0; -EINVAL, with a one-line report, if scope is not
+ * open, not the calling task's, or not its innermost open scope (scopes end
+ * innermost first). A task that ends with a scope or shield still open is
+ * reported too (naming the task); its scopes are then dropped. */
 CIO_EXPORT int cio_timeout_end(cio_timeout *scope);
+
+/* A scope that cannot be left open (gcc, clang: needs cleanup attributes):
+ *
+ *     cio_timeout t;
+ *     CIO_WITH_TIMEOUT(&t, 2.0) {
+ *         rc = fetch(...);            // -ETIMEDOUT after 2 s
+ *         if (rc < 0) return rc;      // fine: the scope ends on the way out
+ *     }
+ *     if (cio_timeout_expired(&t)) ...
+ *
+ * The block runs once inside cio_timeout_begin(scope, seconds) and the
+ * scope ends however the block is left: at its end, or by break, continue
+ * (both leave the block, as from a one-pass loop), return or goto. Only
+ * longjmp skips the end. A scope that could not begin (NaN, outside a task)
+ * runs the block without a deadline (a NULL scope skips it). Scopes opened
+ * inside with
+ * cio_timeout_begin must still be ended inside. */
+#if defined(__GNUC__)
+#define CIO_WITH_TIMEOUT(scope, seconds)     CIO__WITH_TIMEOUT(scope, seconds, __COUNTER__)
+#define CIO__WITH_TIMEOUT(scope, seconds, n) CIO__WITH_TIMEOUT_N(scope, seconds, n)
+#define CIO__WITH_TIMEOUT_N(scope, seconds, n)                                                     \
+    CIO__WITH_TIMEOUT_NAMED(scope, seconds, cio__guard##n)
+#define CIO__WITH_TIMEOUT_NAMED(scope, seconds, guard)                                             \
+    for (cio_timeout * guard __attribute__((cleanup(cio_timeout_guard_cleanup))) =                 \
+             cio_timeout_guard_begin((scope), (seconds));                                          \
+         guard; guard = cio_timeout_guard_end(guard))
+#endif
+
+/* CIO_WITH_TIMEOUT's helpers; not for direct use. */
+CIO_EXPORT cio_timeout *cio_timeout_guard_begin(cio_timeout *scope, double seconds);
+CIO_EXPORT cio_timeout *cio_timeout_guard_end(cio_timeout *scope);
+CIO_EXPORT void cio_timeout_guard_cleanup(cio_timeout **guard);
 
 #ifdef __cplusplus
 }

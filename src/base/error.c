@@ -2,6 +2,7 @@
 #include <cio/http_parser.h>
 
 #include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *cio_strerror(int err) {
@@ -20,6 +21,11 @@ const char *cio_strerror(int err) {
 #undef CIO_HTTP_ERROR_CASE
     default:
         break;
+    }
+    if (err >= CIO_EUSER_BASE && err <= CIO_EUSER_MAX) {
+        static _Thread_local char text[32];
+        snprintf(text, sizeof text, "application error %d", err - CIO_EUSER_BASE);
+        return text;
     }
     /* strerrordesc_np is thread-safe and never localised (glibc >= 2.32). */
     const char *text = strerrordesc_np(err);

@@ -86,10 +86,16 @@ void cio__callback_free(struct cio__callback *record) {
 }
 
 /* Queued done-callbacks hold a reference to their future. At close, drop the
- * ones on plain futures (tasks are freed by the loop regardless of counts). */
+ * ones on plain futures (tasks are freed by the loop regardless of counts),
+ * and take the listed ones off their futures' lists: the slab goes with the
+ * loop, and a future freed later must not reach into it. */
 void cio__callback_drop_futures(cio_loop *loop) {
     for (struct cio__callback_chunk *chunk = loop->callback_chunks; chunk; chunk = chunk->next) {
         for (size_t i = 0; i < CALLBACKS_PER_CHUNK; i++) {
+            if (chunk->records[i].state == CIO__CB_LISTED) {
+                cio__list_remove(&chunk->records[i].link.node);
+                chunk->records[i].state = CIO__CB_FREE;
+            }
             cio_future *future = chunk->records[i].future;
             chunk->records[i].future = NULL;
             if (future && !cio__task_of_future(future)) cio_future_unref(future);

@@ -150,6 +150,10 @@ struct cio_task {
     uint64_t id;
     uint8_t state;
     uint8_t interrupt;   /* enum cio__interrupt, of the wait that just returned */
+    bool loop_holds;     /* the loop's own reference, kept apart from future.refs (the
+                          * caller's and cio_task_ref's): until DONE, and never droppable
+                          * by cio_task_unref */
+    uint32_t generation; /* how many tasks this struct has been (task.c's quarantine) */
     int cancel_requests; /* cio_task_cancel() count, minus uncancel */
     int shield_depth;    /* > 0: waits are not interrupted */
 
@@ -167,7 +171,8 @@ struct cio_task {
     int64_t deadline;
     struct cio__timer deadline_timer;
 
-    char *name; /* heap copy, or NULL for "Task-<id>" in name_buf */
+    char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
+    char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
     char name_buf[24];
 #if defined(CIO_ASAN)
     void *asan_fake_stack;
@@ -207,10 +212,35 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
     return cio__task_pending_interrupt_slow(task);
 }
 
+/* ---- the cooperative budget ---------------------------------------------------- */
+
+/* Operations a task may complete without suspending before it must yield
+ * (Tokio's cooperative budget, also 128): a task whose reads always find
+ * data would otherwise never let timers, signals or other tasks run. The
+ * loop holds the running task's budget; cio__switch_enter refills it. */
+#define CIO__BUDGET 128
+
+/* Count one operation that completes at once: true when the running task has
+ * spent its turn's budget and should cio__budget_yield() before going on. */
+static inline bool cio__budget_spend(cio_loop *loop);
+/* Yield because the budget is spent: queue the task behind everything ready
+ * and switch out. Unlike cio_yield, it switches out even when an interrupt
+ * is due (a task spinning on -ECANCELED must still let the loop turn).
+ * Returns 0, or the interrupt (-ECANCELED, -ETIMEDOUT) now due. */
+int cio__budget_yield(cio_task *task);
+
 /* cio__task_switch_out(task), the suspension itself: inline in core/switch.h. */
 void cio__task_free(cio_task *task);
 void cio__task_spares_free(cio_loop *loop);
 bool cio__task_valid(const cio_task *task);
+/* cio__task_valid, and a one-line report naming caller when task is a
+ * stale pointer (a task whose last reference is gone, still in quarantine). */
+bool cio__task_check(const cio_task *task, const char *caller);
+/* failure.c: what a finishing task leaves behind - the scopes it left open
+ * (reported), and its message (dropped unless it failed). */
+void cio__task_finish_checks(cio_task *task, int error);
+/* failure.c: the "error never retrieved" report of a task being freed. */
+void cio__task_report_unretrieved(cio_task *task);
 
 /* timeout.c: the deadline timer of task fired or moved. */
 void cio__timeout_recompute(cio_task *task);
@@ -264,6 +294,7 @@ struct cio__close_hook {
     struct cio__list node;
     void (*fn)(cio_loop *loop, void *arg);
     void *arg;
+    bool allocated; /* cio__loop_on_close's own; else embedded in its object */
 };
 
 struct cio_loop {
@@ -303,10 +334,12 @@ struct cio_loop {
     size_t spare_task_count;
     size_t unfinished_tasks;
     uint64_t next_task_id;
-    struct cio__list close_hooks;
+    struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
+    struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
+    int budget; /* the running task's cooperative budget (CIO__BUDGET) */
 #if defined(CIO_ASAN)
     void *asan_fake_stack;
     const void *scheduler_stack_bottom;
@@ -318,6 +351,10 @@ struct cio_loop {
 };
 
 extern CIO__TLS cio_loop *cio__running_loop;
+
+static inline bool cio__budget_spend(cio_loop *loop) {
+    return --loop->budget <= 0 && loop->current;
+}
 
 static inline cio_task *cio__task_current_or_complain(const char *caller) {
     cio_loop *loop = cio__running_loop;
@@ -349,6 +386,15 @@ void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
+/* The same with a hook embedded in its object: no allocation, and the object
+ * takes it back with cio__loop_hook_remove() when it goes first (safe on a
+ * hook never added, already removed, or already run). These run first, while
+ * the tasks parked on the object are still hooked to it (a stream counts the
+ * references they hold); cio__loop_on_close's run after every wait is
+ * unhooked (a pool frees the jobs those waits point to). */
+void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
+                        void (*fn)(cio_loop *, void *), void *arg);
+void cio__loop_hook_remove(struct cio__close_hook *hook);
 
 /* wakeup.c */
 int cio__wakeup_init(cio_loop *loop);

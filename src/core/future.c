@@ -138,8 +138,9 @@ static void abort_future_wait(cio_task *task) {
 }
 
 int cio__future_wait(cio_future *f) {
-    if (f->state != CIO__PENDING) return 0;
     cio_task *task = f->loop->current;
+    if (f->state != CIO__PENDING) /* done already: the cooperative budget's case */
+        return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
     task->wait_link.kind = CIO__LINK_TASK;
     task->wait_object = f;
     cio__list_push_back(&f->waiters, &task->wait_link.node);

@@ -45,7 +45,8 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     if (rc < 0) return cio__wait(task, NULL); /* delivers it without parking */
     bool missed = waiters->missed & events;
     waiters->missed &= ~events; /* consumed, or superseded by a recheck */
-    if (missed && !recheck) return 0;
+    if (missed && !recheck)     /* ready already: the cooperative budget's case */
+        return cio__budget_spend(loop) ? cio__budget_yield(task) : 0;
     rc = loop->poller_ops->arm(loop->poller, fd, events, recheck);
     if (rc < 0) return rc;
     *slot = task;

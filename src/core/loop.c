@@ -209,6 +209,7 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     cio__list_init(&loop->tasks);
     cio__list_init(&loop->spare_tasks);
     cio__list_init(&loop->close_hooks);
+    cio__list_init(&loop->object_hooks);
     loop->wakeup_fd = -1;
     int rc = loop->poller_ops->init(&loop->poller);
     if (rc < 0) return rc;
@@ -238,19 +239,47 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg) {
     struct cio__close_hook *hook = malloc(sizeof *hook);
     if (!hook) return -ENOMEM;
-    hook->fn = fn;
-    hook->arg = arg;
+    *hook = (struct cio__close_hook){.fn = fn, .arg = arg, .allocated = true};
     cio__list_push_back(&loop->close_hooks, &hook->node);
     return 0;
 }
 
-static void run_close_hooks(cio_loop *loop) {
-    while (!cio__list_empty(&loop->close_hooks)) {
-        struct cio__list *last = loop->close_hooks.prev;
+void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
+                        void (*fn)(cio_loop *, void *), void *arg) {
+    hook->fn = fn;
+    hook->arg = arg;
+    hook->allocated = false;
+    cio__list_push_back(&loop->object_hooks, &hook->node);
+}
+
+void cio__loop_hook_remove(struct cio__close_hook *hook) {
+    if (cio__list_linked(&hook->node)) cio__list_remove(&hook->node);
+}
+
+/* Newest first. Each hook is unlinked before it runs, so it may free its own
+ * object (and with it other hooks of the list). */
+static void run_close_hooks(struct cio__list *hooks, cio_loop *loop) {
+    while (!cio__list_empty(hooks)) {
+        struct cio__list *last = hooks->prev;
         cio__list_remove(last);
         struct cio__close_hook *hook = cio__container_of(last, struct cio__close_hook, node);
+        bool allocated = hook->allocated;
         hook->fn(loop, hook->arg);
-        free(hook);
+        if (allocated) free(hook);
+    }
+}
+
+/* Every unfinished task is cancelled and taken off whatever it waits on (a
+ * future's or a lock's list, an fd slot, a signal), so the futures, queues,
+ * streams and servers of the loop, which outlive it in the caller's hands,
+ * hold no pointer to a task about to be freed. */
+static void unhook_tasks(cio_loop *loop) {
+    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
+        cio_task *task = cio__container_of(node, cio_task, all);
+        if (task->state == CIO__TASK_DONE) continue;
+        task->cancel_requests++;
+        if (task->wait_abort) task->wait_abort(task);
+        task->wait_abort = NULL;
     }
 }
 
@@ -269,7 +298,9 @@ int cio_loop_close(cio_loop *loop) {
     if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
     if (loop->closed) return -CIO_ECLOSED;
     if (loop->running) return -EBUSY;
-    run_close_hooks(loop);
+    run_close_hooks(&loop->object_hooks, loop);
+    unhook_tasks(loop);
+    run_close_hooks(&loop->close_hooks, loop);
     cio__callback_drop_futures(loop);
     loop->closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
@@ -314,7 +345,7 @@ static void leave(cio_loop *loop) {
 
 int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
     if (result) *result = NULL;
-    if (!cio__task_valid(task)) return -EINVAL;
+    if (!cio__task_check(task, "cio_loop_run_until_complete")) return -EINVAL;
     if (loop && loop->magic == CIO__LOOP_MAGIC && task->future.loop != loop) return -EINVAL;
     int rc = enter(loop);
     if (rc < 0) return rc;

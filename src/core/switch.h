@@ -37,6 +37,7 @@ static inline void cio__switch_save_from(cio_loop *loop, cio__transfer back) {
 /* Make task the running one, just before jumping to it. */
 static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
     loop->current = task;
+    loop->budget = CIO__BUDGET;
     task->state = CIO__TASK_RUNNING;
     cio__stack_set_running(&task->stack);
 }
@@ -135,8 +136,10 @@ static inline void cio__task_switch_out(cio_task *task) {
         cio__switch_to_scheduler(loop, task, false);
     else if (next != task)
         cio__switch_to_next(loop, task, next);
-    else
-        task->state = CIO__TASK_RUNNING; /* it was the only one ready: go on */
+    else { /* it was the only one ready: go on, with a new turn's budget */
+        task->state = CIO__TASK_RUNNING;
+        loop->budget = CIO__BUDGET;
+    }
 }
 
 #endif

@@ -2,9 +2,10 @@
  * stack, completion, references, and the task-level queries.
  *
  * Life of a task: CREATED (queued to start) -> RUNNING <-> PARKED/READY ->
- * DONE. The loop holds one reference from creation until DONE; the creator
- * holds another until it awaits or releases. The stack is taken when the
- * task first runs and given back as soon as it finishes. */
+ * DONE. The loop holds its own reference (loop_holds) from creation until
+ * DONE; the creator's and cio_task_ref's are counted apart (future.refs), so
+ * a release too many is refused instead of taking the loop's. The stack is
+ * taken when the task first runs and given back as soon as it finishes. */
 #include "core/switch.h"
 
 #include <stdlib.h>
@@ -14,6 +15,15 @@ static void run_task_entry(struct cio__ready *entry);
 
 bool cio__task_valid(const cio_task *task) {
     return task && task->future.magic == CIO__TASK_MAGIC;
+}
+
+bool cio__task_check(const cio_task *task, const char *caller) {
+    if (cio__task_valid(task)) return true;
+    if (task && task->future.magic == CIO__DEAD_MAGIC)
+        cio__complain("%s: stale task pointer %p: its last reference was already dropped "
+                      "(released twice, or used after cio_await consumed it)",
+                      caller, (const void *)task);
+    return false;
 }
 
 cio_task *cio__task_complain_outside(const char *caller) {
@@ -43,27 +53,40 @@ static int set_name(cio_task *task, const char *name) {
 /* Freed task structs are kept per loop for reuse, up to SPARE_TASKS: without
  * this, glibc hands a batch of freed tasks back to the kernel and the next
  * batch faults them in again (54,700 faults per 1M spawns; see
- * bench/results/core.md). */
+ * bench/results/core.md).
+ *
+ * The spares are also a quarantine: a freed struct keeps the dead magic and
+ * is reused only once QUARANTINE newer ones were freed after it (first in,
+ * first out), so a stale pointer to one of a loop's last QUARANTINE freed
+ * tasks is refused with a report instead of reaching a new task. Past that
+ * window the memory may hold a new task (or, beyond SPARE_TASKS or after the
+ * loop is freed, be freed): a plain pointer cannot carry more. */
 #define SPARE_TASKS 1024
+#define QUARANTINE  256
 
 static cio_task *task_alloc(cio_loop *loop) {
+    if (loop->spare_task_count <= QUARANTINE) return calloc(1, sizeof(cio_task));
     struct cio__list *spare = cio__list_pop_front(&loop->spare_tasks);
-    if (!spare) return calloc(1, sizeof(cio_task));
     loop->spare_task_count--;
     cio_task *task = cio__container_of(spare, cio_task, all);
+    uint32_t generation = task->generation + 1;
     memset(task, 0, sizeof *task);
+    task->generation = generation;
     return task;
 }
 
 static void task_dispose(cio_task *task) {
     cio_loop *loop = task->future.loop;
-    task->future.magic = CIO__DEAD_MAGIC; /* a stale handle is refused, spare or not */
-    if (loop->closed || loop->spare_task_count >= SPARE_TASKS) {
+    task->future.magic = CIO__DEAD_MAGIC; /* a stale handle is refused while quarantined */
+    if (loop->closed) {
         free(task);
         return;
     }
     cio__list_push_back(&loop->spare_tasks, &task->all);
-    loop->spare_task_count++;
+    if (++loop->spare_task_count > SPARE_TASKS) { /* the oldest leaves quarantine for good */
+        free(cio__container_of(cio__list_pop_front(&loop->spare_tasks), cio_task, all));
+        loop->spare_task_count--;
+    }
 }
 
 void cio__task_spares_free(cio_loop *loop) {
@@ -93,7 +116,8 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
     cio_task *task = task_alloc(loop);
     if (!task) return -ENOMEM;
     cio__future_init(&task->future, loop, CIO__TASK_MAGIC);
-    task->future.refs = out ? 2 : 1; /* the creator's (unless detached) and the loop's */
+    task->future.refs = out ? 1 : 0; /* the creator's, unless detached */
+    task->loop_holds = true;
     task->fn = fn;
     task->arg = arg;
     task->id = ++loop->next_task_id;
@@ -150,6 +174,7 @@ static void task_main(cio__transfer start) {
     loop->scheduler_ctx = start.from;
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
+    cio__task_finish_checks(task, cio_error_of(result));
     finish(task, cio_error_of(result), result);
     cio__switch_to_scheduler(loop, task, true);
     abort(); /* a finished task is never resumed */
@@ -162,7 +187,11 @@ static void drop_loop_reference(cio_task *task) {
     if (task->tsan_fiber) __tsan_destroy_fiber(task->tsan_fiber);
     task->tsan_fiber = NULL;
 #endif
-    cio_task_unref(task);
+    task->loop_holds = false;
+    if (task->future.refs == 0) {
+        cio__list_remove(&task->all);
+        cio__task_free(task);
+    }
 }
 
 static int start(cio_task *task) {
@@ -206,43 +235,66 @@ static void run_task_entry(struct cio__ready *entry) {
 /* ---- references ---------------------------------------------------------------------- */
 
 cio_task *cio_task_ref(cio_task *task) {
-    if (cio__task_valid(task)) task->future.refs++;
+    if (cio__task_check(task, "cio_task_ref")) task->future.refs++;
     return task;
 }
 
 void cio__task_free(cio_task *task) {
     if (task->stack.mapping) cio__stack_release(&task->stack);
-    if (task->state == CIO__TASK_DONE && task->future.error && task->future.error != -ECANCELED &&
-        !task->future.retrieved)
-        fprintf(stderr, "cio: task '%s' failed: %s (error never retrieved)\n", cio_task_name(task),
-                cio_strerror(task->future.error));
+    cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);
     free(task->name);
+    free(task->error_message);
     task_dispose(task);
 }
 
 void cio_task_unref(cio_task *task) {
-    if (!cio__task_valid(task)) return;
-    if (--task->future.refs > 0) return;
+    if (!task || !cio__task_check(task, "cio_task_unref")) return;
+    if (task->future.refs == 0) {
+        /* Only the loop's own reference is left: taking it would free a
+         * task that is still queued or running. */
+        cio__complain("cio_task_unref: task '%s' has no reference left to release "
+                      "(released twice, or already consumed by cio_await)",
+                      cio_task_name(task));
+        return;
+    }
+    if (--task->future.refs > 0 || task->loop_holds) return;
     cio__list_remove(&task->all);
     cio__task_free(task);
 }
 
 /* ---- awaiting -------------------------------------------------------------------------- */
 
+/* A task this thread may not touch: of another loop than the one running
+ * here, or (no loop running here) of a loop that runs on another thread. */
+static bool foreign(const cio_task *task) {
+    cio_loop *here = cio__running_loop;
+    if (here) return task->future.loop != here;
+    return task->future.loop->running;
+}
+
 int cio_await(cio_task *task, void **result) {
     if (result) *result = NULL;
+    if (!cio__task_check(task, "cio_await")) return -EINVAL;
+    if (foreign(task)) {
+        cio__complain("cio_await: task '%s' belongs to another loop", cio_task_name(task));
+        return -EINVAL;
+    }
+    /* From here on the reference is consumed on every return. */
     cio_task *self = cio__task_current_or_complain("cio_await");
-    if (!self) return -EPERM;
-    if (!cio__task_valid(task) || task->future.loop != self->future.loop) return -EINVAL;
-    if (task == self) return -EDEADLK;
-    int rc = cio__future_wait(&task->future);
+    int rc = !self ? -EPERM : task == self ? -EDEADLK : 0;
+    if (rc == -EDEADLK) cio__complain("cio_await: task '%s' awaits itself", cio_task_name(task));
+    if (rc < 0) {
+        cio_task_unref(task);
+        return rc;
+    }
+    rc = cio__future_wait(&task->future);
     if (rc < 0) {
         /* Interrupted: cancel what we awaited and wait, shielded, for it to
          * finish, so a returning cio_await never leaves the task running. */
         cio_task_cancel(task);
         self->shield_depth++;
-        cio__future_wait(&task->future);
+        while (task->state != CIO__TASK_DONE) cio__future_wait(&task->future);
         self->shield_depth--;
     }
     int status = cio__future_outcome(&task->future, result);
@@ -261,7 +313,7 @@ bool cio_task_cancelled(const cio_task *task) {
 }
 
 int cio_task_result(cio_task *task, void **result) {
-    if (!cio__task_valid(task)) {
+    if (!cio__task_check(task, "cio_task_result")) {
         if (result) *result = NULL;
         return -EINVAL;
     }

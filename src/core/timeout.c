@@ -147,13 +147,44 @@ bool cio_timeout_expired(const cio_timeout *timeout) {
     return scope && scope->magic == SCOPE_MAGIC && scope->fired;
 }
 
+/* -EINVAL, with the report that says which rule was broken. */
+static int refuse_end(const struct cio__timeout_scope *scope) {
+    if (!is_open(scope))
+        cio__complain("cio_timeout_end: the scope is not open (ended twice, or never begun)");
+    else if (scope->task != cio_current_task())
+        cio__complain("cio_timeout_end: the scope belongs to task '%s', not the caller",
+                      cio_task_name(scope->task));
+    else
+        cio__complain("cio_timeout_end: task '%s' ends a scope out of order (an inner scope "
+                      "is still open: end scopes innermost first)",
+                      cio_task_name(scope->task));
+    return -EINVAL;
+}
+
 int cio_timeout_end(cio_timeout *timeout) {
     struct cio__timeout_scope *scope = scope_of(timeout);
     if (!is_open(scope) || scope->task != cio_current_task() || scope->task->scopes != scope)
-        return -EINVAL;
+        return refuse_end(scope);
     cio_task *task = scope->task;
     task->scopes = scope->outer;
     scope->task = NULL; /* closed; `fired` stays readable */
     cio__timeout_recompute(task);
     return scope->fired ? -ETIMEDOUT : 0;
+}
+
+/* ---- CIO_WITH_TIMEOUT ---------------------------------------------------------- */
+
+cio_timeout *cio_timeout_guard_begin(cio_timeout *timeout, double delay) {
+    if (cio_timeout_begin(timeout, delay) < 0 && timeout)
+        scope_of(timeout)->magic = 0; /* not open: the end below leaves it alone */
+    return timeout;
+}
+
+cio_timeout *cio_timeout_guard_end(cio_timeout *timeout) {
+    if (is_open(scope_of(timeout))) (void)cio_timeout_end(timeout);
+    return NULL;
+}
+
+void cio_timeout_guard_cleanup(cio_timeout **guard) {
+    if (*guard) cio_timeout_guard_end(*guard);
 }

@@ -27,6 +27,8 @@ int cio__wait(cio_task *task, void (*abort)(cio_task *task)) {
     int due = cio__task_pending_interrupt(task);
     if (due < 0) {
         if (abort) abort(task);
+        /* A task that ignores -ECANCELED would spin here: let the loop turn. */
+        if (cio__budget_spend(task->future.loop)) (void)cio__budget_yield(task);
         return deliver(task, due);
     }
     task->wait_abort = abort;
@@ -82,6 +84,17 @@ int cio_yield(void) {
     return task->wake_status;
 }
 
+int cio__budget_yield(cio_task *task) {
+    task->interrupt = CIO__INTERRUPT_NONE;
+    task->wake_status = 0;
+    task->wait_abort = abort_yield;
+    task->state = CIO__TASK_READY;
+    cio__ready_push(&task->future.loop->ready, &task->ready);
+    cio__task_switch_out(task);
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
+    return 0;
+}
+
 int cio_sleep(double seconds) {
     if (isnan(seconds)) return -EINVAL;
     if (seconds <= 0) return cio_yield();
@@ -99,7 +112,7 @@ int cio_sleep(double seconds) {
 /* ---- cancellation ---------------------------------------------------------------- */
 
 int cio_task_cancel(cio_task *task) {
-    if (!cio__task_valid(task)) return -EINVAL;
+    if (!cio__task_check(task, "cio_task_cancel")) return -EINVAL;
     if (task->state == CIO__TASK_DONE) return -EALREADY;
     task->cancel_requests++;
     cio__task_interrupt(task, -ECANCELED);

@@ -147,6 +147,7 @@ struct cio_stream {
     int write_error; /* sticky: a failed send's -errno; out was dropped */
     cio_task *flusher;
     struct cio__list drainers, closers;
+    struct cio__close_hook loop_hook; /* the loop frees its tasks: forget reader, flusher */
 
     /* a server's connection: linked on server->clients while it counts */
     struct cio_server *server;

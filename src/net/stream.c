@@ -37,6 +37,44 @@ static void quarantine_put(cio_stream *stream) {
     free(oldest);
 }
 
+/* Take a task that will never resume off the stream; 1 for the reference
+ * to the stream it holds (every parked read, drain and wait_closed takes
+ * one, as does the flusher), 0 for none. */
+static int forget_task(cio_task *task) {
+    if (!task) return 0;
+    if (task->wait_abort) task->wait_abort(task);
+    task->wait_abort = NULL;
+    return 1;
+}
+
+static int forget_list(struct cio__list *list) {
+    int forgotten = 0;
+    struct cio__list *node;
+    while ((node = cio__list_pop_front(list)) != NULL)
+        forgotten += forget_task(cio__container_of(node, cio_task, wait_link.node));
+    return forgotten;
+}
+
+/* The loop is closing and will free every task without resuming it: take
+ * them off the stream and drop the references they held, so the stream can
+ * still be closed and freed afterwards and never reaches a freed task. */
+static void loop_closing(cio_loop *loop, void *arg) {
+    (void)loop;
+    cio_stream *stream = arg;
+    int held = forget_task(stream->reader) + forget_list(&stream->drainers) +
+               forget_list(&stream->closers);
+    stream->reader = NULL;
+    if (stream->flusher) {
+        held += forget_task(stream->flusher);
+        stream->flusher = NULL;
+        if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
+    }
+    if (held == 0) return;
+    stream->refs -= held - 1; /* the last one through unref: it may free */
+    cio__stream_unref(stream);
+}
+
+
 /* At exit, so leak checkers see nothing held. */
 __attribute__((destructor)) static void quarantine_flush(void) {
     for (unsigned i = 0; i < QUARANTINE; i++) {
@@ -84,6 +122,7 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     stream->low = CIO_STREAM_HIGH_WATER / 4;
     cio__list_init(&stream->drainers);
     cio__list_init(&stream->closers);
+    cio__loop_hook_add(loop, &stream->loop_hook, loop_closing, stream);
     *out = stream;
     return 0;
 }
@@ -98,6 +137,7 @@ void cio__stream_ref(cio_stream *stream) {
 
 void cio__stream_unref(cio_stream *stream) {
     if (--stream->refs > 0) return;
+    cio__loop_hook_remove(&stream->loop_hook);
     cio__buffer_free(&stream->in);
     cio__buffer_free(&stream->out);
     stream->magic = CIO__DEAD_MAGIC;

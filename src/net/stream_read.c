@@ -140,6 +140,10 @@ ssize_t cio_stream_read(cio_stream *stream, void *buf, size_t n) {
     cio_task *task;
     int rc = begin_read(stream, &task, "cio_stream_read");
     if (rc < 0) return rc;
+    if (n && cio__budget_spend(stream->loop) && (rc = cio__budget_yield(task)) < 0) {
+        end_read(stream);
+        return rc;
+    }
     ssize_t got = n ? read_some(stream, task, buf, n) : 0;
     end_read(stream);
     return got;

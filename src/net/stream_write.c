@@ -165,6 +165,7 @@ int cio_stream_drain(cio_stream *stream) {
     if (!stream || stream->loop != task->future.loop) return -EINVAL;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
+    if (cio__budget_spend(stream->loop) && (rc = cio__budget_yield(task)) < 0) return rc;
     cio__stream_ref(stream);
     while (rc == 0 && stream->paused) rc = cio__net_park(task, &stream->drainers);
     cio__stream_unref(stream);

@@ -119,6 +119,10 @@ struct cio__signals {
  * and removing it from the registry, installing and restoring dispositions,
  * starting and stopping the pump thread). 0, or -errno; on error nothing
  * changed. Loop thread. */
+/* sigpump.c: cio_run's rule, "a second SIGINT ends the process", on or off.
+ * The signal handler itself applies it (turning on resets the count): a
+ * task spinning on -ECANCELED may keep the loop from ever dispatching. */
+void cio__sigpump_sigint_rule(bool on);
 int cio__sigpump_want(struct cio__signals *signals, uint64_t wanted);
 /* signal.c: on the loop thread, run what the pump posted. */
 void cio__signals_dispatch(void *signals);

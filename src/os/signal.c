@@ -38,7 +38,15 @@ static uint64_t wanted_now(const struct cio__signals *signals) {
     return wanted;
 }
 
+/* cio_run's SIGINT rule holds while the program neither handles nor waits
+ * for SIGINT itself. */
+static bool sigint_rule_applies(const struct cio__signals *signals) {
+    return signals->main_task && !signals->handlers[SIGINT].cb &&
+           !(signals->caught & CIO__SIG_BIT(SIGINT));
+}
+
 static int rewant(struct cio__signals *signals) {
+    if (signals->main_task) cio__sigpump_sigint_rule(sigint_rule_applies(signals));
     return cio__sigpump_want(signals, wanted_now(signals));
 }
 
@@ -192,7 +200,9 @@ int cio_wait_signal(int signo) {
 
 /* asyncio.run's rule: the first SIGINT cancels the main task, unless the
  * program handles SIGINT itself; a second one kills the process the default
- * way. */
+ * way. The signal handler applies the second part itself (sigpump.c), as the
+ * loop may never turn again; this is the fallback for the first SIGINT
+ * arriving after the main task is done. */
 static void on_sigint(void *arg, int signo) {
     struct cio__signals *signals = arg;
     if (signals->handlers[SIGINT].cb || (signals->caught & CIO__SIG_BIT(SIGINT))) return;
@@ -218,6 +228,7 @@ void cio__signal_run_begin(cio_loop *loop, cio_task *main_task) {
     if (!signals || cio__signals_subscribe(os, SIGINT, on_sigint, signals) < 0) return;
     signals->main_task = cio_task_ref(main_task);
     signals->sigints = 0;
+    cio__sigpump_sigint_rule(sigint_rule_applies(signals));
 }
 
 int cio__signal_run_end(cio_loop *loop, int status) {
@@ -227,5 +238,6 @@ int cio__signal_run_end(cio_loop *loop, int status) {
     cio__signals_subscribe(os, SIGINT, NULL, NULL);
     cio_task_unref(signals->main_task);
     signals->main_task = NULL;
+    cio__sigpump_sigint_rule(false);
     return status == -ECANCELED && signals->sigints > 0 ? -EINTR : status;
 }

@@ -32,7 +32,30 @@ static atomic_int in_handler;    /* handlers running now: the pipe stays open me
 static pthread_t pump_thread;
 static bool pump_running; /* under pump_lock */
 
+static atomic_bool sigint_rule; /* cio_run's "second SIGINT ends the process" applies */
+static atomic_int sigints_seen; /* since the rule was turned on */
+
+void cio__sigpump_sigint_rule(bool on) {
+    atomic_store(&sigints_seen, 0);
+    atomic_store(&sigint_rule, on);
+}
+
+/* The second SIGINT under cio_run's rule: back to the default action, and
+ * the signal again, now pending (SIGINT is blocked in its own handler), so it
+ * ends the process as soon as this handler returns - whether or not the loop
+ * ever turns again. Only async-signal-safe calls. */
+static bool second_sigint(int signo) {
+    if (signo != SIGINT || !atomic_load(&sigint_rule) || atomic_fetch_add(&sigints_seen, 1) < 1)
+        return false;
+    struct sigaction fallback = {0};
+    fallback.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &fallback, NULL);
+    raise(SIGINT);
+    return true;
+}
+
 static void on_signal(int signo) {
+    if (second_sigint(signo)) return;
     atomic_fetch_add(&in_handler, 1);
     int saved_errno = errno;
     int fd = atomic_load(&write_fd);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -266,6 +267,40 @@ static void second_sigint_kills(void **state) {
     assert_int_equal(WTERMSIG(status), SIGINT);
 }
 
+/* Issue 11.3: after the first SIGINT every await returns -ECANCELED at once;
+ * a task that ignores it spins and the loop may never turn. The second
+ * SIGINT must end the process from the signal handler itself: the raise()
+ * below never returns. */
+static void *spinning_main_task(void *arg) {
+    (void)arg;
+    raise(SIGINT);
+    while (cio_sleep(0.01) != -ECANCELED) {
+    } /* the first SIGINT arrives */
+    struct sigaction current;
+    sigaction(SIGINT, NULL, &current);
+    if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN)
+        fputs("handler installed\n", stderr);
+    for (int i = 0; i < 100; i++) cio_sleep(1.0); /* ignores -ECANCELED: no suspension */
+    raise(SIGINT);
+    fputs("survived the second SIGINT\n", stderr);
+    _exit(14);
+}
+
+static void spinning_child(void) {
+    cio_run(spinning_main_task, NULL, NULL);
+    _exit(15);
+}
+
+static void second_sigint_ends_a_spinning_task(void **state) {
+    (void)state;
+    char err[512];
+    int status = test_in_child(spinning_child, err, sizeof err);
+    assert_non_null(strstr(err, "handler installed"));
+    assert_null(strstr(err, "survived"));
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGINT);
+}
+
 static void note_sigint(void *arg) {
     *(int *)arg += 1;
 }
@@ -302,6 +337,7 @@ int main(void) {
         cmocka_unit_test(bad_input),
         cmocka_unit_test(sigint_cancels_main_task),
         cmocka_unit_test(second_sigint_kills),
+        cmocka_unit_test(second_sigint_ends_a_spinning_task),
         cmocka_unit_test(program_handling_sigint_is_not_cancelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
