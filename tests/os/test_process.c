@@ -520,6 +520,17 @@ static void *misuse_main(void *arg) {
     assert_int_equal(cio_stream_write(cio_process_stdin(process), "x", 1), -EINVAL);
     assert_int_equal(cio_process_wait(process, NULL), 0);
     cio_process_free(process);
+    /* A process's pipe stream is the process's: freeing it is refused and
+     * the stream goes on working. */
+    cio_process_options piped = {.watcher = watcher, .stdout_mode = CIO_STDIO_PIPE};
+    const char *const echo[] = {"echo", "still here", NULL};
+    assert_int_equal(cio_create_subprocess_exec(echo, &piped, &process), 0);
+    cio_stream_free(cio_process_stdout(process));
+    char line[32];
+    assert_int_equal(cio_stream_readline(cio_process_stdout(process), line, sizeof line), 11);
+    assert_string_equal(line, "still here\n");
+    assert_int_equal(cio_process_wait(process, NULL), 0);
+    cio_process_free(process);
     assert_int_equal(cio_process_wait(NULL, NULL), -EINVAL);
     assert_int_equal(cio_process_pid(NULL), -EINVAL);
     assert_int_equal(cio_process_kill(NULL), -EINVAL);
