@@ -6,7 +6,7 @@
 # Usage: scripts/mutate.sh [build-dir] [mutant-id-regex]
 #   build-dir   where the scratch tree is built, reused between runs
 #               (default: /tmp/cio-mutate-build); the source tree is never
-#               touched: mutants go into a copy under /tmp.
+#               touched: mutants go into a copy at <build-dir>.src.
 #   regex       run only the mutants whose id matches (default: all).
 # Environment: MUTATE_TIMEOUT (ctest --timeout, default 20), MUTATE_JOBS
 # (default 2), MUTATE_EXCLUDE (ctest -E, default: the install check, which
@@ -21,7 +21,9 @@ jobs=${MUTATE_JOBS:-2}
 exclude=${MUTATE_EXCLUDE:-^install_consumers$}
 list="$src/scripts/mutants.txt"
 
-scratch=$(mktemp -d /tmp/cio-mutate-src.XXXXXX)
+# Beside the build dir, at a fixed path: CMake's cache remembers its source.
+scratch="$build.src"
+rm -rf "$scratch" && mkdir -p "$scratch"
 trap 'rm -rf "$scratch"' EXIT
 
 # The tree as it is now (tracked and new files, not ignored ones such as
