@@ -10,7 +10,43 @@
 
 #include <cio.h>
 
-/* A fresh loop on the virtual clock; fails the test if it cannot be made. */
+/* ---- the harness: every test program gets these by including this header ----
+ *
+ * - A failed assertion inside a task longjmps out of the task's stack back
+ *   to cmocka, leaving its loop "running" on the thread: every later
+ *   cio_loop_run* / cio_run of the program would fail with -EBUSY. Tests made
+ *   with cmocka_unit_test(), and every test_loop_new / test_run /
+ *   test_run_checked, first abandon such a loop (test_recover_loop), so one
+ *   failure stays one failure.
+ * - skip() is counted: a program whose every test skipped exits with
+ *   TEST_SKIPPED (77), which ctest reports as "Skipped" (SKIP_RETURN_CODE).
+ * - $CIO_TEST_FILTER (a cmocka glob, e.g. "* /uring" without the space) runs
+ *   only the matching tests: tests/CMakeLists.txt splits a program's variants
+ *   that may skip (io_uring, pidfd) into their own ctest entries with it. */
+#define TEST_SKIPPED 77
+
+void test_recover_loop(void);
+int test__setup(void **state);
+void test__skipped(void);
+int test__group_exit(int failed, const struct CMUnitTest *tests, size_t count);
+void test__apply_filter(void);
+
+#undef cmocka_unit_test
+#define cmocka_unit_test(f)                                                                        \
+    { #f, f, test__setup, NULL, NULL }
+#undef skip
+#define skip() (test__skipped(), _skip(__FILE__, __LINE__))
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(group_tests, group_setup, group_teardown)                           \
+    (test__apply_filter(),                                                                         \
+     test__group_exit(_cmocka_run_group_tests(#group_tests, group_tests,                           \
+                                              sizeof(group_tests) / sizeof((group_tests)[0]),      \
+                                              group_setup, group_teardown),                        \
+                      group_tests, sizeof(group_tests) / sizeof((group_tests)[0])))
+
+/* A fresh loop on the virtual clock; fails the test if it cannot be made.
+ * Lost wake-ups fail fast on it: cio_loop_run_until_complete returns
+ * -EDEADLK when nothing can ever wake its tasks. */
 cio_loop *test_loop_new(void);
 
 /* Run fn(arg) as the main task of a fresh virtual-clock loop, then close and

@@ -76,7 +76,12 @@ CIO_EXPORT void cio_loop_free(cio_loop *loop);
  * if the loop is already running (nested loops are refused), -EINVAL for NULL
  * arguments or a task of another loop, -CIO_ECLOSED on a closed loop, and
  * -EINTR if cio_loop_stop() was called before the task finished (the task is
- * then not consumed). Call from the loop's thread with no loop running. */
+ * then not consumed). On the virtual clock (a test's loop) it returns
+ * -EDEADLK, naming the parked tasks on stderr, when nothing can ever finish
+ * the task: nothing ready, no timer, no task waiting on an fd, no thread
+ * working for the loop, and no call_soon_threadsafe arriving within 250 ms
+ * of real time (the task is then not consumed either). Call from the loop's
+ * thread with no loop running. */
 CIO_EXPORT int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result);
 
 /* Run until cio_loop_stop() is called. Returns 0, -EBUSY if already running,

@@ -300,6 +300,7 @@ struct cio__close_hook {
 struct cio_loop {
     uint32_t magic;
     bool running, closed, stopping, is_default;
+    bool stalled; /* virtual clock: nothing can ever wake a task (loop.c) */
     /* Unique among the process's loops and never reused, unlike the loop's
      * address: what loop-bound objects (sync primitives) remember. */
     uint64_t serial;

@@ -113,6 +113,26 @@ static void on_fd_ready(void *ctx, int fd, unsigned events) {
         cio__io_ready(loop, fd, events);
 }
 
+/* How long (real time) an idle virtual-clock loop waits for another thread
+ * (a call_soon_threadsafe, a signal) before it calls the run a deadlock. */
+#define STALL_GRACE_MS 250
+
+/* Nothing ready, no timer, no thread working for the loop: only I/O or
+ * another thread can wake it. With no task waiting on an fd, a short wait
+ * for another thread settles it: if nothing comes, every task is parked for
+ * good - a lost wake-up - and run_until_complete reports it (-EDEADLK)
+ * instead of blocking forever. Only the virtual clock: it belongs to tests. */
+static void poll_idle_virtual(cio_loop *loop) {
+    if (loop->io_waiters > 0) {
+        loop->poller_ops->poll(loop->poller, -1, on_fd_ready, loop);
+        return;
+    }
+    int events = loop->poller_ops->poll(loop->poller, STALL_GRACE_MS, on_fd_ready, loop);
+    if (events <= 0 && !loop->ready.head && !loop->timers.len && loop->holds == 0 &&
+        !atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire))
+        loop->stalled = true;
+}
+
 /* The virtual clock polls without sleeping and, if nothing happened, jumps to
  * the next timer - unless another thread works for the loop (holds), whose
  * answer must arrive first. */
@@ -126,7 +146,7 @@ static void poll_virtual(cio_loop *loop, int timeout) {
     if (timeout != 0 && events <= 0 && !loop->ready.head && next && next->when > loop->virtual_now)
         loop->virtual_now = next->when;
     else if (timeout != 0 && events <= 0 && !loop->ready.head && !next)
-        loop->poller_ops->poll(loop->poller, -1, on_fd_ready, loop); /* only I/O can come */
+        poll_idle_virtual(loop);
 }
 
 /* The ready queue becomes the batch the turn runs; what the batch schedules
@@ -343,6 +363,19 @@ static void leave(cio_loop *loop) {
     cio__running_loop = NULL;
 }
 
+/* The virtual-clock run stalled: name every task still parked. */
+static int report_deadlock(cio_loop *loop, cio_task *until) {
+    loop->stalled = false;
+    cio__complain("deadlock: virtual-clock loop has nothing ready, no timer, no fd or thread "
+                  "to wait for, and task '%s' is not done; parked tasks:",
+                  cio_task_name(until));
+    for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
+        cio_task *task = cio__container_of(node, cio_task, all);
+        if (task->state == CIO__TASK_PARKED) cio__complain("  parked: '%s'", cio_task_name(task));
+    }
+    return -EDEADLK;
+}
+
 int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
     if (result) *result = NULL;
     if (!cio__task_check(task, "cio_loop_run_until_complete")) return -EINVAL;
@@ -350,11 +383,13 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
     int rc = enter(loop);
     if (rc < 0) return rc;
     loop->until = task;
+    loop->stalled = false;
     while (task->state != CIO__TASK_DONE) {
         cio__loop_run_once(loop);
-        if (loop->stopping) break;
+        if (loop->stopping || loop->stalled) break;
     }
     leave(loop);
+    if (task->state != CIO__TASK_DONE && loop->stalled) return report_deadlock(loop, task);
     if (task->state != CIO__TASK_DONE) return -EINTR;
     rc = cio__future_outcome(&task->future, result);
     cio_task_unref(task);

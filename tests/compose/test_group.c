@@ -101,6 +101,35 @@ static void *failure_while_joining(void *arg) {
     return NULL;
 }
 
+/* A later child that fails too (it finished its cleanup under a shield and
+ * then failed) does not replace the first failure, which join reports -
+ * whether the parent was joining or parked elsewhere when they came. */
+static void *first_error_wins(void *arg) {
+    bool joining = arg != NULL;
+    struct job jobs[3] = {{.delay = 1, .error = -EPIPE},
+                          {.delay = 3, .stubborn = true, .error = -ECONNRESET},
+                          {.delay = 2, .stubborn = true, .error = -EIO}};
+    cio_taskgroup *tg = new_group();
+    for (int i = 0; i < 3; i++) spawn(tg, &jobs[i]);
+    if (!joining) assert_int_equal(cio_sleep(10), -ECANCELED);
+    assert_int_equal(cio_taskgroup_join(tg), -EPIPE);
+    assert_true(test_now() == 4.0); /* the stubborn children finished: 1 + 3 */
+    cio_taskgroup_result results[3];
+    assert_int_equal(cio_taskgroup_results(tg, results, 3), 3);
+    assert_int_equal(results[0].status, -EPIPE);
+    assert_int_equal(results[1].status, -ECONNRESET);
+    assert_int_equal(results[2].status, -EIO);
+    assert_int_equal(cio_taskgroup_free(tg), 0);
+    assert_nothing_leaked();
+    return NULL;
+}
+
+static void group_reports_the_first_error_not_a_later_one(void **state) {
+    (void)state;
+    assert_int_equal(test_run(first_error_wins, (void *)1, NULL, NULL), 0);
+    assert_int_equal(test_run(first_error_wins, NULL, NULL, NULL), 0);
+}
+
 /* A child cancelled by someone else is not a failure. */
 static void *cancelled_child_is_not_failure(void *arg) {
     (void)arg;
@@ -405,6 +434,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(group_all_succeed),
         cmocka_unit_test(group_failure),
+        cmocka_unit_test(group_reports_the_first_error_not_a_later_one),
         cmocka_unit_test(group_errors_count_as_retrieved),
         cmocka_unit_test(group_refuses_closed_and_failing),
         cmocka_unit_test(group_cancel_and_timeout),

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 struct trace {
     char log[256];
@@ -180,6 +181,40 @@ static void threadsafe_calls_wake_the_loop(void **state) {
     cio_loop_free(loop);
 }
 
+/* Each poller reports an fd ready: a task parked on a pipe's read end wakes
+ * when a timer writes into it, on the virtual clock's time of the write. */
+struct pipe_wait {
+    int fds[2];
+    double woke;
+};
+
+static void write_byte(void *arg) {
+    struct pipe_wait *pw = arg;
+    assert_int_equal(write(pw->fds[1], "x", 1), 1);
+}
+
+static void *wait_for_pipe(void *arg) {
+    struct pipe_wait *pw = arg;
+    assert_int_equal(cio_wait_readable(pw->fds[0], -1), 0);
+    pw->woke = test_now();
+    return NULL;
+}
+
+static void *poll_a_pipe(void *arg) {
+    (void)arg;
+    struct pipe_wait pw = {.woke = -1};
+    assert_int_equal(pipe(pw.fds), 0);
+    assert_int_equal(cio_call_later(cio_get_running_loop(), 2.0, write_byte, &pw, NULL), 0);
+    cio_task *reader = test_spawn(wait_for_pipe, &pw);
+    assert_int_equal(cio_wait_writable(pw.fds[1], 0.5), 0); /* writability, too */
+    assert_int_equal(cio_await(reader, NULL), 0);
+    assert_true(pw.woke == 2.0);
+    assert_int_equal(cio_wait_readable(pw.fds[0], 1.0), 0); /* the byte is still there */
+    assert_int_equal(cio_close(pw.fds[0]), 0);
+    assert_int_equal(cio_close(pw.fds[1]), 0);
+    return NULL;
+}
+
 static void both_pollers_work(void **state) {
     (void)state;
     const char *names[] = {"epoll", "poll"};
@@ -188,10 +223,21 @@ static void both_pollers_work(void **state) {
         cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = names[i]};
         assert_int_equal(cio_loop_new(&opts, &loop), 0);
         assert_string_equal(cio_loop_poller_name(loop), names[i]);
-        cio_call_later(loop, 1.0, stop_loop, loop, NULL);
-        assert_int_equal(cio_loop_run_forever(loop), 0);
         cio_loop_free(loop);
+        test_run_checked(poll_a_pipe, names[i]);
     }
+}
+
+/* Each thread has its own default loop, made on first use there. */
+struct thread_loop {
+    cio_loop *first, *again;
+};
+
+static void *default_loop_of_thread(void *arg) {
+    struct thread_loop *seen = arg;
+    seen->first = cio_get_event_loop();
+    seen->again = cio_get_event_loop();
+    return NULL; /* the thread's default loop is freed at its exit */
 }
 
 static void default_loop_is_per_thread(void **state) {
@@ -199,6 +245,17 @@ static void default_loop_is_per_thread(void **state) {
     assert_null(cio_get_running_loop());
     cio_loop *loop = cio_get_event_loop();
     assert_non_null(loop);
+    assert_ptr_equal(cio_get_event_loop(), loop);
+    struct thread_loop seen[2] = {{0}};
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, default_loop_of_thread, &seen[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(seen[i].first);
+        assert_ptr_equal(seen[i].again, seen[i].first); /* the same within a thread */
+        assert_ptr_not_equal(seen[i].first, loop);      /* not this thread's */
+    }
     assert_ptr_equal(cio_get_event_loop(), loop);
     assert_int_equal(cio_loop_close(loop), 0);
 }

@@ -3,10 +3,14 @@
  * turn themselves when it has nothing else to do. These tests pin down that
  * the order is still asyncio's, that timers, I/O and cross-thread calls are
  * still served while tasks keep each other busy, and the timer heap's order
- * on many timers (deadline, then start order). */
+ * on many timers under random churn (deadline, then start order). */
 #include "testutil.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct trace {
@@ -323,56 +327,150 @@ static void cancelling_a_queued_task_reaches_its_yield(void **state) {
     assert_int_equal(test_run(cancel_in_batch_main, NULL, NULL, NULL), 0);
 }
 
-/* The 4-ary timer heap: many timers on few distinct deadlines, a third
- * cancelled, fire by deadline and then in start order. */
-#define MANY 600
+/* The 4-ary timer heap under churn: thousands of timers on random deadlines
+ * (many distinct, some tied), and, interleaved with their firing, random
+ * cancels, reschedules and new timers - so removals from the middle of the
+ * heap need the moved last entry to go up (sift-up) as well as down. Every
+ * timer must fire exactly at its deadline, in (deadline, start) order, and
+ * a cancelled one never. The seed is printed; CIO_TEST_SEED replays one. */
+#define TIMERS     3000
+#define HORIZON_MS 10000
+#define CHURN_OPS  12
 
-struct fire_log {
-    int order[MANY];
+enum { PENDING, FIRED, CANCELLED };
+
+struct churn_timer {
+    struct churn *churn;
+    int64_t when_ns;
+    uint64_t start; /* the order it was (re)started in */
+    cio_handle handle;
+    int state;
+};
+
+struct churn {
+    cio_loop *loop;
+    uint64_t rng;
+    uint64_t starts;
+    int64_t last_ns;
+    uint64_t last_start;
+    int fired, cancelled, rescheduled, out_of_order, late;
+    struct churn_timer timers[TIMERS * 2];
     int count;
 };
 
-struct numbered {
-    struct fire_log *log;
-    int index;
-};
+static uint64_t next_random(struct churn *churn) { /* xorshift64 */
+    churn->rng ^= churn->rng << 13;
+    churn->rng ^= churn->rng >> 7;
+    churn->rng ^= churn->rng << 17;
+    return churn->rng;
+}
 
-static void log_fire(void *arg) {
-    struct numbered *timer = arg;
-    timer->log->order[timer->log->count++] = timer->index;
+static int64_t now_ns(cio_loop *loop) {
+    return llround(cio_loop_time(loop) * 1e9);
+}
+
+static void churn_fire(void *arg) {
+    struct churn_timer *timer = arg;
+    struct churn *churn = timer->churn;
+    if (timer->state != PENDING) churn->out_of_order++; /* fired twice, or after its cancel */
+    if (now_ns(churn->loop) != timer->when_ns) churn->late++;
+    if (timer->when_ns < churn->last_ns ||
+        (timer->when_ns == churn->last_ns && timer->start < churn->last_start))
+        churn->out_of_order++;
+    churn->last_ns = timer->when_ns;
+    churn->last_start = timer->start;
+    timer->state = FIRED;
+    churn->fired++;
+}
+
+/* A deadline from now on: on a 50 ms grid half the time, so deadlines tie. */
+static int64_t random_deadline_ms(struct churn *churn, int64_t from_ms) {
+    int64_t span = from_ms < HORIZON_MS ? HORIZON_MS - from_ms + 1 : 1;
+    int64_t ms = from_ms + (int64_t)(next_random(churn) % (uint64_t)span);
+    if (next_random(churn) & 1) ms -= ms % 50;
+    return ms < from_ms ? from_ms : ms;
+}
+
+static void churn_start(struct churn *churn, struct churn_timer *timer, int64_t ms) {
+    timer->churn = churn;
+    timer->when_ns = ms * 1000000;
+    timer->start = churn->starts++;
+    timer->state = PENDING;
+    assert_int_equal(
+        cio_call_at(churn->loop, (double)ms / 1000.0, churn_fire, timer, &timer->handle), 0);
+}
+
+static struct churn_timer *random_pending(struct churn *churn) {
+    for (int tries = 0; tries < 8; tries++) {
+        struct churn_timer *timer = &churn->timers[next_random(churn) % (uint64_t)churn->count];
+        if (timer->state == PENDING) return timer;
+    }
+    return NULL;
+}
+
+/* Every few (random) ms: cancel, reschedule or add timers at random. */
+static void churn_step(void *arg) {
+    struct churn *churn = arg;
+    int64_t now_ms = now_ns(churn->loop) / 1000000;
+    for (int op = 0; op < CHURN_OPS; op++) {
+        struct churn_timer *timer = random_pending(churn);
+        unsigned kind = (unsigned)(next_random(churn) % 3);
+        if (timer && kind == 0) {
+            assert_int_equal(cio_handle_cancel(timer->handle), 0);
+            timer->state = CANCELLED;
+            churn->cancelled++;
+        } else if (timer && kind == 1) {
+            assert_int_equal(cio_handle_cancel(timer->handle), 0);
+            churn_start(churn, timer, random_deadline_ms(churn, now_ms));
+            churn->rescheduled++;
+        } else if (churn->count < TIMERS * 2) {
+            churn_start(churn, &churn->timers[churn->count++], random_deadline_ms(churn, now_ms));
+        }
+    }
+    if (now_ms < HORIZON_MS)
+        assert_int_equal(cio_call_later(churn->loop, (double)(1 + next_random(churn) % 40) / 1000.0,
+                                        churn_step, churn, NULL),
+                         0);
 }
 
 static void stop_loop(void *arg) {
     cio_loop_stop(arg);
 }
 
-static int deadline_of(int i) {
-    return (int)((i * 7919u) % 13u); /* 0..12 seconds, scattered */
+static uint64_t test_seed(void) {
+    const char *env = getenv("CIO_TEST_SEED");
+    uint64_t seed =
+        env && *env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    return seed ? seed : 1;
 }
 
-static void many_timers_fire_by_deadline_then_start_order(void **state) {
+static void timers_under_churn_fire_at_deadline_in_order(void **state) {
     (void)state;
-    cio_loop *loop = test_loop_new();
-    static struct numbered timers[MANY];
-    static struct fire_log log;
-    memset(&log, 0, sizeof log);
-    cio_handle handles[MANY];
-    for (int i = 0; i < MANY; i++) {
-        timers[i] = (struct numbered){&log, i};
-        assert_int_equal(cio_call_later(loop, deadline_of(i), log_fire, &timers[i], &handles[i]),
-                         0);
+    static struct churn churn;
+    memset(&churn, 0, sizeof churn);
+    uint64_t seed = test_seed();
+    fprintf(stderr, "timer churn seed: CIO_TEST_SEED=%llu\n", (unsigned long long)seed);
+    churn.rng = seed;
+    churn.loop = test_loop_new();
+    for (churn.count = 0; churn.count < TIMERS; churn.count++)
+        churn_start(&churn, &churn.timers[churn.count], random_deadline_ms(&churn, 0));
+    assert_int_equal(cio_call_later(churn.loop, 0.001, churn_step, &churn, NULL), 0);
+    assert_int_equal(
+        cio_call_later(churn.loop, HORIZON_MS / 1000.0 + 1.0, stop_loop, churn.loop, NULL), 0);
+    assert_int_equal(cio_loop_run_forever(churn.loop), 0);
+    int pending = 0, fired = 0;
+    for (int i = 0; i < churn.count; i++) {
+        pending += churn.timers[i].state == PENDING;
+        fired += churn.timers[i].state == FIRED;
     }
-    for (int i = 0; i < MANY; i += 3) assert_int_equal(cio_handle_cancel(handles[i]), 0);
-    assert_int_equal(cio_call_later(loop, 20.0, stop_loop, loop, NULL), 0);
-    assert_int_equal(cio_loop_run_forever(loop), 0);
-    assert_int_equal(log.count, MANY - (MANY + 2) / 3);
-    for (int k = 1; k < log.count; k++) {
-        int prev = log.order[k - 1], cur = log.order[k];
-        assert_true(deadline_of(prev) < deadline_of(cur) ||
-                    (deadline_of(prev) == deadline_of(cur) && prev < cur));
-    }
-    for (int k = 0; k < log.count; k++) assert_int_not_equal(log.order[k] % 3, 0);
-    cio_loop_free(loop);
+    fprintf(stderr, "%d timers, %d fired, %d cancelled, %d rescheduled\n", churn.count, churn.fired,
+            churn.cancelled, churn.rescheduled);
+    assert_int_equal(churn.out_of_order, 0);
+    assert_int_equal(churn.late, 0);
+    assert_int_equal(pending, 0);
+    assert_int_equal(fired, churn.fired);
+    assert_true(churn.cancelled > 100 && churn.rescheduled > 100);
+    cio_loop_free(churn.loop);
 }
 
 int main(void) {
@@ -385,7 +483,7 @@ int main(void) {
         cmocka_unit_test(the_run_ends_with_its_task_while_others_yield),
         cmocka_unit_test(stop_from_a_yielding_task_ends_the_run),
         cmocka_unit_test(cancelling_a_queued_task_reaches_its_yield),
-        cmocka_unit_test(many_timers_fire_by_deadline_then_start_order),
+        cmocka_unit_test(timers_under_churn_fire_at_deadline_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

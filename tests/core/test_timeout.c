@@ -241,6 +241,61 @@ static void shielded_scopes(void **state) {
     assert_int_equal(test_run(set_shield_and_reschedule, NULL, NULL, NULL), 0);
 }
 
+/* ---- a cancel that arrives while the task is parked inside a shield ----------------- */
+
+enum shield_kind { SHIELD_REGION, SHIELDED_SCOPE, PLAIN_SCOPE_IN_SHIELDED, PLAIN_SCOPE_IN_REGION };
+
+struct held {
+    enum shield_kind kind;
+    int slept, after;
+    double woke, delivered;
+};
+
+/* Parks for 5 s inside the shield (cancelled at 1 s from outside), then
+ * ends the shield and awaits again: the cancel lands there, not before. */
+static void *park_in_shield(void *arg) {
+    struct held *held = arg;
+    cio_timeout shielded, plain;
+    if (held->kind == SHIELD_REGION || held->kind == PLAIN_SCOPE_IN_REGION)
+        assert_int_equal(cio_shield_begin(), 0);
+    else
+        assert_int_equal(cio_timeout_begin_shielded(&shielded, INFINITY), 0);
+    bool nested = held->kind == PLAIN_SCOPE_IN_SHIELDED || held->kind == PLAIN_SCOPE_IN_REGION;
+    if (nested) assert_int_equal(cio_timeout_begin(&plain, 100.0), 0);
+    held->slept = cio_sleep(5.0);
+    held->woke = test_now();
+    if (nested) assert_int_equal(cio_timeout_end(&plain), 0);
+    if (held->kind == SHIELD_REGION || held->kind == PLAIN_SCOPE_IN_REGION)
+        assert_int_equal(cio_shield_end(), 0);
+    else
+        assert_int_equal(cio_timeout_end(&shielded), 0);
+    held->after = cio_sleep(5.0);
+    held->delivered = test_now();
+    return NULL;
+}
+
+static void *cancel_parked_shielded_task(void *arg) {
+    cio_task *task = test_spawn(park_in_shield, arg);
+    assert_int_equal(cio_sleep(1.0), 0);
+    assert_int_equal(cio_task_cancel(task), 0);
+    cio_await(task, NULL);
+    return NULL;
+}
+
+static void cancel_while_parked_in_a_shield_waits_for_its_end(void **state) {
+    (void)state;
+    const enum shield_kind kinds[] = {SHIELD_REGION, SHIELDED_SCOPE, PLAIN_SCOPE_IN_SHIELDED,
+                                      PLAIN_SCOPE_IN_REGION};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        struct held held = {.kind = kinds[i]};
+        assert_int_equal(test_run(cancel_parked_shielded_task, &held, NULL, NULL), 0);
+        assert_int_equal(held.slept, 0); /* the whole 5 s, the cancel held off */
+        assert_true(held.woke == 5.0);
+        assert_int_equal(held.after, -ECANCELED); /* delivered at the first await after */
+        assert_true(held.delivered == 5.0);
+    }
+}
+
 static void *misuse(void *arg) {
     (void)arg;
     cio_timeout a, b;
@@ -271,6 +326,7 @@ int main(void) {
         cmocka_unit_test(reschedule_and_absolute),
         cmocka_unit_test(cancel_precedence_and_shield),
         cmocka_unit_test(shielded_scopes),
+        cmocka_unit_test(cancel_while_parked_in_a_shield_waits_for_its_end),
         cmocka_unit_test(misuse_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,6 +272,61 @@ static void join_waits_for_every_task_done(void **state) {
     cio_queue_free(queue);
 }
 
+/* An item a put hands straight to a parked getter (it never enters the
+ * store) is unfinished all the same: join waits for its task_done. */
+static void *handed_over_counts(void *arg) {
+    (void)arg;
+    cio_task *w = test_spawn(worker, NULL);
+    assert_int_equal(cio_sleep(0), 0); /* the worker parks in get */
+    assert_int_equal(cio_queue_put_nowait(queue, ITEM(2)), 0);
+    assert_int_equal(cio_queue_qsize(queue), 0); /* handed over, not stored */
+    assert_int_equal(cio_sleep(0), 0);
+    assert_int_equal(cio_queue_put(queue, ITEM(3)), 0); /* worker busy: stored */
+    assert_int_equal(cio_queue_join(queue), 0);
+    assert_true(test_now() == 5.0); /* both items' task_done, 2 + 3 s of work */
+    assert_int_equal(cio_queue_task_done(queue), -EOVERFLOW);
+    assert_int_equal(cio_queue_shutdown(queue, false), 0);
+    assert_int_equal(cio_await(w, NULL), 0); /* its task_done calls all returned 0 */
+    return NULL;
+}
+
+static void *put_one(void *item) {
+    int rc = cio_queue_put(queue, item);
+    return rc ? cio_fail(rc) : NULL;
+}
+
+/* An item whose putter was parked on a full queue counts once the get that
+ * makes room admits it: join waits for its task_done too. */
+static void *admitted_putter_counts(void *arg) {
+    (void)arg;
+    assert_int_equal(cio_queue_put(queue, ITEM(1)), 0); /* full (maxsize 1) */
+    cio_task *putter = test_spawn(put_one, ITEM(2));
+    assert_int_equal(cio_sleep(0), 0); /* the putter parks */
+    void *item;
+    assert_int_equal(cio_queue_get(queue, &item), 0); /* room: the putter's item enters */
+    assert_int_equal(cio_await(putter, NULL), 0);
+    assert_int_equal(cio_queue_task_done(queue), 0);
+    assert_int_equal(cio_queue_get(queue, &item), 0);
+    assert_ptr_equal(item, ITEM(2));
+    assert_int_equal(cio_queue_task_done(queue), 0); /* the admitted item was counted */
+    assert_int_equal(cio_queue_task_done(queue), -EOVERFLOW);
+    return NULL;
+}
+
+static void join_counts_items_of_admitted_putters(void **state) {
+    (void)state;
+    assert_int_equal(cio_queue_new(1, &queue), 0);
+    assert_int_equal(test_run(admitted_putter_counts, NULL, NULL, NULL), 0);
+    cio_queue_free(queue);
+}
+
+static void join_counts_items_handed_to_a_waiting_getter(void **state) {
+    (void)state;
+    assert_int_equal(cio_queue_new(0, &queue), 0);
+    assert_int_equal(test_run(handed_over_counts, NULL, NULL, NULL), 0);
+    cio_queue_free(queue);
+}
+
 static void *join_in_task(void *arg) {
     (void)arg;
     int rc = cio_queue_join(queue);
@@ -648,6 +703,8 @@ int main(void) {
         cmocka_unit_test(blocked_getters_served_in_order),
         cmocka_unit_test(maxsize_blocks_putters_in_order),
         cmocka_unit_test(join_waits_for_every_task_done),
+        cmocka_unit_test(join_counts_items_handed_to_a_waiting_getter),
+        cmocka_unit_test(join_counts_items_of_admitted_putters),
         cmocka_unit_test(join_can_be_cancelled_and_timed_out),
         cmocka_unit_test(cancelled_getter_takes_nothing),
         cmocka_unit_test(cancelled_getter_keeps_a_handed_item),
