@@ -33,9 +33,33 @@ static void *completion_order(void *arg) {
     return NULL;
 }
 
+/* Several tasks finish before the consumer asks: they come out in the order
+ * they finished (a FIFO), each once. */
+static void *finished_while_away(void *arg) {
+    (void)arg;
+    struct job jobs[3] = {
+        {.delay = 2, .value = 2}, {.delay = 1, .value = 1}, {.delay = 3, .value = 3}};
+    cio_task *tasks[3] = {job_start(&jobs[0]), job_start(&jobs[1]), job_start(&jobs[2])};
+    cio_as_completed *it;
+    assert_int_equal(cio_as_completed_new(tasks, 3, INFINITY, &it), 0);
+    assert_int_equal(cio_sleep(5), 0); /* all three finish meanwhile */
+    cio_task *task;
+    for (intptr_t expected = 1; expected <= 3; expected++) {
+        assert_int_equal(cio_as_completed_next(it, &task), 1);
+        void *result;
+        assert_int_equal(cio_task_result(task, &result), 0);
+        assert_int_equal((intptr_t)result, expected);
+    }
+    assert_int_equal(cio_as_completed_next(it, &task), 0);
+    assert_int_equal(cio_as_completed_free(it), 0);
+    await_all(tasks, 3);
+    return NULL;
+}
+
 static void as_completed_order(void **state) {
     (void)state;
     assert_int_equal(test_run(completion_order, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(finished_while_away, NULL, NULL, NULL), 0);
 }
 
 static void *overall_timeout(void *arg) {

@@ -274,6 +274,32 @@ static void strerror_covers_cio_codes(void **state) {
     assert_string_equal(cio_version(), CIO_VERSION_STRING);
 }
 
+static void *sleep_one_second(void *arg) {
+    (void)arg;
+    int rc = cio_sleep(1.0);
+    return rc < 0 ? cio_fail(rc) : NULL;
+}
+
+/* The virtual clock jumps only when nothing is ready: tasks that keep
+ * yielding hold it still however near the next timer is. */
+static void *yielding(void *arg) {
+    (void)arg;
+    cio_task *sleeper;
+    assert_int_equal(cio_create_task(sleep_one_second, NULL, &sleeper), 0);
+    for (int i = 0; i < 300; i++) { /* past BUSY_POLL_INTERVAL: polls happen */
+        assert_int_equal(cio_yield(), 0);
+        assert_true(test_now() == 0.0);
+    }
+    assert_int_equal(cio_await(sleeper, NULL), 0);
+    assert_true(test_now() == 1.0);
+    return NULL;
+}
+
+static void virtual_clock_waits_for_ready_work(void **state) {
+    (void)state;
+    assert_int_equal(test_run(yielding, NULL, NULL, NULL), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(call_soon_runs_in_fifo_order),
@@ -287,6 +313,7 @@ int main(void) {
         cmocka_unit_test(both_pollers_work),
         cmocka_unit_test(default_loop_is_per_thread),
         cmocka_unit_test(strerror_covers_cio_codes),
+        cmocka_unit_test(virtual_clock_waits_for_ready_work),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
