@@ -1114,9 +1114,47 @@ static void *big_iovecs(void *arg) {
     return NULL;
 }
 
+/* Reads arg's stream until EXPECTED bytes came, checking byte k is k % 251. */
+#define MANY_SMALL_TOTAL (64 * 1000 + 1024 * 1024)
+static void *sequence_reader(void *arg) {
+    char buf[8192];
+    size_t seen = 0;
+    while (seen < MANY_SMALL_TOTAL) {
+        ssize_t got = cio_stream_read(arg, buf, sizeof buf);
+        if (got <= 0) return cio_fail(got < 0 ? (int)got : -EPIPE);
+        for (ssize_t i = 0; i < got; i++)
+            if ((unsigned char)buf[i] != (seen + (size_t)i) % 251) return cio_fail(-EBADMSG);
+        seen += (size_t)got;
+    }
+    return NULL;
+}
+
+/* The first send covers several whole iovecs and part of the next: the
+ * queued rest must start exactly after them (no iovec sent twice). */
+static void *many_small_iovecs(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    char *data = malloc(MANY_SMALL_TOTAL);
+    for (size_t k = 0; k < MANY_SMALL_TOTAL; k++) data[k] = (char)(k % 251);
+    struct iovec iov[65];
+    for (int i = 0; i < 64; i++) iov[i] = (struct iovec){data + i * 1000, 1000};
+    iov[64] = (struct iovec){data + 64 * 1000, 1024 * 1024};
+    cio_task *reader;
+    assert_int_equal(cio_stream_writev(a, iov, 65), 0);
+    size_t buffered = cio_stream_write_buffer_size(a);
+    assert_true(buffered > 0 && buffered < 1024 * 1024); /* past the small ones at once */
+    free(data);
+    cio_create_task(sequence_reader, b, &reader);
+    assert_int_equal(cio_await(reader, NULL), 0);
+    free_pair(a, b);
+    return NULL;
+}
+
 static void writev_of_big_iovecs_after_a_partial_send(void **state) {
     (void)state;
     test_run_on_both_pollers(big_iovecs);
+    test_run_on_both_pollers(many_small_iovecs);
 }
 
 int main(void) {
