@@ -5,7 +5,7 @@
 #   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev)
+packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev redis-server redis-tools)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
 fi

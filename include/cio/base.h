@@ -39,7 +39,8 @@ extern "C" {
     X(CIO_ESHUTDOWN, 2004, "queue is shut down")                                                   \
     X(CIO_ECLOSED, 2005, "object is closed")                                                       \
     X(CIO_ENOTFOUND, 2006, "name or service not known")                                            \
-    X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")
+    X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")                                  \
+    X(CIO_ESERVER, 2008, "the server answered with an error")
 
 enum cio_error {
 #define CIO_ERROR_ENUM(name, value, message) name = value,
