@@ -20,6 +20,7 @@
 #define INITIAL_RBUF  (64u * 1024) /* one socket read of pipelined replies */
 #define INITIAL_RING  64
 #define MAX_CALL_ARGS 64
+#define FLUSH_AT      (64u * 1024) /* a socket buffer's worth: send without waiting */
 
 bool cio__redis_check(const cio_redis *c) {
     return c && c->magic == CIO__REDIS_MAGIC;
@@ -84,6 +85,7 @@ void cio__redis_lose(cio_redis *c, int err) {
     while (c->rd < c->tail) deliver(c, err, NULL);
     cio_resp_parser_reset(&c->parser);
     c->rpos = c->rlen = 0;
+    c->wlen = 0;
     cio__redis_pubsub_reset(c);
 }
 
@@ -134,11 +136,14 @@ static int client_new(const char *host, int port, const char *path, const cio_re
     c->slots = malloc(c->nslots * sizeof *c->slots);
     c->rcap = INITIAL_RBUF;
     c->rbuf = malloc(c->rcap);
+    c->wcap = 4096;
+    c->wbuf = malloc(c->wcap);
     c->ring_cap = INITIAL_RING;
     c->ring = calloc(c->ring_cap, sizeof *c->ring);
     cio_lock_init(&c->connect_lock);
     int rc = -ENOMEM;
-    if ((host && !c->host) || (path && !c->path) || !c->slots || !c->rbuf || !c->ring) goto fail;
+    if ((host && !c->host) || (path && !c->path) || !c->slots || !c->rbuf || !c->wbuf || !c->ring)
+        goto fail;
     cio_resp_parser_init(&c->parser, c->slots, c->nslots, NULL);
     rc = open_conn(c);
     if (rc < 0) goto fail;
@@ -326,6 +331,7 @@ static int pump(cio_redis *c, uint64_t seq) {
 /* Wait for entry seq's reply: read it ourselves when no one else is reading,
  * else sleep until the reader delivers it or hands the reading to us. */
 static int await_entry(cio_redis *c, uint64_t seq, cio_redis_reply **reply) {
+    cio__redis_flush(c); /* an error fails the entry: seen below */
     cio_event wake;
     cio_event_init(&wake);
     cio__redis_entry(c, seq)->wake = &wake;
@@ -380,19 +386,35 @@ static int check_args(size_t argc, const char *const *argv) {
     return 0;
 }
 
+/* Append one command to the write buffer. Commands are corked there and go
+ * out in one write when a task is about to wait for a reply (or the buffer
+ * passes FLUSH_AT): 16 pipelined commands cost one send(2), not 16. */
 int cio__redis_write_command(cio_redis *c, size_t argc, const char *const *argv,
                              const size_t *argvlen) {
-    ssize_t n = cio_resp_write_command(argc, argv, argvlen, c->wbuf, c->wcap);
+    ssize_t n = cio_resp_write_command(argc, argv, argvlen, c->wbuf + c->wlen, c->wcap - c->wlen);
     if (n < 0) return (int)n;
-    if ((size_t)n > c->wcap) {
-        char *b = realloc(c->wbuf, (size_t)n);
+    if ((size_t)n > c->wcap - c->wlen) {
+        size_t cap = c->wcap;
+        while (cap - c->wlen < (size_t)n) cap *= 2;
+        char *b = realloc(c->wbuf, cap);
         if (!b) return -ENOMEM;
         c->wbuf = b;
-        c->wcap = (size_t)n;
-        n = cio_resp_write_command(argc, argv, argvlen, c->wbuf, c->wcap);
+        c->wcap = cap;
+        n = cio_resp_write_command(argc, argv, argvlen, c->wbuf + c->wlen, c->wcap - c->wlen);
     }
-    int rc = cio_stream_write(c->conn->stream, c->wbuf, (size_t)n);
-    if (rc == -ENOMEM || rc == -EINVAL) return rc;
+    c->wlen += (size_t)n;
+    return c->wlen >= FLUSH_AT ? cio__redis_flush(c) : 0;
+}
+
+/* Hand the corked commands to the stream (which never suspends to write). */
+int cio__redis_flush(cio_redis *c) {
+    if (c->wlen == 0 || !c->conn) return 0;
+    int rc = cio_stream_write(c->conn->stream, c->wbuf, c->wlen);
+    c->wlen = 0;
+    if (rc == -ENOMEM) {
+        cio__redis_lose(c, -ENOMEM); /* half the commands would be lost: out of step */
+        return rc;
+    }
     if (rc < 0) {
         cio__redis_lose(c, -ECONNRESET);
         return -ECONNRESET;
@@ -404,7 +426,7 @@ int cio__redis_write_command(cio_redis *c, size_t argc, const char *const *argv,
  * finds it dead, the server went away while it was idle, and a retry on a new
  * connection is what the caller wants. */
 static bool conn_idle(const cio_redis *c) {
-    return c->rd == c->tail && c->rlen == 0 && c->conn->replied;
+    return c->rd == c->tail && c->rlen == 0 && c->wlen == 0 && c->conn->replied;
 }
 
 static int command_once(cio_redis *c, size_t argc, const char *const *argv, const size_t *argvlen,

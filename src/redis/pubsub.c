@@ -104,7 +104,8 @@ static int request(cio_redis *c, const char *verb, size_t n, const char *const *
     const char *argv[n + 1];
     argv[0] = verb;
     for (size_t i = 0; i < n; i++) argv[i + 1] = names[i];
-    if ((rc = cio__redis_write_command(c, n + 1, argv, NULL)) < 0) return rc;
+    if ((rc = cio__redis_write_command(c, n + 1, argv, NULL)) < 0 || (rc = cio__redis_flush(c)) < 0)
+        return rc;
     c->subscribed = true;
     c->confirms += expect;
     if (c->reading) return 0;

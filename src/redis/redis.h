@@ -62,9 +62,9 @@ struct cio_redis {
     uint64_t gen;     /* bumped per connection */
     size_t waiters;   /* tasks in await_entry */
 
-    /* write side: scratch for encoding one command */
+    /* write side: commands corked until a reply is awaited (client.c) */
     char *wbuf;
-    size_t wcap;
+    size_t wlen, wcap;
 
     /* FIFO: seqs [head, rd) have replies, [rd, tail) wait for theirs */
     redis_entry *ring;
@@ -89,6 +89,7 @@ int cio__redis_reply_build(const cio_resp_value *slots, cio_redis_reply **out);
 int cio__redis_ensure_conn(cio_redis *c);
 int cio__redis_write_command(cio_redis *c, size_t argc, const char *const *argv,
                              const size_t *argvlen);
+int cio__redis_flush(cio_redis *c);
 ssize_t cio__redis_read_reply(cio_redis *c, cio_redis_reply **out);
 void cio__redis_lose(cio_redis *c, int err);
 bool cio__redis_check(const cio_redis *c);
