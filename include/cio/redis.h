@@ -148,10 +148,13 @@ CIO_EXPORT int cio_redis_call(cio_redis *client, cio_redis_reply **reply, const 
  * come in order; other tasks' commands may interleave freely. Replies a task
  * never receives are dropped when the client is freed. */
 
-/* Write one command (arguments as cio_redis_command; copied). Waits only
- * while the write buffer is over its high-water mark (backpressure); on an
- * error nothing was sent. Returns 0, -ECONNRESET, -CIO_ECLOSED, -EBUSY,
- * -ECANCELED, -ETIMEDOUT, -EINVAL, -ENOMEM, -EPERM. */
+/* Queue one command (arguments as cio_redis_command; copied). Commands are
+ * corked in the client and written together, in order, when a task of the
+ * client next waits for a reply (or once 64 KiB are queued): a batch of
+ * sends costs one write. Waits only while the stream's write buffer is over
+ * its high-water mark (backpressure); on an error nothing was queued.
+ * Returns 0, -ECONNRESET, -CIO_ECLOSED, -EBUSY, -ECANCELED, -ETIMEDOUT,
+ * -EINVAL, -ENOMEM, -EPERM. */
 CIO_EXPORT int cio_redis_send(cio_redis *client, size_t argc, const char *const *argv,
                               const size_t *argvlen);
 
@@ -207,11 +210,10 @@ CIO_EXPORT int cio_redis_unsubscribe(cio_redis *client, size_t n, const char *co
 /* As cio_redis_unsubscribe, for patterns (PUNSUBSCRIBE). */
 CIO_EXPORT int cio_redis_punsubscribe(cio_redis *client, size_t n, const char *const *patterns);
 
-/* Wait up to timeout seconds (< 0: no limit; 0: only what is already here)
+/* Wait up to timeout seconds (< 0: no limit; 0: only what is already read)
  * for the next message (pubsub.get_message()). On success *msg holds it
  * (the caller's). Subscribe confirmations are consumed, not returned.
- * Returns 0, -ETIMEDOUT (nothing came in time), -EAGAIN (timeout 0 and
- * nothing buffered), -ENOTCONN (not subscribed to anything), -EBUSY
+ * Returns 0, -ETIMEDOUT (nothing came in time), -ENOTCONN (not subscribed to anything), -EBUSY
  * (another task is reading messages), -ECONNRESET, -CIO_ECLOSED,
  * -ECANCELED, -EPROTO, -ENOMEM, -EINVAL, -EPERM. */
 CIO_EXPORT int cio_redis_message_next(cio_redis *client, double timeout, cio_redis_message **msg);
