@@ -31,6 +31,7 @@ static char *reserve(outbuf *out, size_t n) {
 }
 
 static void append(outbuf *out, const void *bytes, size_t n) {
+    if (n == 0) return; /* bytes may be NULL then (an empty buffer) */
     char *p = reserve(out, n);
     if (!p) return;
     memcpy(p, bytes, n);

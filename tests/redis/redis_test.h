@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,9 +63,10 @@ static inline void redis_test_nap_ms(long ms) {
 static inline pid_t redis_test_spawn(char *const argv[], int port) {
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test must not leave servers behind */
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
-        dup2(null, 2);
+        if (!getenv("REDIS_TEST_STDERR")) dup2(null, 2); /* set it to see a server's complaints */
         execvp(argv[0], argv);
         _exit(127);
     }
