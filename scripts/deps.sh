@@ -9,8 +9,10 @@ set -euo pipefail
 # differential oracle of fuzz/fuzz_http_differential.c). libpq-dev and
 # postgresql: cio_pg and the PostgreSQL server its tests start.
 # libcurl4-openssl-dev: the HTTP client; nginx-light and python3: its tests.
+# redis-server and redis-tools: the Redis client's and mini_redis's tests.
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
-    libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3)
+    libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3
+    redis-server redis-tools)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop python3-aiohttp wrk)
 fi
