@@ -252,14 +252,21 @@ bool cio__timeout_shielded(const cio_task *task);
 
 struct cio__fd_waiters {
     cio_task *reader, *writer;
-    /* Readiness the poller reported that no waiter took: READABLE/WRITABLE
-     * reported while that slot was empty, and READABLE again after any
-     * hang-up (the peer's FIN can arrive with the data a reader is woken for,
-     * and an edge-triggered poller reports it only that once). A recheck=false
-     * wait for a missed event returns at once, so a caller that saw a short
-     * read or EAGAIN before the edge was consumed never sleeps past it. At
-     * worst it costs one retried syscall. Cleared by cio_close(). */
+    /* Readiness the poller reported that no waiter took (READABLE/WRITABLE
+     * reported while that slot was empty). A recheck=false wait for a missed
+     * event returns at once, so a caller that saw a short read or EAGAIN
+     * before the edge was consumed never sleeps past it. At worst it costs
+     * one retried syscall. */
     unsigned missed;
+    /* The poller reported a hang-up (FIN, reset, error): from then on every
+     * recheck=false READABLE wait returns at once. One bit in `missed` was
+     * not enough: the peer's FIN can arrive with the last data, the wait that
+     * gets that data uses the bit up, and an edge-triggered poller reports
+     * the FIN only that once - the next read would park for ever. A
+     * recheck=true wait clears it (the level check reports a real hang-up
+     * again), so a stale bit cannot make a public wait spin. Both are cleared
+     * by cio__io_forget() and cio_close(). */
+    bool hangup;
     struct cio__fd_watch *watch; /* set: reports go to it, not to tasks */
 };
 
@@ -278,6 +285,10 @@ int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned 
                   bool recheck);
 /* Stop watching fd and drop it from the poller; call before closing fd. */
 void cio__io_unwatch(cio_loop *loop, int fd);
+/* Drop fd from the poller and forget what it reported (missed edges, a
+ * hang-up): for an fd number that now names another file (adopted by a
+ * stream), or is about to be closed. */
+void cio__io_forget(cio_loop *loop, int fd);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
  * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the

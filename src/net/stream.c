@@ -74,7 +74,6 @@ static void loop_closing(cio_loop *loop, void *arg) {
     cio__stream_unref(stream);
 }
 
-
 /* At exit, so leak checkers see nothing held. */
 __attribute__((destructor)) static void quarantine_flush(void) {
     for (unsigned i = 0; i < QUARANTINE; i++) {
@@ -128,7 +127,7 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
 }
 
 void cio__net_adopt_fd(cio_loop *loop, int fd) {
-    loop->poller_ops->forget(loop->poller, fd);
+    cio__io_forget(loop, fd);
 }
 
 void cio__stream_ref(cio_stream *stream) {

@@ -4,8 +4,8 @@
  * returns less than it asked for means the fd is drained (`drained`), so the
  * next read waits for readiness first instead of paying a recv that says
  * EAGAIN; the wait costs no syscall on the edge-triggered epoll backend. A FIN that came with
- * the last data is not lost: the core marks the fd readable again on any
- * hang-up report (see cio__fd_waiters.missed).
+ * the last data is not lost: after a hang-up report every later wait
+ * returns at once (see cio__fd_waiters.hangup).
  *
  * Large reads go straight into the caller's buffer; small ones and line
  * reads fill the stream's own buffer (`in`), which is kept and reused. */
