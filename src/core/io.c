@@ -4,7 +4,7 @@
  * write. The poller reports readiness; this file wakes the matching waiter.
  * cio__io_wait's recheck=false is the hot path for sockets that just returned
  * EAGAIN: on the epoll backend it costs no syscall. */
-#include "core/core.h"
+#include "core/task.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,10 +28,10 @@ static cio_task **slot_for(struct cio__fd_waiters *waiters, unsigned events) {
 
 static void abort_io(cio_task *task) {
     cio_loop *loop = task->future.loop;
-    cio_task **slot = slot_for(&loop->fds[task->wait_fd], (unsigned)(uintptr_t)task->wait_object);
+    cio_task **slot = slot_for(&loop->fds[task->wait.fd], task->wait.events);
     if (*slot == task) *slot = NULL;
     loop->io_waiters--;
-    task->wait_fd = -1;
+    task->wait.fd = -1;
 }
 
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
@@ -42,7 +42,7 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     cio_task **slot = slot_for(waiters, events);
     if (*slot) return -EBUSY;
     int rc = cio__task_pending_interrupt(task);
-    if (rc < 0) return cio__wait(task, NULL); /* delivers it without parking */
+    if (rc < 0) return cio__wait(task, NULL, NULL); /* delivers it without parking */
     bool missed = waiters->missed & events;
     waiters->missed &= ~events; /* consumed, or superseded by a recheck */
     if (recheck && events & CIO__READABLE) waiters->hangup = false; /* the recheck says again */
@@ -51,10 +51,10 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     rc = loop->poller_ops->arm(loop->poller, fd, events, recheck);
     if (rc < 0) return rc;
     *slot = task;
-    task->wait_fd = fd;
-    task->wait_object = (void *)(uintptr_t)events;
+    task->wait.fd = fd;
+    task->wait.events = events;
     loop->io_waiters++;
-    return cio__wait(task, abort_io);
+    return cio__wait(task, abort_io, NULL);
 }
 
 static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
@@ -62,7 +62,7 @@ static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
     if (!task) return;
     *slot = NULL;
     loop->io_waiters--;
-    task->wait_fd = -1;
+    task->wait.fd = -1;
     cio__wake(task, status);
 }
 

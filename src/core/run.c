@@ -1,5 +1,5 @@
 /* src/core/run.c - asyncio.run() and the per-thread default loop. */
-#include "core/core.h"
+#include "core/task.h"
 #include "os/os.h" /* cio__signal_run_begin/end: SIGINT cancels the main task */
 
 #include <stdlib.h>

@@ -7,13 +7,13 @@
  * task, or NULL for the scheduler), and whoever resumes stores the jumper's
  * suspended context back where it belongs (cio__switch_resumed). A task may
  * be resumed by the scheduler or directly by another task (the hand-off in
- * task.c), so neither side may assume who it came back from. Whoever jumps
+ * loop.c), so neither side may assume who it came back from. Whoever jumps
  * to a task first makes it current (loop->current, state RUNNING, the
  * running stack for the overflow handler). */
 #ifndef CIO_CORE_SWITCH_H
 #define CIO_CORE_SWITCH_H
 
-#include "core/core.h"
+#include "core/task.h"
 
 #if defined(CIO_ASAN)
 #include <sanitizer/common_interface_defs.h>
@@ -109,37 +109,5 @@ static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task 
 
 /* A queued task's turn (task.c): resume it from the scheduler. */
 void cio__task_resume(struct cio__ready *entry);
-
-/* The hand-off: a task that switches out resumes the next entry of the turn
- * itself when that entry is a queued task, instead of jumping to the
- * scheduler only for the scheduler to jump to that task (one jump instead of
- * two). Same order as the scheduler's: the entry is taken off the same
- * batch, and at the end of a batch cio__loop_next_batch starts the next turn
- * only if that turn would neither poll nor fire a timer. Anything else (a
- * callback, a task's first run, a turn with work of its own) goes through
- * the scheduler. NULL: switch to the scheduler. */
-static inline cio_task *cio__next_in_turn(cio_loop *loop) {
-    if (!loop->batch && !cio__loop_next_batch(loop)) return NULL;
-    struct cio__ready *entry = loop->batch;
-    if (entry->run != cio__task_resume) return NULL;
-    loop->batch = entry->next;
-    loop->ran_since_poll++;
-    return cio__container_of(entry, cio_task, ready);
-}
-
-/* Suspend the running task (already parked or queued); returns when it is
- * resumed. Inline: it is most of a yield. */
-static inline void cio__task_switch_out(cio_task *task) {
-    cio_loop *loop = task->future.loop;
-    cio_task *next = cio__next_in_turn(loop);
-    if (!next)
-        cio__switch_to_scheduler(loop, task, false);
-    else if (next != task)
-        cio__switch_to_next(loop, task, next);
-    else { /* it was the only one ready: go on, with a new turn's budget */
-        task->state = CIO__TASK_RUNNING;
-        loop->budget = CIO__BUDGET;
-    }
-}
 
 #endif

@@ -225,8 +225,8 @@ static void on_ready(struct cio__fd_watch *watch, int fd, unsigned events) {
 /* ---- life --------------------------------------------------------------------------------- */
 
 static void close_multi(cio_loop *loop, void *arg) {
-    (void)loop;
     struct cio__http_multi *m = arg;
+    cio__loop_set_slot(loop, CIO__SLOT_HTTP_CLIENT, NULL);
     struct cio__list *node;
     while ((node = cio__list_pop_front(&m->requests)) != NULL) {
         cio_http_response *r = cio__container_of(node, cio_http_response, node);
@@ -274,12 +274,9 @@ static int setup(struct cio__http_multi *m) {
 }
 
 struct cio__http_multi *cio__http_multi_get(cio_loop *loop) {
-    for (struct cio__list *node = loop->close_hooks.next; node != &loop->close_hooks;
-         node = node->next) {
-        struct cio__close_hook *hook = cio__container_of(node, struct cio__close_hook, node);
-        if (hook->fn == close_multi) return hook->arg;
-    }
-    struct cio__http_multi *m = calloc(1, sizeof *m);
+    struct cio__http_multi *m = cio__loop_slot(loop, CIO__SLOT_HTTP_CLIENT);
+    if (m) return m;
+    m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->loop = loop;
     m->watch.ready = on_ready;
@@ -292,6 +289,7 @@ struct cio__http_multi *cio__http_multi_get(cio_loop *loop) {
         free(m);
         return NULL;
     }
+    cio__loop_set_slot(loop, CIO__SLOT_HTTP_CLIENT, m);
     return m;
 }
 

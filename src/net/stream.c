@@ -42,16 +42,14 @@ static void quarantine_put(cio_stream *stream) {
  * one, as does the flusher), 0 for none. */
 static int forget_task(cio_task *task) {
     if (!task) return 0;
-    if (task->wait_abort) task->wait_abort(task);
-    task->wait_abort = NULL;
+    cio__wait_forget(task);
     return 1;
 }
 
-static int forget_list(struct cio__list *list) {
+static int forget_list(struct cio__waitq *list) {
     int forgotten = 0;
-    struct cio__list *node;
-    while ((node = cio__list_pop_front(list)) != NULL)
-        forgotten += forget_task(cio__container_of(node, cio_task, wait_link.node));
+    cio_task *task;
+    while ((task = cio__waitq_pop(list)) != NULL) forgotten += forget_task(task);
     return forgotten;
 }
 
@@ -119,8 +117,8 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     stream->limit = limit ? limit : CIO_STREAM_LIMIT;
     stream->high = CIO_STREAM_HIGH_WATER;
     stream->low = CIO_STREAM_HIGH_WATER / 4;
-    cio__list_init(&stream->drainers);
-    cio__list_init(&stream->closers);
+    cio__waitq_init(&stream->drainers);
+    cio__waitq_init(&stream->closers);
     cio__loop_hook_add(loop, &stream->loop_hook, loop_closing, stream);
     *out = stream;
     return 0;
@@ -251,7 +249,7 @@ int cio_stream_wait_closed(cio_stream *stream) {
     if (rc < 0) return rc;
     cio_task *task = cio__task_current_or_complain("cio_stream_wait_closed");
     if (!task) return -EPERM;
-    if (!stream || stream->loop != task->future.loop) return -EINVAL;
+    if (!stream || stream->loop != cio__task_loop(task)) return -EINVAL;
     cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
     while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
         rc = cio__net_park(task, &stream->closers);

@@ -36,7 +36,7 @@ static int begin_read(cio_stream *stream, cio_task **task, const char *caller) {
     if (rc < 0) return rc;
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
-    if (!stream || stream->loop != (*task)->future.loop) return -EINVAL;
+    if (!stream || stream->loop != cio__task_loop(*task)) return -EINVAL;
     if (stream->kind == CIO__STREAM_WRITE_END) return -EBADF; /* it would never be readable */
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     if (stream->reader) return -EBUSY;
