@@ -417,6 +417,9 @@ void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
+/* run.c: cancel every unfinished task and run the loop until all are done
+ * (the end of cio_run). */
+void cio__loop_cancel_remaining(cio_loop *loop);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a
  * hook never added, already removed, or already run). These run first, while
@@ -431,10 +434,6 @@ void cio__loop_hook_remove(struct cio__close_hook *hook);
 int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
-
-/* arch/shadow_stack.c: 0, or -ENOTSUP if the process runs with a user shadow stack. */
-int cio__switch_check(void);
-bool cio__shadow_stack_in_status(FILE *status);
 
 /* debug.c: one-line diagnostics for misuse, printed once per call site kind. */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -250,8 +250,12 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     *out = NULL;
     if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL))
         return -EINVAL;
-    int rc = cio__switch_check();
-    if (rc < 0) return rc;
+    const char *why;
+    int rc = cio__switch_check(&why);
+    if (rc < 0) {
+        cio__complain("%s", why);
+        return rc;
+    }
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return -ENOMEM;
     loop->magic = CIO__LOOP_MAGIC;

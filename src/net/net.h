@@ -52,6 +52,10 @@ static inline void cio__net_interrupt(cio_task *task, int status) {
     cio__wait_end(task, status);
 }
 
+/* A stream whose handle another object owns (a process's pipe) refuses
+ * cio_stream_free until the owner lends it no more (stream.c). */
+void cio__stream_set_borrowed(cio_stream *stream, bool borrowed);
+
 /* ---- byte buffers ----------------------------------------------------------------- */
 
 /* data[start, end) holds the live bytes; cap is data's size. Empty buffers
@@ -261,6 +265,5 @@ int cio__net_unix_address(const char *path, struct sockaddr_un *addr, socklen_t 
  * address if it names one; *fd gets the connected socket. */
 int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *fd);
 /* Map a getaddrinfo/getnameinfo error (with errno for EAI_SYSTEM). */
-int cio__net_gai_error(int gai_error, int saved_errno);
 
 #endif

@@ -295,3 +295,7 @@ int cio_stream_sockname(const cio_stream *stream, struct sockaddr *addr, socklen
     if (!addr || !addrlen) return -EINVAL;
     return getsockname(fd, addr, addrlen) == 0 ? 0 : -errno;
 }
+
+void cio__stream_set_borrowed(cio_stream *stream, bool borrowed) {
+    stream->borrowed = borrowed;
+}

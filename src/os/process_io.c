@@ -66,7 +66,7 @@ int cio__process_open_pipes(cio_process *process, int ends[3]) {
             cio__process_close_pipes(process);
             return rc;
         }
-        process->pipes[i]->borrowed = true;
+        cio__stream_set_borrowed(process->pipes[i], true);
         ends[i] = -1; /* the stream's now */
     }
     return 0;
@@ -77,7 +77,7 @@ void cio__process_close_pipes(cio_process *process) {
         cio_stream *stream = process->pipes[i];
         if (!stream) continue;
         process->pipes[i] = NULL;
-        stream->borrowed = false;
+        cio__stream_set_borrowed(stream, false);
         cio_stream_free(stream); /* graceful: stdin's buffered input is still sent */
     }
 }
