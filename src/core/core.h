@@ -435,7 +435,8 @@ int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
 
-/* debug.c: one-line diagnostics for misuse, printed once per call site kind. */
+/* debug.c: a one-line diagnostic for misuse, printed on every call (to
+ * stderr; $CIO_QUIET=1 silences them). */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

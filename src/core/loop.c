@@ -9,7 +9,8 @@
  * (the hand-off, cio__task_switch_out), and take the turn boundary
  * themselves when the next turn has nothing to do but run its batch: the
  * order is the scheduler's, only the jumps through the scheduler are saved.
- * One function, next_entry, decides what runs next for both. */
+ * One function, cio__turn_next (core/switch.h), decides what runs next for
+ * both; the turn boundary it may take is cio__loop_next_batch, here. */
 #include "core/switch.h"
 
 #include <math.h>
@@ -165,7 +166,7 @@ static void poll_backend(cio_loop *loop) {
  * done), the poll would be skipped (see poll_backend), no cross-thread
  * wake-up is pending and no timer is due. Else false: the scheduler runs
  * the turn. */
-__attribute__((noinline)) static bool next_turn_is_only_a_batch(cio_loop *loop) {
+bool cio__loop_next_batch(cio_loop *loop) {
     if (!loop->ready.head || loop->stopping || loop->ran_since_poll >= BUSY_POLL_INTERVAL)
         return false;
     if (loop->until && loop->until->state == CIO__TASK_DONE) return false;
@@ -175,45 +176,10 @@ __attribute__((noinline)) static bool next_turn_is_only_a_batch(cio_loop *loop) 
     return true;
 }
 
-/* What runs next in this turn, for the scheduler and for the hand-off alike:
- * the batch's next entry, taken off it (its next is read before it runs:
- * running may requeue it). The batch is in the loop, not in a local, because
- * tasks take entries off it too. A task switching out (handoff) takes only a
- * queued task - a callback or a task's first run goes through the scheduler
- * - and at the end of the batch starts the next turn itself only when that
- * turn would run nothing but its batch (next_turn_is_only_a_batch). NULL:
- * the batch is done (scheduler), or switch to the scheduler (handoff). */
-static inline struct cio__ready *next_entry(cio_loop *loop, bool handoff) {
-    if (!loop->batch && !(handoff && next_turn_is_only_a_batch(loop))) return NULL;
-    struct cio__ready *entry = loop->batch;
-    if (handoff && entry->run != cio__task_resume) return NULL;
-    loop->batch = entry->next;
-    loop->ran_since_poll++;
-    return entry;
-}
-
 static void run_ready(cio_loop *loop) {
     take_batch(loop);
     struct cio__ready *entry;
-    while ((entry = next_entry(loop, false)) != NULL) entry->run(entry);
-}
-
-/* Suspend the running task (already parked or queued); returns when it is
- * resumed. The hand-off: when the next entry of the turn is a queued task,
- * the switching task resumes it itself instead of jumping to the scheduler
- * only for the scheduler to jump to that task (one jump instead of two). */
-void cio__task_switch_out(cio_task *task) {
-    cio_loop *loop = task->future.loop;
-    struct cio__ready *entry = next_entry(loop, true);
-    cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
-    if (!next)
-        cio__switch_to_scheduler(loop, task, false);
-    else if (next != task)
-        cio__switch_to_next(loop, task, next);
-    else { /* it was the only one ready: go on, with a new turn's budget */
-        task->state = CIO__TASK_RUNNING;
-        loop->budget = CIO__BUDGET;
-    }
+    while ((entry = cio__turn_next(loop, false)) != NULL) entry->run(entry);
 }
 
 void cio__loop_run_once(cio_loop *loop) {

@@ -92,8 +92,10 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
     return cio__task_pending_interrupt_slow(task);
 }
 
-/* cio__task_switch_out(task), the suspension itself: loop.c. */
-void cio__task_switch_out(cio_task *task);
+/* loop.c: the turn boundary a task switching out at the end of the batch
+ * may take itself (see cio__turn_next): true, with loop->batch set, when
+ * the next turn would only run its batch. */
+bool cio__loop_next_batch(cio_loop *loop);
 void cio__task_free(cio_task *task);
 void cio__task_spares_free(cio_loop *loop);
 /* failure.c: what a finishing task leaves behind - the scopes it left open

@@ -5,7 +5,7 @@
  * timeouts reach every await point the same way: level-triggered, checked on
  * entry (a due interrupt returns at once without parking) and delivered to a
  * parked task through its abort hook (task->wait.abort). */
-#include "core/task.h"
+#include "core/switch.h" /* the inline cio__task_switch_out */
 
 #include <math.h>
 

@@ -1,8 +1,9 @@
 /* src/http/client_multi.c - one libcurl multi handle per loop, driven by the
  * loop's own poller and timer heap (libcurl's multi-socket API).
  *
- * What measurement taught (DESIGN.md: a naive multi-socket epoll loop ran at
- * 0.68x libcurl's own curl_multi_poll loop): the cost is in the glue, so
+ * What measurement taught (a naive multi-socket epoll loop ran at 0.68x
+ * libcurl's own curl_multi_poll loop; docs/http-client.md): the cost is in
+ * the glue, so
  *  - sockets are opened and closed through our callbacks, so the loop knows
  *    exactly when an fd is born and dies. An fd is registered with the poller
  *    once, when libcurl first wants it watched, and stays registered until it
