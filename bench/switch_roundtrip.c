@@ -6,7 +6,7 @@
  *    (cio__stack_acquire + cio__ctx_make + jump + release), on a fresh
  *    mapping with its guard each time, and Boost on a reused stack.
  *
- * Method (shared/BENCHMARKS.md): pinned to CPU 0 when allowed; interleaved
+ * Method (as bench/core.sh): pinned to CPU 0 when allowed; interleaved
  * rounds, each measuring every implementation once; medians with min-max,
  * and the median of the per-round ratios cio/boost.
  *

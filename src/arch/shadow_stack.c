@@ -5,7 +5,9 @@
  * stack, so the first return on a task stack would kill the process with a
  * control-protection fault. Until the switch supports it, detect the mode
  * and refuse with a clear message instead of crashing. */
-#include "core/core.h"
+#include "arch/switch.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -28,14 +30,12 @@ static bool shadow_stack_enabled(void) {
     return enabled;
 }
 
-int cio__switch_check(void) {
+int cio__switch_check(const char **message) {
     static _Atomic int verdict = 1; /* 1: not checked yet */
-    if (verdict == 1) {
-        verdict = shadow_stack_enabled() ? -ENOTSUP : 0;
-        if (verdict < 0)
-            cio__complain("x86 shadow stacks (CET SHSTK) are enabled for this process; cio's "
-                          "context switch does not support them yet: run without "
-                          "GLIBC_TUNABLES=glibc.cpu.x86_shstk=on");
-    }
+    if (verdict == 1) verdict = shadow_stack_enabled() ? -ENOTSUP : 0;
+    if (verdict < 0)
+        *message = "x86 shadow stacks (CET SHSTK) are enabled for this process; cio's context "
+                   "switch does not support them yet: run without "
+                   "GLIBC_TUNABLES=glibc.cpu.x86_shstk=on";
     return verdict;
 }

@@ -11,7 +11,9 @@
 #ifndef CIO_ARCH_SWITCH_H
 #define CIO_ARCH_SWITCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef void *cio__ctx; /* a suspended context */
 
@@ -32,5 +34,12 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry);
 /* Suspend the current context and resume `to`, handing it data. Returns when
  * some context jumps back here: with that context and the data it passed. */
 cio__transfer cio__ctx_jump(cio__ctx to, void *data);
+
+/* shadow_stack.c: 0 if tasks can run in this process, or -ENOTSUP with
+ * *message (static text) saying why: it runs with a user shadow stack (x86
+ * CET SHSTK), which this switch does not keep in step. Checked once. */
+int cio__switch_check(const char **message);
+/* status: the text of /proc/PID/status; true if it lists shadow stacks on. */
+bool cio__shadow_stack_in_status(FILE *status);
 
 #endif

@@ -57,7 +57,7 @@ static int watch_all(cio_as_completed *it, cio_task *const *tasks) {
         cio_task *task = cio_task_ref(tasks[i]);
         it->entries[i] = task;
         int rc = 0;
-        if (task->state == CIO__TASK_DONE)
+        if (cio__task_finished(task))
             it->finished[it->tail++] = task;
         else
             rc = cio__watch_arm(&it->watch, task);
@@ -112,7 +112,7 @@ int cio_as_completed_next(cio_as_completed *it, cio_task **task) {
     if (task) *task = NULL;
     cio_task *self = cio__task_current_or_complain("cio_as_completed_next");
     if (!self) return -EPERM;
-    if (!valid(it) || !task || (it->loop && it->loop != self->future.loop)) return -EINVAL;
+    if (!valid(it) || !task || (it->loop && it->loop != cio__task_loop(self))) return -EINVAL;
     if (it->watch.waiter) return -EBUSY;
     if (it->head == it->n) return 0;
     if (it->head == it->tail) {

@@ -19,7 +19,7 @@ struct gather {
 };
 
 static bool failed(const cio_task *task) {
-    return task->state == CIO__TASK_DONE && task->future.error != 0;
+    return cio__task_finished(task) && cio__task_error(task) != 0;
 }
 
 static bool on_done(struct cio__watch *watch, cio_task *task) {
@@ -54,7 +54,7 @@ static int arm(struct gather *g, cio_task *const *tasks, size_t n) {
     for (size_t i = 0; i < n; i++) {
         cio_task *task = tasks[i];
         if (!cio__taskset_add(&g->distinct, task)) continue;
-        if (task->state == CIO__TASK_DONE) {
+        if (cio__task_finished(task)) {
             if (g->stop_on_error && !g->first_failed && failed(task)) g->first_failed = task;
             continue;
         }
@@ -71,7 +71,7 @@ static int arm(struct gather *g, cio_task *const *tasks, size_t n) {
 static void cancel_unfinished(struct gather *g) {
     size_t cursor = 0;
     for (cio_task *task; (task = cio__taskset_next(&g->distinct, &cursor)) != NULL;)
-        if (task->state != CIO__TASK_DONE) cio_task_cancel(task);
+        if (!cio__task_finished(task)) cio_task_cancel(task);
 }
 
 /* Park until done. Interrupted: cancel what is left and wait for all of it
@@ -94,7 +94,7 @@ static int report(struct gather *g, cio_task *const *tasks, size_t n, void **res
                   int *statuses) {
     int failures = 0;
     for (size_t i = 0; i < n; i++) {
-        cio_future *f = &tasks[i]->future;
+        cio_future *f = cio__task_future(tasks[i]);
         void **result = results ? &results[i] : NULL;
         if (statuses) {
             statuses[i] = f->state == CIO__PENDING ? -EAGAIN : cio__future_outcome(f, result);
@@ -103,7 +103,7 @@ static int report(struct gather *g, cio_task *const *tasks, size_t n, void **res
             cio__future_outcome(f, result);
         }
     }
-    if (g->first_failed) g->first_failed->future.retrieved = true;
+    if (g->first_failed) cio__task_future(g->first_failed)->retrieved = true;
     return failures;
 }
 
@@ -139,7 +139,7 @@ int cio_gather(cio_task *const *tasks, size_t n, void **results, int *statuses) 
     }
     rc = wait_all(g, self);
     int failures = report(g, tasks, n, results, statuses);
-    int first_error = g->first_failed ? g->first_failed->future.error : 0;
+    int first_error = g->first_failed ? cio__task_future(g->first_failed)->error : 0;
     release_all(g);
     cio__watch_free(&g->watch);
     if (rc < 0) return rc;

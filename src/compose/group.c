@@ -37,7 +37,7 @@ static bool valid(const cio_taskgroup *tg) {
 
 static void cancel_children(cio_taskgroup *tg) {
     for (size_t i = 0; i < tg->count; i++)
-        if (tg->children[i]->state != CIO__TASK_DONE) cio_task_cancel(tg->children[i]);
+        if (!cio__task_finished(tg->children[i])) cio_task_cancel(tg->children[i]);
 }
 
 /* The first failure (or an interrupted join): cancel everyone, and the
@@ -51,8 +51,8 @@ static void abort_group(cio_taskgroup *tg) {
 static bool on_child_done(struct cio__watch *watch, cio_task *child) {
     cio_taskgroup *tg = (cio_taskgroup *)watch;
     tg->unfinished--;
-    int error = child->future.error;
-    child->future.retrieved = true; /* reported by join and cio_taskgroup_results */
+    int error = cio__task_future(child)->error;
+    cio__task_future(child)->retrieved = true; /* reported by join and cio_taskgroup_results */
     if (error && error != -ECANCELED && !tg->first_error) {
         tg->first_error = error;
         if (tg->state == OPEN) abort_group(tg);
@@ -69,7 +69,7 @@ int cio_taskgroup_new(cio_taskgroup **out) {
     if (!tg) return -ENOMEM;
     cio__watch_init(&tg->watch, on_child_done);
     tg->magic = GROUP_MAGIC;
-    tg->loop = self->future.loop;
+    tg->loop = cio__task_loop(self);
     tg->parent = cio_task_ref(self);
     *out = tg;
     return 0;
@@ -150,8 +150,8 @@ size_t cio_taskgroup_results(cio_taskgroup *tg, cio_taskgroup_result *out, size_
         cio_task *child = tg->children[i];
         out[i].task = child;
         out[i].result = NULL;
-        out[i].status = child->state == CIO__TASK_DONE
-                            ? cio__future_outcome(&child->future, &out[i].result)
+        out[i].status = cio__task_finished(child)
+                            ? cio__future_outcome(cio__task_future(child), &out[i].result)
                             : -EAGAIN;
     }
     return tg->count;

@@ -12,8 +12,8 @@ int cio_shield(cio_task *task, void **result) {
     if (!self) return -EPERM;
     int rc = cio__compose_check_one(self, task);
     if (rc < 0) return rc;
-    rc = cio__future_wait(&task->future);
-    if (rc == 0) rc = cio__future_outcome(&task->future, result);
+    rc = cio__future_wait(cio__task_future(task));
+    if (rc == 0) rc = cio__future_outcome(cio__task_future(task), result);
     cio_task_unref(task); /* interrupted: detached, it keeps running */
     return rc;
 }

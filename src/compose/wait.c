@@ -18,8 +18,8 @@ struct waiting {
 };
 
 static bool is_failure(const cio_task *task) {
-    int error = task->future.error;
-    return task->state == CIO__TASK_DONE && error != 0 && error != -ECANCELED;
+    int error = cio__task_error(task);
+    return cio__task_finished(task) && error != 0 && error != -ECANCELED;
 }
 
 static bool satisfied(const struct waiting *w) {
@@ -42,7 +42,7 @@ static void disarm_entries(struct waiting *w, cio_task *const *tasks, size_t n) 
 
 static int arm(struct waiting *w, cio_task *const *tasks, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        if (tasks[i]->state == CIO__TASK_DONE) {
+        if (cio__task_finished(tasks[i])) {
             w->finished++;
             w->failed |= is_failure(tasks[i]);
         } else if (cio__watch_arm(&w->watch, tasks[i]) < 0) {
@@ -69,13 +69,13 @@ static int park(struct waiting *w, cio_task *self, double timeout) {
 static int partition(cio_task *const *tasks, size_t n, cio_task **out) {
     size_t done = 0;
     for (size_t i = 0; i < n; i++)
-        if (tasks[i]->state == CIO__TASK_DONE) {
+        if (cio__task_finished(tasks[i])) {
             if (out) out[done] = tasks[i];
             done++;
         }
     size_t pending = done;
     for (size_t i = 0; i < n && out; i++)
-        if (tasks[i]->state != CIO__TASK_DONE) out[pending++] = tasks[i];
+        if (!cio__task_finished(tasks[i])) out[pending++] = tasks[i];
     return (int)done;
 }
 

@@ -14,9 +14,9 @@
 /* Cancel task and wait until it has finished, not interruptible. */
 static void cancel_and_drain(cio_task *self, cio_task *task) {
     cio_task_cancel(task);
-    self->shield_depth++;
-    cio__future_wait(&task->future);
-    self->shield_depth--;
+    cio__uninterruptible_begin(self);
+    cio__future_wait(cio__task_future(task));
+    cio__uninterruptible_end(self);
 }
 
 int cio_wait_for(cio_task *task, double timeout, void **result) {
@@ -28,10 +28,10 @@ int cio_wait_for(cio_task *task, double timeout, void **result) {
     if (isnan(timeout)) return -EINVAL;
     cio_timeout scope;
     cio_timeout_begin(&scope, timeout);
-    rc = cio__future_wait(&task->future);
+    rc = cio__future_wait(cio__task_future(task));
     if (rc < 0) cancel_and_drain(self, task);
     bool ours = cio_timeout_end(&scope) == -ETIMEDOUT && rc == -ETIMEDOUT;
-    int status = cio__future_outcome(&task->future, result);
+    int status = cio__future_outcome(cio__task_future(task), result);
     cio_task_unref(task);
     if (ours && status != -ECANCELED) return status; /* the result (or a real error) wins */
     if (rc < 0 && result) *result = NULL;

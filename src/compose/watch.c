@@ -25,32 +25,30 @@ void cio__watch_init(struct cio__watch *watch, cio__watch_fn on_done) {
 }
 
 int cio__watch_arm(struct cio__watch *watch, cio_task *task) {
-    int rc = cio_future_add_done_callback(&task->future, on_future_done, watch);
+    int rc = cio_future_add_done_callback(cio__task_future(task), on_future_done, watch);
     if (rc == 0) watch->armed++;
     return rc;
 }
 
 void cio__watch_disarm(struct cio__watch *watch, cio_task *task) {
-    if (task->state == CIO__TASK_DONE) return; /* its callbacks left the list */
-    int removed = cio_future_remove_done_callback(&task->future, on_future_done, watch);
+    if (cio__task_finished(task)) return; /* its callbacks left the list */
+    int removed = cio_future_remove_done_callback(cio__task_future(task), on_future_done, watch);
     if (removed > 0) watch->armed -= (size_t)removed;
 }
 
 static void abort_watch(cio_task *task) {
-    struct cio__watch *watch = task->wait_object;
+    struct cio__watch *watch = cio__wait_owner(task);
     watch->waiter = NULL;
 }
 
 int cio__watch_wait(struct cio__watch *watch, cio_task *self) {
-    self->wait_object = watch;
     watch->waiter = self;
-    return cio__wait(self, abort_watch);
+    return cio__wait(self, abort_watch, watch);
 }
 
 void cio__watch_wait_shielded(struct cio__watch *watch, cio_task *self) {
-    self->shield_depth++;
-    cio__watch_wait(watch, self);
-    self->shield_depth--;
+    watch->waiter = self;
+    cio__wait_uninterruptible(self, abort_watch, watch);
 }
 
 void cio__watch_free(struct cio__watch *watch) {

@@ -137,10 +137,11 @@ static void fire_callback(struct cio__timer *timer) {
     cio__callback_queue(cio__container_of(timer, struct cio__callback, timer));
 }
 
+/* caller: the public name, for the misuse report of a loop check. */
 static int schedule(cio_loop *loop, cio_callback cb, void *arg, cio_handle *handle, bool timed,
-                    int64_t when) {
+                    int64_t when, const char *caller) {
     if (handle) *handle = (cio_handle){0};
-    int rc = cio__loop_check(loop, "cio_call_soon");
+    int rc = cio__loop_check(loop, caller);
     if (rc < 0) return rc;
     if (!cb) return -EINVAL;
     struct cio__callback *record = cio__callback_alloc(loop);
@@ -164,18 +165,23 @@ static int schedule(cio_loop *loop, cio_callback cb, void *arg, cio_handle *hand
 }
 
 int cio_call_soon(cio_loop *loop, cio_callback cb, void *arg, cio_handle *handle) {
-    return schedule(loop, cb, arg, handle, false, 0);
+    return schedule(loop, cb, arg, handle, false, 0, "cio_call_soon");
 }
 
 int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *arg, cio_handle *handle) {
     if (isnan(when)) return -EINVAL;
-    return schedule(loop, cb, arg, handle, true, cio__seconds_to_ns(when));
+    return schedule(loop, cb, arg, handle, true, cio__seconds_to_ns(when), "cio_call_at");
 }
 
 int cio_call_later(cio_loop *loop, double delay, cio_callback cb, void *arg, cio_handle *handle) {
     if (isnan(delay)) return -EINVAL;
-    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
-    return schedule(loop, cb, arg, handle, true, cio__now(loop) + cio__seconds_to_ns(delay));
+    int rc = cio__loop_check(loop, "cio_call_later"); /* before reading its clock */
+    if (rc < 0) {
+        if (handle) *handle = (cio_handle){0};
+        return rc;
+    }
+    return schedule(loop, cb, arg, handle, true, cio__now(loop) + cio__seconds_to_ns(delay),
+                    "cio_call_later");
 }
 
 int cio_handle_cancel(cio_handle handle) {

@@ -46,6 +46,9 @@ static inline void cio__ready_push(struct cio__ready_queue *queue, struct cio__r
     queue->tail = entry;
 }
 
+/* Queue entry to run in the loop's next turn (entry->run set by the caller). */
+static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry);
+
 /* ---- waiter links: what sits on a future's (or a primitive's) wait list ------- */
 
 enum cio__link_kind { CIO__LINK_TASK, CIO__LINK_CALLBACK };
@@ -123,65 +126,24 @@ int cio__future_outcome(cio_future *f, void **result);
  * being freed); awaiting tasks' links are simply dropped. */
 void cio__future_free_callbacks(cio_future *f);
 
-/* ---- tasks --------------------------------------------------------------------- */
+/* ---- tasks: what the other layers may know -------------------------------------- */
 
-enum cio__task_state {
-    CIO__TASK_CREATED, /* on the ready queue, never run */
-    CIO__TASK_READY,   /* on the ready queue, will resume */
-    CIO__TASK_RUNNING,
-    CIO__TASK_PARKED, /* suspended in cio__wait, not queued */
-    CIO__TASK_DONE,
-};
-
-/* What interrupted a wait (for timeout scopes to know a -ETIMEDOUT was theirs). */
-enum cio__interrupt { CIO__INTERRUPT_NONE, CIO__INTERRUPT_CANCEL, CIO__INTERRUPT_TIMEOUT };
-
-struct cio__timeout_scope; /* timeout.c */
-
-struct cio_task {
-    cio_future future; /* first: a task is a future */
-    struct cio__ready ready;
-    struct cio__list all; /* the loop's list of every task it holds */
-    cio_task_fn fn;
-    void *arg;
-    cio__ctx ctx; /* saved context while suspended */
-    struct cio__stack stack;
-    size_t stack_size;
-    uint64_t id;
-    uint8_t state;
-    uint8_t interrupt;   /* enum cio__interrupt, of the wait that just returned */
-    bool loop_holds;     /* the loop's own reference, kept apart from future.refs (the
-                          * caller's and cio_task_ref's): until DONE, and never droppable
-                          * by cio_task_unref */
-    uint32_t generation; /* how many tasks this struct has been (task.c's quarantine) */
-    int cancel_requests; /* cio_task_cancel() count, minus uncancel */
-    int shield_depth;    /* > 0: waits are not interrupted */
-
-    /* The one wait record. wait_abort is non-NULL exactly while the task is in
-     * an interruptible wait: it unhooks the task from what it waits on. */
-    void (*wait_abort)(cio_task *task);
-    struct cio__link wait_link; /* on a future's or primitive's waiter list */
-    void *wait_object;          /* what wait_link is queued on (for aborts) */
-    int wait_fd;
-    int wake_status;
-    struct cio__timer sleep_timer;
-
-    /* Timeout scopes: innermost first; deadline is the earliest of them. */
-    struct cio__timeout_scope *scopes;
-    int64_t deadline;
-    struct cio__timer deadline_timer;
-
-    char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
-    char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
-    char name_buf[24];
-#if defined(CIO_ASAN)
-    void *asan_fake_stack;
-#endif
-#if defined(CIO_TSAN)
-    void *tsan_fiber;
-#endif
-};
-
+/* struct cio_task is private to src/core (core/task.h). A task is a future:
+ * its first member, so the other layers may use it as one. */
+static inline cio_future *cio__task_future(cio_task *task) {
+    return (cio_future *)(void *)task;
+}
+static inline cio_loop *cio__task_loop(const cio_task *task) {
+    return ((const cio_future *)(const void *)task)->loop;
+}
+/* The error the task ended with (0, or a negative errno); 0 while running. */
+static inline int cio__task_error(const cio_task *task) {
+    return ((const cio_future *)(const void *)task)->error;
+}
+/* The task has finished (its future is done or cancelled). */
+static inline bool cio__task_finished(const cio_task *task) {
+    return ((const cio_future *)(const void *)task)->state != CIO__PENDING;
+}
 static inline cio_task *cio__task_of_future(cio_future *f) {
     return f->magic == CIO__TASK_MAGIC ? (cio_task *)(void *)f : NULL;
 }
@@ -189,28 +151,87 @@ static inline cio_task *cio__task_of_future(cio_future *f) {
 /* The running task, or NULL (with a one-line diagnostic naming `caller`). */
 cio_task *cio__task_complain_outside(const char *caller);
 
-/* The one wait primitive. Park the current task until cio__wake(task, status)
- * or an interrupt; return that status. abort (non-NULL) unhooks the task from
- * what it waits on when cancellation or a timeout interrupts it - or at once,
- * if one is already due, in which case the task does not park at all. The
- * caller has checked it runs inside a task. */
-int cio__wait(cio_task *task, void (*abort)(cio_task *task));
+/* ---- waiting: the core's API for suspending calls (wait.c, waitq.c) ---------------
+ *
+ * A suspending call checks its fast path, records what it waits for, and
+ * parks; whoever makes the awaited thing happen unhooks the task and wakes
+ * it. Cancellation and timeouts reach every wait the same way: checked on
+ * entry (a due interrupt returns at once without parking) and, while the
+ * task is parked, through its abort hook, which must undo the recording.
+ * docs/internals.md ("Adding a suspending call") shows a whole one. */
+
+/* Park the running task until cio__wake(task, status) or an interrupt;
+ * returns that status, or -ECANCELED / -ETIMEDOUT. abort (may be NULL when
+ * nothing needs unhooking) runs when an interrupt ends the wait, or at once
+ * if one is already due, in which case the task does not park at all.
+ * owner is the call's own record of the wait (a job, a barrier, a watch),
+ * for abort to find with cio__wait_owner(). The caller has checked it runs
+ * inside a task. */
+int cio__wait(cio_task *task, void (*abort)(cio_task *task), void *owner);
+/* cio__wait that no cancellation or timeout ends: only a wake does. For
+ * waits whose outcome must be had (a job writing into the task's memory). */
+int cio__wait_uninterruptible(cio_task *task, void (*abort)(cio_task *task), void *owner);
+/* Shield task's waits from interrupts until the matching _end (nests): for
+ * an uninterruptible call of a suspending function (lock acquire, await). */
+void cio__uninterruptible_begin(cio_task *task);
+void cio__uninterruptible_end(cio_task *task);
+/* Deliver a due interrupt without parking: -ECANCELED / -ETIMEDOUT (as a
+ * wait would have returned it), or 0 when none is due. For a call that
+ * must check before it starts work it cannot take back. */
+int cio__wait_deliver_pending(cio_task *task);
+/* What cio__wait's owner was, for the abort hook (and a waker). */
+void *cio__wait_owner(const cio_task *task);
 
 /* Make a parked task ready to resume with status. Idempotent while queued (a
- * later call only replaces the status). Clears the wait record. */
+ * later call only replaces the status). Ends the wait's interruptibility
+ * (its abort hook is dropped): the caller has already unhooked the task from
+ * what it waited on. */
 void cio__wake(cio_task *task, int status);
+/* End task's wait now with status, whatever it waits on and regardless of
+ * shields: abort hook, then wake. No-op unless task is in an interruptible
+ * wait. For closing an object under a waiter (not a cancellation: a
+ * shielded task waiting on a closed socket would otherwise wait forever). */
+void cio__wait_end(cio_task *task, int status);
+/* The loop is closing and task will never resume: run its abort hook, if
+ * any, without waking it. */
+void cio__wait_forget(cio_task *task);
 
-/* Interrupt a task's wait with -ECANCELED or -ETIMEDOUT, if it is in an
- * interruptible wait and not shielded. */
-void cio__task_interrupt(cio_task *task, int status);
-
-/* -ECANCELED / -ETIMEDOUT if one is due for task now, else 0. Inline for
- * the common case of a task neither cancelled nor inside a timeout scope. */
-int cio__task_pending_interrupt_slow(cio_task *task);
-static inline int cio__task_pending_interrupt(cio_task *task) {
-    if (!task->cancel_requests && !task->scopes) return 0;
-    return cio__task_pending_interrupt_slow(task);
+/* A FIFO of tasks parked on something (a lock, a stream's drain, a process,
+ * a signal). Embeds in its object; needs no teardown while empty. */
+struct cio__waitq {
+    struct cio__list links; /* struct cio__link, kind CIO__LINK_TASK */
+};
+static inline void cio__waitq_init(struct cio__waitq *q) {
+    cio__list_init(&q->links);
 }
+static inline bool cio__waitq_empty(const struct cio__waitq *q) {
+    return cio__list_empty(&q->links);
+}
+/* Park task at the back of q (cio__wait's contract). abort NULL: an
+ * interrupt only unhooks the task; an abort of one's own (to fix a count)
+ * must call cio__waitq_unhook itself. */
+int cio__waitq_park(struct cio__waitq *q, cio_task *task, void (*abort)(cio_task *task),
+                    void *owner);
+/* Take a parked task off the queue it is on (no-op if on none). */
+void cio__waitq_unhook(cio_task *task);
+/* The longest waiter, left on q; NULL if none. */
+cio_task *cio__waitq_first(struct cio__waitq *q);
+/* The waiter after task on q; NULL at the end. */
+cio_task *cio__waitq_next(struct cio__waitq *q, cio_task *task);
+/* Unhook and return the longest waiter, for a waker that hands it something
+ * first; NULL if none. */
+cio_task *cio__waitq_pop(struct cio__waitq *q);
+/* Unhook the longest waiter and wake it with status: true if there was one. */
+bool cio__waitq_wake_first(struct cio__waitq *q, int status);
+/* Wake every waiter with status, in the order they came; returns how many. */
+int cio__waitq_wake_all(struct cio__waitq *q, int status);
+/* A value a waker hands the waiter it pops (a queue item), or the waiter
+ * offers (a putter's item); NULL until set. */
+void cio__wait_set_item(cio_task *task, void *item);
+void *cio__wait_item(const cio_task *task);
+/* A mask the waiter states and a waker tests (cio_wait_signals' signals). */
+void cio__wait_set_mask(cio_task *task, uint64_t mask);
+uint64_t cio__wait_mask(const cio_task *task);
 
 /* ---- the cooperative budget ---------------------------------------------------- */
 
@@ -229,37 +250,30 @@ static inline bool cio__budget_spend(cio_loop *loop);
  * Returns 0, or the interrupt (-ECANCELED, -ETIMEDOUT) now due. */
 int cio__budget_yield(cio_task *task);
 
-/* cio__task_switch_out(task), the suspension itself: inline in core/switch.h. */
-void cio__task_free(cio_task *task);
-void cio__task_spares_free(cio_loop *loop);
 bool cio__task_valid(const cio_task *task);
 /* cio__task_valid, and a one-line report naming caller when task is a
  * stale pointer (a task whose last reference is gone, still in quarantine). */
 bool cio__task_check(const cio_task *task, const char *caller);
-/* failure.c: what a finishing task leaves behind - the scopes it left open
- * (reported), and its message (dropped unless it failed). */
-void cio__task_finish_checks(cio_task *task, int error);
-/* failure.c: the "error never retrieved" report of a task being freed. */
-void cio__task_report_unretrieved(cio_task *task);
-
-/* timeout.c: the deadline timer of task fired or moved. */
-void cio__timeout_recompute(cio_task *task);
-void cio__timeout_mark_fired(cio_task *task);
-/* A shielded timeout scope is open: cancellation waits until it ends. */
-bool cio__timeout_shielded(const cio_task *task);
 
 /* ---- fd waits (io.c) ---------------------------------------------------------- */
 
 struct cio__fd_waiters {
     cio_task *reader, *writer;
-    /* Readiness the poller reported that no waiter took: READABLE/WRITABLE
-     * reported while that slot was empty, and READABLE again after any
-     * hang-up (the peer's FIN can arrive with the data a reader is woken for,
-     * and an edge-triggered poller reports it only that once). A recheck=false
-     * wait for a missed event returns at once, so a caller that saw a short
-     * read or EAGAIN before the edge was consumed never sleeps past it. At
-     * worst it costs one retried syscall. Cleared by cio_close(). */
+    /* Readiness the poller reported that no waiter took (READABLE/WRITABLE
+     * reported while that slot was empty). A recheck=false wait for a missed
+     * event returns at once, so a caller that saw a short read or EAGAIN
+     * before the edge was consumed never sleeps past it. At worst it costs
+     * one retried syscall. */
     unsigned missed;
+    /* The poller reported a hang-up (FIN, reset, error): from then on every
+     * recheck=false READABLE wait returns at once. One bit in `missed` was
+     * not enough: the peer's FIN can arrive with the last data, the wait that
+     * gets that data uses the bit up, and an edge-triggered poller reports
+     * the FIN only that once - the next read would park for ever. A
+     * recheck=true wait clears it (the level check reports a real hang-up
+     * again), so a stale bit cannot make a public wait spin. Both are cleared
+     * by cio__io_forget() and cio_close(). */
+    bool hangup;
     struct cio__fd_watch *watch; /* set: reports go to it, not to tasks */
 };
 
@@ -278,6 +292,10 @@ int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned 
                   bool recheck);
 /* Stop watching fd and drop it from the poller; call before closing fd. */
 void cio__io_unwatch(cio_loop *loop, int fd);
+/* Drop fd from the poller and forget what it reported (missed edges, a
+ * hang-up): for an fd number that now names another file (adopted by a
+ * stream), or is about to be closed. */
+void cio__io_forget(cio_loop *loop, int fd);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
  * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the
@@ -296,6 +314,10 @@ struct cio__close_hook {
     void *arg;
     bool allocated; /* cio__loop_on_close's own; else embedded in its object */
 };
+
+/* Per-loop state of a layer above the core (made on first use, freed by
+ * its close hook): one slot each, so finding it is one load. */
+enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
 
 struct cio_loop {
     uint32_t magic;
@@ -336,6 +358,7 @@ struct cio_loop {
     size_t unfinished_tasks;
     uint64_t next_task_id;
     struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
+    void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
@@ -352,6 +375,17 @@ struct cio_loop {
 };
 
 extern CIO__TLS cio_loop *cio__running_loop;
+
+static inline void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slot) {
+    return loop->slots[slot];
+}
+static inline void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state) {
+    loop->slots[slot] = state;
+}
+
+static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry) {
+    cio__ready_push(&loop->ready, entry);
+}
 
 static inline bool cio__budget_spend(cio_loop *loop) {
     return --loop->budget <= 0 && loop->current;
@@ -379,14 +413,14 @@ static inline int cio__loop_check(const cio_loop *loop, const char *caller) {
 int cio__timer_start(cio_loop *loop, struct cio__timer *timer, int64_t when);
 void cio__timer_stop(cio_loop *loop, struct cio__timer *timer);
 void cio__loop_run_once(cio_loop *loop);
-/* A task switching out at the end of the batch starts the next turn itself:
- * true (loop->batch set) when that turn would only run its batch. */
-bool cio__loop_next_batch(cio_loop *loop);
 /* Keep the virtual clock from jumping while other threads work for the loop. */
 void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
+/* run.c: cancel every unfinished task and run the loop until all are done
+ * (the end of cio_run). */
+void cio__loop_cancel_remaining(cio_loop *loop);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a
  * hook never added, already removed, or already run). These run first, while
@@ -402,11 +436,8 @@ int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
 
-/* arch/shadow_stack.c: 0, or -ENOTSUP if the process runs with a user shadow stack. */
-int cio__switch_check(void);
-bool cio__shadow_stack_in_status(FILE *status);
-
-/* debug.c: one-line diagnostics for misuse, printed once per call site kind. */
+/* debug.c: a one-line diagnostic for misuse, printed on every call (to
+ * stderr; $CIO_QUIET=1 silences them). */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

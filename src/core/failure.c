@@ -1,7 +1,7 @@
 /* src/core/failure.c - what a task leaves behind when it ends: a failure's
  * message (cio_fail_msg), the scopes it forgot to end, and the report of an
  * error no one retrieved. */
-#include "core/core.h"
+#include "core/task.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * A future's waiters list holds, in the order they were added, the links of
  * tasks awaiting it and of its done-callbacks: completing it wakes and queues
  * them in that order, as asyncio's callbacks run in registration order. */
-#include "core/core.h"
+#include "core/task.h"
 
 #include <stdlib.h>
 
@@ -73,7 +73,7 @@ void cio__future_complete(cio_future *f, int error, void *result) {
     while ((node = cio__list_pop_front(&f->waiters)) != NULL) {
         struct cio__link *link = cio__container_of(node, struct cio__link, node);
         if (link->kind == CIO__LINK_TASK) {
-            cio__wake(cio__container_of(link, cio_task, wait_link), 0);
+            cio__wake(cio__container_of(link, cio_task, wait.link), 0);
         } else {
             struct cio__callback *record = cio__container_of(link, struct cio__callback, link);
             record->future = cio_future_ref(f); /* alive until the callback has run */
@@ -134,17 +134,16 @@ int cio_future_result(cio_future *f, void **result) {
 }
 
 static void abort_future_wait(cio_task *task) {
-    cio__list_remove(&task->wait_link.node);
+    cio__list_remove(&task->wait.link.node);
 }
 
 int cio__future_wait(cio_future *f) {
     cio_task *task = f->loop->current;
     if (f->state != CIO__PENDING) /* done already: the cooperative budget's case */
         return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
-    task->wait_link.kind = CIO__LINK_TASK;
-    task->wait_object = f;
-    cio__list_push_back(&f->waiters, &task->wait_link.node);
-    return cio__wait(task, abort_future_wait);
+    task->wait.link.kind = CIO__LINK_TASK;
+    cio__list_push_back(&f->waiters, &task->wait.link.node);
+    return cio__wait(task, abort_future_wait, f);
 }
 
 int cio_future_await(cio_future *f, void **result) {

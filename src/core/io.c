@@ -4,7 +4,7 @@
  * write. The poller reports readiness; this file wakes the matching waiter.
  * cio__io_wait's recheck=false is the hot path for sockets that just returned
  * EAGAIN: on the epoll backend it costs no syscall. */
-#include "core/core.h"
+#include "core/task.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,10 +28,10 @@ static cio_task **slot_for(struct cio__fd_waiters *waiters, unsigned events) {
 
 static void abort_io(cio_task *task) {
     cio_loop *loop = task->future.loop;
-    cio_task **slot = slot_for(&loop->fds[task->wait_fd], (unsigned)(uintptr_t)task->wait_object);
+    cio_task **slot = slot_for(&loop->fds[task->wait.fd], task->wait.events);
     if (*slot == task) *slot = NULL;
     loop->io_waiters--;
-    task->wait_fd = -1;
+    task->wait.fd = -1;
 }
 
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
@@ -42,18 +42,19 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     cio_task **slot = slot_for(waiters, events);
     if (*slot) return -EBUSY;
     int rc = cio__task_pending_interrupt(task);
-    if (rc < 0) return cio__wait(task, NULL); /* delivers it without parking */
+    if (rc < 0) return cio__wait(task, NULL, NULL); /* delivers it without parking */
     bool missed = waiters->missed & events;
     waiters->missed &= ~events; /* consumed, or superseded by a recheck */
-    if (missed && !recheck)     /* ready already: the cooperative budget's case */
-        return cio__budget_spend(loop) ? cio__budget_yield(task) : 0;
+    if (recheck && events & CIO__READABLE) waiters->hangup = false; /* the recheck says again */
+    if ((missed || (waiters->hangup && events & CIO__READABLE)) && !recheck)
+        return cio__budget_spend(loop) ? cio__budget_yield(task) : 0; /* ready already */
     rc = loop->poller_ops->arm(loop->poller, fd, events, recheck);
     if (rc < 0) return rc;
     *slot = task;
-    task->wait_fd = fd;
-    task->wait_object = (void *)(uintptr_t)events;
+    task->wait.fd = fd;
+    task->wait.events = events;
     loop->io_waiters++;
-    return cio__wait(task, abort_io);
+    return cio__wait(task, abort_io, NULL);
 }
 
 static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
@@ -61,7 +62,7 @@ static void wake_slot(cio_loop *loop, cio_task **slot, int status) {
     if (!task) return;
     *slot = NULL;
     loop->io_waiters--;
-    task->wait_fd = -1;
+    task->wait.fd = -1;
     cio__wake(task, status);
 }
 
@@ -72,8 +73,8 @@ void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
         waiters->watch->ready(waiters->watch, fd, events);
         return;
     }
-    if ((events & CIO__READABLE && !waiters->reader) || events & CIO__HANGUP)
-        waiters->missed |= CIO__READABLE;
+    if (events & CIO__READABLE && !waiters->reader) waiters->missed |= CIO__READABLE;
+    if (events & CIO__HANGUP) waiters->hangup = true;
     if (events & CIO__WRITABLE && !waiters->writer) waiters->missed |= CIO__WRITABLE;
     if (events & CIO__READABLE) wake_slot(loop, &waiters->reader, 0);
     if (events & CIO__WRITABLE) wake_slot(loop, &waiters->writer, 0);
@@ -90,9 +91,14 @@ int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned 
 
 void cio__io_unwatch(cio_loop *loop, int fd) {
     if (fd < 0) return;
+    if ((size_t)fd < loop->fds_len) loop->fds[fd].watch = NULL;
+    cio__io_forget(loop, fd);
+}
+
+void cio__io_forget(cio_loop *loop, int fd) {
     if ((size_t)fd < loop->fds_len) {
-        loop->fds[fd].watch = NULL;
         loop->fds[fd].missed = 0;
+        loop->fds[fd].hangup = false;
     }
     loop->poller_ops->forget(loop->poller, fd);
 }
@@ -131,10 +137,9 @@ int cio_close(int fd) {
         if ((size_t)fd < loop->fds_len) {
             wake_slot(loop, &loop->fds[fd].reader, -EBADF);
             wake_slot(loop, &loop->fds[fd].writer, -EBADF);
-            loop->fds[fd].missed = 0;
             loop->fds[fd].watch = NULL;
         }
-        loop->poller_ops->forget(loop->poller, fd);
+        cio__io_forget(loop, fd);
     }
     return close(fd) == 0 ? 0 : -errno;
 }

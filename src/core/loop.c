@@ -6,10 +6,12 @@
  * running began (the batch); what they schedule runs next turn.
  *
  * Tasks switch straight to the next task of the batch when they suspend
- * (task.c's hand-off), and take the turn boundary themselves when the next
- * turn has nothing to do but run its batch (cio__loop_next_batch): the
- * order is the scheduler's, only the jumps through the scheduler are saved. */
-#include "core/core.h"
+ * (the hand-off, cio__task_switch_out), and take the turn boundary
+ * themselves when the next turn has nothing to do but run its batch: the
+ * order is the scheduler's, only the jumps through the scheduler are saved.
+ * One function, cio__turn_next (core/switch.h), decides what runs next for
+ * both; the turn boundary it may take is cio__loop_next_batch, here. */
+#include "core/switch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -156,19 +158,6 @@ static void take_batch(cio_loop *loop) {
     loop->ready.head = loop->ready.tail = NULL;
 }
 
-/* The batch is in the loop, not in a local, because tasks take entries off
- * it too (the hand-off). An entry's next is read before it runs: running
- * may requeue it. */
-static void run_ready(cio_loop *loop) {
-    take_batch(loop);
-    struct cio__ready *entry;
-    while ((entry = loop->batch) != NULL) {
-        loop->batch = entry->next;
-        loop->ran_since_poll++;
-        entry->run(entry);
-    }
-}
-
 /* A zero-timeout epoll_wait costs ~1.3 us on our VMs: more than a dozen task
  * switches. So while work is ready, a turn polls the backend only once
  * BUSY_POLL_INTERVAL entries have run since the last poll (Tokio polls every
@@ -191,14 +180,8 @@ static void poll_backend(cio_loop *loop) {
         loop->poller_ops->poll(loop->poller, timeout, on_fd_ready, loop);
 }
 
-void cio__loop_run_once(cio_loop *loop) {
-    poll_backend(loop);
-    fire_expired_timers(loop);
-    run_ready(loop);
-}
-
 /* The turn boundary, taken by a task that switches out at the end of a batch
- * (see task.c): the next turn starts right here when the scheduler would do
+ * (the hand-off): the next turn starts right here when the scheduler would do
  * nothing else first - the run is not ending (stop, or the awaited task
  * done), the poll would be skipped (see poll_backend), no cross-thread
  * wake-up is pending and no timer is due. Else false: the scheduler runs
@@ -211,6 +194,18 @@ bool cio__loop_next_batch(cio_loop *loop) {
     if (loop->timers.len && timer_due(loop)) return false;
     take_batch(loop);
     return true;
+}
+
+static void run_ready(cio_loop *loop) {
+    take_batch(loop);
+    struct cio__ready *entry;
+    while ((entry = cio__turn_next(loop, false)) != NULL) entry->run(entry);
+}
+
+void cio__loop_run_once(cio_loop *loop) {
+    poll_backend(loop);
+    fire_expired_timers(loop);
+    run_ready(loop);
 }
 
 /* ---- life ----------------------------------------------------------------------------- */
@@ -241,8 +236,12 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     *out = NULL;
     if (opts && (opts->clock < CIO_CLOCK_DEFAULT || opts->clock > CIO_CLOCK_VIRTUAL))
         return -EINVAL;
-    int rc = cio__switch_check();
-    if (rc < 0) return rc;
+    const char *why;
+    int rc = cio__switch_check(&why);
+    if (rc < 0) {
+        cio__complain("%s", why);
+        return rc;
+    }
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return -ENOMEM;
     loop->magic = CIO__LOOP_MAGIC;
@@ -298,8 +297,7 @@ static void unhook_tasks(cio_loop *loop) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state == CIO__TASK_DONE) continue;
         task->cancel_requests++;
-        if (task->wait_abort) task->wait_abort(task);
-        task->wait_abort = NULL;
+        cio__wait_forget(task);
     }
 }
 

@@ -1,6 +1,6 @@
-/* src/core/run.c - asyncio.run() and the per-thread default loop. */
-#include "core/core.h"
-#include "os/os.h" /* cio__signal_run_begin/end: SIGINT cancels the main task */
+/* src/core/run.c - the per-thread default loop, and the end of a run: what
+ * asyncio.run() does after its main task (cio_run itself: src/runner/). */
+#include "core/task.h"
 
 #include <stdlib.h>
 
@@ -29,8 +29,7 @@ cio_loop *cio_get_event_loop(void) {
     return default_loop;
 }
 
-/* Cancel every unfinished task and run until they are all done. */
-static void cancel_remaining(cio_loop *loop) {
+void cio__loop_cancel_remaining(cio_loop *loop) {
     for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state != CIO__TASK_DONE) cio_task_cancel(task);
@@ -41,27 +40,4 @@ static void cancel_remaining(cio_loop *loop) {
     while (loop->unfinished_tasks > 0) cio__loop_run_once(loop);
     cio__running_loop = NULL;
     loop->running = false;
-}
-
-int cio_run_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts, void **result) {
-    if (result) *result = NULL;
-    if (!fn) return -EINVAL;
-    if (cio__running_loop) return -EBUSY;
-    cio_loop *loop;
-    int rc = cio_loop_new(opts, &loop);
-    if (rc < 0) return rc;
-    cio_task *main_task;
-    rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
-    if (rc == 0) {
-        cio__signal_run_begin(loop, main_task);
-        rc = cio_loop_run_until_complete(loop, main_task, result);
-        rc = cio__signal_run_end(loop, rc);
-    }
-    cancel_remaining(loop);
-    cio_loop_free(loop);
-    return rc;
-}
-
-int cio_run(cio_task_fn fn, void *arg, void **result) {
-    return cio_run_ex(fn, arg, NULL, result);
 }

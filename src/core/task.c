@@ -6,7 +6,7 @@
  * DONE; the creator's and cio_task_ref's are counted apart (future.refs), so
  * a release too many is refused instead of taking the loop's. The stack is
  * taken when the task first runs and given back as soon as it finishes. */
-#include "core/switch.h"
+#include "core/switch.h" /* cio__switch_to_task, cio__switch_to_scheduler */
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +121,7 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
     task->fn = fn;
     task->arg = arg;
     task->id = ++loop->next_task_id;
-    task->wait_fd = -1;
+    task->wait.fd = -1;
     task->deadline = INT64_MAX;
     task->stack_size = opts ? opts->stack_size : 0;
     default_name(task);

@@ -12,7 +12,7 @@
  * (cio__timeout_shielded, checked by the wait primitive). Its own deadline,
  * and those of scopes inside it, still fire: cleanup that awaits cannot hang
  * forever. What it held off is delivered at the first await after it ends. */
-#include "core/core.h"
+#include "core/task.h"
 
 #include <assert.h>
 #include <math.h>

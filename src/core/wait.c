@@ -4,7 +4,7 @@
  * Every suspending call in cio parks through cio__wait(), so cancellation and
  * timeouts reach every await point the same way: level-triggered, checked on
  * entry (a due interrupt returns at once without parking) and delivered to a
- * parked task through its wait_abort hook. */
+ * parked task through its abort hook (task->wait.abort). */
 #include "core/switch.h" /* the inline cio__task_switch_out */
 
 #include <math.h>
@@ -22,8 +22,9 @@ static int deliver(cio_task *task, int status) {
     return status;
 }
 
-int cio__wait(cio_task *task, void (*abort)(cio_task *task)) {
+int cio__wait(cio_task *task, void (*abort)(cio_task *task), void *owner) {
     task->interrupt = CIO__INTERRUPT_NONE;
+    task->wait.owner = owner;
     int due = cio__task_pending_interrupt(task);
     if (due < 0) {
         if (abort) abort(task);
@@ -31,16 +32,40 @@ int cio__wait(cio_task *task, void (*abort)(cio_task *task)) {
         if (cio__budget_spend(task->future.loop)) (void)cio__budget_yield(task);
         return deliver(task, due);
     }
-    task->wait_abort = abort;
+    task->wait.abort = abort;
     if (task->state == CIO__TASK_RUNNING) task->state = CIO__TASK_PARKED;
     cio__task_switch_out(task);
-    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
-    return task->wake_status;
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wait.status);
+    return task->wait.status;
+}
+
+int cio__wait_uninterruptible(cio_task *task, void (*abort)(cio_task *task), void *owner) {
+    task->shield_depth++;
+    int status = cio__wait(task, abort, owner);
+    task->shield_depth--;
+    return status;
+}
+
+void cio__uninterruptible_begin(cio_task *task) {
+    task->shield_depth++;
+}
+
+void cio__uninterruptible_end(cio_task *task) {
+    task->shield_depth--;
+}
+
+int cio__wait_deliver_pending(cio_task *task) {
+    int due = cio__task_pending_interrupt(task);
+    return due < 0 ? cio__wait(task, NULL, NULL) : 0; /* delivers it without parking */
+}
+
+void *cio__wait_owner(const cio_task *task) {
+    return task->wait.owner;
 }
 
 void cio__wake(cio_task *task, int status) {
-    task->wake_status = status;
-    task->wait_abort = NULL;
+    task->wait.status = status;
+    task->wait.abort = NULL;
     if (task->state == CIO__TASK_PARKED) {
         task->state = CIO__TASK_READY;
         cio__ready_push(&task->future.loop->ready, &task->ready);
@@ -48,11 +73,22 @@ void cio__wake(cio_task *task, int status) {
 }
 
 void cio__task_interrupt(cio_task *task, int status) {
-    if (!task->wait_abort || task->shield_depth > 0) return;
+    if (!task->wait.abort || task->shield_depth > 0) return;
     if (status == -ECANCELED && cio__timeout_shielded(task)) return;
-    task->wait_abort(task);
+    task->wait.abort(task);
     task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
     cio__wake(task, status);
+}
+
+void cio__wait_end(cio_task *task, int status) {
+    if (!task || !task->wait.abort) return;
+    task->wait.abort(task);
+    cio__wake(task, status);
+}
+
+void cio__wait_forget(cio_task *task) {
+    if (task->wait.abort) task->wait.abort(task);
+    task->wait.abort = NULL;
 }
 
 /* ---- sleep and yield ---------------------------------------------------------- */
@@ -75,23 +111,23 @@ int cio_yield(void) {
     int due = cio__task_pending_interrupt(task);
     if (due < 0) return deliver(task, due);
     task->interrupt = CIO__INTERRUPT_NONE;
-    task->wake_status = 0;
-    task->wait_abort = abort_yield;
+    task->wait.status = 0;
+    task->wait.abort = abort_yield;
     task->state = CIO__TASK_READY;
     cio__ready_push(&task->future.loop->ready, &task->ready);
     cio__task_switch_out(task);
-    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
-    return task->wake_status;
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wait.status);
+    return task->wait.status;
 }
 
 int cio__budget_yield(cio_task *task) {
     task->interrupt = CIO__INTERRUPT_NONE;
-    task->wake_status = 0;
-    task->wait_abort = abort_yield;
+    task->wait.status = 0;
+    task->wait.abort = abort_yield;
     task->state = CIO__TASK_READY;
     cio__ready_push(&task->future.loop->ready, &task->ready);
     cio__task_switch_out(task);
-    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wake_status);
+    if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wait.status);
     return 0;
 }
 
@@ -106,7 +142,7 @@ int cio_sleep(double seconds) {
     if (cio__timer_start(loop, &task->sleep_timer, cio__now(loop) + cio__seconds_to_ns(seconds)) <
         0)
         return -ENOMEM;
-    return cio__wait(task, abort_sleep);
+    return cio__wait(task, abort_sleep, NULL);
 }
 
 /* ---- cancellation ---------------------------------------------------------------- */

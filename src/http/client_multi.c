@@ -1,8 +1,9 @@
 /* src/http/client_multi.c - one libcurl multi handle per loop, driven by the
  * loop's own poller and timer heap (libcurl's multi-socket API).
  *
- * What measurement taught (DESIGN.md: a naive multi-socket epoll loop ran at
- * 0.68x libcurl's own curl_multi_poll loop): the cost is in the glue, so
+ * What measurement taught (a naive multi-socket epoll loop ran at 0.68x
+ * libcurl's own curl_multi_poll loop; docs/http-client.md): the cost is in
+ * the glue, so
  *  - sockets are opened and closed through our callbacks, so the loop knows
  *    exactly when an fd is born and dies. An fd is registered with the poller
  *    once, when libcurl first wants it watched, and stays registered until it
@@ -225,8 +226,8 @@ static void on_ready(struct cio__fd_watch *watch, int fd, unsigned events) {
 /* ---- life --------------------------------------------------------------------------------- */
 
 static void close_multi(cio_loop *loop, void *arg) {
-    (void)loop;
     struct cio__http_multi *m = arg;
+    cio__loop_set_slot(loop, CIO__SLOT_HTTP_CLIENT, NULL);
     struct cio__list *node;
     while ((node = cio__list_pop_front(&m->requests)) != NULL) {
         cio_http_response *r = cio__container_of(node, cio_http_response, node);
@@ -274,12 +275,9 @@ static int setup(struct cio__http_multi *m) {
 }
 
 struct cio__http_multi *cio__http_multi_get(cio_loop *loop) {
-    for (struct cio__list *node = loop->close_hooks.next; node != &loop->close_hooks;
-         node = node->next) {
-        struct cio__close_hook *hook = cio__container_of(node, struct cio__close_hook, node);
-        if (hook->fn == close_multi) return hook->arg;
-    }
-    struct cio__http_multi *m = calloc(1, sizeof *m);
+    struct cio__http_multi *m = cio__loop_slot(loop, CIO__SLOT_HTTP_CLIENT);
+    if (m) return m;
+    m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->loop = loop;
     m->watch.ready = on_ready;
@@ -292,6 +290,7 @@ struct cio__http_multi *cio__http_multi_get(cio_loop *loop) {
         free(m);
         return NULL;
     }
+    cio__loop_set_slot(loop, CIO__SLOT_HTTP_CLIENT, m);
     return m;
 }
 

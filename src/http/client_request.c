@@ -205,12 +205,12 @@ void cio__http_finish(cio_http_response *r, CURLcode code) {
 
 /* Cancelled or timed out while parked: end the transfer now. */
 static void abort_request(cio_task *task) {
-    cio_http_response *r = task->wait_object;
+    cio_http_response *r = cio__wait_owner(task);
     r->waiter = NULL;
     if (r->phase != CIO__HTTP_RUNNING) return;
     cio__http_detach(r);
     r->phase = CIO__HTTP_DONE;
-    r->result = task->cancel_requests ? -ECANCELED : -ETIMEDOUT;
+    r->result = cio_task_cancelling(task) ? -ECANCELED : -ETIMEDOUT;
     cio__http_session_leave(r->session);
 }
 
@@ -231,8 +231,7 @@ static int wait_for_response(cio_http_response *r, cio_task *task) {
     }
     while (!arrived(r)) {
         r->waiter = task;
-        task->wait_object = r;
-        int rc = cio__wait(task, abort_request);
+        int rc = cio__wait(task, abort_request, r);
         if (rc < 0) return rc;
     }
     return r->result;
@@ -287,7 +286,7 @@ int cio_http_request(cio_http_session *session, const char *method, const char *
     cio_task *task = cio__task_current_or_complain("cio_http_request");
     if (!task) return -EPERM;
     if (!url || !out || (opts && opts->mode > CIO_HTTP_BODY_FD)) return -EINVAL;
-    struct cio__http_multi *m = cio__http_multi_get(task->future.loop);
+    struct cio__http_multi *m = cio__http_multi_get(cio__task_loop(task));
     if (!m) return -ENOMEM;
     if (!session && !(session = default_session(m))) return -ENOMEM;
     cio_http_response *r = response_new(m, session, opts);

@@ -160,7 +160,7 @@ size_t cio__http_on_body(char *data, size_t size, size_t count, void *arg) {
 /* ---- streamed reads ---------------------------------------------------------------------- */
 
 static void abort_read(cio_task *task) {
-    cio_http_response *r = task->wait_object;
+    cio_http_response *r = cio__wait_owner(task);
     r->waiter = NULL;
 }
 
@@ -182,8 +182,7 @@ ssize_t cio_http_response_read(cio_http_response *r, void *buf, size_t cap) {
         if (r->phase == CIO__HTTP_DONE) return r->result;
         if (r->waiter) return -EBUSY;
         r->waiter = task;
-        task->wait_object = r;
-        int rc = cio__wait(task, abort_read);
+        int rc = cio__wait(task, abort_read, r);
         if (rc < 0) return rc;
     }
     return cap ? (ssize_t)take(r, buf, cap) : 0;

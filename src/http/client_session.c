@@ -90,7 +90,7 @@ static int limit_of(const cio_http_session *s) {
 }
 
 static void abort_queued(cio_task *task) {
-    cio_http_response *r = task->wait_object;
+    cio_http_response *r = cio__wait_owner(task);
     cio__list_remove(&r->node);
     r->waiter = NULL;
 }
@@ -103,8 +103,7 @@ int cio__http_session_enter(cio_http_session *s, cio_http_response *r, cio_task 
     }
     cio__list_push_back(&s->queue, &r->node);
     r->waiter = task;
-    task->wait_object = r;
-    return cio__wait(task, abort_queued); /* leave() counted us in */
+    return cio__wait(task, abort_queued, r); /* leave() counted us in */
 }
 
 void cio__http_session_leave(cio_http_session *s) {

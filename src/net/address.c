@@ -81,39 +81,6 @@ int cio__net_resolve(const char *host, int port, int family, int socktype, int f
     return cio_getaddrinfo(host && *host ? host : NULL, service, &hints, res);
 }
 
-int cio__net_gai_error(int gai_error, int saved_errno) {
-    switch (gai_error) {
-    case 0:
-        return 0;
-    case EAI_NONAME:
-#ifdef EAI_NODATA
-    case EAI_NODATA:
-#endif
-#ifdef EAI_ADDRFAMILY
-    case EAI_ADDRFAMILY:
-#endif
-    case EAI_SERVICE:
-        return -CIO_ENOTFOUND;
-    case EAI_AGAIN:
-    case EAI_FAIL:
-        return -CIO_ERESOLVE;
-    case EAI_FAMILY:
-        return -EAFNOSUPPORT;
-    case EAI_SOCKTYPE:
-        return -ESOCKTNOSUPPORT;
-    case EAI_BADFLAGS:
-        return -EINVAL;
-    case EAI_MEMORY:
-        return -ENOMEM;
-    case EAI_OVERFLOW:
-        return -ENOSPC;
-    case EAI_SYSTEM:
-        return saved_errno ? -saved_errno : -EIO;
-    default:
-        return -CIO_ERESOLVE;
-    }
-}
-
 /* ---- per-connection options ------------------------------------------------------------------ */
 
 void cio__net_tune(int fd, int family, bool nagle, bool keepalive) {

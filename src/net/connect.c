@@ -60,7 +60,7 @@ static int connect_in_turn(struct addrinfo **order, size_t count, const struct a
 
 struct race {
     cio_task *coordinator;
-    struct cio__list waiters;     /* the coordinator, parked until an attempt ends */
+    struct cio__waitq waiters;    /* the coordinator, parked until an attempt ends */
     const struct addrinfo *local; /* addresses to bind to first, or NULL */
     int winner;                   /* connected fd, or -1 */
     int last_error;
@@ -90,7 +90,7 @@ static void *run_attempt(void *arg) {
 }
 
 static int start_attempt(struct race *race, struct attempt *attempt) {
-    int rc = cio_loop_create_task_ex(race->coordinator->future.loop, run_attempt, attempt, NULL,
+    int rc = cio_loop_create_task_ex(cio__task_loop(race->coordinator), run_attempt, attempt, NULL,
                                      &attempt->task);
     if (rc == 0) race->running++;
     return rc;
@@ -136,7 +136,7 @@ static int connect_racing(struct addrinfo **order, size_t count, const struct ad
                         .local = local,
                         .winner = -1,
                         .last_error = -ECONNREFUSED};
-    cio__list_init(&race.waiters);
+    cio__waitq_init(&race.waiters);
     for (size_t i = 0; i < count; i++)
         attempts[i] = (struct attempt){.race = &race, .ai = order[i]};
     int rc = run_race(&race, attempts, count, delay);
@@ -247,7 +247,7 @@ static int open_unix_target(const void *target, const cio_connect_options *opts,
 }
 
 static int make_stream(cio_task *task, int fd, size_t limit, cio_stream **out) {
-    int rc = cio__stream_new(task->future.loop, fd, limit, out);
+    int rc = cio__stream_new(cio__task_loop(task), fd, limit, out);
     if (rc < 0) cio_close(fd);
     return rc;
 }

@@ -34,14 +34,27 @@
 
 /* ---- wait lists: tasks parked until something about an object changes ---------- */
 
-/* Park the current task on list (a head of cio_task.wait_link nodes) until
- * cio__net_wake_all(). Returns the status it was woken with, or an interrupt. */
-int cio__net_park(cio_task *task, struct cio__list *list);
+/* Thin names over the core's wait queues (core.h). Waiters re-check their
+ * condition when they resume: a wake only says "look again". */
+
+/* Park the current task on list until cio__net_wake_all(). Returns the
+ * status it was woken with, or an interrupt. */
+static inline int cio__net_park(cio_task *task, struct cio__waitq *list) {
+    return cio__waitq_park(list, task, NULL, NULL);
+}
 /* Wake every task parked on list with status. */
-void cio__net_wake_all(struct cio__list *list, int status);
+static inline void cio__net_wake_all(struct cio__waitq *list, int status) {
+    cio__waitq_wake_all(list, status);
+}
 /* Wake task out of its current interruptible wait (whatever it waits on)
  * with status, if it is in one: for closing an object under a waiter. */
-void cio__net_interrupt(cio_task *task, int status);
+static inline void cio__net_interrupt(cio_task *task, int status) {
+    cio__wait_end(task, status);
+}
+
+/* A stream whose handle another object owns (a process's pipe) refuses
+ * cio_stream_free until the owner lends it no more (stream.c). */
+void cio__stream_set_borrowed(cio_stream *stream, bool borrowed);
 
 /* ---- byte buffers ----------------------------------------------------------------- */
 
@@ -146,7 +159,7 @@ struct cio_stream {
     bool eof_sent;
     int write_error; /* sticky: a failed send's -errno; out was dropped */
     cio_task *flusher;
-    struct cio__list drainers, closers;
+    struct cio__waitq drainers, closers;
     struct cio__close_hook loop_hook; /* the loop frees its tasks: forget reader, flusher */
 
     /* a server's connection: linked on server->clients while it counts */
@@ -226,7 +239,7 @@ struct cio_server {
     struct cio__list clients; /* their streams (server_link) */
     /* Tasks waiting for the server to change: a connection ended or it
      * closed (acceptors at the connection cap, serve_forever, wait_closed). */
-    struct cio__list changes;
+    struct cio__waitq changes;
 };
 
 bool cio__server_valid(const cio_server *server);
@@ -252,6 +265,5 @@ int cio__net_unix_address(const char *path, struct sockaddr_un *addr, socklen_t 
  * address if it names one; *fd gets the connected socket. */
 int cio__net_connect_any(struct addrinfo *list, const cio_connect_options *opts, int *fd);
 /* Map a getaddrinfo/getnameinfo error (with errno for EAI_SYSTEM). */
-int cio__net_gai_error(int gai_error, int saved_errno);
 
 #endif

@@ -60,14 +60,14 @@ static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
     }
     *server = (cio_server){.magic = CIO__SERVER_MAGIC,
                            .refs = 1,
-                           .loop = task->future.loop,
+                           .loop = cio__task_loop(task),
                            .handler = handler,
                            .arg = arg,
                            .listeners = listeners};
     if (opts) server->opts = *opts;
     if (server->opts.backlog <= 0) server->opts.backlog = DEFAULT_BACKLOG;
     cio__list_init(&server->clients);
-    cio__list_init(&server->changes);
+    cio__waitq_init(&server->changes);
     *out = server;
     return 0;
 }
@@ -309,7 +309,7 @@ static bool is_finished(const cio_server *server) {
 static int check_task(const cio_server *server, cio_task **task, const char *caller) {
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
-    return cio__server_valid(server) && server->loop == (*task)->future.loop ? 0 : -EINVAL;
+    return cio__server_valid(server) && server->loop == cio__task_loop(*task) ? 0 : -EINVAL;
 }
 
 int cio_server_serve_forever(cio_server *server) {

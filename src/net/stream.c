@@ -42,16 +42,14 @@ static void quarantine_put(cio_stream *stream) {
  * one, as does the flusher), 0 for none. */
 static int forget_task(cio_task *task) {
     if (!task) return 0;
-    if (task->wait_abort) task->wait_abort(task);
-    task->wait_abort = NULL;
+    cio__wait_forget(task);
     return 1;
 }
 
-static int forget_list(struct cio__list *list) {
+static int forget_list(struct cio__waitq *list) {
     int forgotten = 0;
-    struct cio__list *node;
-    while ((node = cio__list_pop_front(list)) != NULL)
-        forgotten += forget_task(cio__container_of(node, cio_task, wait_link.node));
+    cio_task *task;
+    while ((task = cio__waitq_pop(list)) != NULL) forgotten += forget_task(task);
     return forgotten;
 }
 
@@ -73,7 +71,6 @@ static void loop_closing(cio_loop *loop, void *arg) {
     stream->refs -= held - 1; /* the last one through unref: it may free */
     cio__stream_unref(stream);
 }
-
 
 /* At exit, so leak checkers see nothing held. */
 __attribute__((destructor)) static void quarantine_flush(void) {
@@ -120,15 +117,15 @@ int cio__stream_new(cio_loop *loop, int fd, size_t limit, cio_stream **out) {
     stream->limit = limit ? limit : CIO_STREAM_LIMIT;
     stream->high = CIO_STREAM_HIGH_WATER;
     stream->low = CIO_STREAM_HIGH_WATER / 4;
-    cio__list_init(&stream->drainers);
-    cio__list_init(&stream->closers);
+    cio__waitq_init(&stream->drainers);
+    cio__waitq_init(&stream->closers);
     cio__loop_hook_add(loop, &stream->loop_hook, loop_closing, stream);
     *out = stream;
     return 0;
 }
 
 void cio__net_adopt_fd(cio_loop *loop, int fd) {
-    loop->poller_ops->forget(loop->poller, fd);
+    cio__io_forget(loop, fd);
 }
 
 void cio__stream_ref(cio_stream *stream) {
@@ -252,7 +249,7 @@ int cio_stream_wait_closed(cio_stream *stream) {
     if (rc < 0) return rc;
     cio_task *task = cio__task_current_or_complain("cio_stream_wait_closed");
     if (!task) return -EPERM;
-    if (!stream || stream->loop != task->future.loop) return -EINVAL;
+    if (!stream || stream->loop != cio__task_loop(task)) return -EINVAL;
     cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
     while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
         rc = cio__net_park(task, &stream->closers);
@@ -297,4 +294,8 @@ int cio_stream_sockname(const cio_stream *stream, struct sockaddr *addr, socklen
     if (fd < 0) return fd;
     if (!addr || !addrlen) return -EINVAL;
     return getsockname(fd, addr, addrlen) == 0 ? 0 : -errno;
+}
+
+void cio__stream_set_borrowed(cio_stream *stream, bool borrowed) {
+    stream->borrowed = borrowed;
 }

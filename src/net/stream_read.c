@@ -4,8 +4,8 @@
  * returns less than it asked for means the fd is drained (`drained`), so the
  * next read waits for readiness first instead of paying a recv that says
  * EAGAIN; the wait costs no syscall on the edge-triggered epoll backend. A FIN that came with
- * the last data is not lost: the core marks the fd readable again on any
- * hang-up report (see cio__fd_waiters.missed).
+ * the last data is not lost: after a hang-up report every later wait
+ * returns at once (see cio__fd_waiters.hangup).
  *
  * Large reads go straight into the caller's buffer; small ones and line
  * reads fill the stream's own buffer (`in`), which is kept and reused. */
@@ -36,7 +36,7 @@ static int begin_read(cio_stream *stream, cio_task **task, const char *caller) {
     if (rc < 0) return rc;
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
-    if (!stream || stream->loop != (*task)->future.loop) return -EINVAL;
+    if (!stream || stream->loop != cio__task_loop(*task)) return -EINVAL;
     if (stream->kind == CIO__STREAM_WRITE_END) return -EBADF; /* it would never be readable */
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     if (stream->reader) return -EBUSY;

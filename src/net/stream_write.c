@@ -162,7 +162,7 @@ int cio_stream_drain(cio_stream *stream) {
     if (rc < 0) return rc;
     cio_task *task = cio__task_current_or_complain("cio_stream_drain");
     if (!task) return -EPERM;
-    if (!stream || stream->loop != task->future.loop) return -EINVAL;
+    if (!stream || stream->loop != cio__task_loop(task)) return -EINVAL;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     if (cio__budget_spend(stream->loop) && (rc = cio__budget_yield(task)) < 0) return rc;

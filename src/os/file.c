@@ -110,9 +110,9 @@ static int64_t run_on_pool(struct cio__os *os, cio_task *task, const struct cio_
 static int64_t run(const struct cio__file_op *op, const char *caller) {
     cio_task *task = cio__task_current_or_complain(caller);
     if (!task) return -EPERM;
-    int due = cio__task_pending_interrupt(task);
-    if (due < 0) return cio__wait(task, NULL); /* delivers it without parking */
-    struct cio__os *os = cio__os_get(task->future.loop);
+    int due = cio__wait_deliver_pending(task);
+    if (due < 0) return due;
+    struct cio__os *os = cio__os_get(cio__task_loop(task));
     if (!os) return -ENOMEM;
     if (!os->file_backend) decide(os, CIO_FILE_BACKEND_AUTO);
     if (os->file_backend == CIO_FILE_BACKEND_URING) return cio__uring_run(os, task, op);

@@ -123,6 +123,7 @@ static void detach_jobs(struct cio__os *os) {
 static void close_os(cio_loop *loop, void *arg) {
     (void)loop;
     struct cio__os *os = arg;
+    cio__loop_set_slot(loop, CIO__SLOT_OS, NULL);
     cio__uring_close(os); /* first: waits for operations that write into task stacks */
     cio__children_close(os);
     cio__signals_close(os);
@@ -137,12 +138,9 @@ static void close_os(cio_loop *loop, void *arg) {
 }
 
 struct cio__os *cio__os_get(cio_loop *loop) {
-    for (struct cio__list *node = loop->close_hooks.next; node != &loop->close_hooks;
-         node = node->next) {
-        struct cio__close_hook *hook = cio__container_of(node, struct cio__close_hook, node);
-        if (hook->fn == close_os) return hook->arg;
-    }
-    struct cio__os *os = calloc(1, sizeof *os);
+    struct cio__os *os = cio__loop_slot(loop, CIO__SLOT_OS);
+    if (os) return os;
+    os = calloc(1, sizeof *os);
     if (!os) return NULL;
     os->loop = loop;
     os->link = link_new(loop);
@@ -153,6 +151,7 @@ struct cio__os *cio__os_get(cio_loop *loop) {
         free(os);
         return NULL;
     }
+    cio__loop_set_slot(loop, CIO__SLOT_OS, os);
     return os;
 }
 
@@ -165,7 +164,7 @@ cio_executor *cio__os_default_executor(struct cio__os *os) {
 
 /* The task gave up (cancelled, timed out): the job finishes on its own. */
 static void abandon_job(cio_task *task) {
-    struct cio__job *job = task->wait_object;
+    struct cio__job *job = cio__wait_owner(task);
     job->waiter = NULL;
 }
 
@@ -183,12 +182,12 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     cio_task *task = cio__task_current_or_complain("cio_run_in_executor");
     if (!task) return -EPERM;
     if (!fn) return -EINVAL;
-    int due = cio__task_pending_interrupt(task);
+    int due = cio__wait_deliver_pending(task);
     if (due < 0) {
         if (discard) discard(arg, NULL);
-        return cio__wait(task, NULL); /* delivers the interrupt without parking */
+        return due;
     }
-    struct cio__os *os = cio__os_get(task->future.loop);
+    struct cio__os *os = cio__os_get(cio__task_loop(task));
     struct cio__job *job = os ? calloc(1, sizeof *job) : NULL;
     if (!job) return -ENOMEM;
     *job = (struct cio__job){.fn = fn, .arg = arg, .discard = discard, .waiter = task};
@@ -197,8 +196,7 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
         free(job);
         return rc;
     }
-    task->wait_object = job;
-    rc = cio__wait(task, abandon_job);
+    rc = cio__wait(task, abandon_job, job);
     return rc < 0 ? rc : collect(job, result);
 }
 
@@ -212,10 +210,8 @@ int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *
         free(job);
         return rc;
     }
-    task->wait_object = job;
-    task->shield_depth++; /* fn may be writing into the task's memory: never leave early */
-    cio__wait(task, abandon_job);
-    task->shield_depth--;
+    /* fn may be writing into the task's memory: never leave early. */
+    cio__wait_uninterruptible(task, abandon_job, job);
     *result = job->result;
     free(job);
     return 0;

@@ -110,9 +110,9 @@ struct cio__signals {
     uint64_t kept;            /* caught signals that arrived while no task waited */
     struct cio__signal_handler handlers[CIO__SIG_MAX];
     struct cio__signal_subscriber internal[CIO__SIG_MAX]; /* SIGCHLD, SIGINT */
-    struct cio__list waiters; /* tasks in cio_wait_signals; wait_object = their mask */
-    cio_task *main_task;      /* cio_run's, while its SIGINT handling is on (a reference) */
-    int sigints;              /* SIGINTs seen by that handling */
+    struct cio__waitq waiters; /* tasks in cio_wait_signals, with their mask */
+    cio_task *main_task;       /* cio_run's, while its SIGINT handling is on (a reference) */
+    int sigints;               /* SIGINTs seen by that handling */
 };
 
 /* sigpump.c: make the process catch exactly `wanted` for this loop (adding
@@ -160,11 +160,11 @@ struct cio_process {
     cio_loop *loop;          /* NULL once the loop closed */
     struct cio__list listed; /* on the loop's children while not reaped */
     pid_t pid;
-    int pidfd;                /* ours, for signals; -1 if SIGCHLD-watched or reaped */
-    int returncode;           /* exit status, or -signal */
-    cio_stream *pipes[3];     /* stdin/stdout/stderr pipes (ours, borrowed out), or NULL */
-    struct cio__list waiters; /* tasks in cio_process_wait (wait_link) */
-    int holds;                /* 1 while tasks wait: the virtual clock waits for the exit */
+    int pidfd;                 /* ours, for signals; -1 if SIGCHLD-watched or reaped */
+    int returncode;            /* exit status, or -signal */
+    cio_stream *pipes[3];      /* stdin/stdout/stderr pipes (ours, borrowed out), or NULL */
+    struct cio__waitq waiters; /* tasks in cio_process_wait */
+    int holds;                 /* 1 while tasks wait: the virtual clock waits for the exit */
 };
 
 bool cio__process_valid(const cio_process *process);

@@ -248,7 +248,7 @@ static cio_process *handle_new(cio_loop *loop, const cio_process_options *opts, 
     process->pid = pid;
     process->pidfd = -1;
     process->kill_on_cancel = opts->kill_on_cancel;
-    cio__list_init(&process->waiters);
+    cio__waitq_init(&process->waiters);
     return process;
 }
 

@@ -12,17 +12,15 @@
 /* ---- waiting for the exit ---------------------------------------------------------- */
 
 void cio__process_wake_waiters(cio_process *process, int status) {
-    struct cio__list *node;
-    while ((node = cio__list_pop_front(&process->waiters)) != NULL)
-        cio__wake(cio__container_of(node, cio_task, wait_link.node), status);
+    cio__waitq_wake_all(&process->waiters, status);
     if (process->holds) cio__loop_unhold(process->loop);
     process->holds = 0;
 }
 
 static void abort_process_wait(cio_task *task) {
-    cio_process *process = task->wait_object;
-    cio__list_remove(&task->wait_link.node);
-    if (cio__list_empty(&process->waiters) && process->holds) {
+    cio_process *process = cio__wait_owner(task);
+    cio__waitq_unhook(task);
+    if (cio__waitq_empty(&process->waiters) && process->holds) {
         cio__loop_unhold(process->loop);
         process->holds = 0;
     }
@@ -39,7 +37,7 @@ static int interrupted(cio_process *process, int rc) {
 static cio_task *task_for(const cio_process *process, const char *caller, int *rc) {
     cio_task *task = cio__task_current_or_complain(caller);
     *rc = task ? cio__process_check(process) : -EPERM;
-    if (*rc == 0 && task->future.loop != process->loop) *rc = -EINVAL;
+    if (*rc == 0 && cio__task_loop(task) != process->loop) *rc = -EINVAL;
     return *rc == 0 ? task : NULL;
 }
 
@@ -50,10 +48,7 @@ int cio_process_wait(cio_process *process, int *returncode) {
     if (!process->exited) {
         if (!process->holds) cio__loop_hold(process->loop);
         process->holds = 1;
-        task->wait_link.kind = CIO__LINK_TASK;
-        task->wait_object = process;
-        cio__list_push_back(&process->waiters, &task->wait_link.node);
-        rc = cio__wait(task, abort_process_wait);
+        rc = cio__waitq_park(&process->waiters, task, abort_process_wait, process);
         if (rc == -CIO_ECLOSED) return rc; /* freed or its loop closed: the handle may be gone */
         if (rc < 0) return interrupted(process, rc);
     }
@@ -71,7 +66,7 @@ int cio__process_open_pipes(cio_process *process, int ends[3]) {
             cio__process_close_pipes(process);
             return rc;
         }
-        process->pipes[i]->borrowed = true;
+        cio__stream_set_borrowed(process->pipes[i], true);
         ends[i] = -1; /* the stream's now */
     }
     return 0;
@@ -82,7 +77,7 @@ void cio__process_close_pipes(cio_process *process) {
         cio_stream *stream = process->pipes[i];
         if (!stream) continue;
         process->pipes[i] = NULL;
-        stream->borrowed = false;
+        cio__stream_set_borrowed(stream, false);
         cio_stream_free(stream); /* graceful: stdin's buffered input is still sent */
     }
 }

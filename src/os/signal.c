@@ -25,7 +25,7 @@ static struct cio__signals *signals_of(struct cio__os *os) {
     if (!signals) return NULL;
     signals->loop = os->loop;
     atomic_init(&signals->arrived, 0);
-    cio__list_init(&signals->waiters);
+    cio__waitq_init(&signals->waiters);
     os->signals = signals;
     return signals;
 }
@@ -64,16 +64,15 @@ void cio__signals_close(struct cio__os *os) {
 /* Wake every task waiting for signo; true if there was one. */
 static bool wake_waiters(struct cio__signals *signals, int signo) {
     bool woke = false;
-    struct cio__list *node = signals->waiters.next;
-    while (node != &signals->waiters) {
-        struct cio__list *next = node->next;
-        cio_task *task = cio__container_of(node, cio_task, wait_link.node);
-        if ((uintptr_t)task->wait_object & CIO__SIG_BIT(signo)) {
-            cio__list_remove(node);
+    cio_task *task = cio__waitq_first(&signals->waiters);
+    while (task) {
+        cio_task *next = cio__waitq_next(&signals->waiters, task);
+        if (cio__wait_mask(task) & CIO__SIG_BIT(signo)) {
+            cio__waitq_unhook(task);
             cio__wake(task, signo);
             woke = true;
         }
-        node = next;
+        task = next;
     }
     return woke;
 }
@@ -146,8 +145,7 @@ static uint64_t mask_of(const int *signos, size_t count) {
     uint64_t mask = 0;
     for (size_t i = 0; i < count; i++) {
         int signo = signos[i];
-        if (!catchable(signo) || CIO__SIG_BIT(signo) > UINTPTR_MAX)
-            return 0; /* wait_object holds it */
+        if (!catchable(signo)) return 0;
         mask |= CIO__SIG_BIT(signo);
     }
     return mask;
@@ -162,16 +160,12 @@ static int take_kept(struct cio__signals *signals, uint64_t mask) {
     return signo;
 }
 
-static void abort_signal_wait(cio_task *task) {
-    cio__list_remove(&task->wait_link.node);
-}
-
 int cio_wait_signals(const int *signos, size_t count) {
     cio_task *task = cio__task_current_or_complain("cio_wait_signals");
     if (!task) return -EPERM;
     uint64_t mask = signos ? mask_of(signos, count) : 0;
     if (!mask) return -EINVAL;
-    struct cio__os *os = cio__os_get(task->future.loop);
+    struct cio__os *os = cio__os_get(cio__task_loop(task));
     struct cio__signals *signals = os ? signals_of(os) : NULL;
     if (!signals) return -ENOMEM;
     if ((signals->caught & mask) != mask) {
@@ -183,13 +177,12 @@ int cio_wait_signals(const int *signos, size_t count) {
             return rc;
         }
     }
-    int due = cio__task_pending_interrupt(task);
-    int kept = due < 0 ? 0 : take_kept(signals, mask);
+    int rc = cio__wait_deliver_pending(task);
+    if (rc < 0) return rc;
+    int kept = take_kept(signals, mask);
     if (kept) return kept;
-    task->wait_link.kind = CIO__LINK_TASK;
-    task->wait_object = (void *)(uintptr_t)mask;
-    cio__list_push_back(&signals->waiters, &task->wait_link.node);
-    return cio__wait(task, abort_signal_wait);
+    cio__wait_set_mask(task, mask);
+    return cio__waitq_park(&signals->waiters, task, NULL, NULL);
 }
 
 int cio_wait_signal(int signo) {

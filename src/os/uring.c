@@ -63,8 +63,8 @@ struct cio__uring {
     bool split_big_reads;      /* more than one CPU: let io-wq copy some */
     struct cio__ready flush;   /* on the loop's ready queue while flush_queued */
     bool flush_queued;
-    cio_task *leader;         /* the task waiting on the ring fd */
-    struct cio__list waiters; /* other tasks with an operation in flight (wait_link) */
+    cio_task *leader;          /* the task waiting on the ring fd */
+    struct cio__waitq waiters; /* other tasks with an operation in flight */
 };
 
 static void flush(struct cio__ready *entry);
@@ -106,7 +106,7 @@ int cio__uring_open(struct cio__os *os) {
     uring->loop = os->loop;
     uring->split_big_reads = usable_cpus() > 1;
     uring->flush.run = flush;
-    cio__list_init(&uring->waiters);
+    cio__waitq_init(&uring->waiters);
     os->uring = uring;
     return 0;
 }
@@ -123,7 +123,7 @@ void cio__uring_close(struct cio__os *os) {
         io_uring_cqe_seen(&uring->ring, cqe);
         uring->in_flight--;
     }
-    os->loop->poller_ops->forget(os->loop->poller, uring->ring.ring_fd);
+    cio__io_forget(os->loop, uring->ring.ring_fd);
     io_uring_queue_exit(&uring->ring);
     free(uring);
     os->uring = NULL;
@@ -154,7 +154,7 @@ static void flush(struct cio__ready *entry) {
 static void queue_flush(struct cio__uring *uring) {
     if (uring->flush_queued) return;
     uring->flush_queued = true;
-    cio__ready_push(&uring->loop->ready, &uring->flush);
+    cio__loop_queue(uring->loop, &uring->flush);
 }
 
 static struct io_uring_sqe *next_sqe(struct cio__uring *uring) {
@@ -219,7 +219,7 @@ static unsigned reap_ring(struct cio__uring *uring, cio_task *self, int *own, bo
         }
         /* Not listed if it was just handed the lead and has not run yet: the
          * wake then replaces LEAD with its result. */
-        if (cio__list_linked(&task->wait_link.node)) cio__list_remove(&task->wait_link.node);
+        cio__waitq_unhook(task);
         cio__wake(task, cqe->res);
     }
     io_uring_cq_advance(&uring->ring, seen);
@@ -238,8 +238,7 @@ static void reap(struct cio__uring *uring, cio_task *self, int *own, bool *have_
 
 static void hand_over_lead(struct cio__uring *uring) {
     uring->leader = NULL;
-    struct cio__list *node = cio__list_pop_front(&uring->waiters);
-    if (node) cio__wake(cio__container_of(node, cio_task, wait_link.node), LEAD);
+    cio__waitq_wake_first(&uring->waiters, LEAD);
 }
 
 static int lead(struct cio__uring *uring, cio_task *task) {
@@ -265,10 +264,7 @@ static int lead(struct cio__uring *uring, cio_task *task) {
 static int wait_for_result(struct cio__uring *uring, cio_task *task) {
     for (;;) {
         if (!uring->leader) return lead(uring, task);
-        task->wait_link.kind = CIO__LINK_TASK;
-        task->wait_object = uring;
-        cio__list_push_back(&uring->waiters, &task->wait_link.node);
-        int status = cio__wait(task, NULL); /* shielded: only a wake ends it */
+        int status = cio__waitq_park(&uring->waiters, task, NULL, uring); /* shielded */
         if (status != LEAD) return status;
     }
 }
@@ -284,9 +280,9 @@ int64_t cio__uring_run(struct cio__os *os, cio_task *task, const struct cio__fil
     uring->in_flight++;
     queue_flush(uring);
     cio__loop_hold(uring->loop);
-    task->shield_depth++;
+    cio__uninterruptible_begin(task); /* the kernel may write into the task's memory */
     int result = wait_for_result(uring, task);
-    task->shield_depth--;
+    cio__uninterruptible_end(task);
     if (op->opcode == CIO__FILE_READ && result > 0)
         VALGRIND_MAKE_MEM_DEFINED(op->buf, (size_t)result);
     if (op->opcode == CIO__FILE_STATX && result == 0)

@@ -7,7 +7,8 @@
  * table lookup, no syscall: that is the hot path of every socket read.
  * EPOLLRDHUP is what makes edge-triggering safe for short reads: when data
  * and FIN arrive together no later edge comes for the FIN, so the core must
- * learn of it from this report (see BENCHMARKS.md).
+ * learn of it from this report (and keeps it: cio__fd_waiters.hangup in
+ * src/core/core.h).
  *
  * The cost is paid elsewhere: the kernel reports every direction's edge,
  * wanted or not (a reader also hears "writable" when ACKs free send space).

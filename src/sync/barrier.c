@@ -16,7 +16,7 @@ struct barrier {
     int parties;
     int count;     /* tasks waiting in this round */
     uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
-    struct cio__list waiters;
+    struct cio__waitq waiters;
 };
 static_assert(sizeof(struct barrier) <= sizeof(cio_barrier), "cio_barrier too small");
 
@@ -29,13 +29,13 @@ int cio_barrier_init(cio_barrier *handle, int parties) {
     if (!handle || parties < 1) return -EINVAL;
     struct barrier *barrier = (struct barrier *)(void *)handle;
     *barrier = (struct barrier){.magic = CIO__BARRIER_MAGIC, .parties = parties};
-    cio__list_init(&barrier->waiters);
+    cio__waitq_init(&barrier->waiters);
     return 0;
 }
 
 static void abort_wait(cio_task *task) {
-    struct barrier *barrier = task->wait_object;
-    cio__list_remove(&task->wait_link.node);
+    struct barrier *barrier = cio__wait_owner(task);
+    cio__waitq_unhook(task);
     barrier->count--;
 }
 
@@ -43,7 +43,7 @@ static void abort_wait(cio_task *task) {
 static int trip(struct barrier *barrier) {
     int index = 0;
     cio_task *task;
-    while ((task = cio__sync_first(&barrier->waiters)) != NULL) cio__wake(task, index++);
+    while ((task = cio__waitq_pop(&barrier->waiters)) != NULL) cio__wake(task, index++);
     barrier->count = 0;
     return index;
 }
@@ -57,7 +57,7 @@ int cio_barrier_wait(cio_barrier *handle) {
     if (barrier->broken) return -CIO_EBROKEN;
     if (barrier->count + 1 == barrier->parties) return trip(barrier);
     barrier->count++;
-    return cio__sync_park(task, &barrier->waiters, barrier, abort_wait);
+    return cio__waitq_park(&barrier->waiters, task, abort_wait, barrier);
 }
 
 /* Send every waiter away broken; broken says what state remains. */
@@ -68,7 +68,7 @@ static int break_round(cio_barrier *handle, bool broken, const char *name) {
     int rc = cio__sync_enter(&barrier->loop, name, &caller);
     if (rc < 0) return rc;
     barrier->broken = broken;
-    cio__sync_wake_all(&barrier->waiters, -CIO_EBROKEN);
+    cio__waitq_wake_all(&barrier->waiters, -CIO_EBROKEN);
     barrier->count = 0;
     return 0;
 }

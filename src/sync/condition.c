@@ -15,7 +15,7 @@ struct condition {
     uint32_t magic;
     uint64_t loop;          /* the bound loop's serial (sync.h), 0: none yet */
     struct cio__lock *lock; /* own_lock, or the caller's */
-    struct cio__list waiters;
+    struct cio__waitq waiters;
     cio_lock own_lock;
 };
 static_assert(sizeof(struct condition) <= sizeof(cio_condition), "cio_condition too small");
@@ -29,7 +29,7 @@ int cio_condition_init(cio_condition *handle, cio_lock *lock) {
     if (!handle || (lock && !cio__lock_of(lock))) return -EINVAL;
     struct condition *cond = (struct condition *)(void *)handle;
     *cond = (struct condition){.magic = CIO__CONDITION_MAGIC};
-    cio__list_init(&cond->waiters);
+    cio__waitq_init(&cond->waiters);
     if (!lock) {
         lock = &cond->own_lock;
         cio_lock_init(lock);
@@ -66,10 +66,10 @@ bool cio_condition_locked(const cio_condition *handle) {
 /* One wait, lock held by task on entry and on return. */
 static int wait_notified(struct condition *cond, cio_task *task) {
     cio__lock_release(cond->lock);
-    int rc = cio__sync_park(task, &cond->waiters, cond, cio__sync_unhook);
-    task->shield_depth++;
-    cio__lock_acquire(cond->lock, task); /* shielded: cannot be interrupted */
-    task->shield_depth--;
+    int rc = cio__waitq_park(&cond->waiters, task, NULL, NULL);
+    cio__uninterruptible_begin(task);
+    cio__lock_acquire(cond->lock, task);
+    cio__uninterruptible_end(task);
     return rc;
 }
 
@@ -113,7 +113,7 @@ int cio_condition_notify(cio_condition *handle, int n) {
     if (!cio__lock_owned_by(cond->lock, caller)) return -EPERM;
     int woken = 0;
     cio_task *task;
-    while (woken < n && (task = cio__sync_first(&cond->waiters)) != NULL) {
+    while (woken < n && (task = cio__waitq_pop(&cond->waiters)) != NULL) {
         cio__wake(task, 0);
         woken++;
     }

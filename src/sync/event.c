@@ -9,7 +9,7 @@ struct event {
     uint32_t magic;
     bool is_set;
     uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
-    struct cio__list waiters;
+    struct cio__waitq waiters;
 };
 static_assert(sizeof(struct event) <= sizeof(cio_event), "cio_event too small");
 
@@ -22,7 +22,7 @@ int cio_event_init(cio_event *handle) {
     if (!handle) return -EINVAL;
     struct event *event = (struct event *)(void *)handle;
     *event = (struct event){.magic = CIO__EVENT_MAGIC};
-    cio__list_init(&event->waiters);
+    cio__waitq_init(&event->waiters);
     return 0;
 }
 
@@ -33,7 +33,7 @@ int cio_event_set(cio_event *handle) {
     int rc = cio__sync_enter(&event->loop, "cio_event_set", &caller);
     if (rc < 0) return rc;
     event->is_set = true;
-    cio__sync_wake_all(&event->waiters, 0); /* empty if it was already set */
+    cio__waitq_wake_all(&event->waiters, 0); /* empty if it was already set */
     return 0;
 }
 
@@ -59,5 +59,5 @@ int cio_event_wait(cio_event *handle) {
     cio_task *task = cio__sync_task(&event->loop, "cio_event_wait", &rc);
     if (!task) return rc;
     if (event->is_set) return 0;
-    return cio__sync_park(task, &event->waiters, event, cio__sync_unhook);
+    return cio__waitq_park(&event->waiters, task, NULL, NULL);
 }

@@ -9,7 +9,7 @@ int cio_lock_init(cio_lock *handle) {
     if (!handle) return -EINVAL;
     struct cio__lock *lock = (struct cio__lock *)(void *)handle;
     *lock = (struct cio__lock){.magic = CIO__LOCK_MAGIC};
-    cio__list_init(&lock->waiters);
+    cio__waitq_init(&lock->waiters);
     return 0;
 }
 
@@ -23,11 +23,11 @@ int cio__lock_acquire(struct cio__lock *lock, cio_task *task) {
         take(lock, task);
         return 0;
     }
-    return cio__sync_park(task, &lock->waiters, lock, cio__sync_unhook);
+    return cio__waitq_park(&lock->waiters, task, NULL, NULL);
 }
 
 void cio__lock_release(struct cio__lock *lock) {
-    cio_task *next = cio__sync_first(&lock->waiters);
+    cio_task *next = cio__waitq_pop(&lock->waiters);
     if (!next) {
         lock->held = false;
         lock->owner = NULL;

@@ -3,8 +3,8 @@
  *
  * Hand-off (see sync.h): a put that finds getters waiting (so the queue is
  * empty) gives its item straight to the longest one, through the getter's
- * wait_object; a get that frees room while putters wait (so the queue was
- * full) moves the longest putter's item, kept in its wait_object, into the
+ * wait item (cio__wait_item); a get that frees room while putters wait (so the queue was
+ * full) moves the longest putter's item, kept in its wait item, into the
  * queue. Either way the woken task's operation is complete before it runs,
  * so an interrupt that comes later cannot lose the item, and an interrupted
  * waiter was unhooked before anything was given to it.
@@ -24,7 +24,7 @@ struct cio_queue {
     struct cio__queue_store store;
     cio_queue_dispose dispose; /* NULL: dropped items are just forgotten */
     void *dispose_arg;
-    struct cio__list getters, putters, joiners;
+    struct cio__waitq getters, putters, joiners;
 };
 
 static bool valid(const cio_queue *q) {
@@ -46,9 +46,9 @@ static int make(uint8_t kind, size_t maxsize, cio_queue_compare compare, void *a
                                          .limit = maxsize ? maxsize : SIZE_MAX,
                                          .compare = compare,
                                          .compare_arg = arg};
-    cio__list_init(&q->getters);
-    cio__list_init(&q->putters);
-    cio__list_init(&q->joiners);
+    cio__waitq_init(&q->getters);
+    cio__waitq_init(&q->putters);
+    cio__waitq_init(&q->joiners);
     *out = q;
     return 0;
 }
@@ -86,19 +86,19 @@ static void drop_items(cio_queue *q) {
         if (q->dispose) q->dispose(item, q->dispose_arg);
         if (q->unfinished > 0) q->unfinished--;
     }
-    if (q->unfinished == 0) cio__sync_wake_all(&q->joiners, 0);
+    if (q->unfinished == 0) cio__waitq_wake_all(&q->joiners, 0);
 }
 
 void cio_queue_free(cio_queue *q) {
     if (!valid(q)) return;
-    bool waited_on = !cio__list_empty(&q->getters) || !cio__list_empty(&q->putters) ||
-                     !cio__list_empty(&q->joiners);
+    bool waited_on = !cio__waitq_empty(&q->getters) || !cio__waitq_empty(&q->putters) ||
+                     !cio__waitq_empty(&q->joiners);
     cio_task *caller;
     if (waited_on && cio__sync_enter(&q->loop, "cio_queue_free", &caller) < 0)
         return; /* leak it rather than touch another thread's tasks */
-    cio__sync_wake_all(&q->getters, -CIO_ECLOSED);
-    cio__sync_wake_all(&q->putters, -CIO_ECLOSED); /* their items are still theirs */
-    cio__sync_wake_all(&q->joiners, -CIO_ECLOSED);
+    cio__waitq_wake_all(&q->getters, -CIO_ECLOSED);
+    cio__waitq_wake_all(&q->putters, -CIO_ECLOSED); /* their items are still theirs */
+    cio__waitq_wake_all(&q->joiners, -CIO_ECLOSED);
     drop_items(q);
     cio__queue_store_free(&q->store);
     q->magic = CIO__DEAD_MAGIC;
@@ -109,9 +109,9 @@ void cio_queue_free(cio_queue *q) {
 
 /* Add item to a queue that is not full: to the longest getter if one waits. */
 static int offer(cio_queue *q, void *item) {
-    cio_task *getter = cio__sync_first(&q->getters);
+    cio_task *getter = cio__waitq_pop(&q->getters);
     if (getter) {
-        getter->wait_object = item;
+        cio__wait_set_item(getter, item);
         cio__wake(getter, 0);
     } else {
         int rc = cio__queue_store_push(&q->store, item);
@@ -124,9 +124,9 @@ static int offer(cio_queue *q, void *item) {
 /* Remove the next item from a non-empty queue; admit the longest putter. */
 static void *take(cio_queue *q) {
     void *item = cio__queue_store_pop(&q->store);
-    cio_task *putter = cio__sync_first(&q->putters);
+    cio_task *putter = cio__waitq_pop(&q->putters);
     if (putter) {
-        (void)cio__queue_store_push(&q->store, putter->wait_object); /* room: just popped */
+        (void)cio__queue_store_push(&q->store, cio__wait_item(putter)); /* room: just popped */
         q->unfinished++;
         cio__wake(putter, 0);
     }
@@ -140,7 +140,8 @@ int cio_queue_put(cio_queue *q, void *item) {
     if (!task) return rc;
     if (q->shutdown) return -CIO_ESHUTDOWN;
     if (!full(q)) return offer(q, item);
-    return cio__sync_park(task, &q->putters, item, cio__sync_unhook);
+    cio__wait_set_item(task, item); /* a get that frees room takes it from here */
+    return cio__waitq_park(&q->putters, task, NULL, NULL);
 }
 
 int cio_queue_get(cio_queue *q, void **item) {
@@ -153,8 +154,8 @@ int cio_queue_get(cio_queue *q, void **item) {
         return 0;
     }
     if (q->shutdown) return -CIO_ESHUTDOWN;
-    rc = cio__sync_park(task, &q->getters, q, cio__sync_unhook);
-    if (rc == 0) *item = task->wait_object; /* what the putter handed over */
+    rc = cio__waitq_park(&q->getters, task, NULL, NULL);
+    if (rc == 0) *item = cio__wait_item(task); /* what the putter handed over */
     return rc;
 }
 
@@ -185,7 +186,7 @@ int cio_queue_task_done(cio_queue *q) {
     int rc = cio__sync_enter(&q->loop, "cio_queue_task_done", &caller);
     if (rc < 0) return rc;
     if (q->unfinished == 0) return -EOVERFLOW;
-    if (--q->unfinished == 0) cio__sync_wake_all(&q->joiners, 0);
+    if (--q->unfinished == 0) cio__waitq_wake_all(&q->joiners, 0);
     return 0;
 }
 
@@ -195,7 +196,7 @@ int cio_queue_join(cio_queue *q) {
     cio_task *task = cio__sync_task(&q->loop, "cio_queue_join", &rc);
     if (!task) return rc;
     if (q->unfinished == 0) return 0;
-    return cio__sync_park(task, &q->joiners, q, cio__sync_unhook);
+    return cio__waitq_park(&q->joiners, task, NULL, NULL);
 }
 
 int cio_queue_shutdown(cio_queue *q, bool immediate) {
@@ -206,8 +207,8 @@ int cio_queue_shutdown(cio_queue *q, bool immediate) {
     q->shutdown = true;
     if (immediate) drop_items(q);
     /* Getters wait only on an empty queue, so none of them can be served. */
-    cio__sync_wake_all(&q->getters, -CIO_ESHUTDOWN);
-    cio__sync_wake_all(&q->putters, -CIO_ESHUTDOWN);
+    cio__waitq_wake_all(&q->getters, -CIO_ESHUTDOWN);
+    cio__waitq_wake_all(&q->putters, -CIO_ESHUTDOWN);
     return 0;
 }
 

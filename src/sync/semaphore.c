@@ -13,7 +13,7 @@ struct semaphore {
     int value;
     int bound;     /* bounded: the initial value, which release may not exceed */
     uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
-    struct cio__list waiters;
+    struct cio__waitq waiters;
 };
 static_assert(sizeof(struct semaphore) <= sizeof(cio_semaphore), "cio_semaphore too small");
 
@@ -29,7 +29,7 @@ static int init(cio_semaphore *handle, int value, bool bounded) {
                               .bounded = bounded,
                               .value = value,
                               .bound = bounded ? value : INT_MAX};
-    cio__list_init(&sem->waiters);
+    cio__waitq_init(&sem->waiters);
     return 0;
 }
 
@@ -50,7 +50,7 @@ int cio_semaphore_acquire(cio_semaphore *handle) {
         sem->value--;
         return 0;
     }
-    return cio__sync_park(task, &sem->waiters, sem, cio__sync_unhook);
+    return cio__waitq_park(&sem->waiters, task, NULL, NULL);
 }
 
 int cio_semaphore_try_acquire(cio_semaphore *handle) {
@@ -70,7 +70,7 @@ int cio_semaphore_release(cio_semaphore *handle) {
     cio_task *caller;
     int rc = cio__sync_enter(&sem->loop, "cio_semaphore_release", &caller);
     if (rc < 0) return rc;
-    cio_task *next = cio__sync_first(&sem->waiters);
+    cio_task *next = cio__waitq_pop(&sem->waiters);
     if (next) { /* hand-off: next has its permit before it runs */
         cio__wake(next, 0);
         return 0;

@@ -2,10 +2,10 @@
  * loop binding, parking a task on a waiter list, waking waiters, the lock
  * (which conditions build on) and the queues' item storage.
  *
- * Every primitive keeps its waiters as a FIFO list of task wait_links and
+ * Every primitive keeps its waiters on a core wait queue (cio__waitq) and
  * follows the hand-off rule of docs/internals.md: whoever wakes a waiter first
  * gives it what it waited for (the lock, a permit, an item, its barrier
- * index), then unhooks it and calls cio__wake(task, status). From then on the
+ * index), then unhooks it (cio__waitq_pop) and calls cio__wake(task, status). From then on the
  * task is no longer interruptible for that wait, so nothing given is lost. An
  * interrupted waiter's abort hook only unhooks it (and fixes counts), so it
  * takes nothing. Invariants that follow, used as fast paths: a free lock has
@@ -50,7 +50,7 @@ static inline int cio__sync_bind(uint64_t *bound, const cio_loop *running, const
 static inline cio_task *cio__sync_task(uint64_t *bound, const char *caller, int *rc) {
     cio_task *task = cio__task_current_or_complain(caller);
     *rc = -EPERM;
-    if (!task || cio__sync_bind(bound, task->future.loop, caller) < 0) return NULL;
+    if (!task || cio__sync_bind(bound, cio__task_loop(task), caller) < 0) return NULL;
     *rc = 0;
     return task;
 }
@@ -63,30 +63,6 @@ static inline int cio__sync_enter(uint64_t *bound, const char *name, cio_task **
     return cio__sync_bind(bound, running, name);
 }
 
-/* Queue task at the back of waiters and park it; abort (which must at least
- * unhook the link) runs if it is interrupted. wait_object is the task's own
- * slot for the wait: the object waited on (for aborts that fix a count), or
- * what a putter offers; a waker may overwrite it with what it hands over. */
-static inline int cio__sync_park(cio_task *task, struct cio__list *waiters, void *wait_object,
-                                 void (*abort)(cio_task *task)) {
-    task->wait_link.kind = CIO__LINK_TASK;
-    task->wait_object = wait_object;
-    cio__list_push_back(waiters, &task->wait_link.node);
-    return cio__wait(task, abort);
-}
-
-/* The abort hook of waits that have no count to fix. */
-void cio__sync_unhook(cio_task *task);
-
-/* Unhook and return the longest waiter, or NULL when there is none. */
-static inline cio_task *cio__sync_first(struct cio__list *waiters) {
-    struct cio__list *node = cio__list_pop_front(waiters);
-    return node ? cio__container_of(node, cio_task, wait_link.node) : NULL;
-}
-
-/* Wake every waiter with status, in the order they came; returns how many. */
-int cio__sync_wake_all(struct cio__list *waiters, int status);
-
 /* ---- the lock (lock.c), shared with conditions ---------------------------------- */
 
 /* held with owner NULL: held by callback code (a plain loop callback). */
@@ -95,7 +71,7 @@ struct cio__lock {
     bool held;
     uint64_t loop; /* the bound loop's serial (sync.h), 0: none yet */
     cio_task *owner;
-    struct cio__list waiters;
+    struct cio__waitq waiters;
 };
 static_assert(sizeof(struct cio__lock) <= sizeof(cio_lock), "cio_lock too small");
 

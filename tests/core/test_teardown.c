@@ -29,11 +29,13 @@ static void *await_forever(void *arg) {
     return cio_fail(cio_future_await(arg, NULL));
 }
 
-/* Returns at once: a connection whose handler is still parked when the loop
- * is freed leaks its stream (the server's accounting; see the report). */
+/* Still parked in a read when the loop is freed: its stream, which the
+ * server owns and frees when the handler returns, must be freed all the same
+ * (LeakSanitizer checks, in the ASan build). */
 static void handle_connection(cio_stream *stream, void *arg) {
-    (void)stream;
     (void)arg;
+    char byte;
+    (void)cio_stream_read(stream, &byte, 1);
 }
 
 static cio_stream *stream_pair(int *peer) {

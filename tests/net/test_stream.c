@@ -1157,8 +1157,55 @@ static void writev_of_big_iovecs_after_a_partial_send(void **state) {
     test_run_on_both_pollers(many_small_iovecs);
 }
 
+/* Lost EOF (regression): a reader that is not parked when the last bytes and
+ * the FIN arrive together. Its wait for those bytes used up the one "missed"
+ * edge, and an edge-triggered poller reports no other: the next read parked
+ * forever. The reader sleeps before each read, so it is never parked when the
+ * writer's data lands; the timeout turns a hang into a failure. */
+static void *write_then_eof(void *arg) {
+    cio_stream *stream = arg;
+    /* t=1.5 ms: wakes the reader parked since t=1 ms (the fd is now armed);
+     * t=2 ms: the rest and the FIN land while it sleeps. */
+    assert_int_equal(cio_sleep(0.0015), 0);
+    assert_int_equal(cio_stream_write(stream, "abc", 3), 0);
+    assert_int_equal(cio_sleep(0.0005), 0);
+    assert_int_equal(cio_stream_write(stream, "end", 3), 0);
+    assert_int_equal(cio_stream_write_eof(stream), 0);
+    return NULL;
+}
+
+static void *sleepy_reader_sees_eof(void *arg) {
+    (void)arg;
+    cio_stream *a, *b;
+    stream_pair(&a, &b, 0);
+    cio_task *writer;
+    assert_int_equal(cio_create_task(write_then_eof, a, &writer), 0);
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 10.0);
+    size_t total = 0;
+    ssize_t n;
+    char buf[64];
+    do {
+        assert_int_equal(cio_sleep(0.001), 0);
+        n = cio_stream_read(b, buf, sizeof buf);
+        if (n > 0) total += (size_t)n;
+    } while (n > 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(cio_timeout_end(&scope), 0);
+    assert_int_equal(total, 6);
+    assert_int_equal(cio_await(writer, NULL), 0);
+    free_pair(a, b);
+    return NULL;
+}
+
+static void a_reader_not_parked_at_the_fin_sees_eof(void **state) {
+    (void)state;
+    test_run_on_both_pollers(sleepy_reader_sees_eof);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_reader_not_parked_at_the_fin_sees_eof),
         cmocka_unit_test(read_readline_readuntil_readexactly),
         cmocka_unit_test(lines_across_reads_and_readexactly_at_eof),
         cmocka_unit_test(readline_over_the_limit_keeps_the_data),

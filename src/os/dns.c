@@ -1,4 +1,4 @@
-/* src/net/dns.c - name resolution that does not block the loop.
+/* src/os/dns.c - name resolution that does not block the loop.
  *
  * Why a thread pool and not c-ares: getaddrinfo(3) is what every other
  * program on the machine uses, so cio answers exactly as they do (nsswitch,
@@ -13,7 +13,10 @@
  * caller is cancelled, cio_run_in_executor returns at once and the job keeps
  * running; discard_*() then frees the state and its result on the loop
  * thread, so nothing leaks and nothing is cached. */
-#include "net/net.h"
+#include "os/os.h" /* beside the thread pool it runs on */
+
+#include <netdb.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,40 @@ static bool all_digits(const char *text) {
     for (; *text; text++)
         if (*text < '0' || *text > '9') return false;
     return true;
+}
+
+/* getaddrinfo(3)'s EAI_* code as cio's negative errno. */
+static int from_gai(int gai_error, int saved_errno) {
+    switch (gai_error) {
+    case 0:
+        return 0;
+    case EAI_NONAME:
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+#ifdef EAI_ADDRFAMILY
+    case EAI_ADDRFAMILY:
+#endif
+    case EAI_SERVICE:
+        return -CIO_ENOTFOUND;
+    case EAI_AGAIN:
+    case EAI_FAIL:
+        return -CIO_ERESOLVE;
+    case EAI_FAMILY:
+        return -EAFNOSUPPORT;
+    case EAI_SOCKTYPE:
+        return -ESOCKTNOSUPPORT;
+    case EAI_BADFLAGS:
+        return -EINVAL;
+    case EAI_MEMORY:
+        return -ENOMEM;
+    case EAI_OVERFLOW:
+        return -ENOSPC;
+    case EAI_SYSTEM:
+        return saved_errno ? -saved_errno : -EIO;
+    default:
+        return -CIO_ERESOLVE;
+    }
 }
 
 /* ---- getaddrinfo --------------------------------------------------------------------------- */
@@ -64,7 +101,7 @@ static int try_numeric(const char *host, const char *service, const struct addri
     numeric.ai_flags |= AI_NUMERICHOST | (service ? AI_NUMERICSERV : 0);
     int gai = getaddrinfo(host, service, &numeric, res);
     if (gai == EAI_NONAME && host && !(hints && hints->ai_flags & AI_NUMERICHOST)) return 1;
-    return cio__net_gai_error(gai, errno);
+    return from_gai(gai, errno);
 }
 
 static struct addr_lookup *new_addr_lookup(const char *host, const char *service,
@@ -98,7 +135,7 @@ int cio_getaddrinfo(const char *host, const char *service, const struct addrinfo
     rc = cio_run_in_executor(NULL, run_addr_lookup, lookup, discard_addr_lookup, NULL);
     if (rc == -ECANCELED || rc == -ETIMEDOUT) return rc; /* the job owns lookup now */
     if (rc == 0) {
-        rc = cio__net_gai_error(lookup->gai_error, lookup->saved_errno);
+        rc = from_gai(lookup->gai_error, lookup->saved_errno);
         if (rc == 0) *res = lookup->res;
         if (rc == 0) lookup->res = NULL;
     }
@@ -142,7 +179,7 @@ static int copy_name(char *out, size_t cap, const char *name) {
 
 static int finish_name_lookup(struct name_lookup *lookup, char *host, size_t hostlen, char *serv,
                               size_t servlen) {
-    int rc = cio__net_gai_error(lookup->gai_error, lookup->saved_errno);
+    int rc = from_gai(lookup->gai_error, lookup->saved_errno);
     if (rc == 0) rc = copy_name(host, hostlen, lookup->host);
     if (rc == 0) rc = copy_name(serv, servlen, lookup->serv);
     return rc;
@@ -158,7 +195,7 @@ int cio_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host, 
     if (numeric) {
         int gai =
             getnameinfo(addr, addrlen, host, (socklen_t)hostlen, serv, (socklen_t)servlen, flags);
-        return cio__net_gai_error(gai, errno);
+        return from_gai(gai, errno);
     }
     struct name_lookup *lookup = calloc(1, sizeof *lookup);
     if (!lookup) return -ENOMEM;

@@ -1,0 +1,31 @@
+/* src/runner/run.c - asyncio.run(): a fresh loop, the main task, SIGINT
+ * handling, then every other task cancelled and the loop freed.
+ *
+ * It sits above every area (base <- core <- {compose, sync, net, os} <-
+ * runner): the core knows nothing of signals, and cio_run is what ties the
+ * loop to the os layer's SIGINT handling. */
+#include "core/core.h"
+#include "os/os.h" /* cio__signal_run_begin/end: SIGINT cancels the main task */
+
+int cio_run_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts, void **result) {
+    if (result) *result = NULL;
+    if (!fn) return -EINVAL;
+    if (cio__running_loop) return -EBUSY;
+    cio_loop *loop;
+    int rc = cio_loop_new(opts, &loop);
+    if (rc < 0) return rc;
+    cio_task *main_task;
+    rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
+    if (rc == 0) {
+        cio__signal_run_begin(loop, main_task);
+        rc = cio_loop_run_until_complete(loop, main_task, result);
+        rc = cio__signal_run_end(loop, rc);
+    }
+    cio__loop_cancel_remaining(loop);
+    cio_loop_free(loop);
+    return rc;
+}
+
+int cio_run(cio_task_fn fn, void *arg, void **result) {
+    return cio_run_ex(fn, arg, NULL, result);
+}
