@@ -48,6 +48,7 @@ struct cio__tls {
     struct cio__buffer prefix;
     unsigned read_wants, write_wants; /* fd events the last SSL_read / SSL_write wanted */
     int sys_error;                    /* errno of the BIO's last failed syscall */
+    bool fd_eof;                      /* recv said 0 */
     bool read_ended;                  /* reads are over: read_end is what they return */
     int read_end;                     /* 0 (EOF) or the error */
     bool broken;                      /* a fatal error: no close_notify, ever */

@@ -63,6 +63,10 @@ static int protocol_error(struct cio__tls *tls, const char *what) {
     if (ERR_GET_LIB(err) == ERR_LIB_SSL &&
         ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
         ERR_clear_error();
+        if (strcmp(what, "handshake") == 0) {
+            cio__tls_set_error("TLS handshake: the peer closed the connection");
+            return -ECONNRESET;
+        }
         cio__tls_set_error("TLS %s: the peer closed the connection without close_notify", what);
         return -CIO_ETRUNCATED;
     }

@@ -37,6 +37,7 @@ static int bio_read(BIO *bio, char *buf, int len) {
     }
     for (;;) {
         ssize_t n = recv(tls->fd, buf, (size_t)len, 0);
+        if (n == 0) tls->fd_eof = true;
         if (n >= 0) return (int)n;
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -63,8 +64,11 @@ static int bio_write(BIO *bio, const char *buf, int len) {
 }
 
 static long bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
-    (void)bio, (void)num, (void)ptr;
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0; /* sends are never held back */
+    (void)num, (void)ptr;
+    if (cmd == BIO_CTRL_FLUSH) return 1; /* sends are never held back */
+    /* How OpenSSL tells an EOF without close_notify from a failed recv. */
+    if (cmd == BIO_CTRL_EOF) return ((struct cio__tls *)BIO_get_data(bio))->fd_eof;
+    return 0;
 }
 
 static int bio_create(BIO *bio) {
