@@ -18,6 +18,7 @@
 #include "cio/sync.h"
 #include "cio/queue.h"
 #include "cio/net.h"
+#include "cio/tls.h"
 #include "cio/thread.h"
 #include "cio/process.h"
 #include "cio/signal.h"

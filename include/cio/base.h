@@ -47,8 +47,10 @@ extern "C" {
     X(CIO_ECLOSED, 2005, "object is closed")                                                       \
     X(CIO_ENOTFOUND, 2006, "name or service not known")                                            \
     X(CIO_ERESOLVE, 2007, "temporary failure in name resolution")                                  \
-    X(CIO_ESERVER, 2008, "the server answered with an error")                                   \
-    X(CIO_EBADCODE, 2009, "cio_fail() was given a code outside 1..4095")
+    X(CIO_ESERVER, 2008, "the server answered with an error")                                      \
+    X(CIO_EBADCODE, 2009, "cio_fail() was given a code outside 1..4095")                           \
+    X(CIO_ECERTIFICATE, 2010, "the peer's TLS certificate failed verification")                    \
+    X(CIO_ETRUNCATED, 2011, "the peer closed the TLS connection without close_notify")
 
 enum cio_error {
 #define CIO_ERROR_ENUM(name, value, message) name = value,

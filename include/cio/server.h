@@ -52,6 +52,12 @@ typedef struct cio_server_options {
     size_t limit;   /* reader limit of each connection's stream; 0: CIO_STREAM_LIMIT */
     bool keepalive; /* SO_KEEPALIVE on accepted connections */
     bool nagle;     /* keep Nagle's algorithm (cio sets TCP_NODELAY unless this is true) */
+    /* TLS (asyncio's ssl=): a server context from cio_tls_context_new
+     * (cio/tls.h), which the server keeps until it is freed; NULL: plain.
+     * Each connection's handshake runs in its task before the handler, within
+     * the context's handshake timeout; a connection whose handshake fails or
+     * times out is dropped and never reaches the handler. */
+    struct cio_tls_context *tls;
 } cio_server_options;
 
 /* Listen on host:port and serve each connection with handler(stream, arg)

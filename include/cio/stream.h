@@ -85,6 +85,15 @@ typedef struct cio_connect_options {
     bool keepalive; /* SO_KEEPALIVE */
     bool
         nagle; /* keep Nagle's algorithm: cio, like asyncio, sets TCP_NODELAY unless this is true */
+    /* TLS (asyncio's ssl=): a client context from cio_tls_context_new
+     * (cio/tls.h), borrowed for the call (the stream keeps what it needs);
+     * NULL: plain. The handshake is part of the open, within the context's
+     * handshake timeout, and the stream comes back already through it. */
+    struct cio_tls_context *tls;
+    /* The name to send as SNI and to check the server's certificate against
+     * (asyncio's server_hostname); NULL: host (cio_open_connection), none
+     * for a Unix socket (then set it, or use an insecure context). */
+    const char *server_hostname;
 } cio_connect_options;
 
 /* ---- opening ---------------------------------------------------------------------- */
@@ -97,13 +106,15 @@ typedef struct cio_connect_options {
  * -CIO_ERESOLVE, -ECANCELED, -EADDRNOTAVAIL / -EADDRINUSE (opts' local
  * address), -EINVAL (NULL host or out, port or local_port outside
  * 0..65535), -EMFILE, -ENOMEM, -EPERM (outside a task). With several
- * addresses, the error is the last attempt's. */
+ * addresses, the error is the last attempt's. With opts->tls also the
+ * handshake's: -CIO_ECERTIFICATE, -EPROTO, -ETIMEDOUT, -ENOTSUP (see
+ * cio/tls.h; cio_tls_last_error() says why). */
 CIO_EXPORT int cio_open_connection(const char *host, int port, const cio_connect_options *opts,
                                    cio_stream **out);
 
 /* Connect to the Unix stream socket at path (asyncio.open_unix_connection).
  * A path starting with '@' names a Linux abstract socket. opts may be NULL
- * (only timeout and limit apply). Returns 0, -ENOENT, -ECONNREFUSED,
+ * (only timeout, limit, tls and server_hostname apply). Returns 0, -ENOENT, -ECONNREFUSED,
  * -ENAMETOOLONG, -ETIMEDOUT, -ECANCELED, -EINVAL, -EMFILE, -ENOMEM, -EPERM. */
 CIO_EXPORT int cio_open_unix_connection(const char *path, const cio_connect_options *opts,
                                         cio_stream **out);

@@ -57,7 +57,12 @@ static void *run_connection(void *arg) {
     cio_stream *stream = arg;
     cio_future_remove_done_callback(cio_task_future(cio_current_task()), connection_task_done,
                                     stream);
-    stream->server->handler(stream, stream->server->arg);
+    cio_tls_context *tls = stream->server->opts.tls;
+    /* A client whose handshake fails or times out never reaches the handler. */
+    if (tls && cio__tls_accept(stream, tls) < 0)
+        cio_stream_abort(stream);
+    else
+        stream->server->handler(stream, stream->server->arg);
     end_connection(stream, true);
     return NULL;
 }

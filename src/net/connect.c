@@ -246,10 +246,26 @@ static int open_unix_target(const void *target, const cio_connect_options *opts,
     return rc;
 }
 
-static int make_stream(cio_task *task, int fd, size_t limit, cio_stream **out) {
-    int rc = cio__stream_new(cio__task_loop(task), fd, limit, out);
-    if (rc < 0) cio_close(fd);
-    return rc;
+/* The stream over fd, through its TLS handshake if opts asks for one. */
+static int make_stream(cio_task *task, int fd, const cio_connect_options *opts,
+                       const char *hostname, cio_stream **out) {
+    cio_stream *stream;
+    int rc = cio__stream_new(cio__task_loop(task), fd, opts->limit, &stream);
+    if (rc < 0) {
+        cio_close(fd);
+        return rc;
+    }
+    if (opts->tls) {
+        rc = cio__tls_connect(stream, opts->tls,
+                              opts->server_hostname ? opts->server_hostname : hostname);
+        if (rc < 0) {
+            cio_stream_abort(stream);
+            cio_stream_free(stream);
+            return rc;
+        }
+    }
+    *out = stream;
+    return 0;
 }
 
 int cio_open_connection(const char *host, int port, const cio_connect_options *opts,
@@ -269,7 +285,7 @@ int cio_open_connection(const char *host, int port, const cio_connect_options *o
     socklen_t len = sizeof local;
     if (getsockname(fd, (struct sockaddr *)&local, &len) == 0)
         cio__net_tune(fd, local.ss_family, opts->nagle, opts->keepalive);
-    return make_stream(task, fd, opts->limit, out);
+    return make_stream(task, fd, opts, host, out);
 }
 
 int cio_open_unix_connection(const char *path, const cio_connect_options *opts, cio_stream **out) {
@@ -281,5 +297,5 @@ int cio_open_unix_connection(const char *path, const cio_connect_options *opts, 
     if (!opts) opts = &defaults;
     int fd;
     int rc = with_timeout(opts, open_unix_target, path, &fd);
-    return rc < 0 ? rc : make_stream(task, fd, opts->limit, out);
+    return rc < 0 ? rc : make_stream(task, fd, opts, NULL, out);
 }

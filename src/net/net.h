@@ -118,13 +118,24 @@ enum cio__stream_kind {
  *    -errno, or CIO__IO_CLOSE_INSTEAD: this transport has no half-close and
  *    sends EOF by closing (a pipe's write end), which the stream then does.
  *  - close: release the transport's own state (may be NULL). The fd itself
- *    is closed by the stream, with cio_close(), after this. */
+ *    is closed by the stream, with cio_close(), after this.
+ *  - wait_events (may be NULL: the same): the fd readiness to wait for
+ *    before retrying a direction (CIO__READABLE for reads, CIO__WRITABLE
+ *    for sends) after -EAGAIN or a short count. A TLS read may need the fd
+ *    writable and a send readable; 0 means "retry now, do not wait" (the
+ *    engine holds bytes the fd no longer shows).
+ *  - goodbye (may be NULL): what a graceful close sends last, after the
+ *    write buffer (TLS's close_notify): 0 when done (or not possible), or
+ *    -EAGAIN to wait (as wait_events says) and call again. The flusher runs
+ *    it within stream->goodbye_timeout seconds; abort skips it. */
 #define CIO__IO_CLOSE_INSTEAD 1
 struct cio__stream_io {
     ssize_t (*recv)(cio_stream *stream, void *dst, size_t len);
     ssize_t (*send)(cio_stream *stream, const struct iovec *iov, int iovcnt);
     int (*shutdown_write)(cio_stream *stream);
     void (*close)(cio_stream *stream);
+    unsigned (*wait_events)(cio_stream *stream, unsigned events);
+    int (*goodbye)(cio_stream *stream);
 };
 extern const struct cio__stream_io cio__socket_io; /* stream.c */
 extern const struct cio__stream_io cio__pipe_io;   /* pipe.c */
@@ -140,6 +151,9 @@ struct cio_stream {
     cio_loop *loop;
     pthread_t thread; /* the thread that made it (its loop's), for the thread check */
     const struct cio__stream_io *io;
+    void *io_state;         /* the transport's own (TLS: struct cio__tls) */
+    double goodbye_timeout; /* seconds io->goodbye may take; 0: no limit */
+    bool upgrading;         /* start_tls is running its handshake: writes get -EBUSY */
 
     /* reading */
     struct cio__buffer in;
@@ -194,6 +208,9 @@ bool cio__stream_valid(const cio_stream *stream, const char *caller);
 int cio__fd_set_nonblocking(int fd);
 void cio__stream_ref(cio_stream *stream);
 void cio__stream_unref(cio_stream *stream);
+/* stream_write.c: after close(): close fd once the flusher has sent what
+ * is buffered and the transport's goodbye (at once if there is neither). */
+void cio__stream_close_when_flushed(cio_stream *stream);
 /* Close fd now and wake everyone waiting for that; state becomes CLOSED. */
 void cio__stream_close_fd(cio_stream *stream);
 /* A socket fd this layer just made or accepted, on loop: drop whatever
@@ -209,6 +226,21 @@ int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
  * socket; Unix sockets are left as they are. Failures are ignored: they are
  * tuning, not correctness. */
 void cio__net_tune(int fd, int family, bool nagle, bool keepalive);
+
+/* ---- TLS (tls*.c; tls_none.c without OpenSSL) -------------------------------------------- */
+
+/* Run a client handshake on stream (plain so far) with ctx, checking the
+ * server's certificate against hostname (NULL: none; SNI too), within ctx's
+ * handshake timeout, on success leaving stream a TLS stream. On failure the
+ * stream is still plain; its fd's state is unknown: abort it. 0 or an error
+ * (-CIO_ECERTIFICATE, -EPROTO, -ETIMEDOUT, -ECANCELED, -ENOMEM...). */
+int cio__tls_connect(cio_stream *stream, struct cio_tls_context *ctx, const char *hostname);
+/* The same as a server (a server's connection, before its handler). */
+int cio__tls_accept(cio_stream *stream, struct cio_tls_context *ctx);
+/* Take and drop a reference to ctx (a server keeps its context). */
+void cio__tls_context_hold(struct cio_tls_context *ctx);
+void cio__tls_context_release(struct cio_tls_context *ctx);
+bool cio__tls_context_is_server(const struct cio_tls_context *ctx);
 
 /* ---- servers ---------------------------------------------------------------------------- */
 

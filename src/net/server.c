@@ -25,6 +25,7 @@ void cio__server_ref(cio_server *server) {
 
 void cio__server_unref(cio_server *server) {
     if (--server->refs > 0) return;
+    if (server->opts.tls) cio__tls_context_release(server->opts.tls);
     free(server->listeners);
     free(server->unix_path);
     server->magic = CIO__DEAD_MAGIC;
@@ -51,6 +52,7 @@ static void loop_closing(cio_loop *loop, void *arg) {
 
 static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
                       const cio_server_options *opts, size_t max_listeners, cio_server **out) {
+    if (opts && opts->tls && !cio__tls_context_is_server(opts->tls)) return -EINVAL;
     cio_server *server = calloc(1, sizeof *server);
     struct cio__listener *listeners = calloc(max_listeners, sizeof *listeners);
     if (!server || !listeners) {
@@ -65,6 +67,7 @@ static int server_new(cio_task *task, cio_connection_handler handler, void *arg,
                            .arg = arg,
                            .listeners = listeners};
     if (opts) server->opts = *opts;
+    if (server->opts.tls) cio__tls_context_hold(server->opts.tls);
     if (server->opts.backlog <= 0) server->opts.backlog = DEFAULT_BACKLOG;
     cio__list_init(&server->clients);
     cio__waitq_init(&server->changes);

@@ -198,9 +198,19 @@ const struct cio__stream_io cio__socket_io = {
 
 /* ---- waiting for the socket ------------------------------------------------------------- */
 
+/* The fd events the transport needs for this direction: 0 to retry now. */
+static unsigned events_wanted(cio_stream *stream, unsigned events) {
+    return stream->io->wait_events ? stream->io->wait_events(stream, events) : events;
+}
+
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
     bool reading = events & CIO__READABLE;
-    int rc = cio__io_wait(task, stream->fd, events, false);
+    unsigned wanted = events_wanted(stream, events);
+    int rc = wanted ? cio__io_wait(task, stream->fd, wanted, false) : 0;
+    /* A TLS read that needs the fd writable while the flusher waits for that
+     * (or a send that needs it readable while the reader does): rare (key
+     * updates), so let the other side make progress and try again. */
+    if (rc == -EBUSY && wanted != events) rc = cio_yield();
     /* Closing ends reading at once; writing (the flusher) goes on until CLOSED. */
     if (stream->state == CIO__STREAM_CLOSED || (reading && stream->state != CIO__STREAM_OPEN))
         return -CIO_ECLOSED;
@@ -225,7 +235,7 @@ int cio_stream_close(cio_stream *stream) {
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     stream->state = CIO__STREAM_CLOSING;
     cio__net_interrupt(stream->reader, -CIO_ECLOSED);
-    if (!stream->flusher) cio__stream_close_fd(stream); /* else the flusher closes it when done */
+    cio__stream_close_when_flushed(stream);
     return 0;
 }
 

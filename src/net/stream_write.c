@@ -25,6 +25,7 @@ static int check_write(const cio_stream *stream, const char *caller) {
     if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
+    if (stream->upgrading) return -EBUSY;
     return 0;
 }
 
@@ -79,11 +80,26 @@ static int send_eof(cio_stream *stream) {
     return rc;
 }
 
-static void finish_flushing(cio_stream *stream, int rc) {
+/* The transport's last words before a graceful close (TLS's close_notify),
+ * within stream->goodbye_timeout; a failure or timeout just ends them. */
+static void say_goodbye(cio_stream *stream, cio_task *task) {
+    cio_timeout scope;
+    bool bounded = stream->goodbye_timeout > 0;
+    if (bounded) cio_timeout_begin(&scope, stream->goodbye_timeout);
+    int rc;
+    while ((rc = stream->io->goodbye(stream)) == -EAGAIN &&
+           cio__stream_wait(stream, task, CIO__WRITABLE) == 0) {
+    }
+    if (bounded) cio_timeout_end(&scope);
+}
+
+static void finish_flushing(cio_stream *stream, cio_task *task, int rc) {
     stream->flusher = NULL;
     if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
     if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent)
         (void)send_eof(stream);
+    if (stream->state != CIO__STREAM_CLOSING) return;
+    if (rc == 0 && stream->io->goodbye) say_goodbye(stream, task);
     if (stream->state == CIO__STREAM_CLOSING) cio__stream_close_fd(stream);
 }
 
@@ -94,7 +110,7 @@ static void *flush(void *arg) {
     bool full = true; /* it starts because a send came up short */
     int rc = 0;
     while (rc == 0 && cio__buffer_len(&stream->out) > 0) rc = flush_step(stream, task, &full);
-    finish_flushing(stream, rc);
+    finish_flushing(stream, task, rc);
     cio__stream_unref(stream);
     return NULL;
 }
@@ -109,6 +125,14 @@ static int start_flusher(cio_stream *stream) {
     stream->flusher = task;
     cio_task_unref(task); /* it runs on its own; stream->flusher is cleared when it ends */
     return 0;
+}
+
+/* A graceful close with nothing left to send: close now, unless the
+ * transport has last words to send (then the flusher says them and closes). */
+void cio__stream_close_when_flushed(cio_stream *stream) {
+    if (stream->flusher) return; /* it closes the fd when done */
+    if (stream->io->goodbye && start_flusher(stream) == 0) return;
+    cio__stream_close_fd(stream);
 }
 
 /* ---- write, writev --------------------------------------------------------------------- */
