@@ -70,7 +70,7 @@ done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]+/' src 
 
 # 2. calls and data, from the object files
 if [[ -n "$objects" ]]; then
-    if [[ ! -d "$objects" ]] || ! find "$objects" -name '*.o' | grep -q .; then
+    if [[ ! -d "$objects" || -z "$(find "$objects" -name '*.o' -print -quit)" ]]; then
         echo "layers: no object files under $objects (build the library first)"
         exit 1
     fi
