@@ -1,13 +1,14 @@
 # A thin wrapper around CMake. Build folders: build/ (default), build-asan/,
-# build-tsan/. Every target installs missing Debian packages first.
+# build-tsan/, build-fault/, build-release/ (soak). Every target installs
+# missing Debian packages first.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
-CTEST_FLAGS ?= --output-on-failure
+CTEST_FLAGS ?= --output-on-failure --no-tests=error
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind bench fuzz install clean format
+.PHONY: all deps demo test test-asan test-tsan test-valgrind fault soak bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -43,6 +44,24 @@ test-tsan: deps
 test-valgrind: all
 	scripts/valgrind.sh $(BUILD)
 
+# Fault injection (tests/fault, scripts/fault.sh): every syscall and
+# allocation cio makes, failed one at a time, under ASan. FAULT_FLAGS go to
+# the script (-n runs per program, -t timeout, -c calls, program names).
+FAULT_FLAGS ?=
+fault: deps
+	cmake -S . -B build-fault -DCIO_FAULT_INJECTION=ON -DCIO_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug \
+	  -DCIO_BUILD_BENCH=OFF -DCIO_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-fault -j $(JOBS)
+	scripts/fault.sh -b build-fault $(FAULT_FLAGS)
+
+# The soak test (tests/soak/soak.c): SOAK_SECONDS (600) of tasks, connections,
+# cancels and resets, then a check that nothing leaked. Not part of CI.
+SOAK_SECONDS ?= 600
+soak: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-release -j $(JOBS) --target cio_soak
+	SOAK_SECONDS=$(SOAK_SECONDS) build-release/tests/cio_soak
+
 bench: all
 	@scripts/deps.sh bench || true
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -61,4 +80,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fault build-release build-clang build-fuzz

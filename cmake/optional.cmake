@@ -75,6 +75,13 @@ endif()
 option(CIO_WITH_OPENSSL "Build TLS on OpenSSL 3 when it is found" ON)
 set(CIO_HAVE_OPENSSL FALSE)
 if(CIO_WITH_OPENSSL)
+  # CMake 3.25's FindOpenSSL calls pkg_check_modules unconditionally, which
+  # does not exist where a parent project disabled PkgConfig: a stub that
+  # finds nothing lets it look in the usual places instead.
+  if(NOT COMMAND pkg_check_modules)
+    macro(pkg_check_modules)
+    endmacro()
+  endif()
   find_package(OpenSSL 3.0 QUIET COMPONENTS SSL Crypto)
   if(OPENSSL_FOUND)
     set(CIO_HAVE_OPENSSL TRUE)

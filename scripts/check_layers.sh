@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Fails when a file under src/ reaches into a layer it must not know (issue 12).
+#   scripts/check_layers.sh [source-dir] [object-dir]
+# Two checks:
+#   1. includes: every `#include "layer/..."` line of src/**/*.{c,h,S};
+#   2. calls (when object-dir is given, e.g. build/CMakeFiles/cio_static.dir/src):
+#      every symbol an object file uses that another layer's object defines
+#      (what an include check cannot see, e.g. a call to a public function
+#      defined in another layer).
+# The layers, each allowed to use only itself and those listed:
+#   base, arch       leaves
+#   poll             base (backends see only poll/poll.h and base)
+#   core             base, arch, poll (poll/poll.h: the backend contract)
+#   compose, sync, net, os          core, base
+#   tls              net and what net's peers may use
+#   http, redis      tls, net, compose, sync, os, core, base
+#   pg               net, compose, sync, os, core, base (libpq's own socket)
+#   runner           everything below it (cio_run: a loop, a main task, signals)
+set -euo pipefail
+source=${1:-.}
+objects=${2:-}
+
+declare -A allowed=(
+    [base]=""
+    [arch]=""
+    [poll]="base"
+    [core]="base arch poll"
+    [compose]="core base"
+    [sync]="core base"
+    [net]="core base"
+    [os]="core base"
+    [tls]="net compose sync os core base"
+    [http]="tls net compose sync os core base"
+    [redis]="tls net compose sync os core base"
+    [pg]="net compose sync os core base"
+    [runner]="compose sync net os core base arch"
+)
+
+# Today's known breaks: "file layer" pairs, each to be removed by issue 12's
+# core-boundary work. A new break anywhere else fails the check.
+known_breaks=(
+    "src/os/process_io.c net"     # to be removed by issue 12's core-boundary work: writes net's private stream->borrowed
+    "src/net/address.c os"        # name resolution runs on os's thread pool (cio_getaddrinfo, src/os/dns.c): a core offload primitive would end it
+)
+declare -A known used_known
+for entry in "${known_breaks[@]}"; do known[$entry]=1; done
+
+failures=0
+# check FILE FROM-LAYER TO-LAYER WHAT
+check() {
+    local file=$1 from=$2 to=$3 what=$4
+    [[ "$from" == "$to" ]] && return 0
+    [[ -v "allowed[$from]" ]] || { echo "layers: $file is in unknown layer '$from' (add it to scripts/check_layers.sh)"; failures=$((failures + 1)); return 0; }
+    [[ " ${allowed[$from]} " == *" $to "* ]] && return 0
+    if [[ -v "known[$file $to]" ]]; then
+        used_known[$file $to]=1
+        return 0
+    fi
+    echo "layers: $file ($from) uses $to: $what"
+    failures=$((failures + 1))
+}
+
+layer_of() { local rel=${1#src/}; echo "${rel%%/*}"; }
+
+# 1. includes
+cd "$source"
+while IFS=: read -r file line text; do
+    target=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([a-z_]+)\/.*/\1/' <<<"$text")
+    [[ "$target" == "cio" ]] && continue # the public headers: anyone may include them
+    check "$file" "$(layer_of "$file")" "$target" "line $line: ${text%%/\**}"
+done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]+/' src --include='*.c' --include='*.h' --include='*.S' | sort)
+
+# 2. calls and data, from the object files
+if [[ -n "$objects" ]]; then
+    if [[ ! -d "$objects" || -z "$(find "$objects" -name '*.o' -print -quit)" ]]; then
+        echo "layers: no object files under $objects (build the library first)"
+        exit 1
+    fi
+    # One nm over every object: "object: type symbol" lines (an undefined
+    # symbol has no value column).
+    mapfile -t objs < <(find "$objects" -name '*.o' | sort)
+    nm -A -g "${objs[@]}" >"${TMPDIR:-/tmp}/cio-layers.$$" 2>/dev/null
+    trap 'rm -f "${TMPDIR:-/tmp}/cio-layers.$$"' EXIT
+    # "file layer symbol target-layer" for each use of another object's symbol.
+    while read -r file layer symbol target; do
+        check "$file" "$layer" "$target" "calls or reads $symbol"
+    done < <(awk -v prefix="$objects/" '
+        { object = $1; sub(/:$/, "", object); sub(prefix, "", object)
+          layer = object; sub(/\/.*/, "", layer); file = "src/" object; sub(/\.o$/, "", file) }
+        NF == 3 && $2 != "U" { defined[$3] = layer; next }
+        $(NF - 1) == "U" { uses[++n] = file " " layer " " $NF }
+        END { for (i = 1; i <= n; i++) { split(uses[i], u, " ")
+                if (u[3] in defined) print uses[i], defined[u[3]] } }' "${TMPDIR:-/tmp}/cio-layers.$$")
+fi
+
+# (Only with the objects: an include check alone cannot see the call-only breaks.)
+[[ -n "$objects" ]] && for entry in "${known_breaks[@]}"; do
+    [[ -v "used_known[$entry]" ]] || echo "layers: note: the known break '$entry' is gone; remove it from scripts/check_layers.sh"
+done
+if ((failures)); then
+    echo "layers: $failures break(s) of the layering (see docs/internals.md); fix them, do not extend the allow-list"
+    exit 1
+fi
+echo "layers: ok (${#known_breaks[@]} known breaks allowed, to be removed by issue 12)"
