@@ -7,10 +7,12 @@ set -euo pipefail
 
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
 # differential oracle of fuzz/fuzz_http_differential.c).
+# curl, python3-aiohttp, python3-websockets: tests/http/peers.sh (foreign HTTP
+# and WebSocket peers against the HTTP server).
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
-    libfuzzer-14-dev libhttp-parser-dev)
+    libfuzzer-14-dev libhttp-parser-dev curl python3-aiohttp python3-websockets)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk nginx-light)
 fi
 
 missing=()
