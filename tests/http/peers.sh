@@ -96,5 +96,55 @@ kill -TERM "$hello_pid"
 wait "$hello_pid"
 check "http_hello exits 0 on SIGTERM" test $? -eq 0
 
+# ---- http_files ----------------------------------------------------------------------
+mkdir -p "$tmp/www/sub"
+head -c 200000 /dev/urandom >"$tmp/www/data.bin"
+echo "<p>hi</p>" >"$tmp/www/sub/index.html"
+echo secret >"$tmp/secret.txt"
+files_port=$(free_port)
+start http_files "$tmp/www" "$files_port" || exit 1
+files_pid=$last_pid
+furl=http://127.0.0.1:$files_port
+if command -v curl >/dev/null; then
+    check "curl file download" bash -c "curl -s '$furl/data.bin' | cmp - '$tmp/www/data.bin'"
+    check "curl range -r 1000-1999" bash -c \
+        "curl -s -r 1000-1999 '$furl/data.bin' | cmp - <(tail -c +1001 '$tmp/www/data.bin' | head -c 1000)"
+    check "curl range status 206" test "$(curl -s -o /dev/null -w '%{http_code}' -r 0-9 "$furl/data.bin")" = 206
+    check "curl unsatisfiable range 416" test "$(curl -s -o /dev/null -w '%{http_code}' -r 999999- "$furl/data.bin")" = 416
+    check "curl index.html" test "$(curl -s "$furl/sub/")" = "<p>hi</p>"
+    check "curl traversal refused" test "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$furl/../secret.txt")" = 404
+    check "curl encoded traversal refused" test "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$furl/%2e%2e/secret.txt")" = 404
+    etag=$(curl -sI "$furl/data.bin" | tr -d '\r' | sed -n 's/^ETag: //p')
+    check "curl If-None-Match 304" test "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$furl/data.bin")" = 304
+fi
+cat >"$tmp/files.py" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+want = open(sys.argv[2], "rb").read()
+c.request("GET", "/data.bin", headers={"Range": "bytes=-100"})
+r = c.getresponse()
+assert r.status == 206 and r.read() == want[-100:]
+c.request("GET", "/data.bin")
+assert c.getresponse().read() == want
+PY
+check "python http.client against http_files" $py "$tmp/files.py" "$files_port" "$tmp/www/data.bin"
+if have_py_module aiohttp; then
+    cat >"$tmp/aiofiles.py" <<'PY'
+import asyncio, sys, aiohttp
+async def main(port, path):
+    want = open(path, "rb").read()
+    async with aiohttp.ClientSession() as s:
+        async def one(i):
+            async with s.get("http://127.0.0.1:%d/data.bin" % port) as r:
+                assert r.status == 200 and await r.read() == want
+        await asyncio.gather(*(one(i) for i in range(20)))
+asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+PY
+    check "aiohttp against http_files (20 concurrent)" $py "$tmp/aiofiles.py" "$files_port" "$tmp/www/data.bin"
+fi
+kill -TERM "$files_pid"
+wait "$files_pid"
+check "http_files exits 0 on SIGTERM" test $? -eq 0
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
