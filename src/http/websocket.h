@@ -12,4 +12,38 @@ void cio__websocket_sha1(const void *data, size_t len, uint8_t digest[20]);
  * 4 * ((len + 2) / 3) characters and a NUL. */
 void cio__websocket_base64(const uint8_t *data, size_t len, char *out);
 
+/* ---- connections (websocket.c, websocket_handshake.c) ---------------------------- */
+
+#include <cio/websocket.h>
+
+#define CIO__WEBSOCKET_MAGIC 0x63696f57u /* "cioW" */
+#define CIO__WEBSOCKET_RBUF  4096u
+
+struct cio_websocket {
+    uint32_t magic;
+    cio_websocket_role role;
+    cio_stream *stream;
+    bool owns_stream; /* a client's: closed and freed with the connection */
+    bool receiving;   /* a task is in receive */
+    bool close_sent, close_received, closed;
+    cio_websocket_open_options opts;
+    uint16_t close_code;
+    char close_reason[124];
+    /* Raw bytes read ahead: rbuf[rstart .. rstart + rlen). */
+    char rbuf[CIO__WEBSOCKET_RBUF];
+    size_t rstart, rlen;
+    /* The message being reassembled. */
+    char *msg;
+    size_t msg_len, msg_cap;
+    int msg_type; /* 0: between messages */
+    cio_websocket_utf8 utf8;
+    /* A client's masked copy of what it sends. */
+    char *scratch;
+    size_t scratch_cap;
+};
+
+/* A new connection on stream (not yet holding any bytes); opts may be NULL. */
+int cio__websocket_new(cio_stream *stream, cio_websocket_role role,
+                       const cio_websocket_open_options *opts, cio_websocket **out);
+
 #endif

@@ -146,5 +146,72 @@ kill -TERM "$files_pid"
 wait "$files_pid"
 check "http_files exits 0 on SIGTERM" test $? -eq 0
 
+# ---- WebSockets: python websockets against ws_chat, and as the server of ws_client -----
+if have_py_module websockets; then
+    chat_port=$(free_port)
+    start ws_chat "$chat_port" || exit 1
+    chat_pid=$last_pid
+    check "curl: ws_chat page" bash -c "curl -s 'http://127.0.0.1:$chat_port/' | grep -q 'new WebSocket'"
+    cat >"$tmp/chat.py" <<'PY'
+import asyncio, sys, websockets
+async def main(port):
+    url = "ws://127.0.0.1:%d/ws" % port
+    async with websockets.connect(url) as a, websockets.connect(url) as b, websockets.connect(url) as c:
+        await a.send("hello from a")
+        assert await asyncio.wait_for(b.recv(), 5) == "hello from a"
+        assert await asyncio.wait_for(c.recv(), 5) == "hello from a"
+        await b.send("é" * 50000)  # 100 KB of UTF-8, fragmented by nobody
+        assert await asyncio.wait_for(a.recv(), 5) == "é" * 50000
+        assert await asyncio.wait_for(c.recv(), 5) == "é" * 50000
+        await asyncio.wait_for(await a.ping(b"x"), 5)
+    # close codes: ours is echoed
+    ws = await websockets.connect(url)
+    await ws.close(4005, "leaving")
+    assert ws.close_code == 4005, ws.close_code
+    # an oversized message (over 1 MiB): the server closes with 1009
+    ws = await websockets.connect(url, max_size=None)
+    await ws.send("y" * (1024 * 1024 + 1))
+    try:
+        await asyncio.wait_for(ws.recv(), 5)
+        raise SystemExit("no close")
+    except websockets.ConnectionClosed as e:
+        assert e.rcvd is not None and e.rcvd.code == 1009, e
+asyncio.run(main(int(sys.argv[1])))
+PY
+    check "python websockets clients against ws_chat" $py "$tmp/chat.py" "$chat_port"
+    kill -TERM "$chat_pid"
+    wait "$chat_pid"
+    check "ws_chat exits 0 on SIGTERM" test $? -eq 0
+
+    ws_port=$(free_port)
+    cat >"$tmp/echo_server.py" <<'PY'
+import asyncio, sys, websockets
+async def echo(ws, path=None):
+    async for m in ws:
+        if m == "close-me":
+            await ws.close(4002, "asked to")
+            return
+        await ws.send(m)
+async def main(port):
+    async with websockets.serve(echo, "127.0.0.1", port, max_size=200000):
+        print("listening", flush=True)
+        await asyncio.sleep(60)
+asyncio.run(main(int(sys.argv[1])))
+PY
+    $py "$tmp/echo_server.py" "$ws_port" >"$tmp/pyws.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do grep -q listening "$tmp/pyws.out" && break; sleep 0.05; done
+    wurl=ws://127.0.0.1:$ws_port/echo
+    check "ws_client against python websockets: echo, fragments, close 1000" test \
+        "$("$build/ws_client" "$wurl" hello frag:fragmented big:100000 | tr '\n' '|')" = \
+        "got: hello|got: fragmented|got 100000 bytes|closed 1000 |"
+    check "ws_client: the server's close code 4002" test \
+        "$("$build/ws_client" "$wurl" hi close-me | tr '\n' '|')" = "got: hi|closed 4002 asked to|"
+    check "ws_client: oversized message refused by the server (1009)" test \
+        "$("$build/ws_client" "$wurl" big:300000 | tr '\n' '|')" = "closed 1009 |"
+else
+    skip "python3-websockets not installed (apt-get install python3-websockets)"
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
