@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #define GRACE_SECONDS 5.0
 
@@ -54,6 +55,12 @@ int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: http_hello PORT\n");
         return 2;
+    }
+    /* As nginx's worker_rlimit_nofile: many clients need many fds. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
     return cio_run(serve, argv[1], NULL) == 0 ? 0 : 1;
 }

@@ -92,6 +92,16 @@ else
     skip "aiohttp not installed (apt-get install python3-aiohttp)"
 fi
 
+# 10,000 concurrent keep-alive connections, three requests on each (scaled
+# down by http_conns to what RLIMIT_NOFILE allows).
+if [[ -x $build/bench/http_conns ]]; then
+    check "10000 concurrent keep-alive connections ($("$build/bench/http_conns" "$hello_port" 10000 3 | tee "$tmp/conns.out" | cut -d' ' -f3-))" \
+        grep -q '^RESULT' "$tmp/conns.out"
+    check "every connection answered" bash -c "read -r _ _ n answers _ <'$tmp/conns.out'; test \$answers -eq \$((n * 3))"
+else
+    skip "bench/http_conns not built (CIO_BUILD_BENCH=OFF)"
+fi
+
 kill -TERM "$hello_pid"
 wait "$hello_pid"
 check "http_hello exits 0 on SIGTERM" test $? -eq 0
