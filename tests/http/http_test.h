@@ -39,8 +39,8 @@ static inline size_t read_to_eof(cio_stream *s, char *buf, size_t cap) {
  * bytes it used of buf (which holds *have bytes, read more as needed). */
 struct reply {
     int status;
-    char head[2048]; /* the head as received, NUL-terminated */
-    char body[16384];
+    char head[1024]; /* the head as received, NUL-terminated */
+    char body[4096];
     size_t body_len;
     bool keep_alive;
     char connection[32];

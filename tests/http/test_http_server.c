@@ -7,6 +7,8 @@
 
 #include "http_test.h"
 
+#include <unistd.h>
+
 /* ---- handlers ------------------------------------------------------------------------------ */
 
 static int requests_seen;
@@ -587,6 +589,126 @@ static void test_shutdown_deadline(void **state) {
     test_run_checked(body_shutdown_deadline, NULL);
 }
 
+/* ---- Unix sockets, the access log, body and request timeouts --------------------------------- */
+
+static int logged, logged_status;
+static uint64_t logged_bytes;
+static char logged_target[64];
+
+static void access_log(const cio_http_request *req, int status, uint64_t bytes, double seconds,
+                       void *arg) {
+    (void)seconds;
+    assert_ptr_equal(arg, &logged);
+    const cio_http_head *h = cio_http_request_head(req);
+    snprintf(logged_target, sizeof logged_target, "%.*s", (int)h->target.len, h->target.ptr);
+    logged++;
+    logged_status = status;
+    logged_bytes = bytes;
+}
+
+static void *body_unix_and_log(void *arg) {
+    (void)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/cio-http-test-%d.sock", (int)getpid());
+    cio_http_server_options opts = {.access_log = access_log, .access_log_arg = &logged};
+    cio_http_server *server;
+    assert_int_equal(cio_http_serve_unix(path, echo, NULL, &opts, &server), 0);
+    assert_int_equal(cio_http_server_port(server), -EINVAL);
+    cio_stream *s;
+    assert_int_equal(cio_open_unix_connection(path, NULL, &s), 0);
+    logged = 0;
+    send_str(s, "GET /unix?q HTTP/1.1\r\nHost: h\r\n\r\n");
+    struct reply r = read_reply(s);
+    assert_string_equal(r.body, "GET /unix?q 0:");
+    assert_int_equal(logged, 1);
+    assert_int_equal(logged_status, 200);
+    assert_int_equal(logged_bytes, strlen("GET /unix?q 0:"));
+    assert_string_equal(logged_target, "/unix?q");
+    cio_stream_free(s);
+    stop(server);
+    return NULL;
+}
+
+static void test_unix_and_log(void **state) {
+    (void)state;
+    test_run_checked(body_unix_and_log, NULL);
+}
+
+/* A body that stops arriving: the handler's read times out, 408, closed. */
+static void *body_body_timeout(void *arg) {
+    (void)arg;
+    cio_http_server_options opts = {.body_timeout = 2.0};
+    cio_http_server *server = start(echo, &opts);
+    cio_stream *s = dial(cio_http_server_port(server));
+    double t0 = test_now();
+    send_str(s, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc");
+    char buf[1024];
+    read_to_eof(s, buf, sizeof buf);
+    assert_true(strncmp(buf, "HTTP/1.1 408 ", 13) == 0);
+    assert_true(test_now() - t0 >= 2.0 && test_now() - t0 < 2.5);
+    cio_stream_free(s);
+    stop(server);
+    return NULL;
+}
+
+static void test_body_timeout(void **state) {
+    (void)state;
+    test_run_checked(body_body_timeout, NULL);
+}
+
+static int slow_rc;
+
+static void slow_handler(cio_http_request *req, cio_http_response *res, void *arg) {
+    (void)req, (void)arg;
+    slow_rc = cio_sleep(10.0);
+    if (slow_rc == 0) cio_http_response_send(res, 200, "late", 4);
+}
+
+static void *body_request_timeout(void *arg) {
+    (void)arg;
+    cio_http_server_options opts = {.request_timeout = 3.0};
+    cio_http_server *server = start(slow_handler, &opts);
+    cio_stream *s = dial(cio_http_server_port(server));
+    double t0 = test_now();
+    send_str(s, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    char buf[1024];
+    read_to_eof(s, buf, sizeof buf); /* the handler was cut: the connection closes */
+    assert_int_equal(slow_rc, -ETIMEDOUT);
+    assert_true(test_now() - t0 >= 3.0 && test_now() - t0 < 3.5);
+    cio_stream_free(s);
+    stop(server);
+    return NULL;
+}
+
+static void test_request_timeout(void **state) {
+    (void)state;
+    test_run_checked(body_request_timeout, NULL);
+}
+
+/* Freeing a server with connections open aborts them; misuse is refused. */
+static void *body_free_open(void *arg) {
+    (void)arg;
+    cio_http_server *server = start(echo, NULL);
+    cio_stream *s = dial(cio_http_server_port(server));
+    send_str(s, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    read_reply(s);
+    cio_http_server_free(server);
+    char buf[64];
+    read_to_eof(s, buf, sizeof buf);
+    cio_stream_free(s);
+    cio_http_server *bad;
+    assert_int_equal(cio_http_serve("127.0.0.1", 0, NULL, NULL, NULL, &bad), -EINVAL);
+    cio_http_server_options neg = {.idle_timeout = -1};
+    assert_int_equal(cio_http_serve("127.0.0.1", 0, echo, NULL, &neg, &bad), -EINVAL);
+    cio_sleep(0.01);
+    return NULL;
+}
+
+static void test_free_open(void **state) {
+    (void)state;
+    test_run_checked(body_free_open, NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keep_alive_and_pipelining),
@@ -603,6 +725,10 @@ int main(void) {
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_graceful_shutdown),
         cmocka_unit_test(test_shutdown_deadline),
+        cmocka_unit_test(test_unix_and_log),
+        cmocka_unit_test(test_body_timeout),
+        cmocka_unit_test(test_request_timeout),
+        cmocka_unit_test(test_free_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
