@@ -112,7 +112,9 @@ CIO_EXPORT int cio_http_server_serve_forever(cio_http_server *server);
 /* Shut down gracefully: stop accepting, close idle keep-alive connections
  * at once, let requests in flight finish (their answers carry
  * "Connection: close") for up to grace seconds, then abort what is left and
- * wait until every connection is closed. Suspends; inside a task. Returns
+ * wait until every connection is closed. Suspends; inside a task, but not
+ * one of this server's handlers (it would wait for itself: start a task,
+ * as examples/http_hello.c does from its signal handler). Returns
  * 0, or -CIO_ECLOSED (already shut down), -ECANCELED, -EPERM, -EINVAL
  * (NULL, negative or NaN grace). */
 CIO_EXPORT int cio_http_server_shutdown(cio_http_server *server, double grace);
@@ -148,7 +150,8 @@ CIO_EXPORT int cio_http_request_param(const cio_http_request *req, const char *n
 /* Read up to n bytes of the body into buf (a read loop: call until 0).
  * Chunked bodies arrive decoded. The first read answers Expect: 100-continue.
  * Returns the count, 0 at the body's end, or -CIO_EHTTP_* (a malformed
- * chunked body, 400/413: the server answers it if nothing was sent yet),
+ * chunked body, 400/413: the server answers it if nothing was sent yet;
+ * later reads return -EPROTO),
  * -CIO_EINCOMPLETE (the client closed mid-body), -ETIMEDOUT (the body
  * timeout), the errors of cio_stream_read, -EINVAL. */
 CIO_EXPORT ssize_t cio_http_request_read(cio_http_request *req, void *buf, size_t n);
