@@ -72,7 +72,7 @@ CIO_EXPORT int cio_websocket_connect(const char *url, const cio_websocket_open_o
 
 /* Wait for the next message (an await). Returns 0 with *msg, or:
  *   -CIO_ECLOSED  the closing handshake happened (by the peer, or by
- *                 cio_websocket_close); cio_websocket_close_code() tells the code;
+ *                 cio_websocket_shutdown); cio_websocket_close_code() tells the code;
  *   -EPROTO (1002 sent), -EMSGSIZE (1009), -EILSEQ (1007): the peer broke
  *                 the protocol; we sent that close code and closed;
  *   -CIO_EINCOMPLETE  the peer went away without a close frame (1006);
