@@ -6,7 +6,9 @@
  * sends goes to every other client. Each client is one HTTP connection
  * task reading its messages; a send to another client drains that client's
  * buffer, so a slow reader slows the one talking to it (backpressure)
- * rather than growing memory. SIGTERM or SIGINT: graceful exit 0. */
+ * rather than growing memory. permessage-deflate is accepted when offered
+ * (browsers and Python's websockets offer it). SIGTERM or SIGINT: graceful
+ * exit 0. */
 #include <cio.h>
 #include <cio/http_server.h>
 #include <cio/websocket.h>
@@ -50,7 +52,8 @@ static void broadcast(int from, const cio_websocket_message *msg) {
 
 static void room(cio_http_request *req, cio_http_response *res) {
     cio_websocket *ws;
-    if (cio_websocket_accept_upgrade(req, res, NULL, &ws) < 0) return;
+    static const cio_websocket_open_options opts = {.permessage_deflate = true};
+    if (cio_websocket_accept_upgrade(req, res, &opts, &ws) < 0) return;
     int me = join(ws);
     if (me < 0) {
         cio_websocket_shutdown(ws, CIO_WEBSOCKET_CLOSE_GOING_AWAY, "room full");

@@ -6,7 +6,8 @@
  * "frag:TEXT" sends TEXT in 2-byte fragments), prints each reply ("got:
  * TEXT", or "got N bytes" past 60), then closes with 1000 and prints the
  * close code ("closed 1000"). If the server closes first it prints its code
- * and reason ("closed 1009 ..."). Exit 0 unless the connection fails. */
+ * and reason ("closed 1009 ..."). It offers permessage-deflate unless
+ * WS_NO_DEFLATE is set. Exit 0 unless the connection fails. */
 #include <cio.h>
 #include <cio/websocket.h>
 
@@ -31,7 +32,8 @@ static int send_arg(cio_websocket *ws, const char *arg) {
 static void *run(void *arg) {
     char **argv = arg;
     cio_websocket *ws;
-    int rc = cio_websocket_connect(argv[1], NULL, &ws);
+    cio_websocket_open_options opts = {.permessage_deflate = getenv("WS_NO_DEFLATE") == NULL};
+    int rc = cio_websocket_connect(argv[1], &opts, &ws);
     if (rc < 0) {
         fprintf(stderr, "ws_client: %s: %s\n", argv[1], cio_strerror(rc));
         return cio_fail(rc);

@@ -8,9 +8,10 @@ set -euo pipefail
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
 # differential oracle of fuzz/fuzz_http_differential.c).
 # curl, python3-aiohttp, python3-websockets: tests/http/peers.sh (foreign HTTP
-# and WebSocket peers against the HTTP server).
+# and WebSocket peers against the HTTP server); zlib1g-dev: WebSocket
+# permessage-deflate.
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
-    libfuzzer-14-dev libhttp-parser-dev curl python3-aiohttp python3-websockets)
+    libfuzzer-14-dev libhttp-parser-dev curl python3-aiohttp python3-websockets zlib1g-dev)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk nginx-light)
 fi

@@ -17,12 +17,12 @@
  * masked and from a server not (else 1002); sending masks as the role
  * requires. Sending is one write per frame followed by a drain, so a slow
  * peer holds the sender back (backpressure), and tasks other than the
- * reader may send (frames never interleave). The codec is
+ * reader may send (frames never interleave). permessage-deflate is
+ * negotiated when the options ask for it. The codec is
  * cio/websocket_frame.h; see docs/websockets.md.
  *
  * Threads: loop thread only; the suspending calls inside a task. One task
- * receives at a time (a second gets -EBUSY). permessage-deflate is not
- * negotiated (an offer is ignored, as RFC 7692 allows). */
+ * receives at a time (a second gets -EBUSY). */
 #ifndef CIO_WEBSOCKET_H
 #define CIO_WEBSOCKET_H
 
@@ -39,6 +39,11 @@ typedef struct cio_websocket cio_websocket;
 typedef struct cio_websocket_open_options {
     size_t max_message;   /* largest message, fragments together: 1 MiB (over: 1009) */
     double close_timeout; /* seconds to wait for the peer's close reply: 5 */
+    /* Negotiate permessage-deflate (RFC 7692; needs cio built with zlib):
+     * a server accepts a client's offer, a client offers it. Messages of 64
+     * bytes and more are then sent compressed; compressed messages are
+     * inflated up to max_message (past it: 1009). */
+    bool permessage_deflate;
 } cio_websocket_open_options;
 
 /* A received message: data borrows the connection's buffer until the next

@@ -19,6 +19,7 @@
 
 #define DEFAULT_MAX_MESSAGE   (1024u * 1024u)
 #define DEFAULT_CLOSE_TIMEOUT 5.0
+#define DEFLATE_MIN           64 /* shorter messages go uncompressed: no gain */
 
 static bool valid(const cio_websocket *ws) {
     return ws && ws->magic == CIO__WEBSOCKET_MAGIC;
@@ -53,8 +54,10 @@ static int grow(char **buf, size_t *cap, size_t need) {
 
 /* One frame: header and payload in one writev (a client's payload masked
  * in its scratch copy). No drain: the caller decides. */
-static int write_frame(cio_websocket *ws, int opcode, bool fin, const void *data, size_t len) {
-    cio_websocket_frame f = {.fin = fin, .opcode = (uint8_t)opcode, .payload_len = len};
+static int write_frame(cio_websocket *ws, int opcode, bool fin, bool rsv1, const void *data,
+                       size_t len) {
+    cio_websocket_frame f = {
+        .fin = fin, .rsv1 = rsv1, .opcode = (uint8_t)opcode, .payload_len = len};
     if (ws->role == CIO_WEBSOCKET_CLIENT) {
         f.masked = true;
         if (getrandom(f.mask, sizeof f.mask, 0) != sizeof f.mask) return -EIO;
@@ -79,9 +82,18 @@ static int check_send(const cio_websocket *ws, int type, const void *data, size_
     return 0;
 }
 
+/* A whole message in one frame: compressed (RSV1) when permessage-deflate
+ * was negotiated and the message is long enough to gain from it. */
+static int send_message(cio_websocket *ws, int type, const void *data, size_t len) {
+    if (!ws->z || len < DEFLATE_MIN) return write_frame(ws, type, true, false, data, len);
+    size_t n;
+    int rc = cio__websocket_deflate(ws->z, data, len, &ws->zbuf, &ws->zcap, &n);
+    return rc < 0 ? rc : write_frame(ws, type, true, true, ws->zbuf, n);
+}
+
 int cio_websocket_send(cio_websocket *ws, int type, const void *data, size_t len) {
     int rc = check_send(ws, type, data, len);
-    if (rc == 0) rc = write_frame(ws, type, true, data, len);
+    if (rc == 0) rc = send_message(ws, type, data, len);
     return rc == 0 ? cio_stream_drain(ws->stream) : rc;
 }
 
@@ -93,7 +105,7 @@ int cio_websocket_send_fragmented(cio_websocket *ws, int type, const void *data,
     do {
         size_t n = len - done < fragment ? len - done : fragment;
         int opcode = done == 0 ? type : CIO_WEBSOCKET_CONTINUATION;
-        rc = write_frame(ws, opcode, done + n == len, (const char *)data + done, n);
+        rc = write_frame(ws, opcode, done + n == len, false, (const char *)data + done, n);
         if (rc == 0) rc = cio_stream_drain(ws->stream);
         done += n;
     } while (rc == 0 && done < len);
@@ -103,7 +115,7 @@ int cio_websocket_send_fragmented(cio_websocket *ws, int type, const void *data,
 int cio_websocket_ping(cio_websocket *ws, const void *data, size_t len) {
     if (!valid(ws) || (!data && len) || len > CIO_WEBSOCKET_MAX_CONTROL_PAYLOAD) return -EINVAL;
     if (ws->close_sent || ws->closed) return -CIO_ECLOSED;
-    int rc = write_frame(ws, CIO_WEBSOCKET_PING, true, data, len);
+    int rc = write_frame(ws, CIO_WEBSOCKET_PING, true, false, data, len);
     return rc == 0 ? cio_stream_drain(ws->stream) : rc;
 }
 
@@ -112,7 +124,7 @@ static int send_close(cio_websocket *ws, uint16_t code, const char *reason, size
     ssize_t n = cio_websocket_close_write(code, reason, reason_len, payload, sizeof payload);
     if (n < 0) return (int)n;
     ws->close_sent = true;
-    return write_frame(ws, CIO_WEBSOCKET_CLOSE, true, payload, (size_t)n);
+    return write_frame(ws, CIO_WEBSOCKET_CLOSE, true, false, payload, (size_t)n);
 }
 
 /* The TCP connection ends: a server closes first (RFC 6455 7.1.1); a
@@ -162,7 +174,7 @@ static int take(cio_websocket *ws, char *dst, size_t n) {
 }
 
 static int read_header(cio_websocket *ws, cio_websocket_frame *f) {
-    cio_websocket_options fo = {.max_payload = ws->opts.max_message};
+    cio_websocket_options fo = {.max_payload = ws->opts.max_message, .allow_rsv1 = ws->z != NULL};
     for (size_t need = 2;; need = ws->rlen + 1) {
         int rc = fill(ws, need);
         if (rc < 0) return rc;
@@ -199,10 +211,27 @@ static int on_control(cio_websocket *ws, const cio_websocket_frame *f) {
     if (f->masked) cio_websocket_mask(payload, len, f->mask, 0);
     if (f->opcode == CIO_WEBSOCKET_CLOSE) return on_close(ws, payload, len);
     if (f->opcode == CIO_WEBSOCKET_PING && !ws->close_sent) {
-        rc = write_frame(ws, CIO_WEBSOCKET_PONG, true, payload, len);
+        rc = write_frame(ws, CIO_WEBSOCKET_PONG, true, false, payload, len);
         if (rc == 0) rc = cio_stream_drain(ws->stream);
     }
     return rc;
+}
+
+/* The compressed message in msg becomes the inflated one (the buffers
+ * swap), at most max_message bytes. */
+static int inflate_message(cio_websocket *ws) {
+    size_t n;
+    int rc = cio__websocket_inflate(ws->z, ws->msg, ws->msg_len, ws->opts.max_message, &ws->zbuf,
+                                    &ws->zcap, &n);
+    if (rc < 0) return rc;
+    char *inflated = ws->zbuf;
+    size_t cap = ws->zcap;
+    ws->zbuf = ws->msg;
+    ws->zcap = ws->msg_cap;
+    ws->msg = inflated;
+    ws->msg_cap = cap;
+    ws->msg_len = n;
+    return 0;
 }
 
 /* A data frame: append its payload to the message. 1 when the message is
@@ -213,6 +242,7 @@ static int on_data(cio_websocket *ws, const cio_websocket_frame *f) {
     if (!continuation) {
         ws->msg_type = f->opcode;
         ws->msg_len = 0;
+        ws->msg_compressed = f->rsv1;
         cio_websocket_utf8_init(&ws->utf8);
     }
     if (f->payload_len > ws->opts.max_message - ws->msg_len) return fail(ws, -EMSGSIZE);
@@ -223,11 +253,14 @@ static int on_data(cio_websocket *ws, const cio_websocket_frame *f) {
     if ((rc = take(ws, dst, len)) < 0) return rc;
     if (f->masked) cio_websocket_mask(dst, len, f->mask, 0);
     ws->msg_len += len;
-    if (ws->msg_type == CIO_WEBSOCKET_TEXT && cio_websocket_utf8_feed(&ws->utf8, dst, len) < 0)
+    bool text = ws->msg_type == CIO_WEBSOCKET_TEXT;
+    if (text && !ws->msg_compressed && cio_websocket_utf8_feed(&ws->utf8, dst, len) < 0)
         return fail(ws, -EILSEQ);
     if (!f->fin) return 0;
-    if (ws->msg_type == CIO_WEBSOCKET_TEXT && cio_websocket_utf8_finish(&ws->utf8) < 0)
+    if (ws->msg_compressed && (rc = inflate_message(ws)) < 0) return fail(ws, rc);
+    if (text && ws->msg_compressed && cio_websocket_utf8_feed(&ws->utf8, ws->msg, ws->msg_len) < 0)
         return fail(ws, -EILSEQ);
+    if (text && cio_websocket_utf8_finish(&ws->utf8) < 0) return fail(ws, -EILSEQ);
     ws->msg[ws->msg_len] = '\0';
     return 1;
 }
@@ -298,5 +331,7 @@ void cio_websocket_free(cio_websocket *ws) {
     ws->magic = 0;
     free(ws->msg);
     free(ws->scratch);
+    free(ws->zbuf);
+    cio__websocket_deflate_free(ws->z);
     free(ws);
 }

@@ -71,8 +71,15 @@ int cio_websocket_accept_upgrade(cio_http_request *req, cio_http_response *res,
     cio_http_response_add_header(res, "Upgrade", "websocket");
     cio_http_response_add_header(res, "Connection", "Upgrade");
     cio_http_response_add_header(res, "Sec-WebSocket-Accept", accept);
+    cio_http_slice offers;
+    char answer[128];
+    if (opts && opts->permessage_deflate &&
+        cio_http_request_header(req, "Sec-WebSocket-Extensions", &offers) == 0 &&
+        cio__websocket_deflate_accept(offers, answer, sizeof answer, &ws->z) == 1)
+        cio_http_response_add_header(res, "Sec-WebSocket-Extensions", answer);
     if ((rc = cio_http_response_send(res, 101, NULL, 0)) < 0) {
         ws->magic = 0;
+        cio__websocket_deflate_free(ws->z);
         free(ws);
         return rc;
     }
@@ -118,7 +125,8 @@ static int parse_url(const char *url, struct url *u) {
     return 0;
 }
 
-static int send_request(cio_stream *stream, const struct url *u, char key[KEY_LEN + 1]) {
+static int send_request(cio_stream *stream, const struct url *u, const char *extensions,
+                        char key[KEY_LEN + 1]) {
     uint8_t nonce[16];
     if (getrandom(nonce, sizeof nonce, 0) != sizeof nonce) return -EIO;
     cio__websocket_base64(nonce, sizeof nonce, key);
@@ -126,15 +134,17 @@ static int send_request(cio_stream *stream, const struct url *u, char key[KEY_LE
     int n = snprintf(req, sizeof req,
                      "GET %s%s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     u->path[0] == '?' ? "/" : "", u->path, u->host, u->port, key);
+                     "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                     u->path[0] == '?' ? "/" : "", u->path, u->host, u->port, key,
+                     extensions ? "Sec-WebSocket-Extensions: " : "", extensions ? extensions : "",
+                     extensions ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof req) return -EINVAL;
     return cio_stream_write(stream, req, (size_t)n);
 }
 
 /* Read the server's answer into ws's buffer and check it; what follows the
  * head stays there (the first frames). */
-static int read_answer(cio_websocket *ws, const char *key) {
+static int read_answer(cio_websocket *ws, const char *key, bool offered) {
     cio_http_header slots[32];
     cio_http_parser parser;
     cio_http_head head;
@@ -155,6 +165,10 @@ static int read_answer(cio_websocket *ws, const char *key) {
         cio_http_head_find(&head, "Sec-WebSocket-Accept", &accept) != 0 ||
         accept.len != CIO_WEBSOCKET_ACCEPT_LEN || memcmp(accept.ptr, want, accept.len) != 0)
         return -EPROTO;
+    cio_http_slice ext;
+    if (cio_http_head_find(&head, "Sec-WebSocket-Extensions", &ext) == 0 &&
+        (!offered || cio__websocket_deflate_confirm(ext, &ws->z) < 0))
+        return -EPROTO; /* an extension we did not offer, or cannot speak */
     ws->rstart = (size_t)used;
     ws->rlen -= (size_t)used;
     return 0;
@@ -176,8 +190,9 @@ int cio_websocket_connect(const char *url, const cio_websocket_open_options *opt
     }
     ws->owns_stream = true;
     char key[KEY_LEN + 1];
-    rc = send_request(stream, &u, key);
-    if (rc == 0) rc = read_answer(ws, key);
+    const char *offer = opts && opts->permessage_deflate ? cio__websocket_deflate_offer() : NULL;
+    rc = send_request(stream, &u, offer, key);
+    if (rc == 0) rc = read_answer(ws, key, offer != NULL);
     if (rc < 0) {
         ws->closed = true; /* no close frame before a handshake */
         cio_websocket_free(ws);

@@ -174,6 +174,8 @@ async def main(port):
         assert await asyncio.wait_for(a.recv(), 5) == "é" * 50000
         assert await asyncio.wait_for(c.recv(), 5) == "é" * 50000
         await asyncio.wait_for(await a.ping(b"x"), 5)
+        # permessage-deflate was offered by the client (the default) and taken
+        assert a.extensions and a.extensions[0].name == "permessage-deflate", a.extensions
     # close codes: ours is echoed
     ws = await websockets.connect(url)
     await ws.close(4005, "leaving")
@@ -198,6 +200,9 @@ PY
 import asyncio, sys, websockets
 async def echo(ws, path=None):
     async for m in ws:
+        if m == "ext?":
+            await ws.send(",".join(e.name for e in ws.extensions) or "none")
+            continue
         if m == "close-me":
             await ws.close(4002, "asked to")
             return
@@ -215,10 +220,15 @@ PY
     check "ws_client against python websockets: echo, fragments, close 1000" test \
         "$("$build/ws_client" "$wurl" hello frag:fragmented big:100000 | tr '\n' '|')" = \
         "got: hello|got: fragmented|got 100000 bytes|closed 1000 |"
+    check "ws_client: permessage-deflate negotiated with python websockets" test \
+        "$("$build/ws_client" "$wurl" "ext?" | head -1)" = "got: permessage-deflate"
     check "ws_client: the server's close code 4002" test \
         "$("$build/ws_client" "$wurl" hi close-me | tr '\n' '|')" = "got: hi|closed 4002 asked to|"
     check "ws_client: oversized message refused by the server (1009)" test \
-        "$("$build/ws_client" "$wurl" big:300000 | tr '\n' '|')" = "closed 1009 |"
+        "$(WS_NO_DEFLATE=1 "$build/ws_client" "$wurl" big:300000 | tr '\n' '|')" = "closed 1009 |"
+    check "ws_client without permessage-deflate" test \
+        "$(WS_NO_DEFLATE=1 "$build/ws_client" "$wurl" hello big:100000 | tr '\n' '|')" = \
+        "got: hello|got 100000 bytes|closed 1000 |"
 else
     skip "python3-websockets not installed (apt-get install python3-websockets)"
 fi

@@ -7,6 +7,8 @@
 
 #include <cio/websocket.h>
 
+#include "http/websocket.h" /* to see what was negotiated */
+
 static int server_rc;              /* how the server's receive loop ended */
 static uint16_t server_close_code; /* and the close code it saw */
 static char server_reason[128];
@@ -118,6 +120,53 @@ static void *body_too_big(void *arg) {
 static void test_too_big(void **state) {
     (void)state;
     test_run_checked(body_too_big, NULL);
+}
+
+/* permessage-deflate between cio's client and server: negotiated, messages
+ * round-trip compressed, and a small compressed message that inflates past
+ * max_message is refused with 1009 (no decompression bomb). */
+static void *body_deflate(void *arg) {
+    (void)arg;
+    static const cio_websocket_open_options server_opts = {.permessage_deflate = true,
+                                                           .max_message = 100000};
+    cio_http_server *server = start_ws(&server_opts);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", cio_http_server_port(server));
+    cio_websocket_open_options opts = {.permessage_deflate = true, .max_message = 1 << 22};
+    cio_websocket *ws;
+    assert_int_equal(cio_websocket_connect(url, &opts, &ws), 0);
+    assert_non_null(ws->z); /* negotiated */
+    static char text[90000];
+    for (size_t i = 0; i < sizeof text - 1; i++) text[i] = "abcdefgh"[i % 8];
+    cio_websocket_message msg;
+    for (int round = 0; round < 3; round++) { /* the inflater keeps working across messages */
+        assert_int_equal(cio_websocket_send(ws, CIO_WEBSOCKET_TEXT, text, sizeof text - 1), 0);
+        assert_int_equal(cio_websocket_receive(ws, &msg), 0);
+        assert_int_equal(msg.len, sizeof text - 1);
+        assert_memory_equal(msg.data, text, msg.len);
+    }
+    assert_int_equal(cio_websocket_send(ws, CIO_WEBSOCKET_TEXT, "short", 5), 0); /* uncompressed */
+    assert_int_equal(cio_websocket_receive(ws, &msg), 0);
+    assert_string_equal(msg.data, "short");
+    char *zeros = calloc(1, 1 << 21); /* 2 MiB of zeros: about 2 KB compressed */
+    assert_int_equal(cio_websocket_send(ws, CIO_WEBSOCKET_BINARY, zeros, 1 << 21), 0);
+    free(zeros);
+    assert_int_equal(cio_websocket_receive(ws, &msg), -CIO_ECLOSED);
+    assert_int_equal(cio_websocket_close_code(ws), CIO_WEBSOCKET_CLOSE_TOO_BIG);
+    cio_websocket_free(ws);
+    cio_sleep(0.01);
+    assert_int_equal(server_rc, -EMSGSIZE);
+    /* a client that does not offer it gets plain frames */
+    assert_int_equal(cio_websocket_connect(url, NULL, &ws), 0);
+    assert_null(ws->z);
+    cio_websocket_free(ws);
+    stop(server);
+    return NULL;
+}
+
+static void test_deflate(void **state) {
+    (void)state;
+    test_run_checked(body_deflate, NULL);
 }
 
 /* ---- raw frames ---------------------------------------------------------------------------------
@@ -283,9 +332,8 @@ static void test_bad_handshakes(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_echo),
-        cmocka_unit_test(test_too_big),
-        cmocka_unit_test(test_raw_frames),
+        cmocka_unit_test(test_echo),           cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_deflate),        cmocka_unit_test(test_raw_frames),
         cmocka_unit_test(test_bad_handshakes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
