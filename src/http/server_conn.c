@@ -22,7 +22,7 @@
 #define LINGER_SECONDS 2.0
 #define LINGER_BYTES   (256u * 1024u)
 
-enum { HEAD_EOF = 1 }; /* the client closed between requests: not an error */
+enum { HEAD_EOF = 0 }; /* the client closed between requests (a head is never 0 bytes) */
 
 double cio__http_now(void) {
     return cio_loop_time(cio_get_running_loop());
