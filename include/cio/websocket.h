@@ -117,7 +117,10 @@ CIO_EXPORT const char *cio_websocket_close_reason(const cio_websocket *ws);
 
 /* Release the connection: a client's stream is closed (with 1000 first if
  * the handshake did not happen: no wait); a server's stays the HTTP
- * connection's, which closes it after the handler. NULL: no-op. */
+ * connection's, which closes it after the handler. NULL: no-op. Another
+ * task may be waiting in cio_websocket_send's drain (it no longer touches
+ * ws there: it returns the stream's error), but not in any other call on
+ * ws (send_fragmented, ping, shutdown, receive). */
 CIO_EXPORT void cio_websocket_free(cio_websocket *ws);
 
 #ifdef __cplusplus
