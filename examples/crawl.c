@@ -135,17 +135,17 @@ static void show_progress(const struct crawler *c) {
 
 static void fetch(struct crawler *c, struct item *item) {
     char error[CIO_HTTP_ERROR_SIZE];
-    cio_http_request_options opts = {.error = error};
-    cio_http_response *r;
-    int rc = cio_http_request(c->session, "GET", item->url, &opts, &r);
+    cio_http_client_options opts = {.error = error};
+    cio_http_client_response *r;
+    int rc = cio_http_session_request(c->session, "GET", item->url, &opts, &r);
     c->fetched++;
     if (rc < 0) {
         c->errors++;
         printf("ERR %s (%s: %s)\n", item->url, cio_strerror(rc), error);
         return;
     }
-    int status = cio_http_response_status(r);
-    const char *location = cio_http_response_header(r, "Location");
+    int status = cio_http_client_response_status(r);
+    const char *location = cio_http_client_response_header(r, "Location");
     char target[1024];
     if (status >= 300 && status < 400 && location &&
         resolve(c, item->url, location, strlen(location), target, sizeof target)) {
@@ -154,11 +154,11 @@ static void fetch(struct crawler *c, struct item *item) {
         if (item->redirects_left > 0) add_url(c, target, item->redirects_left - 1);
     } else {
         printf("%d %s\n", status, item->url);
-        const char *type = cio_http_response_header(r, "Content-Type");
+        const char *type = cio_http_client_response_header(r, "Content-Type");
         if (status == 200 && type && strstr(type, "text/html"))
-            add_links(c, item->url, cio_http_response_body(r, NULL));
+            add_links(c, item->url, cio_http_client_response_body(r, NULL));
     }
-    cio_http_response_free(r);
+    cio_http_client_response_free(r);
 }
 
 static void *work(void *arg) {

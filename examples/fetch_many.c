@@ -24,14 +24,14 @@ struct fetch {
 static void *fetch(void *arg) {
     struct fetch *f = arg;
     double start = cio_loop_time(cio_get_running_loop());
-    cio_http_request_options opts = {.error = f->text};
-    cio_http_response *r;
-    f->error = cio_http_request(NULL, "GET", f->url, &opts, &r);
+    cio_http_client_options opts = {.error = f->text};
+    cio_http_client_response *r;
+    f->error = cio_http_session_request(NULL, "GET", f->url, &opts, &r);
     f->seconds = cio_loop_time(cio_get_running_loop()) - start;
     if (f->error < 0) return NULL;
-    f->status = cio_http_response_status(r);
-    cio_http_response_body(r, &f->size);
-    cio_http_response_free(r);
+    f->status = cio_http_client_response_status(r);
+    cio_http_client_response_body(r, &f->size);
+    cio_http_client_response_free(r);
     return NULL;
 }
 

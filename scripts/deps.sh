@@ -10,11 +10,14 @@ set -euo pipefail
 # postgresql: cio_pg and the PostgreSQL server its tests start.
 # libcurl4-openssl-dev: the HTTP client; nginx-light and python3: its tests.
 # redis-server and redis-tools: the Redis client's and mini_redis's tests.
+# curl, python3-aiohttp, python3-websockets: tests/http/peers.sh (foreign HTTP
+# and WebSocket peers against the HTTP server); zlib1g-dev: WebSocket
+# permessage-deflate.
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
     libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3
-    redis-server redis-tools)
+    redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop python3-aiohttp wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
 fi
 
 missing=()

@@ -17,11 +17,11 @@ static void *worker(void *arg) {
     struct load *load = arg;
     while (load->left > 0) {
         load->left--;
-        cio_http_response *r;
-        if (cio_http_get(load->session, load->url, &r) < 0 || cio_http_response_status(r) != 200)
+        cio_http_client_response *r;
+        if (cio_http_session_get(load->session, load->url, &r) < 0 || cio_http_client_response_status(r) != 200)
             load->failed++;
         else
-            cio_http_response_free(r);
+            cio_http_client_response_free(r);
     }
     return NULL;
 }

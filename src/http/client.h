@@ -53,7 +53,7 @@ struct cio_http_session {
     char last_error[CIO_HTTP_ERROR_SIZE];
 };
 
-struct cio_http_response {
+struct cio_http_client_response {
     struct cio__http_multi *multi; /* NULL once the loop closed */
     cio_http_session *session;
     CURL *easy; /* while RUNNING */
@@ -66,7 +66,7 @@ struct cio_http_response {
     bool paused;        /* libcurl holds a chunk we refused (stream backpressure) */
     bool following;     /* redirects are followed */
     bool location_seen; /* the current header block has a Location */
-    cio_http_body_mode mode;
+    cio_http_client_body_mode mode;
     int output_fd;
     int body_fd;
     int error;  /* our own failure (e.g. -EFBIG), beats curl's code */
@@ -87,26 +87,26 @@ struct cio_http_response {
 /* client_multi.c */
 struct cio__http_multi *cio__http_multi_get(cio_loop *loop);
 CURL *cio__http_easy_get(struct cio__http_multi *m);
-int cio__http_start(struct cio__http_multi *m, cio_http_response *r);
+int cio__http_start(struct cio__http_multi *m, cio_http_client_response *r);
 /* Take r's easy handle out of the multi (aborting a running transfer). */
-void cio__http_detach(cio_http_response *r);
+void cio__http_detach(cio_http_client_response *r);
 /* Let a paused transfer go on (stream mode, once the reader made room). */
-void cio__http_resume(cio_http_response *r);
+void cio__http_resume(cio_http_client_response *r);
 void cio__http_limit(struct cio__http_multi *m, const cio_http_session_options *opts);
 
 /* client_session.c */
 cio_http_session *cio__http_session_ref(cio_http_session *s);
 void cio__http_session_unref(cio_http_session *s);
 /* Wait (in task) for a slot under the session's limit; 0 or an interrupt. */
-int cio__http_session_enter(cio_http_session *s, cio_http_response *r, cio_task *task);
+int cio__http_session_enter(cio_http_session *s, cio_http_client_response *r, cio_task *task);
 void cio__http_session_leave(cio_http_session *s);
 
 /* client_request.c: the transfer is over (code from libcurl). */
-void cio__http_finish(cio_http_response *r, CURLcode code);
+void cio__http_finish(cio_http_client_response *r, CURLcode code);
 /* client_response.c */
 size_t cio__http_on_header(char *data, size_t size, size_t count, void *arg);
 size_t cio__http_on_body(char *data, size_t size, size_t count, void *arg);
-void cio__http_response_destroy(cio_http_response *r);
+void cio__http_response_destroy(cio_http_client_response *r);
 
 /* client_errors.c */
 int cio__http_errno(CURLcode code, CURL *easy);

@@ -187,7 +187,7 @@ static void read_completions(struct cio__http_multi *m) {
     int left;
     while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE) continue;
-        cio_http_response *r = NULL;
+        cio_http_client_response *r = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
         if (r) cio__http_finish(r, msg->data.result);
     }
@@ -230,7 +230,7 @@ static void close_multi(cio_loop *loop, void *arg) {
     cio__loop_set_slot(loop, CIO__SLOT_HTTP_CLIENT, NULL);
     struct cio__list *node;
     while ((node = cio__list_pop_front(&m->requests)) != NULL) {
-        cio_http_response *r = cio__container_of(node, cio_http_response, node);
+        cio_http_client_response *r = cio__container_of(node, cio_http_client_response, node);
         cio__http_detach(r);
         r->multi = NULL;
         r->phase = CIO__HTTP_DONE;
@@ -334,7 +334,7 @@ static void run_due_timer(struct cio__http_multi *m) {
     run_action(m, CURL_SOCKET_TIMEOUT, 0);
 }
 
-int cio__http_start(struct cio__http_multi *m, cio_http_response *r) {
+int cio__http_start(struct cio__http_multi *m, cio_http_client_response *r) {
     CURLMcode code = curl_multi_add_handle(m->multi, r->easy);
     if (code != CURLM_OK) return code == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     cio__list_push_back(&m->requests, &r->node);
@@ -343,7 +343,7 @@ int cio__http_start(struct cio__http_multi *m, cio_http_response *r) {
     return 0;
 }
 
-void cio__http_detach(cio_http_response *r) {
+void cio__http_detach(cio_http_client_response *r) {
     if (!r->easy) return;
     struct cio__http_multi *m = r->multi;
     if (cio__list_linked(&r->node)) cio__list_remove(&r->node);
@@ -353,7 +353,7 @@ void cio__http_detach(cio_http_response *r) {
     r->easy = NULL;
 }
 
-void cio__http_resume(cio_http_response *r) {
+void cio__http_resume(cio_http_client_response *r) {
     if (!r->paused || !r->easy) return;
     r->paused = false;
     curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may deliver the held chunk at once */

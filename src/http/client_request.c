@@ -35,7 +35,7 @@ static bool named_in(const char *line, const char *const *headers) {
 }
 
 /* The session's headers, less those the request names, then the request's. */
-static int merge_headers(cio_http_response *r, const char *const *headers) {
+static int merge_headers(cio_http_client_response *r, const char *const *headers) {
     for (struct curl_slist *h = r->session->headers; h; h = h->next) {
         if (named_in(h->data, headers)) continue;
         struct curl_slist *grown = curl_slist_append(r->own_headers, h->data);
@@ -53,7 +53,7 @@ static int merge_headers(cio_http_response *r, const char *const *headers) {
 /* ---- request bodies ---------------------------------------------------------------------- */
 
 static size_t read_fd(char *buf, size_t size, size_t count, void *arg) {
-    cio_http_response *r = arg;
+    cio_http_client_response *r = arg;
     ssize_t n;
     do n = read(r->body_fd, buf, size * count);
     while (n < 0 && errno == EINTR);
@@ -69,7 +69,7 @@ static curl_off_t fd_size(int fd) {
     return at < 0 ? -1 : (curl_off_t)(st.st_size - at);
 }
 
-static void set_body_fd(cio_http_response *r, const char *method) {
+static void set_body_fd(cio_http_client_response *r, const char *method) {
     CURL *easy = r->easy;
     curl_off_t size = fd_size(r->body_fd);
     curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_fd);
@@ -84,8 +84,8 @@ static void set_body_fd(cio_http_response *r, const char *method) {
     if (strcmp(method, "PUT") != 0) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
 }
 
-static void set_method(cio_http_response *r, const char *method,
-                       const cio_http_request_options *o) {
+static void set_method(cio_http_client_response *r, const char *method,
+                       const cio_http_client_options *o) {
     CURL *easy = r->easy;
     if (o && o->has_body_fd) {
         r->body_fd = o->body_fd;
@@ -108,7 +108,7 @@ static void set_method(cio_http_response *r, const char *method,
 
 /* ---- the easy handle ---------------------------------------------------------------------- */
 
-static void set_session(cio_http_response *r, const cio_http_session_options *so) {
+static void set_session(cio_http_client_response *r, const cio_http_session_options *so) {
     CURL *easy = r->easy;
     if (so->max_redirects >= 0) {
         r->following = true;
@@ -135,8 +135,8 @@ static void set_session(cio_http_response *r, const cio_http_session_options *so
     if (so->http1_only) curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 }
 
-static int set_request(cio_http_response *r, const char *method, const char *url,
-                       const cio_http_request_options *o) {
+static int set_request(cio_http_client_response *r, const char *method, const char *url,
+                       const cio_http_client_options *o) {
     CURL *easy = r->easy;
     const cio_http_session_options *so = &r->session->opts;
     curl_easy_setopt(easy, CURLOPT_URL, url);
@@ -162,14 +162,14 @@ static int set_request(cio_http_response *r, const char *method, const char *url
 
 /* ---- completion --------------------------------------------------------------------------- */
 
-static void wake(cio_http_response *r) {
+static void wake(cio_http_client_response *r) {
     cio_task *task = r->waiter;
     if (!task) return;
     r->waiter = NULL;
     cio__wake(task, 0);
 }
 
-static void record_outcome(cio_http_response *r, CURLcode code) {
+static void record_outcome(cio_http_client_response *r, CURLcode code) {
     CURL *easy = r->easy;
     long status = 0, version = 0, redirects = 0;
     char *url = NULL;
@@ -190,7 +190,7 @@ static void record_outcome(cio_http_response *r, CURLcode code) {
         snprintf(r->errbuf, sizeof r->errbuf, "%s", curl_easy_strerror(code));
 }
 
-void cio__http_finish(cio_http_response *r, CURLcode code) {
+void cio__http_finish(cio_http_client_response *r, CURLcode code) {
     record_outcome(r, code);
     if (r->result < 0)
         snprintf(r->session->last_error, sizeof r->session->last_error, "%s", r->errbuf);
@@ -205,7 +205,7 @@ void cio__http_finish(cio_http_response *r, CURLcode code) {
 
 /* Cancelled or timed out while parked: end the transfer now. */
 static void abort_request(cio_task *task) {
-    cio_http_response *r = cio__wait_owner(task);
+    cio_http_client_response *r = cio__wait_owner(task);
     r->waiter = NULL;
     if (r->phase != CIO__HTTP_RUNNING) return;
     cio__http_detach(r);
@@ -214,7 +214,7 @@ static void abort_request(cio_task *task) {
     cio__http_session_leave(r->session);
 }
 
-static bool arrived(const cio_http_response *r) {
+static bool arrived(const cio_http_client_response *r) {
     if (r->phase == CIO__HTTP_DONE) return true;
     return r->mode == CIO_HTTP_BODY_STREAM && r->headers_done;
 }
@@ -224,7 +224,7 @@ static bool arrived(const cio_http_response *r) {
  * finds the answer with its own poll() right after sending. A task looping
  * over requests would then never switch out and keep the loop from polling
  * everyone else's sockets, so it yields once. */
-static int wait_for_response(cio_http_response *r, cio_task *task) {
+static int wait_for_response(cio_http_client_response *r, cio_task *task) {
     if (arrived(r)) {
         int rc = cio_yield();
         return rc < 0 ? rc : r->result;
@@ -237,9 +237,9 @@ static int wait_for_response(cio_http_response *r, cio_task *task) {
     return r->result;
 }
 
-static cio_http_response *response_new(struct cio__http_multi *m, cio_http_session *s,
-                                       const cio_http_request_options *o) {
-    cio_http_response *r = calloc(1, sizeof *r);
+static cio_http_client_response *response_new(struct cio__http_multi *m, cio_http_session *s,
+                                       const cio_http_client_options *o) {
+    cio_http_client_response *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->multi = m;
     r->session = cio__http_session_ref(s);
@@ -253,8 +253,8 @@ static cio_http_response *response_new(struct cio__http_multi *m, cio_http_sessi
 }
 
 /* Past the session's limit: make, set up and start the transfer, then wait. */
-static int run(cio_http_response *r, cio_task *task, const char *method, const char *url,
-               const cio_http_request_options *o) {
+static int run(cio_http_client_response *r, cio_task *task, const char *method, const char *url,
+               const cio_http_client_options *o) {
     struct cio__http_multi *m = r->multi;
     int rc = cio__http_session_enter(r->session, r, task);
     if (rc < 0) return rc;
@@ -281,15 +281,15 @@ static cio_http_session *default_session(struct cio__http_multi *m) {
     return m->default_session;
 }
 
-int cio_http_request(cio_http_session *session, const char *method, const char *url,
-                     const cio_http_request_options *opts, cio_http_response **out) {
-    cio_task *task = cio__task_current_or_complain("cio_http_request");
+int cio_http_session_request(cio_http_session *session, const char *method, const char *url,
+                     const cio_http_client_options *opts, cio_http_client_response **out) {
+    cio_task *task = cio__task_current_or_complain("cio_http_session_request");
     if (!task) return -EPERM;
     if (!url || !out || (opts && opts->mode > CIO_HTTP_BODY_FD)) return -EINVAL;
     struct cio__http_multi *m = cio__http_multi_get(cio__task_loop(task));
     if (!m) return -ENOMEM;
     if (!session && !(session = default_session(m))) return -ENOMEM;
-    cio_http_response *r = response_new(m, session, opts);
+    cio_http_client_response *r = response_new(m, session, opts);
     if (!r) return -ENOMEM;
     int rc = run(r, task, method, url, opts);
     if (opts && opts->error)
@@ -303,8 +303,8 @@ int cio_http_request(cio_http_session *session, const char *method, const char *
     return 0;
 }
 
-int cio_http_get(cio_http_session *session, const char *url, cio_http_response **out) {
-    return cio_http_request(session, "GET", url, NULL, out);
+int cio_http_session_get(cio_http_session *session, const char *url, cio_http_client_response **out) {
+    return cio_http_session_request(session, "GET", url, NULL, out);
 }
 
 #else

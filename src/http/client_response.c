@@ -17,7 +17,7 @@
 #define STREAM_HIGH (64 * 1024)
 #define STREAM_LOW  (16 * 1024)
 
-static void wake(cio_http_response *r) {
+static void wake(cio_http_client_response *r) {
     cio_task *task = r->waiter;
     if (!task) return;
     r->waiter = NULL;
@@ -38,7 +38,7 @@ static int reserve(char **buf, size_t *cap, size_t used, size_t len) {
 
 /* ---- header lines ------------------------------------------------------------------------- */
 
-static void start_block(cio_http_response *r, const char *line, size_t len) {
+static void start_block(cio_http_client_response *r, const char *line, size_t len) {
     r->head_len = r->head_count = 0;
     r->location_seen = false;
     r->headers_done = false;
@@ -46,13 +46,13 @@ static void start_block(cio_http_response *r, const char *line, size_t len) {
     r->status = space ? atoi(space + 1) : 0;
 }
 
-static bool is_final(const cio_http_response *r) {
+static bool is_final(const cio_http_client_response *r) {
     if (r->status >= 100 && r->status < 200) return false;
     return !(r->following && r->status >= 300 && r->status < 400 && r->location_seen);
 }
 
 /* Store "name\0value\0", trimmed. */
-static int add_header(cio_http_response *r, const char *line, size_t len) {
+static int add_header(cio_http_client_response *r, const char *line, size_t len) {
     while (len && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
     const char *colon = memchr(line, ':', len);
     if (!colon || line[0] == ' ' || line[0] == '\t') return 0; /* folded or odd: skipped */
@@ -73,7 +73,7 @@ static int add_header(cio_http_response *r, const char *line, size_t len) {
 }
 
 size_t cio__http_on_header(char *data, size_t size, size_t count, void *arg) {
-    cio_http_response *r = arg;
+    cio_http_client_response *r = arg;
     size_t len = size * count;
     if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         start_block(r, data, len);
@@ -91,7 +91,7 @@ size_t cio__http_on_header(char *data, size_t size, size_t count, void *arg) {
 
 /* ---- body chunks --------------------------------------------------------------------------- */
 
-static size_t keep_in_memory(cio_http_response *r, const char *data, size_t len) {
+static size_t keep_in_memory(cio_http_client_response *r, const char *data, size_t len) {
     if (r->body_len + len > r->max_body) {
         r->error = -EFBIG;
         snprintf(r->errbuf, sizeof r->errbuf, "body exceeds the limit of %zu bytes", r->max_body);
@@ -107,7 +107,7 @@ static size_t keep_in_memory(cio_http_response *r, const char *data, size_t len)
     return len;
 }
 
-static size_t write_out(cio_http_response *r, const char *data, size_t len) {
+static size_t write_out(cio_http_client_response *r, const char *data, size_t len) {
     size_t done = 0;
     while (done < len) {
         ssize_t n = write(r->output_fd, data + done, len - done);
@@ -122,7 +122,7 @@ static size_t write_out(cio_http_response *r, const char *data, size_t len) {
     return len;
 }
 
-static size_t keep_for_reader(cio_http_response *r, const char *data, size_t len) {
+static size_t keep_for_reader(cio_http_client_response *r, const char *data, size_t len) {
     size_t unread = r->body_len - r->body_off;
     if (unread >= STREAM_HIGH) {
         r->paused = true;
@@ -144,7 +144,7 @@ static size_t keep_for_reader(cio_http_response *r, const char *data, size_t len
 }
 
 size_t cio__http_on_body(char *data, size_t size, size_t count, void *arg) {
-    cio_http_response *r = arg;
+    cio_http_client_response *r = arg;
     size_t len = size * count;
     r->headers_done = true; /* a body means the final header block is behind us */
     switch (r->mode) {
@@ -160,11 +160,11 @@ size_t cio__http_on_body(char *data, size_t size, size_t count, void *arg) {
 /* ---- streamed reads ---------------------------------------------------------------------- */
 
 static void abort_read(cio_task *task) {
-    cio_http_response *r = cio__wait_owner(task);
+    cio_http_client_response *r = cio__wait_owner(task);
     r->waiter = NULL;
 }
 
-static size_t take(cio_http_response *r, void *buf, size_t cap) {
+static size_t take(cio_http_client_response *r, void *buf, size_t cap) {
     size_t n = r->body_len - r->body_off;
     if (n > cap) n = cap;
     memcpy(buf, r->body + r->body_off, n);
@@ -174,8 +174,8 @@ static size_t take(cio_http_response *r, void *buf, size_t cap) {
     return n;
 }
 
-ssize_t cio_http_response_read(cio_http_response *r, void *buf, size_t cap) {
-    cio_task *task = cio__task_current_or_complain("cio_http_response_read");
+ssize_t cio_http_client_response_read(cio_http_client_response *r, void *buf, size_t cap) {
+    cio_task *task = cio__task_current_or_complain("cio_http_client_response_read");
     if (!task) return -EPERM;
     if (!r || r->mode != CIO_HTTP_BODY_STREAM || (!buf && cap)) return -EINVAL;
     while (r->body_len == r->body_off) {
@@ -190,11 +190,11 @@ ssize_t cio_http_response_read(cio_http_response *r, void *buf, size_t cap) {
 
 /* ---- accessors ------------------------------------------------------------------------------ */
 
-int cio_http_response_status(const cio_http_response *r) {
+int cio_http_client_response_status(const cio_http_client_response *r) {
     return r ? r->status : 0;
 }
 
-int cio_http_response_header_at(const cio_http_response *r, size_t i, const char **name,
+int cio_http_client_response_header_at(const cio_http_client_response *r, size_t i, const char **name,
                                 const char **value) {
     if (!r || i >= r->head_count) return -ERANGE;
     const char *at = r->head;
@@ -204,11 +204,11 @@ int cio_http_response_header_at(const cio_http_response *r, size_t i, const char
     return 0;
 }
 
-size_t cio_http_response_header_count(const cio_http_response *r) {
+size_t cio_http_client_response_header_count(const cio_http_client_response *r) {
     return r ? r->head_count : 0;
 }
 
-const char *cio_http_response_header(const cio_http_response *r, const char *name) {
+const char *cio_http_client_response_header(const cio_http_client_response *r, const char *name) {
     if (!r || !name) return NULL;
     const char *at = r->head;
     for (size_t i = 0; i < r->head_count; i++) {
@@ -219,25 +219,25 @@ const char *cio_http_response_header(const cio_http_response *r, const char *nam
     return NULL;
 }
 
-const char *cio_http_response_body(const cio_http_response *r, size_t *len) {
+const char *cio_http_client_response_body(const cio_http_client_response *r, size_t *len) {
     bool kept = r && r->mode == CIO_HTTP_BODY_MEMORY && r->body;
     if (len) *len = kept ? r->body_len : 0;
     return kept ? r->body : "";
 }
 
-const char *cio_http_response_url(const cio_http_response *r) {
+const char *cio_http_client_response_url(const cio_http_client_response *r) {
     return r && r->url ? r->url : "";
 }
 
-int cio_http_response_redirects(const cio_http_response *r) {
+int cio_http_client_response_redirects(const cio_http_client_response *r) {
     return r ? r->redirects : 0;
 }
 
-int cio_http_response_version(const cio_http_response *r) {
+int cio_http_client_response_version(const cio_http_client_response *r) {
     return r ? r->version : 0;
 }
 
-void cio__http_response_destroy(cio_http_response *r) {
+void cio__http_response_destroy(cio_http_client_response *r) {
     if (r->phase == CIO__HTTP_RUNNING && r->multi) {
         cio__http_detach(r);
         cio__http_session_leave(r->session);
@@ -251,10 +251,10 @@ void cio__http_response_destroy(cio_http_response *r) {
     free(r);
 }
 
-void cio_http_response_free(cio_http_response *r) {
+void cio_http_client_response_free(cio_http_client_response *r) {
     if (!r) return;
     if (r->waiter) {
-        cio__complain("cio_http_response_free: a task still reads this response");
+        cio__complain("cio_http_client_response_free: a task still reads this response");
         return;
     }
     cio__http_response_destroy(r);

@@ -90,12 +90,12 @@ static int limit_of(const cio_http_session *s) {
 }
 
 static void abort_queued(cio_task *task) {
-    cio_http_response *r = cio__wait_owner(task);
+    cio_http_client_response *r = cio__wait_owner(task);
     cio__list_remove(&r->node);
     r->waiter = NULL;
 }
 
-int cio__http_session_enter(cio_http_session *s, cio_http_response *r, cio_task *task) {
+int cio__http_session_enter(cio_http_session *s, cio_http_client_response *r, cio_task *task) {
     int limit = limit_of(s);
     if (limit < 0 || (s->active < limit && cio__list_empty(&s->queue))) {
         s->active++;
@@ -110,7 +110,7 @@ void cio__http_session_leave(cio_http_session *s) {
     s->active--;
     struct cio__list *node = cio__list_pop_front(&s->queue);
     if (!node) return;
-    cio_http_response *r = cio__container_of(node, cio_http_response, node);
+    cio_http_client_response *r = cio__container_of(node, cio_http_client_response, node);
     s->active++;
     cio_task *task = r->waiter;
     r->waiter = NULL;

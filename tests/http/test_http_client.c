@@ -72,16 +72,16 @@ static int run_checked(cio_task_fn fn, void *arg) {
 
 static void *get_hello(void *arg) {
     (void)arg;
-    cio_http_response *r;
-    assert_int_equal(cio_http_get(NULL, at(&nginx, "/hello.txt"), &r), 0);
-    assert_int_equal(cio_http_response_status(r), 200);
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_get(NULL, at(&nginx, "/hello.txt"), &r), 0);
+    assert_int_equal(cio_http_client_response_status(r), 200);
     size_t len;
-    assert_string_equal(cio_http_response_body(r, &len), "Hello, World!");
+    assert_string_equal(cio_http_client_response_body(r, &len), "Hello, World!");
     assert_int_equal(len, 13);
-    assert_string_equal(cio_http_response_header(r, "content-length"), "13");
-    assert_non_null(cio_http_response_header(r, "Server"));
-    assert_int_equal(cio_http_response_version(r), 11);
-    cio_http_response_free(r);
+    assert_string_equal(cio_http_client_response_header(r, "content-length"), "13");
+    assert_non_null(cio_http_client_response_header(r, "Server"));
+    assert_int_equal(cio_http_client_response_version(r), 11);
+    cio_http_client_response_free(r);
     return NULL;
 }
 
@@ -94,13 +94,13 @@ static void test_get(void **state) {
 
 static void *get_one(void *arg) {
     cio_http_session *s = arg;
-    cio_http_response *r;
-    int rc = cio_http_get(s, at(&nginx, "/hello.txt"), &r);
+    cio_http_client_response *r;
+    int rc = cio_http_session_get(s, at(&nginx, "/hello.txt"), &r);
     if (rc < 0) return cio_fail(rc);
-    int status = cio_http_response_status(r);
+    int status = cio_http_client_response_status(r);
     size_t len;
-    cio_http_response_body(r, &len);
-    cio_http_response_free(r);
+    cio_http_client_response_body(r, &len);
+    cio_http_client_response_free(r);
     return status == 200 && len == 13 ? NULL : cio_fail(-EPROTO);
 }
 
@@ -131,15 +131,15 @@ static void test_many_concurrent(void **state) {
 
 static void *statuses(void *arg) {
     (void)arg;
-    cio_http_response *r;
-    assert_int_equal(cio_http_get(NULL, at(&nginx, "/missing"), &r), 0);
-    assert_int_equal(cio_http_response_status(r), 404);
-    cio_http_response_free(r);
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_get(NULL, at(&nginx, "/missing"), &r), 0);
+    assert_int_equal(cio_http_client_response_status(r), 404);
+    cio_http_client_response_free(r);
     if (odd_rc == 0) {
-        assert_int_equal(cio_http_get(NULL, at(&odd, "/status/500"), &r), 0);
-        assert_int_equal(cio_http_response_status(r), 500);
-        assert_string_equal(cio_http_response_body(r, NULL), "status 500");
-        cio_http_response_free(r);
+        assert_int_equal(cio_http_session_get(NULL, at(&odd, "/status/500"), &r), 0);
+        assert_int_equal(cio_http_client_response_status(r), 500);
+        assert_string_equal(cio_http_client_response_body(r, NULL), "status 500");
+        cio_http_client_response_free(r);
     }
     return NULL;
 }
@@ -153,31 +153,31 @@ static void test_status_codes(void **state) {
 
 /* ---- the odd cases, against odd_server.py --------------------------------------------- */
 
-static cio_http_response *get_ok(cio_http_session *s, const char *path) {
-    cio_http_response *r = NULL;
+static cio_http_client_response *get_ok(cio_http_session *s, const char *path) {
+    cio_http_client_response *r = NULL;
     char error[CIO_HTTP_ERROR_SIZE];
-    cio_http_request_options opts = {.error = error};
-    int rc = cio_http_request(s, NULL, at(&odd, path), &opts, &r);
+    cio_http_client_options opts = {.error = error};
+    int rc = cio_http_session_request(s, NULL, at(&odd, path), &opts, &r);
     if (rc != 0) fprintf(stderr, "%s: %s (%s)\n", path, cio_strerror(rc), error);
     assert_int_equal(rc, 0);
     return r;
 }
 
-static int get_err(cio_http_session *s, const char *path, const cio_http_request_options *opts) {
-    cio_http_response *r = NULL;
-    int rc = cio_http_request(s, "GET", at(&odd, path), opts, &r);
-    if (rc == 0) cio_http_response_free(r);
+static int get_err(cio_http_session *s, const char *path, const cio_http_client_options *opts) {
+    cio_http_client_response *r = NULL;
+    int rc = cio_http_session_request(s, "GET", at(&odd, path), opts, &r);
+    if (rc == 0) cio_http_client_response_free(r);
     return rc;
 }
 
 static void *redirects(void *arg) {
     (void)arg;
-    cio_http_response *r = get_ok(NULL, "/redirect/3");
-    assert_int_equal(cio_http_response_status(r), 200);
-    assert_int_equal(cio_http_response_redirects(r), 3);
-    assert_string_equal(cio_http_response_body(r, NULL), "done\n");
-    assert_non_null(strstr(cio_http_response_url(r), "/redirect/0"));
-    cio_http_response_free(r);
+    cio_http_client_response *r = get_ok(NULL, "/redirect/3");
+    assert_int_equal(cio_http_client_response_status(r), 200);
+    assert_int_equal(cio_http_client_response_redirects(r), 3);
+    assert_string_equal(cio_http_client_response_body(r, NULL), "done\n");
+    assert_non_null(strstr(cio_http_client_response_url(r), "/redirect/0"));
+    cio_http_client_response_free(r);
     assert_int_equal(get_err(NULL, "/loop", NULL), -ELOOP);
     cio_http_session_options opts = {.max_redirects = 2};
     cio_http_session *s;
@@ -188,15 +188,15 @@ static void *redirects(void *arg) {
     opts.max_redirects = -1; /* not followed: the 302 is the response */
     assert_int_equal(cio_http_session_new(&opts, &s), 0);
     r = get_ok(s, "/redirect/3");
-    assert_int_equal(cio_http_response_status(r), 302);
-    assert_string_equal(cio_http_response_header(r, "location"), "/redirect/2");
-    cio_http_response_free(r);
+    assert_int_equal(cio_http_client_response_status(r), 302);
+    assert_string_equal(cio_http_client_response_header(r, "location"), "/redirect/2");
+    cio_http_client_response_free(r);
     cio_http_session_free(s);
     /* nginx's own "return 301" */
-    assert_int_equal(cio_http_get(NULL, at(&nginx, "/old"), &r), 0);
-    assert_int_equal(cio_http_response_status(r), 200);
-    assert_string_equal(cio_http_response_body(r, NULL), "Hello, World!");
-    cio_http_response_free(r);
+    assert_int_equal(cio_http_session_get(NULL, at(&nginx, "/old"), &r), 0);
+    assert_int_equal(cio_http_client_response_status(r), 200);
+    assert_string_equal(cio_http_client_response_body(r, NULL), "Hello, World!");
+    cio_http_client_response_free(r);
     return NULL;
 }
 
@@ -210,26 +210,26 @@ static void test_redirects(void **state) {
 
 static void *encodings(void *arg) {
     (void)arg;
-    cio_http_response *r = get_ok(NULL, "/chunked");
+    cio_http_client_response *r = get_ok(NULL, "/chunked");
     char expected[256] = "";
     for (int i = 0; i < 10; i++) snprintf(expected + strlen(expected), 32, "chunk %d\n", i);
-    assert_string_equal(cio_http_response_body(r, NULL), expected);
-    assert_string_equal(cio_http_response_header(r, "Transfer-Encoding"), "chunked");
-    cio_http_response_free(r);
+    assert_string_equal(cio_http_client_response_body(r, NULL), expected);
+    assert_string_equal(cio_http_client_response_header(r, "Transfer-Encoding"), "chunked");
+    cio_http_client_response_free(r);
     r = get_ok(NULL, "/gzip");
     size_t len;
-    const char *body = cio_http_response_body(r, &len);
+    const char *body = cio_http_client_response_body(r, &len);
     assert_int_equal(len, 1100);
     assert_memory_equal(body, "hello gzip\nhello gzip\n", 22);
-    assert_string_equal(cio_http_response_header(r, "Content-Encoding"), "gzip");
-    cio_http_response_free(r);
+    assert_string_equal(cio_http_client_response_header(r, "Content-Encoding"), "gzip");
+    cio_http_client_response_free(r);
     if (nginx_rc == 0) { /* nginx compresses on the fly (Accept-Encoding is sent) */
-        assert_int_equal(cio_http_get(NULL, at(&nginx, "/big.txt"), &r), 0);
-        assert_string_equal(cio_http_response_header(r, "Content-Encoding"), "gzip");
-        body = cio_http_response_body(r, &len);
+        assert_int_equal(cio_http_session_get(NULL, at(&nginx, "/big.txt"), &r), 0);
+        assert_string_equal(cio_http_client_response_header(r, "Content-Encoding"), "gzip");
+        body = cio_http_client_response_body(r, &len);
         assert_int_equal(len, 20000);
         assert_memory_equal(body, "abcdefghijklmnopqrstuvwxyzabc", 29);
-        cio_http_response_free(r);
+        cio_http_client_response_free(r);
     }
     return NULL;
 }
@@ -244,7 +244,7 @@ static void test_chunked_and_gzip(void **state) {
 static void *timeouts(void *arg) {
     (void)arg;
     double start = test_now();
-    cio_http_request_options opts = {.timeout = 0.3};
+    cio_http_client_options opts = {.timeout = 0.3};
     assert_int_equal(get_err(NULL, "/slow?d=3", &opts), -ETIMEDOUT);
     double took = test_now() - start;
     assert_true(took >= 0.25 && took < 2.0);
@@ -275,16 +275,16 @@ static void test_timeouts(void **state) {
 
 static void *limits(void *arg) {
     (void)arg;
-    cio_http_request_options opts = {.max_body_size = 1000};
+    cio_http_client_options opts = {.max_body_size = 1000};
     assert_int_equal(get_err(NULL, "/big?n=100000", &opts), -EFBIG);           /* Content-Length */
     assert_int_equal(get_err(NULL, "/big?n=100000&chunked=1", &opts), -EFBIG); /* counted */
     opts.max_body_size = 100000;
-    cio_http_response *r;
-    assert_int_equal(cio_http_request(NULL, NULL, at(&odd, "/big?n=100000"), &opts, &r), 0);
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=100000"), &opts, &r), 0);
     size_t len;
-    cio_http_response_body(r, &len);
+    cio_http_client_response_body(r, &len);
     assert_int_equal(len, 100000);
-    cio_http_response_free(r);
+    cio_http_client_response_free(r);
     return NULL;
 }
 
@@ -296,10 +296,10 @@ static void test_body_limit(void **state) {
 }
 
 static void *slow_get(void *arg) {
-    cio_http_response *r = NULL;
-    int rc = cio_http_get(NULL, at(&odd, "/drip?n=100&d=0.05"), &r);
+    cio_http_client_response *r = NULL;
+    int rc = cio_http_session_get(NULL, at(&odd, "/drip?n=100&d=0.05"), &r);
     *(int *)arg = 1; /* reached only when the call returned */
-    cio_http_response_free(r);
+    cio_http_client_response_free(r);
     return rc < 0 ? cio_fail(rc) : NULL;
 }
 
@@ -330,9 +330,9 @@ static void *keepalive_closed(void *arg) {
     cio_http_session *s;
     assert_int_equal(cio_http_session_new(NULL, &s), 0);
     for (int i = 0; i < 20; i++) {
-        cio_http_response *r = get_ok(s, i % 2 ? "/close" : "/status/200");
-        assert_int_equal(cio_http_response_status(r), 200);
-        cio_http_response_free(r);
+        cio_http_client_response *r = get_ok(s, i % 2 ? "/close" : "/status/200");
+        assert_int_equal(cio_http_client_response_status(r), 200);
+        cio_http_client_response_free(r);
     }
     cio_http_session_free(s);
     return NULL;
@@ -347,26 +347,26 @@ static void test_keepalive_closed_by_server(void **state) {
 
 static void *stream(void *arg) {
     (void)arg;
-    cio_http_request_options opts = {.mode = CIO_HTTP_BODY_STREAM};
-    cio_http_response *r;
-    assert_int_equal(cio_http_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
-    assert_int_equal(cio_http_response_status(r), 200);
+    cio_http_client_options opts = {.mode = CIO_HTTP_BODY_STREAM};
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
+    assert_int_equal(cio_http_client_response_status(r), 200);
     char buf[4096];
     size_t total = 0;
     int reads = 0;
     ssize_t n;
-    while ((n = cio_http_response_read(r, buf, sizeof buf)) > 0) {
+    while ((n = cio_http_client_response_read(r, buf, sizeof buf)) > 0) {
         assert_int_equal(buf[0], 'a' + (int)(total % 26));
         total += (size_t)n;
         if (++reads % 64 == 0) cio_sleep(0.001); /* a slow reader: curl pauses */
     }
     assert_int_equal(n, 0);
     assert_int_equal(total, 1000000);
-    cio_http_response_free(r);
+    cio_http_client_response_free(r);
     /* freeing a stream response mid-body aborts the transfer */
-    assert_int_equal(cio_http_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
-    assert_true(cio_http_response_read(r, buf, sizeof buf) > 0);
-    cio_http_response_free(r);
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
+    assert_true(cio_http_client_response_read(r, buf, sizeof buf) > 0);
+    cio_http_client_response_free(r);
     return NULL;
 }
 
@@ -380,25 +380,25 @@ static void test_stream(void **state) {
 static void *to_file_and_post(void *arg) {
     (void)arg;
     FILE *out = tmpfile();
-    cio_http_request_options opts = {.mode = CIO_HTTP_BODY_FD, .output_fd = fileno(out)};
-    cio_http_response *r;
-    assert_int_equal(cio_http_request(NULL, NULL, at(&odd, "/big?n=50000"), &opts, &r), 0);
-    cio_http_response_free(r);
+    cio_http_client_options opts = {.mode = CIO_HTTP_BODY_FD, .output_fd = fileno(out)};
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=50000"), &opts, &r), 0);
+    cio_http_client_response_free(r);
     assert_int_equal(ftell(out) == 50000 || lseek(fileno(out), 0, SEEK_CUR) == 50000, 1);
     /* POST from memory, PUT from the file just written */
-    cio_http_request_options post = {.body = "name=cio", .body_len = 8};
-    assert_int_equal(cio_http_request(NULL, "POST", at(&odd, "/echo"), &post, &r), 0);
-    assert_string_equal(cio_http_response_body(r, NULL), "name=cio");
-    assert_string_equal(cio_http_response_header(r, "X-Method"), "POST");
-    cio_http_response_free(r);
+    cio_http_client_options post = {.body = "name=cio", .body_len = 8};
+    assert_int_equal(cio_http_session_request(NULL, "POST", at(&odd, "/echo"), &post, &r), 0);
+    assert_string_equal(cio_http_client_response_body(r, NULL), "name=cio");
+    assert_string_equal(cio_http_client_response_header(r, "X-Method"), "POST");
+    cio_http_client_response_free(r);
     lseek(fileno(out), 0, SEEK_SET);
-    cio_http_request_options put = {.body_fd = fileno(out), .has_body_fd = true};
-    assert_int_equal(cio_http_request(NULL, "PUT", at(&odd, "/echo"), &put, &r), 0);
+    cio_http_client_options put = {.body_fd = fileno(out), .has_body_fd = true};
+    assert_int_equal(cio_http_session_request(NULL, "PUT", at(&odd, "/echo"), &put, &r), 0);
     size_t len;
-    cio_http_response_body(r, &len);
+    cio_http_client_response_body(r, &len);
     assert_int_equal(len, 50000);
-    assert_string_equal(cio_http_response_header(r, "X-Method"), "PUT");
-    cio_http_response_free(r);
+    assert_string_equal(cio_http_client_response_header(r, "X-Method"), "PUT");
+    cio_http_client_response_free(r);
     fclose(out);
     return NULL;
 }
@@ -415,13 +415,13 @@ static void *cookies(void *arg) {
     cio_http_session *a, *b;
     assert_int_equal(cio_http_session_new(NULL, &a), 0);
     assert_int_equal(cio_http_session_new(NULL, &b), 0);
-    cio_http_response_free(get_ok(a, "/setcookie"));
-    cio_http_response *r = get_ok(a, "/getcookie");
-    assert_string_equal(cio_http_response_body(r, NULL), "session=abc");
-    cio_http_response_free(r);
+    cio_http_client_response_free(get_ok(a, "/setcookie"));
+    cio_http_client_response *r = get_ok(a, "/getcookie");
+    assert_string_equal(cio_http_client_response_body(r, NULL), "session=abc");
+    cio_http_client_response_free(r);
     r = get_ok(b, "/getcookie"); /* another session, another jar */
-    assert_string_equal(cio_http_response_body(r, NULL), "none");
-    cio_http_response_free(r);
+    assert_string_equal(cio_http_client_response_body(r, NULL), "none");
+    cio_http_client_response_free(r);
     cio_http_session_free(a);
     cio_http_session_free(b);
     return NULL;
@@ -435,9 +435,9 @@ static void test_cookies(void **state) {
 }
 
 static void *slow_one(void *arg) {
-    cio_http_response *r;
-    int rc = cio_http_get(arg, at(&odd, "/slow?d=0.2"), &r);
-    cio_http_response_free(r);
+    cio_http_client_response *r;
+    int rc = cio_http_session_get(arg, at(&odd, "/slow?d=0.2"), &r);
+    cio_http_client_response_free(r);
     return rc < 0 ? cio_fail(rc) : NULL;
 }
 
@@ -467,12 +467,12 @@ static void *refused(void *arg) {
     (void)arg;
     char url[64], error[CIO_HTTP_ERROR_SIZE];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", test_free_port());
-    cio_http_request_options opts = {.error = error};
-    cio_http_response *r;
-    assert_int_equal(cio_http_request(NULL, NULL, url, &opts, &r), -ECONNREFUSED);
+    cio_http_client_options opts = {.error = error};
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_request(NULL, NULL, url, &opts, &r), -ECONNREFUSED);
     assert_true(strlen(error) > 0);
-    assert_int_equal(cio_http_get(NULL, "notascheme://x", &r), -EPROTONOSUPPORT);
-    assert_int_equal(cio_http_get(NULL, NULL, &r), -EINVAL);
+    assert_int_equal(cio_http_session_get(NULL, "notascheme://x", &r), -EPROTONOSUPPORT);
+    assert_int_equal(cio_http_session_get(NULL, NULL, &r), -EINVAL);
     return NULL;
 }
 
@@ -480,8 +480,8 @@ static void test_errors(void **state) {
     (void)state;
     need_curl();
     assert_int_equal(run_checked(refused, NULL), 0);
-    cio_http_response *r;
-    assert_int_equal(cio_http_get(NULL, "http://127.0.0.1/", &r), -EPERM); /* outside a task */
+    cio_http_client_response *r;
+    assert_int_equal(cio_http_session_get(NULL, "http://127.0.0.1/", &r), -EPERM); /* outside a task */
 }
 
 /* ---- the examples ------------------------------------------------------------------------ */

@@ -814,13 +814,13 @@ static void second_reader_refused(enum read_op first, enum read_op second) {
     size_t len;
     ssize_t rc = read_op(second, b, got, &len);
     if (rc != -EBUSY) fail_msg("op %d while op %d waits: %zd, not -EBUSY", second, first, rc);
-    assert_int_equal(cio_stream_write(a, FULL + early, strlen(FULL) - early), 0);
+    assert_int_equal(cio_stream_write(a, &FULL[early], strlen(FULL) - early), 0);
     assert_int_equal(cio_stream_write_eof(a), 0);
     assert_int_equal(cio_await(task, NULL), 0);
     char *rest;
     assert_int_equal(cio_stream_read_all(b, &rest, &len), 0); /* nothing lost, nothing twice */
     assert_int_equal(len, strlen(FULL) - expected_len(first));
-    assert_string_equal(rest, FULL + expected_len(first));
+    assert_string_equal(rest, &FULL[expected_len(first)]);
     free(rest);
     free_pair(a, b);
 }
