@@ -39,6 +39,15 @@ export ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=0:handle_abort=1:abor
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export CIO_TEST_SCALE=${CIO_TEST_SCALE:-0.1} # stress counts down: each run is one pass of the program
 bugs=()
+# A failed cmocka assertion inside a task longjmps off the task's stack and
+# leaves its loop half-run: what crashes after that is the test's wreck, not
+# a bug the injected fault found. True when a test failed before the crash.
+after_test_failure() {
+    local failed crashed
+    failed=$(grep -n -m1 -F '[  ERROR   ]' "$work/out" | cut -d: -f1)
+    crashed=$(grep -n -m1 -E 'ERROR: AddressSanitizer|runtime error:|Test failed with exception|DEADLYSIGNAL' "$work/out" | cut -d: -f1)
+    [[ -n "$failed" && (-z "$crashed" || "$failed" -lt "$crashed") ]]
+}
 declare -A tally
 for name in "${programs[@]}"; do
     program=$build/tests/$name
@@ -68,9 +77,13 @@ for name in "${programs[@]}"; do
                 # A failed test leaves its own loop and tasks behind: only a
                 # leak after a passing run is cio's.
                 if grep -q '\[  FAILED  \]' "$work/out"; then kind=fail; else kind=LEAK; fi
+            elif after_test_failure; then
+                kind=fail
             else
                 kind=CRASH
             fi
+        elif ((rc > 128)) && after_test_failure; then
+            kind=fail
         elif ((rc > 128)); then
             kind=CRASH
         elif ((rc == 0)); then
