@@ -31,6 +31,16 @@ int cio_wait_for(cio_task *task, double timeout, void **result) {
     rc = cio__future_wait(cio__task_future(task));
     if (rc < 0) cancel_and_drain(self, task);
     bool ours = cio_timeout_end(&scope) == -ETIMEDOUT && rc == -ETIMEDOUT;
+    /* A cancellation (or an outer deadline) that came while we drained the
+     * task after our own deadline is the caller's, and wins over the task's
+     * result, as CPython's test_wait_for_self_cancellation expects. */
+    if (ours) {
+        int late = cio__wait_deliver_pending(self);
+        if (late < 0) {
+            ours = false;
+            rc = late;
+        }
+    }
     int status = cio__future_outcome(cio__task_future(task), result);
     cio_task_unref(task);
     if (ours && status != -ECANCELED) return status; /* the result (or a real error) wins */

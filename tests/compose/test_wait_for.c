@@ -151,8 +151,39 @@ static void *nested(void *arg) {
     return NULL;
 }
 
+/* CPython test_wait_for_self_cancellation: the deadline fired and wait_for
+ * waits for the cancelled task, which catches it and goes on; the caller is
+ * cancelled during that wait. The caller's cancellation is not dropped: it
+ * gets -ECANCELED, not the task's late result. */
+static struct job late = {.delay = 2, .value = 8, .stubborn = true};
+static int late_status;
+static void *late_result;
+
+static void *wait_for_late(void *arg) {
+    (void)arg;
+    late_status = cio_wait_for(job_start(&late), 1.0, &late_result);
+    return NULL;
+}
+
+static void *cancelled_while_draining(void *arg) {
+    (void)arg;
+    late = (struct job){.delay = 2, .value = 8, .stubborn = true};
+    late_result = &late_result;
+    cio_task *waiter;
+    cio_create_task(wait_for_late, NULL, &waiter);
+    cio_sleep(2); /* the deadline fired at 1; the task finishes at 3 */
+    cio_task_cancel(waiter);
+    assert_int_equal(cio_await(waiter, NULL), 0);
+    assert_int_equal(late_status, -ECANCELED);
+    assert_null(late_result);
+    assert_true(late.ended == 3.0); /* still waited for */
+    assert_nothing_leaked();
+    return NULL;
+}
+
 static void wait_for_cancellation_and_nesting(void **state) {
     (void)state;
+    assert_int_equal(test_run(cancelled_while_draining, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(cancel_from_outside, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(cancel_from_inside, NULL, NULL, NULL), 0);
     assert_int_equal(test_run(nested, NULL, NULL, NULL), 0);
