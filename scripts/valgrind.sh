@@ -29,6 +29,11 @@ for program in "${programs[@]}"; do
 done
 ((missing == 0)) || exit 1
 echo "valgrind: ${#programs[@]} programs"
+# What ctest gives each test (tests/CMakeLists.txt): tests that run the
+# examples or scripts find them through these.
+export CIO_TEST_SOURCE_DIR=$source
+CIO_TEST_BUILD_DIR=$(cd "$build" && pwd)
+export CIO_TEST_BUILD_DIR
 # One program; its output is shown only when it fails.
 run_one() {
     local program=$1 log start=$SECONDS
