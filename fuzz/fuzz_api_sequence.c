@@ -25,7 +25,7 @@
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "API model violated: %s (line %d)\n", #cond, __LINE__);               \
+            fprintf(stderr, "API model violated: %s (line %d)\n", #cond, __LINE__);                \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -114,16 +114,30 @@ static void start(struct world *world, cio_task_fn fn, uint8_t param) {
 
 static void step(struct world *world, uint8_t op, uint8_t param) {
     switch (op % 8) {
-    case 0: start(world, producer, param); break;
-    case 1: start(world, consumer, param); break;
-    case 2: start(world, locker, param); break;
-    case 3: start(world, waiter, param); break;
+    case 0:
+        start(world, producer, param);
+        break;
+    case 1:
+        start(world, consumer, param);
+        break;
+    case 2:
+        start(world, locker, param);
+        break;
+    case 3:
+        start(world, waiter, param);
+        break;
     case 4:
         if (world->ntasks) cio_task_cancel(world->tasks[param % world->ntasks]);
         break;
-    case 5: (param & 1 ? cio_event_set : cio_event_clear)(&world->event); break;
-    case 6: cio_sleep(0.001 * (param % 8)); break;
-    default: cio_yield(); break;
+    case 5:
+        (param & 1 ? cio_event_set : cio_event_clear)(&world->event);
+        break;
+    case 6:
+        cio_sleep(0.001 * (param % 8));
+        break;
+    default:
+        cio_yield();
+        break;
     }
 }
 

@@ -72,8 +72,10 @@ static size_t check_until(const struct plan *p, size_t pos, ssize_t rc, const ch
         CHECK(pos + n <= p->len);
         CHECK(memcmp(buf, p->data + pos, n) == 0);
         CHECK(buf[n] == '\0');
-        if (at != SIZE_MAX) CHECK(n == at - pos + seplen);
-        else CHECK(eof_is_line && pos + n == p->len);
+        if (at != SIZE_MAX)
+            CHECK(n == at - pos + seplen);
+        else
+            CHECK(eof_is_line && pos + n == p->len);
         return pos + n;
     }
     if (rc == 0) CHECK(eof_is_line && pos == p->len);
@@ -101,8 +103,10 @@ static size_t one_op(cio_stream *in, const struct plan *p, size_t pos, uint8_t k
     case 1: {
         int rc = cio_stream_readexactly(in, buf, n, &got);
         CHECK(memcmp(buf, p->data + pos, got) == 0);
-        if (rc == 0) CHECK(got == n);
-        else CHECK(rc == -CIO_EINCOMPLETE && pos + got == p->len && got < n);
+        if (rc == 0)
+            CHECK(got == n);
+        else
+            CHECK(rc == -CIO_EINCOMPLETE && pos + got == p->len && got < n);
         return pos + got;
     }
     case 2: {
@@ -132,8 +136,10 @@ static size_t one_op(cio_stream *in, const struct plan *p, size_t pos, uint8_t k
             free(line);
             return next;
         }
-        if (rc == 0) CHECK(pos == p->len);
-        else CHECK(rc == -CIO_ELIMIT);
+        if (rc == 0)
+            CHECK(pos == p->len);
+        else
+            CHECK(rc == -CIO_ELIMIT);
         return pos;
     }
     }

@@ -18,7 +18,8 @@ static void *worker(void *arg) {
     while (load->left > 0) {
         load->left--;
         cio_http_client_response *r;
-        if (cio_http_session_get(load->session, load->url, &r) < 0 || cio_http_client_response_status(r) != 200)
+        if (cio_http_session_get(load->session, load->url, &r) < 0 ||
+            cio_http_client_response_status(r) != 200)
             load->failed++;
         else
             cio_http_client_response_free(r);

@@ -126,19 +126,21 @@ CIO_EXPORT const char *cio_http_session_last_error(const cio_http_session *sessi
  * header's comment, -EINVAL (NULL url or response), -ENOMEM, -EPERM (outside
  * a task), -ECANCELED, -ETIMEDOUT (also from an enclosing timeout scope).
  * Cancelling the task aborts the transfer at once. */
-CIO_EXPORT int cio_http_session_request(cio_http_session *session, const char *method, const char *url,
-                                const cio_http_client_options *opts, cio_http_client_response **response);
+CIO_EXPORT int cio_http_session_request(cio_http_session *session, const char *method,
+                                        const char *url, const cio_http_client_options *opts,
+                                        cio_http_client_response **response);
 
 /* cio_http_session_request(session, "GET", url, NULL, response). */
 CIO_EXPORT int cio_http_session_get(cio_http_session *session, const char *url,
-                            cio_http_client_response **response);
+                                    cio_http_client_response **response);
 
 /* Stream mode: wait for the next body bytes, copy up to cap of them to buf.
  * Returns the count, 0 at the end of the body, or the transfer's error (as
  * for cio_http_session_request), -ECANCELED, -ETIMEDOUT, -EPERM (outside a task),
  * -EINVAL (not a stream-mode response). libcurl is paused while unread bytes
  * pile up (backpressure), so a slow reader slows the transfer. */
-CIO_EXPORT ssize_t cio_http_client_response_read(cio_http_client_response *response, void *buf, size_t cap);
+CIO_EXPORT ssize_t cio_http_client_response_read(cio_http_client_response *response, void *buf,
+                                                 size_t cap);
 
 /* The final response's status code (after redirects); 0 for NULL. */
 CIO_EXPORT int cio_http_client_response_status(const cio_http_client_response *response);
@@ -146,17 +148,18 @@ CIO_EXPORT int cio_http_client_response_status(const cio_http_client_response *r
 /* The value of the final response's first header named name (any case), or
  * NULL. Borrowed: valid until the response is freed. */
 CIO_EXPORT const char *cio_http_client_response_header(const cio_http_client_response *response,
-                                                const char *name);
+                                                       const char *name);
 
 /* The number of header lines of the final response, and the i-th one's name
  * and value (borrowed). header_at returns 0, or -ERANGE for a bad index. */
 CIO_EXPORT size_t cio_http_client_response_header_count(const cio_http_client_response *response);
-CIO_EXPORT int cio_http_client_response_header_at(const cio_http_client_response *response, size_t i,
-                                           const char **name, const char **value);
+CIO_EXPORT int cio_http_client_response_header_at(const cio_http_client_response *response,
+                                                  size_t i, const char **name, const char **value);
 
 /* Memory mode: the body (NUL-terminated for convenience; *len without the
  * NUL) and its length in *len (may be NULL). Borrowed. "" for other modes. */
-CIO_EXPORT const char *cio_http_client_response_body(const cio_http_client_response *response, size_t *len);
+CIO_EXPORT const char *cio_http_client_response_body(const cio_http_client_response *response,
+                                                     size_t *len);
 
 /* The URL the final response came from (after redirects). Borrowed. */
 CIO_EXPORT const char *cio_http_client_response_url(const cio_http_client_response *response);

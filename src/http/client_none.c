@@ -17,11 +17,13 @@ const char *cio_http_session_last_error(const cio_http_session *session) {
     return "";
 }
 int cio_http_session_request(cio_http_session *session, const char *method, const char *url,
-                     const cio_http_client_options *opts, cio_http_client_response **response) {
+                             const cio_http_client_options *opts,
+                             cio_http_client_response **response) {
     (void)session, (void)method, (void)url, (void)opts, (void)response;
     return -ENOTSUP;
 }
-int cio_http_session_get(cio_http_session *session, const char *url, cio_http_client_response **response) {
+int cio_http_session_get(cio_http_session *session, const char *url,
+                         cio_http_client_response **response) {
     return cio_http_session_request(session, "GET", url, NULL, response);
 }
 ssize_t cio_http_client_response_read(cio_http_client_response *response, void *buf, size_t cap) {
@@ -32,7 +34,8 @@ int cio_http_client_response_status(const cio_http_client_response *response) {
     (void)response;
     return 0;
 }
-const char *cio_http_client_response_header(const cio_http_client_response *response, const char *name) {
+const char *cio_http_client_response_header(const cio_http_client_response *response,
+                                            const char *name) {
     (void)response, (void)name;
     return NULL;
 }
@@ -40,8 +43,8 @@ size_t cio_http_client_response_header_count(const cio_http_client_response *res
     (void)response;
     return 0;
 }
-int cio_http_client_response_header_at(const cio_http_client_response *response, size_t i, const char **name,
-                                const char **value) {
+int cio_http_client_response_header_at(const cio_http_client_response *response, size_t i,
+                                       const char **name, const char **value) {
     (void)response, (void)i, (void)name, (void)value;
     return -ERANGE;
 }

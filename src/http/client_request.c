@@ -238,7 +238,7 @@ static int wait_for_response(cio_http_client_response *r, cio_task *task) {
 }
 
 static cio_http_client_response *response_new(struct cio__http_multi *m, cio_http_session *s,
-                                       const cio_http_client_options *o) {
+                                              const cio_http_client_options *o) {
     cio_http_client_response *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->multi = m;
@@ -282,7 +282,7 @@ static cio_http_session *default_session(struct cio__http_multi *m) {
 }
 
 int cio_http_session_request(cio_http_session *session, const char *method, const char *url,
-                     const cio_http_client_options *opts, cio_http_client_response **out) {
+                             const cio_http_client_options *opts, cio_http_client_response **out) {
     cio_task *task = cio__task_current_or_complain("cio_http_session_request");
     if (!task) return -EPERM;
     if (!url || !out || (opts && opts->mode > CIO_HTTP_BODY_FD)) return -EINVAL;
@@ -303,7 +303,8 @@ int cio_http_session_request(cio_http_session *session, const char *method, cons
     return 0;
 }
 
-int cio_http_session_get(cio_http_session *session, const char *url, cio_http_client_response **out) {
+int cio_http_session_get(cio_http_session *session, const char *url,
+                         cio_http_client_response **out) {
     return cio_http_session_request(session, "GET", url, NULL, out);
 }
 

@@ -194,8 +194,8 @@ int cio_http_client_response_status(const cio_http_client_response *r) {
     return r ? r->status : 0;
 }
 
-int cio_http_client_response_header_at(const cio_http_client_response *r, size_t i, const char **name,
-                                const char **value) {
+int cio_http_client_response_header_at(const cio_http_client_response *r, size_t i,
+                                       const char **name, const char **value) {
     if (!r || i >= r->head_count) return -ERANGE;
     const char *at = r->head;
     for (; i > 0; i--) at += strlen(at) + 1, at += strlen(at) + 1;

@@ -349,7 +349,8 @@ static void *stream(void *arg) {
     (void)arg;
     cio_http_client_options opts = {.mode = CIO_HTTP_BODY_STREAM};
     cio_http_client_response *r;
-    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r),
+                     0);
     assert_int_equal(cio_http_client_response_status(r), 200);
     char buf[4096];
     size_t total = 0;
@@ -364,7 +365,8 @@ static void *stream(void *arg) {
     assert_int_equal(total, 1000000);
     cio_http_client_response_free(r);
     /* freeing a stream response mid-body aborts the transfer */
-    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r), 0);
+    assert_int_equal(cio_http_session_request(NULL, NULL, at(&odd, "/big?n=1000000"), &opts, &r),
+                     0);
     assert_true(cio_http_client_response_read(r, buf, sizeof buf) > 0);
     cio_http_client_response_free(r);
     return NULL;
@@ -481,7 +483,8 @@ static void test_errors(void **state) {
     need_curl();
     assert_int_equal(run_checked(refused, NULL), 0);
     cio_http_client_response *r;
-    assert_int_equal(cio_http_session_get(NULL, "http://127.0.0.1/", &r), -EPERM); /* outside a task */
+    assert_int_equal(cio_http_session_get(NULL, "http://127.0.0.1/", &r),
+                     -EPERM); /* outside a task */
 }
 
 /* ---- the examples ------------------------------------------------------------------------ */
