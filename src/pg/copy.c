@@ -14,7 +14,7 @@ static int begin(cio_pg *conn, const char *sql, enum cio__pg_mode wanted, const 
         rc = -EBUSY;
     else if (!PQsendQuery(conn->pq, sql))
         rc = cio__pg_connection_error(conn);
-    if (rc == 0) rc = cio__pg_collect(conn, NULL, 0);
+    if (rc == 0) rc = cio__pg_collect(conn, NULL);
     if (cio__pg_interrupt(rc)) rc = cio__pg_abandon(conn, rc);
     if (rc == 0 && conn->mode != wanted) {
         /* Not a COPY of that direction: finish it, then say so. */
@@ -46,7 +46,7 @@ static int enter_copy(cio_pg *conn, enum cio__pg_mode mode, const char *caller) 
 static int finish(cio_pg *conn, int64_t *rows) {
     conn->mode = PG_IDLE;
     cio_pg_result *result = NULL;
-    int rc = cio__pg_collect(conn, &result, 0);
+    int rc = cio__pg_collect(conn, &result);
     if (rc == 0 && rows) *rows = cio_pg_result_affected(result);
     cio_pg_result_free(result);
     return rc;
@@ -70,7 +70,7 @@ static int abort_copy_in(cio_pg *conn, int interrupt) {
     int rc = put(conn, NULL, 0, "cancelled by the client", true);
     if (rc == 0) rc = cio__pg_flush(conn);
     conn->mode = PG_IDLE;
-    if (rc == 0) rc = cio__pg_collect(conn, NULL, 0);
+    if (rc == 0) rc = cio__pg_collect(conn, NULL);
     cio_shield_end();
     if (rc != -CIO_ESERVER && rc < 0) cio_pg_close(conn);
     cio__pg_clear_error(conn);
@@ -84,7 +84,6 @@ int cio_pg_copy_in_put(cio_pg *conn, const void *data, size_t len) {
     rc = put(conn, data, len, NULL, false);
     if (rc == 0 && PQflush(conn->pq) < 0) rc = cio__pg_connection_error(conn);
     if (cio__pg_interrupt(rc)) rc = abort_copy_in(conn, rc);
-    if (rc < 0 && conn->mode == PG_COPY_IN && !conn->pq) conn->mode = PG_IDLE;
     cio__pg_leave(conn);
     return rc;
 }
@@ -134,7 +133,6 @@ int cio_pg_copy_out_row(cio_pg *conn, const char **row, size_t *len) {
         conn->mode = PG_IDLE;
         rc = cio__pg_abandon(conn, rc);
     }
-    if (rc < 0 && rc != -CIO_ESERVER && rc != -ENODATA && conn->pq == NULL) conn->mode = PG_IDLE;
     cio__pg_leave(conn);
     return rc;
 }

@@ -54,6 +54,6 @@ int cio__pg_abandon(cio_pg *conn, int interrupt); /* cancel + drain after an int
 bool cio__pg_interrupt(int rc);
 
 /* statement.c */
-int cio__pg_collect(cio_pg *conn, cio_pg_result **out, ExecStatusType wanted);
+int cio__pg_collect(cio_pg *conn, cio_pg_result **out);
 
 #endif

@@ -22,7 +22,6 @@ struct cio_pg_pool {
     cio_pg **idle; /* a stack of max_size slots */
     int idle_count, open_count;
     int waiting; /* tasks inside an acquire */
-    bool closing;
 };
 
 static double now(const cio_pg_pool *pool) {
@@ -107,7 +106,6 @@ static bool live(const cio_pg_pool *pool) {
 int cio_pg_pool_acquire(cio_pg_pool *pool, cio_pg **conn) {
     if (conn) *conn = NULL;
     if (!live(pool) || !conn) return -EINVAL;
-    if (pool->closing) return -CIO_ECLOSED;
     cio_timeout scope;
     bool bounded = pool->opts.acquire_timeout > 0;
     if (bounded) cio_timeout_begin(&scope, pool->opts.acquire_timeout);
@@ -126,7 +124,7 @@ int cio_pg_pool_acquire(cio_pg_pool *pool, cio_pg **conn) {
 
 int cio_pg_pool_release(cio_pg_pool *pool, cio_pg *conn) {
     if (!live(pool) || !conn || conn->magic != CIO__PG_MAGIC || conn->pool != pool) return -EINVAL;
-    bool keep = !pool->closing && conn->pq && conn->mode == PG_IDLE && !conn->user &&
+    bool keep = conn->pq && conn->mode == PG_IDLE && !conn->user &&
                 PQstatus(conn->pq) == CONNECTION_OK &&
                 PQtransactionStatus(conn->pq) == PQTRANS_IDLE && !too_old(pool, conn);
     if (keep) {
@@ -176,7 +174,6 @@ int cio_pg_pool_free(cio_pg_pool *pool) {
     if (!pool) return 0;
     if (!live(pool)) return -EINVAL;
     if (pool->open_count > pool->idle_count || pool->waiting > 0) return -EBUSY;
-    pool->closing = true;
     while (pool->idle_count > 0) drop(pool, pool->idle[--pool->idle_count]);
     pool->magic = 0;
     free(pool->idle);

@@ -4,10 +4,10 @@
 
 #include <string.h>
 
-/* Read results until libpq says the statement is done. The last result of
- * the wanted kind goes to *out (or is dropped); the first error is kept on
- * conn. Returns 0, -CIO_ESERVER, or a wait's error. */
-int cio__pg_collect(cio_pg *conn, cio_pg_result **out, ExecStatusType wanted) {
+/* Read results until libpq says the statement is done. The last result
+ * goes to *out (or is dropped); the first error is kept on conn. Returns 0,
+ * -CIO_ESERVER, or a wait's error. */
+int cio__pg_collect(cio_pg *conn, cio_pg_result **out) {
     PGresult *last = NULL, *result;
     int failed = 0, rc;
     while ((rc = cio__pg_next_result(conn, &result)) == 0 && result) {
@@ -30,7 +30,6 @@ int cio__pg_collect(cio_pg *conn, cio_pg_result **out, ExecStatusType wanted) {
         last = result;
     }
     if (rc == 0) rc = failed;
-    if (rc == 0 && wanted && PQresultStatus(last) != wanted) rc = -EPROTO;
     if (rc == 0 && out)
         *out = (cio_pg_result *)(void *)last;
     else
@@ -77,7 +76,7 @@ static int run(cio_pg *conn, const struct statement *s, cio_pg_result **out, con
         return -EBUSY; /* a COPY or a pipeline is under way */
     }
     if (!send_statement(conn, s)) rc = cio__pg_connection_error(conn);
-    if (rc == 0) rc = cio__pg_collect(conn, out, 0);
+    if (rc == 0) rc = cio__pg_collect(conn, out);
     if (cio__pg_interrupt(rc)) rc = cio__pg_abandon(conn, rc);
     cio__pg_leave(conn);
     return rc;

@@ -530,8 +530,6 @@ static void *pool_main(void *arg) {
     /* Exhausted: an acquire waits, then times out. */
     cio_pg *held[16];
     for (int i = 0; i < 16; i++) assert_int_equal(cio_pg_pool_acquire(pool, &held[i]), 0);
-    cio_pg_pool_options short_wait = opts;
-    (void)short_wait;
     cio_timeout scope;
     cio_timeout_begin(&scope, 0.2);
     cio_pg *extra;
