@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fails when a file under src/ reaches into a layer it must not know (issue 12).
 #   scripts/check_layers.sh [source-dir] [object-dir]
-# Two checks:
-#   1. includes: every `#include "layer/..."` line of src/**/*.{c,h,S};
+# Three checks:
+#   1. includes: every `#include "layer/..."` line of src/**/*.{c,h,S}, and
+#      no include of a core header but core/core.h from outside src/core;
 #   2. calls (when object-dir is given, e.g. build/CMakeFiles/cio_static.dir/src):
 #      every symbol an object file uses that another layer's object defines
 #      (what an include check cannot see, e.g. a call to a public function
@@ -69,6 +70,16 @@ while IFS=: read -r file line text; do
     [[ "$target" == "cio" ]] && continue # the public headers: anyone may include them
     check "$file" "$(layer_of "$file")" "$target" "line $line: ${text%%/\**}"
 done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]+/' src --include='*.c' --include='*.h' --include='*.S' | sort)
+
+# 1b. the core's private headers: outside src/core only core/core.h may be
+# included (struct cio_task and struct cio_loop are the core's own; the other
+# layers use core.h's accessors).
+while IFS=: read -r file line text; do
+    [[ "$(layer_of "$file")" == core ]] && continue
+    echo "layers: $file line $line includes a header private to src/core: ${text%%/\**}"
+    failures=$((failures + 1))
+done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"core/' src --include='*.c' --include='*.h' |
+    grep -vE '"core/core\.h"' | sort)
 
 # 2. calls and data, from the object files
 if [[ -n "$objects" ]]; then

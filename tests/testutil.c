@@ -1,6 +1,6 @@
 #include "testutil.h"
 
-#include "core/core.h" /* cio__running_loop: abandoning a loop a failed test left running */
+#include "core/loop.h" /* white-box: abandoning a loop a failed test left running */
 
 #include <dirent.h>
 #include <fnmatch.h>
@@ -22,10 +22,10 @@ void test_recover_loop(void) {
     if (!loop) return;
     fprintf(stderr, "testutil: a loop was left running (an assertion failed inside a task?); "
                     "tearing it down\n");
-    loop->running = false;
+    loop->head.running = false;
     loop->stopping = false;
     loop->until = NULL;
-    loop->current = NULL;
+    loop->head.current = NULL;
     cio__running_loop = NULL;
     cio_loop_free(loop);
 }

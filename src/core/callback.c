@@ -12,7 +12,7 @@
  * fire in deadline order, that is random across the whole slab, and the next
  * million starts took a cache and TLB miss each (2x slower, see
  * bench/results/core.md). Per chunk, the scatter stays within ~22 KiB. */
-#include "core/core.h"
+#include "core/loop.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -47,7 +47,7 @@ static inline void cio__ready_push(struct cio__ready_queue *queue, struct cio__r
 }
 
 /* Queue entry to run in the loop's next turn (entry->run set by the caller). */
-static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry);
+void cio__loop_queue(cio_loop *loop, struct cio__ready *entry);
 
 /* ---- waiter links: what sits on a future's (or a primitive's) wait list ------- */
 
@@ -243,7 +243,7 @@ uint64_t cio__wait_mask(const cio_task *task);
 
 /* Count one operation that completes at once: true when the running task has
  * spent its turn's budget and should cio__budget_yield() before going on. */
-static inline bool cio__budget_spend(cio_loop *loop);
+static inline bool cio__budget_spend(cio_loop *loop); /* (defined with the loop's head) */
 /* Yield because the budget is spent: queue the task behind everything ready
  * and switch out. Unlike cio_yield, it switches out even when an interrupt
  * is due (a task spinning on -ECANCELED must still let the loop turn).
@@ -319,83 +319,59 @@ struct cio__close_hook {
  * its close hook): one slot each, so finding it is one load. */
 enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
 
-struct cio_loop {
-    uint32_t magic;
-    bool running, closed, stopping, is_default;
-    bool stalled; /* virtual clock: nothing can ever wake a task (loop.c) */
-    /* Unique among the process's loops and never reused, unlike the loop's
-     * address: what loop-bound objects (sync primitives) remember. */
-    uint64_t serial;
-    cio_clock_kind clock;
-    int64_t virtual_now;
-    pthread_t thread; /* valid while running */
-
-    struct cio__ready_queue ready; /* for the next turn */
-    struct cio__ready *batch;      /* what is left to run of this turn (loop.c) */
-    unsigned ran_since_poll;       /* ready entries run since the backend was last polled */
-    cio_task *until;               /* run_until_complete's task: its end ends the run */
-    struct cio__heap timers;
-
-    const struct cio__poller_ops *poller_ops;
-    cio__poller *poller;
-    struct cio__fd_waiters *fds; /* indexed by fd */
-    size_t fds_len;
-    int io_waiters;
-
-    /* cross-thread: wakeup.c */
-    int wakeup_fd;
-    pthread_mutex_t inbox_lock;
-    struct cio__inbox_item *inbox_head, *inbox_tail;
-    atomic_bool wakeup_pending;
-    int holds; /* work in other threads the virtual clock must wait for */
-
-    struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
-    struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */
-
-    struct cio__list tasks;       /* every task the loop holds, done or not */
-    struct cio__list spare_tasks; /* freed task structs kept for reuse (task.c) */
-    size_t spare_task_count;
-    size_t unfinished_tasks;
-    uint64_t next_task_id;
-    struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
-    void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
-    struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
-
-    cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
-    cio_task *current;
-    int budget; /* the running task's cooperative budget (CIO__BUDGET) */
-#if defined(CIO_ASAN)
-    void *asan_fake_stack;
-    const void *scheduler_stack_bottom;
-    size_t scheduler_stack_size;
-#endif
-#if defined(CIO_TSAN)
-    void *tsan_scheduler_fiber;
-#endif
+/* struct cio_loop is private to src/core (core/loop.h). Its first member is
+ * this head: the few fields the inline accessors below read on hot paths
+ * (every suspending call, every sync primitive, every stream read). Other
+ * layers use the accessors, never the fields; the rest of the loop they
+ * reach through the functions further down. */
+struct cio__loop_head {
+    uint32_t magic;       /* CIO__LOOP_MAGIC while the loop is alive */
+    bool running, closed; /* run by a thread now; closed (not yet freed) */
+    int budget;           /* the running task's cooperative budget (CIO__BUDGET) */
+    uint64_t serial;      /* unique among the process's loops, never reused */
+    cio_task *current;    /* the running task, NULL between tasks */
 };
 
 extern CIO__TLS cio_loop *cio__running_loop;
 
-static inline void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slot) {
-    return loop->slots[slot];
+static inline struct cio__loop_head *cio__loop_head(cio_loop *loop) {
+    return (struct cio__loop_head *)(void *)loop;
 }
-static inline void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state) {
-    loop->slots[slot] = state;
+static inline const struct cio__loop_head *cio__loop_head_const(const cio_loop *loop) {
+    return (const struct cio__loop_head *)(const void *)loop;
 }
-
-static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry) {
-    cio__ready_push(&loop->ready, entry);
+/* loop is a live loop (not freed, not garbage): it may be closed. */
+static inline bool cio__loop_valid(const cio_loop *loop) {
+    return loop && cio__loop_head_const(loop)->magic == CIO__LOOP_MAGIC;
+}
+static inline bool cio__loop_closed(const cio_loop *loop) {
+    return cio__loop_head_const(loop)->closed;
+}
+/* Unique among the process's loops and never reused, unlike the loop's
+ * address: what loop-bound objects (sync primitives) remember. */
+static inline uint64_t cio__loop_serial(const cio_loop *loop) {
+    return cio__loop_head_const(loop)->serial;
+}
+/* The task the loop is running, or NULL (callback code, or not running). */
+static inline cio_task *cio__loop_current(const cio_loop *loop) {
+    return cio__loop_head_const(loop)->current;
 }
 
 static inline bool cio__budget_spend(cio_loop *loop) {
-    return --loop->budget <= 0 && loop->current;
+    struct cio__loop_head *head = cio__loop_head(loop);
+    return --head->budget <= 0 && head->current;
 }
 
 static inline cio_task *cio__task_current_or_complain(const char *caller) {
     cio_loop *loop = cio__running_loop;
-    if (__builtin_expect(loop && loop->current, 1)) return loop->current;
+    cio_task *task = loop ? cio__loop_current(loop) : NULL;
+    if (__builtin_expect(task != NULL, 1)) return task;
     return cio__task_complain_outside(caller);
 }
+
+/* Per-loop state of the layer that owns slot (NULL until it sets it). */
+void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slot);
+void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state);
 
 int64_t cio__now(const cio_loop *loop);
 int64_t cio__seconds_to_ns(double seconds); /* saturates; NaN is the caller's to refuse */
@@ -404,8 +380,9 @@ bool cio__loop_usable(const cio_loop *loop, const char *caller); /* valid, open,
  * case: an open loop, idle or run by this very thread. */
 int cio__loop_check_slow(const cio_loop *loop, const char *caller);
 static inline int cio__loop_check(const cio_loop *loop, const char *caller) {
-    if (__builtin_expect(loop && loop->magic == CIO__LOOP_MAGIC && !loop->closed &&
-                             (!loop->running || cio__running_loop == loop),
+    const struct cio__loop_head *head = cio__loop_head_const(loop);
+    if (__builtin_expect(loop && head->magic == CIO__LOOP_MAGIC && !head->closed &&
+                             (!head->running || cio__running_loop == loop),
                          1))
         return 0;
     return cio__loop_check_slow(loop, caller);

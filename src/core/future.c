@@ -138,7 +138,7 @@ static void abort_future_wait(cio_task *task) {
 }
 
 int cio__future_wait(cio_future *f) {
-    cio_task *task = f->loop->current;
+    cio_task *task = f->loop->head.current;
     if (f->state != CIO__PENDING) /* done already: the cooperative budget's case */
         return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
     task->wait.link.kind = CIO__LINK_TASK;

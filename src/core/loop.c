@@ -53,9 +53,9 @@ double cio_loop_time(const cio_loop *loop) {
 /* ---- checks ------------------------------------------------------------------------ */
 
 int cio__loop_check_slow(const cio_loop *loop, const char *caller) {
-    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
-    if (loop->closed) return -CIO_ECLOSED;
-    if (loop->running && !pthread_equal(loop->thread, pthread_self())) {
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC) return -EINVAL;
+    if (loop->head.closed) return -CIO_ECLOSED;
+    if (loop->head.running && !pthread_equal(loop->thread, pthread_self())) {
         cio__complain("%s: called from a thread that does not run the loop", caller);
         return -EPERM;
     }
@@ -212,7 +212,7 @@ void cio__loop_run_once(cio_loop *loop) {
 
 static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     static atomic_uint_fast64_t last_serial;
-    loop->serial = (uint64_t)atomic_fetch_add(&last_serial, 1) + 1; /* 0 means "no loop" */
+    loop->head.serial = (uint64_t)atomic_fetch_add(&last_serial, 1) + 1; /* 0 means "no loop" */
     const char *poller = opts ? opts->poller : NULL;
     if (!poller) poller = getenv("CIO_POLLER");
     loop->poller_ops = cio__poller_find(poller && *poller ? poller : NULL);
@@ -244,7 +244,7 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     }
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return -ENOMEM;
-    loop->magic = CIO__LOOP_MAGIC;
+    loop->head.magic = CIO__LOOP_MAGIC;
     rc = loop_init(loop, opts);
     if (rc < 0) {
         if (loop->poller) loop->poller_ops->close(loop->poller);
@@ -313,14 +313,14 @@ static void free_all_tasks(cio_loop *loop) {
 }
 
 int cio_loop_close(cio_loop *loop) {
-    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
-    if (loop->closed) return -CIO_ECLOSED;
-    if (loop->running) return -EBUSY;
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC) return -EINVAL;
+    if (loop->head.closed) return -CIO_ECLOSED;
+    if (loop->head.running) return -EBUSY;
     run_close_hooks(&loop->object_hooks, loop);
     unhook_tasks(loop);
     run_close_hooks(&loop->close_hooks, loop);
     cio__callback_drop_futures(loop);
-    loop->closed = true; /* from here on, freed tasks are not kept as spares */
+    loop->head.closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
     cio__task_spares_free(loop);
     cio__wakeup_close(loop);
@@ -330,14 +330,14 @@ int cio_loop_close(cio_loop *loop) {
     cio__heap_free(&loop->timers);
     cio__callback_slab_free(loop);
     loop->ready.head = loop->ready.tail = loop->batch = NULL;
-    loop->closed = true;
+    loop->head.closed = true;
     return 0;
 }
 
 void cio_loop_free(cio_loop *loop) {
-    if (!loop || loop->magic != CIO__LOOP_MAGIC || loop->running) return;
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC || loop->head.running) return;
     cio_loop_close(loop);
-    loop->magic = CIO__DEAD_MAGIC;
+    loop->head.magic = CIO__DEAD_MAGIC;
     free(loop);
 }
 
@@ -346,8 +346,8 @@ void cio_loop_free(cio_loop *loop) {
 static int enter(cio_loop *loop) {
     int rc = cio__loop_check(loop, "cio_loop_run");
     if (rc < 0) return rc;
-    if (loop->running || cio__running_loop) return -EBUSY; /* nested loops are refused */
-    loop->running = true;
+    if (loop->head.running || cio__running_loop) return -EBUSY; /* nested loops are refused */
+    loop->head.running = true;
     loop->thread = pthread_self();
     cio__running_loop = loop;
     cio__stack_guard_install();
@@ -355,7 +355,7 @@ static int enter(cio_loop *loop) {
 }
 
 static void leave(cio_loop *loop) {
-    loop->running = false;
+    loop->head.running = false;
     loop->stopping = false;
     loop->until = NULL;
     cio__running_loop = NULL;
@@ -377,7 +377,7 @@ static int report_deadlock(cio_loop *loop, cio_task *until) {
 int cio_loop_run_until_complete(cio_loop *loop, cio_task *task, void **result) {
     if (result) *result = NULL;
     if (!cio__task_check(task, "cio_loop_run_until_complete")) return -EINVAL;
-    if (loop && loop->magic == CIO__LOOP_MAGIC && task->future.loop != loop) return -EINVAL;
+    if (loop && loop->head.magic == CIO__LOOP_MAGIC && task->future.loop != loop) return -EINVAL;
     int rc = enter(loop);
     if (rc < 0) return rc;
     loop->until = task;
@@ -404,16 +404,16 @@ int cio_loop_run_forever(cio_loop *loop) {
 }
 
 int cio_loop_stop(cio_loop *loop) {
-    if (!loop || loop->magic != CIO__LOOP_MAGIC) return -EINVAL;
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC) return -EINVAL;
     loop->stopping = true;
     return 0;
 }
 
 bool cio_loop_is_running(const cio_loop *loop) {
-    return loop && loop->running;
+    return loop && loop->head.running;
 }
 bool cio_loop_is_closed(const cio_loop *loop) {
-    return !loop || loop->closed;
+    return !loop || loop->head.closed;
 }
 const char *cio_loop_poller_name(const cio_loop *loop) {
     return loop && loop->poller_ops ? loop->poller_ops->name : "none";
@@ -424,4 +424,16 @@ void cio__loop_hold(cio_loop *loop) {
 }
 void cio__loop_unhold(cio_loop *loop) {
     loop->holds--;
+}
+
+void cio__loop_queue(cio_loop *loop, struct cio__ready *entry) {
+    cio__ready_push(&loop->ready, entry);
+}
+
+void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slot) {
+    return loop->slots[slot];
+}
+
+void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state) {
+    loop->slots[slot] = state;
 }

@@ -34,10 +34,10 @@ void cio__loop_cancel_remaining(cio_loop *loop) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state != CIO__TASK_DONE) cio_task_cancel(task);
     }
-    loop->running = true;
+    loop->head.running = true;
     loop->thread = pthread_self();
     cio__running_loop = loop;
     while (loop->unfinished_tasks > 0) cio__loop_run_once(loop);
     cio__running_loop = NULL;
-    loop->running = false;
+    loop->head.running = false;
 }

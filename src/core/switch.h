@@ -8,7 +8,7 @@
  * suspended context back where it belongs (cio__switch_resumed). A task may
  * be resumed by the scheduler or directly by another task (the hand-off in
  * loop.c), so neither side may assume who it came back from. Whoever jumps
- * to a task first makes it current (loop->current, state RUNNING, the
+ * to a task first makes it current (loop->head.current, state RUNNING, the
  * running stack for the overflow handler). */
 #ifndef CIO_CORE_SWITCH_H
 #define CIO_CORE_SWITCH_H
@@ -36,8 +36,8 @@ static inline void cio__switch_save_from(cio_loop *loop, cio__transfer back) {
 
 /* Make task the running one, just before jumping to it. */
 static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
-    loop->current = task;
-    loop->budget = CIO__BUDGET;
+    loop->head.current = task;
+    loop->head.budget = CIO__BUDGET;
     task->state = CIO__TASK_RUNNING;
     cio__stack_set_running(&task->stack);
 }
@@ -61,7 +61,7 @@ static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
     cio_task *from = back.data; /* only tasks jump to the scheduler */
     from->ctx = back.from;
     cio__stack_set_running(NULL);
-    loop->current = NULL;
+    loop->head.current = NULL;
     return from;
 }
 
@@ -147,7 +147,7 @@ static inline void cio__task_switch_out(cio_task *task) {
         cio__switch_to_next(loop, task, next);
     else { /* it was the only one ready: go on, with a new turn's budget */
         task->state = CIO__TASK_RUNNING;
-        loop->budget = CIO__BUDGET;
+        loop->head.budget = CIO__BUDGET;
     }
 }
 

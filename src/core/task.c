@@ -32,7 +32,7 @@ cio_task *cio__task_complain_outside(const char *caller) {
 }
 
 cio_task *cio_current_task(void) {
-    return cio__running_loop ? cio__running_loop->current : NULL;
+    return cio__running_loop ? cio__running_loop->head.current : NULL;
 }
 
 /* ---- creation --------------------------------------------------------------------- */
@@ -78,7 +78,7 @@ static cio_task *task_alloc(cio_loop *loop) {
 static void task_dispose(cio_task *task) {
     cio_loop *loop = task->future.loop;
     task->future.magic = CIO__DEAD_MAGIC; /* a stale handle is refused while quarantined */
-    if (loop->closed) {
+    if (loop->head.closed) {
         free(task);
         return;
     }
@@ -170,7 +170,7 @@ static void task_main(cio__transfer start) {
                                     &cio__running_loop->scheduler_stack_size);
 #endif
     cio_loop *loop = cio__running_loop;
-    cio_task *task = loop->current;
+    cio_task *task = loop->head.current;
     loop->scheduler_ctx = start.from;
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
@@ -270,7 +270,7 @@ void cio_task_unref(cio_task *task) {
 static bool foreign(const cio_task *task) {
     cio_loop *here = cio__running_loop;
     if (here) return task->future.loop != here;
-    return task->future.loop->running;
+    return task->future.loop->head.running;
 }
 
 int cio_await(cio_task *task, void **result) {
@@ -340,7 +340,7 @@ cio_loop *cio_task_loop(const cio_task *task) {
 
 size_t cio_all_tasks(cio_loop *loop, cio_task **out, size_t cap) {
     if (!loop) loop = cio__running_loop;
-    if (!loop || loop->magic != CIO__LOOP_MAGIC || loop->closed) return 0;
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC || loop->head.closed) return 0;
     size_t count = 0;
     for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
         cio_task *task = cio__container_of(node, cio_task, all);

@@ -8,7 +8,7 @@
 #ifndef CIO_CORE_TASK_H
 #define CIO_CORE_TASK_H
 
-#include "core/core.h"
+#include "core/loop.h"
 
 #include <stddef.h>
 

@@ -4,7 +4,7 @@
  * Senders append under inbox_lock and write the eventfd only when no wake-up
  * is already pending; the loop clears wakeup_pending *before* taking the
  * inbox, so a sender that arrives in between always writes again. */
-#include "core/core.h"
+#include "core/loop.h"
 
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -46,8 +46,8 @@ void cio__wakeup_close(cio_loop *loop) {
 }
 
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
-    if (!loop || loop->magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
-    if (loop->closed) return -CIO_ECLOSED;
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
+    if (loop->head.closed) return -CIO_ECLOSED;
     struct cio__inbox_item *item = malloc(sizeof *item);
     if (!item) return -ENOMEM;
     *item = (struct cio__inbox_item){NULL, cb, arg};

@@ -82,7 +82,7 @@ static void sigpipe_set(sigset_t *set) {
 /* The loop closes (in its thread, normally): give the thread its mask back. */
 static void release_sigpipe(cio_loop *loop, void *arg) {
     (void)arg;
-    if (sigpipe_hold.loop_serial != loop->serial) return; /* another thread holds it */
+    if (sigpipe_hold.loop_serial != cio__loop_serial(loop)) return; /* another thread holds it */
     sigpipe_hold.loop_serial = 0;
     if (sigpipe_hold.app_blocked) return;
     sigset_t pipe_only;
@@ -93,15 +93,15 @@ static void release_sigpipe(cio_loop *loop, void *arg) {
 /* Block SIGPIPE in this thread for loop's life. false if it cannot be
  * arranged (no memory for the close hook): then block per write. */
 static bool hold_sigpipe(cio_loop *loop) {
-    if (sigpipe_hold.loop_serial == loop->serial) return true;
-    if (sigpipe_hold.loop_serial != 0 || loop->closed)
+    if (sigpipe_hold.loop_serial == cio__loop_serial(loop)) return true;
+    if (sigpipe_hold.loop_serial != 0 || cio__loop_closed(loop))
         return false; /* another loop of this thread holds it */
     if (cio__loop_on_close(loop, release_sigpipe, NULL) < 0) return false;
     sigset_t pipe_only, old;
     sigpipe_set(&pipe_only);
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
     sigpipe_hold.app_blocked = sigismember(&old, SIGPIPE);
-    sigpipe_hold.loop_serial = loop->serial;
+    sigpipe_hold.loop_serial = cio__loop_serial(loop);
     return true;
 }
 

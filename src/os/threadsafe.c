@@ -123,7 +123,7 @@ static cio_cfuture *cfuture_new(cio_loop *loop, cio_task_fn fn, void *arg) {
 
 int cio_run_coroutine_threadsafe(cio_loop *loop, cio_task_fn fn, void *arg, cio_cfuture **out) {
     if (out) *out = NULL;
-    if (!loop || loop->magic != CIO__LOOP_MAGIC || !fn || !out) return -EINVAL;
+    if (!cio__loop_valid(loop) || !fn || !out) return -EINVAL;
     cio_cfuture *future = cfuture_new(loop, fn, arg);
     if (!future) return -ENOMEM;
     int rc = cio_call_soon_threadsafe(loop, start, future);

@@ -33,7 +33,7 @@
  * serial, 0 while unbound: a loop made later at a freed loop's address is
  * still another loop. Returns 0 or -EPERM. */
 static inline int cio__sync_bind(uint64_t *bound, const cio_loop *running, const char *caller) {
-    uint64_t serial = running ? running->serial : 0;
+    uint64_t serial = running ? cio__loop_serial(running) : 0;
     if (*bound == serial) return 0;
     if (!*bound) {
         *bound = serial;
@@ -59,7 +59,7 @@ static inline cio_task *cio__sync_task(uint64_t *bound, const char *caller, int 
  * *caller gets the calling task, NULL for callback code. 0 or -EPERM. */
 static inline int cio__sync_enter(uint64_t *bound, const char *name, cio_task **caller) {
     cio_loop *running = cio__running_loop;
-    *caller = running ? running->current : NULL;
+    *caller = running ? cio__loop_current(running) : NULL;
     return cio__sync_bind(bound, running, name);
 }
 

@@ -1,0 +1,63 @@
+/* src/core/loop.h - the loop's insides: for src/core only.
+ *
+ * The other layers see a loop through core.h: the head's inline accessors
+ * (cio__loop_check, cio__loop_current, cio__loop_serial, the budget) and the
+ * functions declared there (timers, fd waits, slots, close hooks, holds).
+ * scripts/check_layers.sh refuses an include of this header from outside
+ * src/core. */
+#ifndef CIO_CORE_LOOP_H
+#define CIO_CORE_LOOP_H
+
+#include "core/core.h"
+
+struct cio_loop {
+    struct cio__loop_head head; /* first: core.h's inline accessors read it */
+    bool stopping, is_default;
+    bool stalled; /* virtual clock: nothing can ever wake a task (loop.c) */
+    cio_clock_kind clock;
+    int64_t virtual_now;
+    pthread_t thread; /* valid while running */
+
+    struct cio__ready_queue ready; /* for the next turn */
+    struct cio__ready *batch;      /* what is left to run of this turn (loop.c) */
+    unsigned ran_since_poll;       /* ready entries run since the backend was last polled */
+    cio_task *until;               /* run_until_complete's task: its end ends the run */
+    struct cio__heap timers;
+
+    const struct cio__poller_ops *poller_ops;
+    cio__poller *poller;
+    struct cio__fd_waiters *fds; /* indexed by fd */
+    size_t fds_len;
+    int io_waiters;
+
+    /* cross-thread: wakeup.c */
+    int wakeup_fd;
+    pthread_mutex_t inbox_lock;
+    struct cio__inbox_item *inbox_head, *inbox_tail;
+    atomic_bool wakeup_pending;
+    int holds; /* work in other threads the virtual clock must wait for */
+
+    struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
+    struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */
+
+    struct cio__list tasks;       /* every task the loop holds, done or not */
+    struct cio__list spare_tasks; /* freed task structs kept for reuse (task.c) */
+    size_t spare_task_count;
+    size_t unfinished_tasks;
+    uint64_t next_task_id;
+    struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
+    void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
+    struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
+
+    cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
+#if defined(CIO_ASAN)
+    void *asan_fake_stack;
+    const void *scheduler_stack_bottom;
+    size_t scheduler_stack_size;
+#endif
+#if defined(CIO_TSAN)
+    void *tsan_scheduler_fiber;
+#endif
+};
+
+#endif
