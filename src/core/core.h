@@ -317,7 +317,7 @@ struct cio__close_hook {
 
 /* Per-loop state of a layer above the core (made on first use, freed by
  * its close hook): one slot each, so finding it is one load. */
-enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
+enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_PROCESS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
 
 /* struct cio_loop is private to src/core (core/loop.h). Its first member is
  * this head: the few fields the inline accessors below read on hot paths
@@ -407,6 +407,56 @@ void cio__loop_cancel_remaining(cio_loop *loop);
 void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
                         void (*fn)(cio_loop *, void *), void *arg);
 void cio__loop_hook_remove(struct cio__close_hook *hook);
+
+/* ---- thread-pool jobs (pool.c runs them, offload.c routes them back) ------------
+ *
+ * A job is owned by exactly one party at a time: the executor while queued
+ * or running, then the loop (the deliver callback, or the loop's close), or
+ * the pool thread if the loop closed before the job finished. */
+
+struct cio__loop_link; /* offload.c: lets a pool thread learn the loop is gone */
+
+struct cio__job {
+    struct cio__job *next;     /* executor queue, under the executor's lock */
+    struct cio__list inflight; /* the loop's jobs in flight (loop thread) */
+    cio_task_fn fn;
+    void *arg;
+    void *result; /* fn's return value, once it ran */
+    int status;   /* 0 ran, -CIO_ESHUTDOWN dropped before it ran */
+    bool posted;  /* completion sent to the loop; under link->lock */
+    bool holds;   /* holds the virtual clock until delivered */
+    cio_loop *loop;
+    struct cio__loop_link *link;
+    cio_task *waiter; /* the parked task; NULL once it gave up (abandoned) */
+    cio_discard_fn discard;
+    /* Called on the loop thread instead of waking a waiter, when set (file.c's
+     * batches, process.c's child watches); the job is then the callee's. */
+    void (*on_done)(struct cio__job *job);
+    void *context;
+};
+
+/* pool.c: queue job on executor. 0, or -CIO_ESHUTDOWN. Any thread. */
+int cio__executor_submit(cio_executor *executor, struct cio__job *job);
+/* A pool thread (or another thread the job was attached for) finished job,
+ * or dropped it (status set): route the outcome back to its loop. */
+void cio__job_finished(struct cio__job *job);
+/* Submit job (fn, arg, and waiter or on_done/context filled by the caller;
+ * the rest is set here) on executor, NULL: the loop's default pool. 0, or
+ * -CIO_ESHUTDOWN / -ENOMEM. On success the loop is held until the
+ * completion is delivered. Loop thread. */
+int cio__job_start(cio_loop *loop, cio_executor *executor, struct cio__job *job);
+/* Tie job to loop without an executor (another thread will call
+ * cio__job_finished): its completion comes back like a pool job's. hold:
+ * the virtual clock waits for it. 0, or -ENOMEM. Loop thread. */
+int cio__job_attach(cio_loop *loop, struct cio__job *job, bool hold);
+/* The core's offload primitive: run fn(arg) on the loop's default pool and
+ * park task, uninterruptibly, until it returns (fn may write into the
+ * task's memory). 0 with *result, or -ENOMEM / -CIO_ESHUTDOWN. For an
+ * interruptible offload, cio_run_in_executor(). */
+int cio__offload_wait(cio_task *task, cio_task_fn fn, void *arg, void **result);
+/* loop.c: the loop closes; after the close hooks (whose objects may still
+ * have jobs attached): drop what came back, shut the default pool down. */
+void cio__offload_close(cio_loop *loop);
 
 /* wakeup.c */
 int cio__wakeup_init(cio_loop *loop);

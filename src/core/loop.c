@@ -319,6 +319,7 @@ int cio_loop_close(cio_loop *loop) {
     run_close_hooks(&loop->object_hooks, loop);
     unhook_tasks(loop);
     run_close_hooks(&loop->close_hooks, loop);
+    cio__offload_close(loop); /* after the hooks: their objects' jobs are in flight to the end */
     cio__callback_drop_futures(loop);
     loop->head.closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);

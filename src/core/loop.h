@@ -47,6 +47,7 @@ struct cio_loop {
     uint64_t next_task_id;
     struct cio__list close_hooks;  /* cio__loop_on_close: after the tasks' waits are unhooked */
     void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
+    struct cio__offload *offload;  /* the thread pool's side of the loop (offload.c), or NULL */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */

@@ -100,9 +100,9 @@ static void *run_blocking(void *arg) {
     return (void *)(intptr_t)(rc < 0 ? -errno : rc);
 }
 
-static int64_t run_on_pool(struct cio__os *os, cio_task *task, const struct cio__file_op *op) {
+static int64_t run_on_pool(cio_task *task, const struct cio__file_op *op) {
     void *result;
-    int rc = cio__offload_wait(os, task, run_blocking, (void *)op, &result);
+    int rc = cio__offload_wait(task, run_blocking, (void *)op, &result);
     return rc < 0 ? rc : (int64_t)(intptr_t)result;
 }
 
@@ -116,7 +116,7 @@ static int64_t run(const struct cio__file_op *op, const char *caller) {
     if (!os) return -ENOMEM;
     if (!os->file_backend) decide(os, CIO_FILE_BACKEND_AUTO);
     if (os->file_backend == CIO_FILE_BACKEND_URING) return cio__uring_run(os, task, op);
-    return run_on_pool(os, task, op);
+    return run_on_pool(task, op);
 }
 
 /* ---- the calls --------------------------------------------------------------------------- */

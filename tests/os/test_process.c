@@ -6,7 +6,7 @@
  * /proc) and no fd leaked. */
 #include "testutil.h"
 
-#include "os/os.h" /* to see which watcher a process got */
+#include "process/process.h" /* to see which watcher a process got */
 
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>

@@ -1,4 +1,4 @@
-/* src/os/process.c - starting children, noticing their exit, signals, and
+/* src/process/process.c - starting children, noticing their exit, signals, and
  * the handle's life. The pipes' streams and communicate() are in process_io.c.
  *
  * Life of a child: spawned -> listed on its loop's children (not reaped) ->
@@ -8,7 +8,7 @@
  * listed, without pipes, until the reaping, then frees itself. A loop that
  * closes hands its unreaped children to the background (the watcher thread
  * keeps its pidfds; SIGCHLD-watched ones get a waitpid thread each). */
-#include "os/os.h"
+#include "process/process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -106,12 +106,21 @@ static void on_sigchld(void *arg, int signo) {
     }
 }
 
-static struct cio__children *children_of(struct cio__os *os) {
-    if (!os->children) {
-        os->children = calloc(1, sizeof *os->children);
-        if (os->children) cio__list_init(&os->children->processes);
+static void children_close(cio_loop *loop, void *arg);
+
+/* The loop's children, made on the first spawn; NULL on out of memory. */
+static struct cio__children *children_of(cio_loop *loop) {
+    struct cio__children *children = cio__loop_slot(loop, CIO__SLOT_PROCESS);
+    if (children) return children;
+    children = calloc(1, sizeof *children);
+    if (!children) return NULL;
+    cio__list_init(&children->processes);
+    if (cio__loop_on_close(loop, children_close, children) < 0) {
+        free(children);
+        return NULL;
     }
-    return os->children;
+    cio__loop_set_slot(loop, CIO__SLOT_PROCESS, children);
+    return children;
 }
 
 /* Before spawning a SIGCHLD-watched child: catch SIGCHLD from now on. */
@@ -135,7 +144,13 @@ static int watch_pidfd(struct cio__os *os, cio_process *process) {
     }
     watch->job.on_done = on_watch_done;
     watch->job.context = process;
-    cio__job_attach(os, &watch->job, false);
+    if (cio__job_attach(os->loop, &watch->job, false) < 0) {
+        close(watch->pidfd);
+        close(process->pidfd);
+        process->pidfd = -1;
+        free(watch);
+        return -ENOMEM;
+    }
     return cio__childwatch_add(watch); /* fails only if the thread cannot start */
 }
 
@@ -160,14 +175,16 @@ static void orphan(cio_process *process) {
     if (process->freed) free_handle(process);
 }
 
-void cio__children_close(struct cio__os *os) {
-    struct cio__children *children = os->children;
-    if (!children) return;
+/* The loop closes: its unreaped children are orphaned (reaped in the
+ * background). Runs before the OS state's hook (made later, so run
+ * earlier): the SIGCHLD subscription still points at children. */
+static void children_close(cio_loop *loop, void *arg) {
+    struct cio__children *children = arg;
+    cio__loop_set_slot(loop, CIO__SLOT_PROCESS, NULL);
     struct cio__list *node;
     while ((node = cio__list_pop_front(&children->processes)) != NULL)
         orphan(cio__container_of(node, cio_process, listed));
     free(children);
-    os->children = NULL;
 }
 
 /* ---- spawning --------------------------------------------------------------------------- */
@@ -282,8 +299,8 @@ static int spawn(const char *const argv[], const cio_process_options *opts, cio_
     cio_child_watcher watcher;
     rc = pick_watcher(opts->watcher, &watcher);
     if (rc < 0) return rc;
-    struct cio__os *os = cio__os_get(loop);
-    struct cio__children *children = os ? children_of(os) : NULL;
+    struct cio__os *os = cio__os_get(loop); /* first: children's close hook runs before its */
+    struct cio__children *children = os ? children_of(loop) : NULL;
     if (!children) return -ENOMEM;
     if (watcher == CIO_WATCHER_SIGCHLD && (rc = watch_sigchld(os, children)) < 0) return rc;
     struct spawn_plan plan;

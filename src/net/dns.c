@@ -1,4 +1,4 @@
-/* src/os/dns.c - name resolution that does not block the loop.
+/* src/net/dns.c - name resolution that does not block the loop.
  *
  * Why a thread pool and not c-ares: getaddrinfo(3) is what every other
  * program on the machine uses, so cio answers exactly as they do (nsswitch,
@@ -13,7 +13,7 @@
  * caller is cancelled, cio_run_in_executor returns at once and the job keeps
  * running; discard_*() then frees the state and its result on the loop
  * thread, so nothing leaks and nothing is cached. */
-#include "os/os.h" /* beside the thread pool it runs on */
+#include "net/net.h"
 
 #include <netdb.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* src/os/pool.c - executors: a FIFO of jobs and the threads that run them.
+/* src/core/pool.c - executors: a FIFO of jobs and the threads that run them.
  *
  * The executor knows nothing of loops: it pops a job, runs job->fn(job->arg)
  * and hands the job to cio__job_finished(), which routes the completion.
@@ -6,7 +6,7 @@
  * max_workers; they live until shutdown. Every signal is blocked in them, so
  * signals reach the loop threads (signalfd, SIGINT handling) and not a
  * worker that happened to be scheduled. */
-#include "os/os.h"
+#include "core/core.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* src/os/childwatch.c - one process-wide thread that waits on the pidfds of
+/* src/process/childwatch.c - one process-wide thread that waits on the pidfds of
  * every child of every loop, reaps each child as it exits and sends its
  * return code back as a job completion (offload.c).
  *
@@ -10,7 +10,7 @@
  * The thread runs while something is watched. It closes its eventfd and
  * marks itself stopped *before* finishing the last job, so by the time a loop
  * learns that its last child exited the watcher holds no fd. */
-#include "os/os.h"
+#include "process/process.h"
 
 #include <poll.h>
 #include <signal.h>

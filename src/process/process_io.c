@@ -1,11 +1,10 @@
-/* src/os/process_io.c - waiting for a child, its pipes, and communicate().
+/* src/process/process_io.c - waiting for a child, its pipes, and communicate().
  *
  * Each pipe is a cio_stream (src/net/pipe.c) owned by the process: the user
  * borrows it through cio_process_stdin/stdout/stderr, and cio_process_free()
  * frees it. communicate() runs one task per output pipe so a child that fills
  * stdout while we still feed its stdin never deadlocks. */
-#include "net/net.h"
-#include "os/os.h"
+#include "process/process.h"
 
 #include <stdlib.h>
 

@@ -1,14 +1,35 @@
-/* src/os/offload.c - the loop side of the thread pool: the per-loop OS state,
- * submitting jobs, bringing completions back, and cio_run_in_executor().
+/* src/core/offload.c - the loop side of the thread pool: submitting jobs,
+ * bringing completions back, the loop's default pool, cio_run_in_executor()
+ * and the core's offload primitive (cio__offload_wait).
+ *
+ * Why in the core: offloading a blocking call is what every layer above
+ * needs (net's name resolution, os's files and child watches); with the
+ * pool here none of them has to reach into another.
  *
  * A job's completion travels worker -> cio_call_soon_threadsafe -> deliver()
  * on the loop thread, which wakes the parked task (it reads the result and
  * frees the job) or, if the task gave up, discards the result. If the loop
  * closes first, the link tells the worker so, and whichever side holds the
- * job then (see close_os) discards and frees it. */
-#include "os/os.h"
+ * job then (see cio__offload_close) discards and frees it. */
+#include "core/loop.h"
 
+#include <sched.h>
 #include <stdlib.h>
+
+/* Shared between a loop and its jobs in flight, so a pool thread can learn,
+ * under lock, whether the loop is still there to post a completion to. */
+struct cio__loop_link {
+    pthread_mutex_t lock;
+    cio_loop *loop; /* NULL once the loop began closing */
+    int refs;       /* the loop's offload state + each job in flight; under lock */
+};
+
+/* The loop's offload state, made on first use (loop->offload). */
+struct cio__offload {
+    struct cio__loop_link *link;
+    cio_executor *default_executor; /* made on first use */
+    struct cio__list inflight;      /* cio__job.inflight, submitted here, not yet delivered */
+};
 
 /* ---- the loop link ---------------------------------------------------------------- */
 
@@ -28,6 +49,19 @@ static void link_unref(struct cio__loop_link *link) {
     if (refs > 0) return;
     pthread_mutex_destroy(&link->lock);
     free(link);
+}
+
+static struct cio__offload *offload_get(cio_loop *loop) {
+    if (loop->offload) return loop->offload;
+    struct cio__offload *offload = calloc(1, sizeof *offload);
+    if (!offload) return NULL;
+    offload->link = link_new(loop);
+    if (!offload->link) {
+        free(offload);
+        return NULL;
+    }
+    cio__list_init(&offload->inflight);
+    return loop->offload = offload;
 }
 
 /* ---- jobs -------------------------------------------------------------------------- */
@@ -69,16 +103,19 @@ void cio__job_finished(struct cio__job *job) {
     link_unref(link);
 }
 
-void cio__job_attach(struct cio__os *os, struct cio__job *job, bool hold) {
-    job->loop = os->loop;
-    job->link = os->link;
+int cio__job_attach(cio_loop *loop, struct cio__job *job, bool hold) {
+    struct cio__offload *offload = offload_get(loop);
+    if (!offload) return -ENOMEM;
+    job->loop = loop;
+    job->link = offload->link;
     job->posted = false;
     job->holds = hold;
-    pthread_mutex_lock(&os->link->lock);
-    os->link->refs++;
-    pthread_mutex_unlock(&os->link->lock);
-    cio__list_push_back(&os->inflight, &job->inflight);
-    if (hold) cio__loop_hold(os->loop);
+    pthread_mutex_lock(&offload->link->lock);
+    offload->link->refs++;
+    pthread_mutex_unlock(&offload->link->lock);
+    cio__list_push_back(&offload->inflight, &job->inflight);
+    if (hold) cio__loop_hold(loop);
+    return 0;
 }
 
 /* Undo cio__job_attach for a job that was never handed to another thread. */
@@ -88,31 +125,39 @@ static void unattach(struct cio__job *job) {
     link_unref(job->link);
 }
 
-int cio__job_start(struct cio__os *os, cio_executor *executor, struct cio__job *job) {
-    if (!executor) executor = cio__os_default_executor(os);
+static cio_executor *default_executor(struct cio__offload *offload) {
+    if (!offload->default_executor) cio_executor_new(0, &offload->default_executor);
+    return offload->default_executor;
+}
+
+int cio__job_start(cio_loop *loop, cio_executor *executor, struct cio__job *job) {
+    struct cio__offload *offload = offload_get(loop);
+    if (!offload) return -ENOMEM;
+    if (!executor) executor = default_executor(offload);
     if (!executor) return -ENOMEM;
-    cio__job_attach(os, job, true);
-    int rc = cio__executor_submit(executor, job);
+    int rc = cio__job_attach(loop, job, true);
+    if (rc < 0) return rc;
+    rc = cio__executor_submit(executor, job);
     if (rc < 0) unattach(job);
     return rc;
 }
 
-/* ---- the per-loop OS state ------------------------------------------------------------ */
+/* ---- the loop closes --------------------------------------------------------------- */
 
-/* Loop close: no completion may be posted to the loop after this. Jobs whose
- * completion is already posted are ours to drop (the loop's inbox will be
- * freed without running them); the others belong to their pool threads. */
-static void detach_jobs(struct cio__os *os) {
+/* No completion may be posted to the loop after this. Jobs whose completion
+ * is already posted are ours to drop (the loop's inbox will be freed without
+ * running them); the others belong to their pool threads. */
+static void detach_jobs(struct cio__offload *offload) {
     struct cio__list posted;
     cio__list_init(&posted);
-    pthread_mutex_lock(&os->link->lock);
-    os->link->loop = NULL;
+    pthread_mutex_lock(&offload->link->lock);
+    offload->link->loop = NULL;
     struct cio__list *node;
-    while ((node = cio__list_pop_front(&os->inflight)) != NULL) {
+    while ((node = cio__list_pop_front(&offload->inflight)) != NULL) {
         struct cio__job *job = cio__container_of(node, struct cio__job, inflight);
         if (job->posted) cio__list_push_back(&posted, &job->inflight);
     }
-    pthread_mutex_unlock(&os->link->lock);
+    pthread_mutex_unlock(&offload->link->lock);
     while ((node = cio__list_pop_front(&posted)) != NULL) {
         struct cio__job *job = cio__container_of(node, struct cio__job, inflight);
         job->on_done = NULL;
@@ -120,44 +165,17 @@ static void detach_jobs(struct cio__os *os) {
     }
 }
 
-static void close_os(cio_loop *loop, void *arg) {
-    (void)loop;
-    struct cio__os *os = arg;
-    cio__loop_set_slot(loop, CIO__SLOT_OS, NULL);
-    cio__uring_close(os); /* first: waits for operations that write into task stacks */
-    cio__children_close(os);
-    cio__signals_close(os);
-    detach_jobs(os);
-    cio__cfutures_close(os);
-    if (os->default_executor) {
-        cio_executor_shutdown(os->default_executor, true); /* waits for running jobs */
-        cio_executor_free(os->default_executor);
+void cio__offload_close(cio_loop *loop) {
+    struct cio__offload *offload = loop->offload;
+    if (!offload) return;
+    loop->offload = NULL;
+    detach_jobs(offload);
+    if (offload->default_executor) {
+        cio_executor_shutdown(offload->default_executor, true); /* waits for running jobs */
+        cio_executor_free(offload->default_executor);
     }
-    link_unref(os->link);
-    free(os);
-}
-
-struct cio__os *cio__os_get(cio_loop *loop) {
-    struct cio__os *os = cio__loop_slot(loop, CIO__SLOT_OS);
-    if (os) return os;
-    os = calloc(1, sizeof *os);
-    if (!os) return NULL;
-    os->loop = loop;
-    os->link = link_new(loop);
-    cio__list_init(&os->inflight);
-    cio__list_init(&os->cfutures);
-    if (!os->link || cio__loop_on_close(loop, close_os, os) < 0) {
-        free(os->link);
-        free(os);
-        return NULL;
-    }
-    cio__loop_set_slot(loop, CIO__SLOT_OS, os);
-    return os;
-}
-
-cio_executor *cio__os_default_executor(struct cio__os *os) {
-    if (!os->default_executor) cio_executor_new(0, &os->default_executor);
-    return os->default_executor;
+    link_unref(offload->link);
+    free(offload);
 }
 
 /* ---- cio_run_in_executor ---------------------------------------------------------------- */
@@ -187,11 +205,10 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
         if (discard) discard(arg, NULL);
         return due;
     }
-    struct cio__os *os = cio__os_get(cio__task_loop(task));
-    struct cio__job *job = os ? calloc(1, sizeof *job) : NULL;
+    struct cio__job *job = calloc(1, sizeof *job);
     if (!job) return -ENOMEM;
     *job = (struct cio__job){.fn = fn, .arg = arg, .discard = discard, .waiter = task};
-    int rc = cio__job_start(os, executor, job);
+    int rc = cio__job_start(cio__task_loop(task), executor, job);
     if (rc < 0) {
         free(job);
         return rc;
@@ -200,12 +217,11 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     return rc < 0 ? rc : collect(job, result);
 }
 
-int cio__offload_wait(struct cio__os *os, cio_task *task, cio_task_fn fn, void *arg,
-                      void **result) {
+int cio__offload_wait(cio_task *task, cio_task_fn fn, void *arg, void **result) {
     struct cio__job *job = calloc(1, sizeof *job);
     if (!job) return -ENOMEM;
     *job = (struct cio__job){.fn = fn, .arg = arg, .waiter = task};
-    int rc = cio__job_start(os, NULL, job);
+    int rc = cio__job_start(cio__task_loop(task), NULL, job);
     if (rc < 0) {
         free(job);
         return rc;
