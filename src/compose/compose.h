@@ -29,6 +29,7 @@ struct cio__watch {
     cio_task *waiter;
     size_t armed;
     bool abandoned;
+    bool retire; /* a public handle's block: freed into the quarantine (core/handle.c) */
 };
 
 void cio__watch_init(struct cio__watch *watch, cio__watch_fn on_done);

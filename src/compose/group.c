@@ -31,8 +31,9 @@ struct cio_taskgroup {
     size_t unfinished; /* children whose done-callback has not run */
 };
 
-static bool valid(const cio_taskgroup *tg) {
-    return tg && tg->magic == GROUP_MAGIC;
+/* A live group; false, with a report naming caller, for a stale handle. */
+static bool valid(const cio_taskgroup *tg, const char *caller) {
+    return tg && cio__handle_check(&tg->magic, GROUP_MAGIC, "task group", caller) == 0;
 }
 
 static void cancel_children(cio_taskgroup *tg) {
@@ -86,7 +87,7 @@ static int reserve(cio_taskgroup *tg) {
 }
 
 static int refuse_new_child(const cio_taskgroup *tg) {
-    if (!valid(tg)) return -EINVAL;
+    if (!valid(tg, "cio_taskgroup_create_task")) return -EINVAL;
     int rc = cio__loop_check(tg->loop, "cio_taskgroup_create_task"); /* before touching tg */
     if (rc < 0) return rc;
     if (tg->state == CLOSED) return -CIO_ECLOSED;
@@ -129,7 +130,7 @@ static void drain(cio_taskgroup *tg, cio_task *self) {
 int cio_taskgroup_join(cio_taskgroup *tg) {
     cio_task *self = cio__task_current_or_complain("cio_taskgroup_join");
     if (!self) return -EPERM;
-    if (!valid(tg) || self != tg->parent) return -EINVAL;
+    if (!valid(tg, __func__) || self != tg->parent) return -EINVAL;
     if (tg->state == CLOSED) return -CIO_ECLOSED;
     tg->joining = true;
     if (tg->parent_cancelled) {
@@ -145,7 +146,7 @@ int cio_taskgroup_join(cio_taskgroup *tg) {
 }
 
 size_t cio_taskgroup_results(cio_taskgroup *tg, cio_taskgroup_result *out, size_t cap) {
-    if (!valid(tg)) return 0;
+    if (!valid(tg, __func__)) return 0;
     for (size_t i = 0; i < tg->count && i < cap && out; i++) {
         cio_task *child = tg->children[i];
         out[i].task = child;
@@ -173,13 +174,13 @@ static void abandon_children(cio_taskgroup *tg) {
 static int free_after_close(cio_taskgroup *tg) {
     free(tg->children);
     tg->magic = CIO__DEAD_MAGIC;
-    free(tg);
+    cio__handle_retire(tg);
     return 0;
 }
 
 int cio_taskgroup_free(cio_taskgroup *tg) {
     if (!tg) return 0;
-    if (!valid(tg)) return -EINVAL;
+    if (!valid(tg, __func__)) return -EINVAL;
     int rc = cio__loop_check(tg->loop, "cio_taskgroup_free");
     if (rc == -CIO_ECLOSED) return free_after_close(tg);
     if (rc < 0) return rc;
@@ -189,6 +190,7 @@ int cio_taskgroup_free(cio_taskgroup *tg) {
     cio_task_unref(tg->parent);
     free(tg->children);
     tg->magic = CIO__DEAD_MAGIC;
+    tg->watch.retire = true; /* the block outlives us while callbacks are armed */
     cio__watch_free(&tg->watch);
     return 0;
 }

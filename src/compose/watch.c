@@ -6,11 +6,20 @@
 
 #include <stdlib.h>
 
+/* The block's memory goes: a handle's into the quarantine, so a stale
+ * pointer to it is still reported; anything else straight back to malloc. */
+static void release(struct cio__watch *watch) {
+    if (watch->retire)
+        cio__handle_retire(watch);
+    else
+        free(watch);
+}
+
 static void on_future_done(cio_future *future, void *arg) {
     struct cio__watch *watch = arg;
     watch->armed--;
     if (watch->abandoned) {
-        if (watch->armed == 0) free(watch);
+        if (watch->armed == 0) release(watch);
         return;
     }
     cio_task *waiter = watch->waiter;
@@ -54,7 +63,7 @@ void cio__watch_wait_shielded(struct cio__watch *watch, cio_task *self) {
 void cio__watch_free(struct cio__watch *watch) {
     if (!watch) return;
     if (watch->armed == 0) {
-        free(watch);
+        release(watch);
         return;
     }
     watch->waiter = NULL;

@@ -126,6 +126,29 @@ int cio__future_outcome(cio_future *f, void **result);
  * being freed); awaiting tasks' links are simply dropped. */
 void cio__future_free_callbacks(cio_future *f);
 
+/* ---- stale handles (handle.c) ------------------------------------------------------
+ *
+ * Every heap handle (future, stream, server, datagram endpoint, queue, task
+ * group, process, executor) starts with a uint32_t magic. Its free ends with
+ * cio__handle_retire() instead of free(): the struct is poisoned and kept in
+ * a process-wide quarantine of the last CIO__QUARANTINE freed handles, so a
+ * stale handle passed to any call gets a one-line report and -EINVAL, not a
+ * read of freed memory. (Tasks have their own: task.c's spares.) */
+#define CIO__QUARANTINE 256
+
+/* Poison handle (its magic becomes CIO__DEAD_MAGIC) and quarantine it: it
+ * goes back to malloc CIO__QUARANTINE retirements later. Any thread. */
+void cio__handle_retire(void *handle);
+int cio__handle_check_slow(const void *handle, uint32_t magic, const char *kind,
+                           const char *caller);
+/* 0 if handle is a live `kind` (its magic is magic); else -EINVAL, with a
+ * report naming caller when it is freed or not that kind (NULL: none). */
+static inline int cio__handle_check(const void *handle, uint32_t magic, const char *kind,
+                                    const char *caller) {
+    if (__builtin_expect(handle && *(const uint32_t *)handle == magic, 1)) return 0;
+    return cio__handle_check_slow(handle, magic, kind, caller);
+}
+
 /* ---- tasks: what the other layers may know -------------------------------------- */
 
 /* struct cio_task is private to src/core (core/task.h). A task is a future:
@@ -435,6 +458,9 @@ struct cio__job {
     void *context;
 };
 
+/* pool.c: 0 for a live executor, else -EINVAL (a report naming caller
+ * for a stale one). */
+int cio__executor_check(const cio_executor *executor, const char *caller);
 /* pool.c: queue job on executor. 0, or -CIO_ESHUTDOWN. Any thread. */
 int cio__executor_submit(cio_executor *executor, struct cio__job *job);
 /* A pool thread (or another thread the job was attached for) finished job,

@@ -7,8 +7,12 @@
 
 #include <stdlib.h>
 
-static bool valid(const cio_future *f) {
-    return f && (f->magic == CIO__FUTURE_MAGIC || f->magic == CIO__TASK_MAGIC);
+/* A live future (or task); false, with a report naming caller, for a
+ * stale handle (a future freed into the quarantine, core/handle.c). */
+static bool valid(const cio_future *f, const char *caller) {
+    if (__builtin_expect(f && (f->magic == CIO__FUTURE_MAGIC || f->magic == CIO__TASK_MAGIC), 1))
+        return true;
+    return cio__handle_check_slow(f, CIO__FUTURE_MAGIC, "future", caller) == 0;
 }
 
 void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic) {
@@ -33,7 +37,7 @@ int cio_future_new(cio_loop *loop, cio_future **out) {
 }
 
 cio_future *cio_future_ref(cio_future *f) {
-    if (valid(f)) f->refs++;
+    if (valid(f, __func__)) f->refs++;
     return f;
 }
 
@@ -53,7 +57,7 @@ static void report_unretrieved(cio_future *f) {
 }
 
 void cio_future_unref(cio_future *f) {
-    if (!valid(f)) return;
+    if (!valid(f, __func__)) return;
     if (cio__task_of_future(f)) {
         cio_task_unref((cio_task *)(void *)f);
         return;
@@ -61,8 +65,7 @@ void cio_future_unref(cio_future *f) {
     if (--f->refs > 0) return;
     report_unretrieved(f);
     cio__future_free_callbacks(f);
-    f->magic = CIO__DEAD_MAGIC;
-    free(f);
+    cio__handle_retire(f);
 }
 
 void cio__future_complete(cio_future *f, int error, void *result) {
@@ -82,14 +85,14 @@ void cio__future_complete(cio_future *f, int error, void *result) {
     }
 }
 
-static int check_settable(cio_future *f) {
-    if (!valid(f)) return -EINVAL;
+static int check_settable(cio_future *f, const char *caller) {
+    if (!valid(f, caller)) return -EINVAL;
     if (f->state != CIO__PENDING) return -EALREADY;
     return 0;
 }
 
 int cio_future_set_result(cio_future *f, void *result) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, __func__);
     if (rc == 0 && cio__task_of_future(f)) rc = -EPERM; /* a task sets its own outcome */
     if (rc == 0) cio__future_complete(f, 0, result);
     return rc;
@@ -97,27 +100,28 @@ int cio_future_set_result(cio_future *f, void *result) {
 
 int cio_future_set_error(cio_future *f, int err) {
     if (err >= 0 || err < -CIO_ERROR_MAX) return -EINVAL;
-    int rc = check_settable(f);
+    int rc = check_settable(f, __func__);
     if (rc == 0 && cio__task_of_future(f)) rc = -EPERM;
     if (rc == 0) cio__future_complete(f, err, NULL);
     return rc;
 }
 
 int cio_future_cancel(cio_future *f) {
-    if (valid(f) && cio__task_of_future(f)) return cio_task_cancel((cio_task *)(void *)f);
-    int rc = check_settable(f);
-    if (rc == 0) cio__future_complete(f, -ECANCELED, NULL);
-    return rc;
+    if (!valid(f, __func__)) return -EINVAL;
+    if (cio__task_of_future(f)) return cio_task_cancel((cio_task *)(void *)f);
+    if (f->state != CIO__PENDING) return -EALREADY;
+    cio__future_complete(f, -ECANCELED, NULL);
+    return 0;
 }
 
 bool cio_future_done(const cio_future *f) {
-    return valid(f) && f->state != CIO__PENDING;
+    return valid(f, __func__) && f->state != CIO__PENDING;
 }
 bool cio_future_cancelled(const cio_future *f) {
-    return valid(f) && f->state == CIO__CANCELLED;
+    return valid(f, __func__) && f->state == CIO__CANCELLED;
 }
 cio_loop *cio_future_loop(const cio_future *f) {
-    return valid(f) ? f->loop : NULL;
+    return valid(f, __func__) ? f->loop : NULL;
 }
 
 int cio__future_outcome(cio_future *f, void **result) {
@@ -128,7 +132,7 @@ int cio__future_outcome(cio_future *f, void **result) {
 
 int cio_future_result(cio_future *f, void **result) {
     if (result) *result = NULL;
-    if (!valid(f)) return -EINVAL;
+    if (!valid(f, __func__)) return -EINVAL;
     if (f->state == CIO__PENDING) return -EAGAIN;
     return cio__future_outcome(f, result);
 }
@@ -150,7 +154,7 @@ int cio_future_await(cio_future *f, void **result) {
     if (result) *result = NULL;
     cio_task *task = cio__task_current_or_complain("cio_future_await");
     if (!task) return -EPERM;
-    if (!valid(f) || f->loop != task->future.loop) return -EINVAL;
+    if (!valid(f, __func__) || f->loop != task->future.loop) return -EINVAL;
     if (cio__task_of_future(f)) {
         cio_task_ref((cio_task *)(void *)f); /* cio_await consumes; this borrows */
         return cio_await((cio_task *)(void *)f, result);
@@ -165,7 +169,7 @@ int cio_future_await(cio_future *f, void **result) {
 }
 
 int cio_future_add_done_callback(cio_future *f, cio_done_fn fn, void *arg) {
-    if (!valid(f) || !fn) return -EINVAL;
+    if (!valid(f, __func__) || !fn) return -EINVAL;
     int rc = cio__loop_check(f->loop, "cio_future_add_done_callback");
     if (rc < 0) return rc;
     struct cio__callback *record = cio__callback_alloc(f->loop);
@@ -184,7 +188,7 @@ int cio_future_add_done_callback(cio_future *f, cio_done_fn fn, void *arg) {
 }
 
 int cio_future_remove_done_callback(cio_future *f, cio_done_fn fn, void *arg) {
-    if (!valid(f) || !fn) return -EINVAL;
+    if (!valid(f, __func__) || !fn) return -EINVAL;
     int removed = 0;
     struct cio__list *node = f->waiters.next;
     while (node != &f->waiters) {

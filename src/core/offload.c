@@ -199,7 +199,8 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     if (result) *result = NULL;
     cio_task *task = cio__task_current_or_complain("cio_run_in_executor");
     if (!task) return -EPERM;
-    if (!fn) return -EINVAL;
+    if (!fn || (executor && cio__executor_check(executor, "cio_run_in_executor") < 0))
+        return -EINVAL;
     int due = cio__wait_deliver_pending(task);
     if (due < 0) {
         if (discard) discard(arg, NULL);

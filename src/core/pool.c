@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#define EXECUTOR_MAGIC 0x63696f58u /* "cioX" */
+
 struct cio_executor {
+    uint32_t magic; /* EXECUTOR_MAGIC until freed (then quarantined: core/handle.c) */
     pthread_mutex_t lock;
     pthread_cond_t has_work;
     struct cio__job *head, *tail; /* queued jobs, FIFO */
@@ -46,6 +49,7 @@ int cio_executor_new(int max_workers, cio_executor **out) {
         free(threads);
         return -ENOMEM;
     }
+    executor->magic = EXECUTOR_MAGIC;
     pthread_mutex_init(&executor->lock, NULL);
     pthread_cond_init(&executor->has_work, NULL);
     executor->max_workers = max_workers;
@@ -54,8 +58,13 @@ int cio_executor_new(int max_workers, cio_executor **out) {
     return 0;
 }
 
+int cio__executor_check(const cio_executor *executor, const char *caller) {
+    return cio__handle_check(executor, EXECUTOR_MAGIC, "executor", caller);
+}
+
 int cio_executor_max_workers(const cio_executor *executor) {
-    return executor ? executor->max_workers : -EINVAL;
+    int rc = cio__executor_check(executor, "cio_executor_max_workers");
+    return rc < 0 ? rc : executor->max_workers;
 }
 
 /* ---- the worker ------------------------------------------------------------------ */
@@ -138,7 +147,8 @@ static void drop_queue(struct cio__job *job) {
 }
 
 int cio_executor_shutdown(cio_executor *executor, bool cancel_pending) {
-    if (!executor) return -EINVAL;
+    int rc = cio__executor_check(executor, "cio_executor_shutdown");
+    if (rc < 0) return rc;
     if (own_executor == executor) return -EDEADLK;
     pthread_mutex_lock(&executor->lock);
     if (executor->shut) {
@@ -161,10 +171,14 @@ int cio_executor_shutdown(cio_executor *executor, bool cancel_pending) {
 }
 
 void cio_executor_free(cio_executor *executor) {
-    if (!executor || own_executor == executor) return;
+    if (!executor || cio__executor_check(executor, "cio_executor_free") < 0) return;
+    if (own_executor == executor) {
+        cio__complain("cio_executor_free: called from one of the executor's own threads");
+        return;
+    }
     cio_executor_shutdown(executor, false);
     pthread_cond_destroy(&executor->has_work);
     pthread_mutex_destroy(&executor->lock);
     free(executor->threads);
-    free(executor);
+    cio__handle_retire(executor);
 }

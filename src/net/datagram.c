@@ -10,16 +10,16 @@
 #include <stdlib.h>
 
 #define DATAGRAM_MAGIC 0x63696f44u /* "cioD": a live endpoint */
-#define DATAGRAM_FREED 0x64656164u /* "dead": written by cio_datagram_free */
 
 struct cio_datagram {
-    uint32_t magic; /* DATAGRAM_MAGIC until freed */
+    uint32_t magic; /* DATAGRAM_MAGIC until freed (then quarantined: core/handle.c) */
     int fd;         /* -1 once closed */
 };
 
-/* The open endpoint's fd, or -EINVAL (NULL, freed) / -CIO_ECLOSED. */
-static int open_fd(const cio_datagram *ep) {
-    if (!ep || ep->magic != DATAGRAM_MAGIC) return -EINVAL;
+/* The open endpoint's fd, or -EINVAL (NULL; freed, reported) / -CIO_ECLOSED. */
+static int open_fd(const cio_datagram *ep, const char *caller) {
+    int rc = cio__handle_check(ep, DATAGRAM_MAGIC, "datagram endpoint", caller);
+    if (rc < 0) return rc;
     return ep->fd >= 0 ? ep->fd : -CIO_ECLOSED;
 }
 
@@ -100,12 +100,13 @@ int cio_create_datagram_endpoint(const char *local_host, int local_port, const c
 
 /* A wait on the socket ended because the endpoint was closed under it. */
 static ssize_t closed_while_waiting(const cio_datagram *ep, ssize_t rc) {
-    return rc == -EBADF && open_fd(ep) < 0 ? -CIO_ECLOSED : rc;
+    bool gone = ep->magic != DATAGRAM_MAGIC || ep->fd < 0; /* closed or freed meanwhile */
+    return rc == -EBADF && gone ? -CIO_ECLOSED : rc;
 }
 
 ssize_t cio_datagram_sendto(cio_datagram *ep, const void *buf, size_t len,
                             const struct sockaddr *addr, socklen_t addrlen) {
-    int fd = open_fd(ep);
+    int fd = open_fd(ep, "cio_datagram_sendto");
     if (fd < 0) return fd;
     return closed_while_waiting(ep, cio_sock_sendto(fd, buf, len, addr, addrlen));
 }
@@ -116,7 +117,7 @@ ssize_t cio_datagram_send(cio_datagram *ep, const void *buf, size_t len) {
 
 ssize_t cio_datagram_recvfrom(cio_datagram *ep, void *buf, size_t cap, struct sockaddr *addr,
                               socklen_t *addrlen) {
-    int fd = open_fd(ep);
+    int fd = open_fd(ep, "cio_datagram_recvfrom");
     if (fd < 0) return fd;
     return closed_while_waiting(ep, cio_sock_recvfrom(fd, buf, cap, addr, addrlen));
 }
@@ -124,30 +125,26 @@ ssize_t cio_datagram_recvfrom(cio_datagram *ep, void *buf, size_t cap, struct so
 /* ---- the rest ------------------------------------------------------------------------------- */
 
 int cio_datagram_sockname(const cio_datagram *ep, struct sockaddr *addr, socklen_t *addrlen) {
-    int fd = open_fd(ep);
+    int fd = open_fd(ep, "cio_datagram_sockname");
     if (fd < 0) return fd;
     if (!addr || !addrlen) return -EINVAL;
     return getsockname(fd, addr, addrlen) == 0 ? 0 : -errno;
 }
 
 int cio_datagram_fd(const cio_datagram *ep) {
-    return open_fd(ep);
+    return open_fd(ep, "cio_datagram_fd");
 }
 
 int cio_datagram_close(cio_datagram *ep) {
-    int fd = open_fd(ep);
+    int fd = open_fd(ep, "cio_datagram_close");
     if (fd < 0) return fd;
     ep->fd = -1;
     return cio_close(fd);
 }
 
 void cio_datagram_free(cio_datagram *ep) {
-    if (!ep) return;
-    if (ep->magic != DATAGRAM_MAGIC) {
-        cio__complain("cio_datagram_free: not a live endpoint (freed twice?)");
+    if (!ep || cio__handle_check(ep, DATAGRAM_MAGIC, "datagram endpoint", "cio_datagram_free") < 0)
         return;
-    }
     cio_datagram_close(ep);
-    ep->magic = DATAGRAM_FREED;
-    free(ep);
+    cio__handle_retire(ep);
 }

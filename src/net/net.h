@@ -15,8 +15,8 @@
  *    task while one runs, its server connection while one holds it, and each
  *    suspending call in progress (so a free() from another task while one
  *    sleeps cannot pull the memory from under it). The last release poisons
- *    it (CIO__DEAD_MAGIC) and puts it in a small quarantine (stream.c) that
- *    frees it only later, so a stale handle used soon after is refused, not
+ *    it (CIO__DEAD_MAGIC) and puts it in the handles' quarantine
+ *    (core/handle.c) that frees it only later, so a stale handle used soon after is refused, not
  *    read from freed memory.
  *  - One reader at a time: stream->reader is set for the whole of a read
  *    call, and any other read call meanwhile gets -EBUSY. Reads compute
@@ -274,7 +274,8 @@ struct cio_server {
     struct cio__waitq changes;
 };
 
-bool cio__server_valid(const cio_server *server);
+/* A live server handle; false, with a report naming caller, if stale. */
+bool cio__server_valid(const cio_server *server, const char *caller);
 void cio__server_ref(cio_server *server);
 void cio__server_unref(cio_server *server);
 /* accept.c: start the accept loop of listener. 0 or -ENOMEM. */

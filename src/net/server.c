@@ -15,8 +15,16 @@
 
 #define DEFAULT_BACKLOG 100 /* asyncio's */
 
-bool cio__server_valid(const cio_server *server) {
+/* Without a report: for rechecks after a wait (another task may have freed it). */
+static bool live(const cio_server *server) {
     return server && server->magic == CIO__SERVER_MAGIC && !server->handle_released;
+}
+
+bool cio__server_valid(const cio_server *server, const char *caller) {
+    if (cio__handle_check(server, CIO__SERVER_MAGIC, "server", caller) < 0) return false;
+    if (!server->handle_released) return true;
+    cio__complain("%s: the server was freed (a stale handle)", caller);
+    return false;
 }
 
 void cio__server_ref(cio_server *server) {
@@ -28,8 +36,7 @@ void cio__server_unref(cio_server *server) {
     if (server->opts.tls) cio__tls_context_release(server->opts.tls);
     free(server->listeners);
     free(server->unix_path);
-    server->magic = CIO__DEAD_MAGIC;
-    free(server);
+    cio__handle_retire(server); /* a stale handle is reported (core/handle.c) */
 }
 
 /* The loop is closing and will free every task: forget the acceptors, and
@@ -256,7 +263,7 @@ static void remove_socket_file(cio_server *server) {
  * ------------------------------------------------------------------------- */
 
 int cio_server_close(cio_server *server) {
-    if (!cio__server_valid(server)) return -EINVAL;
+    if (!cio__server_valid(server, "cio_server_close")) return -EINVAL;
     if (server->closed) return -CIO_ECLOSED;
     server->closed = true;
     for (size_t i = 0; i < server->listener_count; i++) {
@@ -270,8 +277,9 @@ int cio_server_close(cio_server *server) {
 }
 
 /* Apply close or abort to every client stream; returns how many. */
-static int for_each_client(cio_server *server, int (*action)(cio_stream *stream)) {
-    if (!cio__server_valid(server)) return -EINVAL;
+static int for_each_client(cio_server *server, int (*action)(cio_stream *stream),
+                           const char *caller) {
+    if (!cio__server_valid(server, caller)) return -EINVAL;
     int count = 0;
     for (struct cio__list *node = server->clients.next; node != &server->clients;
          node = node->next) {
@@ -282,10 +290,10 @@ static int for_each_client(cio_server *server, int (*action)(cio_stream *stream)
 }
 
 int cio_server_close_clients(cio_server *server) {
-    return for_each_client(server, cio_stream_close);
+    return for_each_client(server, cio_stream_close, "cio_server_close_clients");
 }
 int cio_server_abort_clients(cio_server *server) {
-    return for_each_client(server, cio_stream_abort);
+    return for_each_client(server, cio_stream_abort, "cio_server_abort_clients");
 }
 
 /* Park until done(server) holds; the server stays allocated meanwhile. */
@@ -312,7 +320,7 @@ static bool is_finished(const cio_server *server) {
 static int check_task(const cio_server *server, cio_task **task, const char *caller) {
     *task = cio__task_current_or_complain(caller);
     if (!*task) return -EPERM;
-    return cio__server_valid(server) && server->loop == cio__task_loop(*task) ? 0 : -EINVAL;
+    return cio__server_valid(server, caller) && server->loop == cio__task_loop(*task) ? 0 : -EINVAL;
 }
 
 int cio_server_serve_forever(cio_server *server) {
@@ -321,7 +329,7 @@ int cio_server_serve_forever(cio_server *server) {
     if (rc < 0) return rc;
     if (server->closed) return -CIO_ECLOSED;
     rc = wait_until(server, task, is_closed);
-    if (rc < 0 && cio__server_valid(server) && !server->closed) cio_server_close(server);
+    if (rc < 0 && live(server) && !server->closed) cio_server_close(server);
     return rc;
 }
 
@@ -332,7 +340,7 @@ int cio_server_wait_closed(cio_server *server) {
 }
 
 void cio_server_free(cio_server *server) {
-    if (!cio__server_valid(server)) return;
+    if (!cio__server_valid(server, "cio_server_free")) return;
     if (!server->closed) cio_server_close(server);
     server->handle_released = true;
     cio__server_unref(server);
@@ -342,23 +350,23 @@ void cio_server_free(cio_server *server) {
  * ---------------------------------------------------------------------------------- */
 
 bool cio_server_is_serving(const cio_server *server) {
-    return cio__server_valid(server) && !server->closed;
+    return cio__server_valid(server, "cio_server_is_serving") && !server->closed;
 }
 
 size_t cio_server_connections(const cio_server *server) {
-    return cio__server_valid(server) ? server->active : 0;
+    return cio__server_valid(server, "cio_server_connections") ? server->active : 0;
 }
 
 int cio_server_sockname(const cio_server *server, size_t index, struct sockaddr *addr,
                         socklen_t *addrlen) {
-    if (!cio__server_valid(server) || !addr || !addrlen) return -EINVAL;
+    if (!cio__server_valid(server, "cio_server_sockname") || !addr || !addrlen) return -EINVAL;
     if (server->closed) return -CIO_ECLOSED;
     if (index >= server->listener_count) return -ENOENT;
     return getsockname(server->listeners[index].fd, addr, addrlen) == 0 ? 0 : -errno;
 }
 
 int cio_server_port(const cio_server *server) {
-    if (!cio__server_valid(server)) return -EINVAL;
+    if (!cio__server_valid(server, "cio_server_port")) return -EINVAL;
     if (server->closed) return -CIO_ECLOSED;
     return server->listener_count ? bound_port(server->listeners[0].fd) : -EINVAL;
 }

@@ -10,32 +10,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-/* ---- handles: the check, stale handles, the quarantine ---------------------------------- */
-
-/* Freed stream structs wait here, poisoned, before they go back to malloc:
- * a handle used after cio_stream_free still points at a stream struct (one
- * that says it is dead), so the call is refused with a report instead of
- * reading memory malloc may have handed to something else. The ring is
- * process-wide (streams are freed rarely: a lock is cheap here) and holds
- * the last QUARANTINE structs, about 20 KiB; structs are never reused for
- * new streams, which would turn a stale handle into a live one. A handle
- * used after QUARANTINE more frees is a plain use after free again. */
-#define QUARANTINE 64
-
-static struct {
-    pthread_mutex_t lock;
-    cio_stream *ring[QUARANTINE];
-    unsigned next;
-} quarantine = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void quarantine_put(cio_stream *stream) {
-    pthread_mutex_lock(&quarantine.lock);
-    cio_stream *oldest = quarantine.ring[quarantine.next];
-    quarantine.ring[quarantine.next] = stream;
-    quarantine.next = (quarantine.next + 1) % QUARANTINE;
-    pthread_mutex_unlock(&quarantine.lock);
-    free(oldest);
-}
+/* ---- handles: the check and stale handles (core/handle.c's quarantine)
+ * ---------------------------------- */
 
 /* Take a task that will never resume off the stream; 1 for the reference
  * to the stream it holds (every parked read, drain and wait_closed takes
@@ -70,14 +46,6 @@ static void loop_closing(cio_loop *loop, void *arg) {
     if (held == 0) return;
     stream->refs -= held - 1; /* the last one through unref: it may free */
     cio__stream_unref(stream);
-}
-
-/* At exit, so leak checkers see nothing held. */
-__attribute__((destructor)) static void quarantine_flush(void) {
-    for (unsigned i = 0; i < QUARANTINE; i++) {
-        free(quarantine.ring[i]);
-        quarantine.ring[i] = NULL;
-    }
 }
 
 int cio__stream_check_slow(const cio_stream *stream, const char *caller) {
@@ -137,10 +105,9 @@ void cio__stream_unref(cio_stream *stream) {
     cio__loop_hook_remove(&stream->loop_hook);
     cio__buffer_free(&stream->in);
     cio__buffer_free(&stream->out);
-    stream->magic = CIO__DEAD_MAGIC;
     stream->handle_released = true;
     stream->loop = NULL;
-    quarantine_put(stream);
+    cio__handle_retire(stream); /* poisoned and quarantined (core/handle.c) */
 }
 
 int cio__fd_set_nonblocking(int fd) {

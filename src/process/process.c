@@ -21,14 +21,18 @@
 
 extern char **environ;
 
-bool cio__process_valid(const cio_process *process) {
-    return process && process->magic == CIO__PROCESS_MAGIC;
+bool cio__process_valid(const cio_process *process, const char *caller) {
+    if (cio__handle_check(process, CIO__PROCESS_MAGIC, "process", caller) < 0) return false;
+    if (!process->freed) return true;
+    /* Still allocated until its child is reaped, but no longer the caller's. */
+    cio__complain("%s: the process was freed (a stale handle)", caller);
+    return false;
 }
 
-int cio__process_check(const cio_process *process) {
-    if (!cio__process_valid(process)) return -EINVAL;
+int cio__process_check(const cio_process *process, const char *caller) {
+    if (!cio__process_valid(process, caller)) return -EINVAL;
     if (!process->loop) return -CIO_ECLOSED;
-    return cio__loop_check(process->loop, "cio_process");
+    return cio__loop_check(process->loop, caller);
 }
 
 /* ---- choosing the exit watcher ------------------------------------------------------- */
@@ -69,8 +73,7 @@ static int returncode_of(int status) {
 
 static void free_handle(cio_process *process) {
     if (process->pidfd >= 0) close(process->pidfd);
-    process->magic = CIO__DEAD_MAGIC;
-    free(process);
+    cio__handle_retire(process); /* a stale handle is reported (core/handle.c) */
 }
 
 /* On the loop thread: the child was reaped. */
@@ -336,11 +339,11 @@ int cio_create_subprocess_shell(const char *cmd, const cio_process_options *opts
 /* ---- queries and signals ------------------------------------------------------------------- */
 
 int cio_process_pid(const cio_process *process) {
-    return cio__process_valid(process) ? process->pid : -EINVAL;
+    return cio__process_valid(process, __func__) ? process->pid : -EINVAL;
 }
 
 int cio_process_returncode(const cio_process *process, int *returncode) {
-    if (!cio__process_valid(process)) return -EINVAL;
+    if (!cio__process_valid(process, __func__)) return -EINVAL;
     if (process->exited) {
         if (returncode) *returncode = process->returncode;
         return 0;
@@ -349,7 +352,7 @@ int cio_process_returncode(const cio_process *process, int *returncode) {
 }
 
 int cio_process_send_signal(cio_process *process, int signo) {
-    int rc = cio__process_check(process);
+    int rc = cio__process_check(process, "cio_process_send_signal");
     if (rc < 0) return rc;
     if (process->exited) return -ESRCH;
     if (process->pidfd >= 0)
@@ -367,7 +370,7 @@ int cio_process_kill(cio_process *process) {
 }
 
 void cio_process_free(cio_process *process) {
-    if (!cio__process_valid(process) || process->freed) return;
+    if (!cio__process_valid(process, "cio_process_free")) return;
     cio__process_close_pipes(process);
     cio__process_wake_waiters(process, -CIO_ECLOSED);
     process->freed = true;

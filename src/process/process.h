@@ -50,9 +50,11 @@ struct cio_process {
     int holds;                 /* 1 while tasks wait: the virtual clock waits for the exit */
 };
 
-bool cio__process_valid(const cio_process *process);
+/* A live handle the caller still owns; false, with a report naming caller,
+ * for a stale one (freed, even if its child is not reaped yet). */
+bool cio__process_valid(const cio_process *process, const char *caller);
 /* 0, or -EINVAL / -CIO_ECLOSED / -EPERM (loop closed, wrong thread). */
-int cio__process_check(const cio_process *process);
+int cio__process_check(const cio_process *process, const char *caller);
 /* process_io.c: wake every cio_process_wait() with status; drop the hold. */
 void cio__process_wake_waiters(cio_process *process, int status);
 /* process_io.c: make streams of our pipe ends (ends[i] >= 0), owned by the

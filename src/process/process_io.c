@@ -35,7 +35,7 @@ static int interrupted(cio_process *process, int rc) {
 
 static cio_task *task_for(const cio_process *process, const char *caller, int *rc) {
     cio_task *task = cio__task_current_or_complain(caller);
-    *rc = task ? cio__process_check(process) : -EPERM;
+    *rc = task ? cio__process_check(process, caller) : -EPERM;
     if (*rc == 0 && cio__task_loop(task) != process->loop) *rc = -EINVAL;
     return *rc == 0 ? task : NULL;
 }
@@ -81,18 +81,18 @@ void cio__process_close_pipes(cio_process *process) {
     }
 }
 
-static cio_stream *pipe_of(const cio_process *process, int index) {
-    return cio__process_valid(process) ? process->pipes[index] : NULL;
+static cio_stream *pipe_of(const cio_process *process, int index, const char *caller) {
+    return cio__process_valid(process, caller) ? process->pipes[index] : NULL;
 }
 
 cio_stream *cio_process_stdin(const cio_process *process) {
-    return pipe_of(process, 0);
+    return pipe_of(process, 0, "cio_process_stdin");
 }
 cio_stream *cio_process_stdout(const cio_process *process) {
-    return pipe_of(process, 1);
+    return pipe_of(process, 1, "cio_process_stdout");
 }
 cio_stream *cio_process_stderr(const cio_process *process) {
-    return pipe_of(process, 2);
+    return pipe_of(process, 2, "cio_process_stderr");
 }
 
 /* ---- communicate --------------------------------------------------------------------------- */

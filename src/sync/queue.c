@@ -27,8 +27,9 @@ struct cio_queue {
     struct cio__waitq getters, putters, joiners;
 };
 
-static bool valid(const cio_queue *q) {
-    return q && q->magic == CIO__QUEUE_MAGIC;
+/* A live queue; false, with a report naming caller, for a stale handle. */
+static bool valid(const cio_queue *q, const char *caller) {
+    return cio__handle_check(q, CIO__QUEUE_MAGIC, "queue", caller) == 0;
 }
 static bool full(const cio_queue *q) {
     return q->maxsize && q->store.len >= q->maxsize;
@@ -70,7 +71,7 @@ int cio_priority_queue_new(size_t maxsize, cio_queue_compare compare, void *arg,
 }
 
 int cio_queue_set_dispose(cio_queue *q, cio_queue_dispose dispose, void *arg) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     cio_task *caller;
     int rc = cio__sync_enter(&q->loop, "cio_queue_set_dispose", &caller);
     if (rc < 0) return rc;
@@ -90,7 +91,7 @@ static void drop_items(cio_queue *q) {
 }
 
 void cio_queue_free(cio_queue *q) {
-    if (!valid(q)) return;
+    if (!valid(q, __func__)) return;
     bool waited_on = !cio__waitq_empty(&q->getters) || !cio__waitq_empty(&q->putters) ||
                      !cio__waitq_empty(&q->joiners);
     cio_task *caller;
@@ -101,8 +102,7 @@ void cio_queue_free(cio_queue *q) {
     cio__waitq_wake_all(&q->joiners, -CIO_ECLOSED);
     drop_items(q);
     cio__queue_store_free(&q->store);
-    q->magic = CIO__DEAD_MAGIC;
-    free(q);
+    cio__handle_retire(q); /* a stale handle is reported (core/handle.c) */
 }
 
 /* ---- putting and getting ------------------------------------------------------ */
@@ -134,7 +134,7 @@ static void *take(cio_queue *q) {
 }
 
 int cio_queue_put(cio_queue *q, void *item) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     int rc;
     cio_task *task = cio__sync_task(&q->loop, "cio_queue_put", &rc);
     if (!task) return rc;
@@ -145,7 +145,7 @@ int cio_queue_put(cio_queue *q, void *item) {
 }
 
 int cio_queue_get(cio_queue *q, void **item) {
-    if (!valid(q) || !item) return -EINVAL;
+    if (!valid(q, __func__) || !item) return -EINVAL;
     int rc;
     cio_task *task = cio__sync_task(&q->loop, "cio_queue_get", &rc);
     if (!task) return rc;
@@ -160,7 +160,7 @@ int cio_queue_get(cio_queue *q, void **item) {
 }
 
 int cio_queue_put_nowait(cio_queue *q, void *item) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     cio_task *caller;
     int rc = cio__sync_enter(&q->loop, "cio_queue_put_nowait", &caller);
     if (rc < 0) return rc;
@@ -169,7 +169,7 @@ int cio_queue_put_nowait(cio_queue *q, void *item) {
 }
 
 int cio_queue_get_nowait(cio_queue *q, void **item) {
-    if (!valid(q) || !item) return -EINVAL;
+    if (!valid(q, __func__) || !item) return -EINVAL;
     cio_task *caller;
     int rc = cio__sync_enter(&q->loop, "cio_queue_get_nowait", &caller);
     if (rc < 0) return rc;
@@ -181,7 +181,7 @@ int cio_queue_get_nowait(cio_queue *q, void **item) {
 /* ---- join, task_done, shutdown ---------------------------------------------------- */
 
 int cio_queue_task_done(cio_queue *q) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     cio_task *caller;
     int rc = cio__sync_enter(&q->loop, "cio_queue_task_done", &caller);
     if (rc < 0) return rc;
@@ -191,7 +191,7 @@ int cio_queue_task_done(cio_queue *q) {
 }
 
 int cio_queue_join(cio_queue *q) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     int rc;
     cio_task *task = cio__sync_task(&q->loop, "cio_queue_join", &rc);
     if (!task) return rc;
@@ -200,7 +200,7 @@ int cio_queue_join(cio_queue *q) {
 }
 
 int cio_queue_shutdown(cio_queue *q, bool immediate) {
-    if (!valid(q)) return -EINVAL;
+    if (!valid(q, __func__)) return -EINVAL;
     cio_task *caller;
     int rc = cio__sync_enter(&q->loop, "cio_queue_shutdown", &caller);
     if (rc < 0) return rc;
@@ -215,14 +215,14 @@ int cio_queue_shutdown(cio_queue *q, bool immediate) {
 /* ---- queries ------------------------------------------------------------------------ */
 
 size_t cio_queue_qsize(const cio_queue *q) {
-    return valid(q) ? q->store.len : 0;
+    return valid(q, __func__) ? q->store.len : 0;
 }
 size_t cio_queue_maxsize(const cio_queue *q) {
-    return valid(q) ? q->maxsize : 0;
+    return valid(q, __func__) ? q->maxsize : 0;
 }
 bool cio_queue_empty(const cio_queue *q) {
-    return !valid(q) || q->store.len == 0;
+    return !valid(q, __func__) || q->store.len == 0;
 }
 bool cio_queue_full(const cio_queue *q) {
-    return valid(q) && full(q);
+    return valid(q, __func__) && full(q);
 }
