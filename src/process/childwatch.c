@@ -1,6 +1,6 @@
 /* src/process/childwatch.c - one process-wide thread that waits on the pidfds of
  * every child of every loop, reaps each child as it exits and sends its
- * return code back as a job completion (offload.c).
+ * return code back as a job completion (core/offload.c).
  *
  * Why a thread and not the loop's poller: a child must be reaped even when no
  * task waits for it (its handle was freed, or its loop closed), and only tasks
