@@ -15,7 +15,7 @@
  * Resuming pops the return address and jumps to it rather than executing
  * `ret`: a `ret` here returns into a different call chain than the one that
  * called us, so the return-stack buffer mispredicts on every switch (~14 ns
- * per round trip measured, see DESIGN.md).
+ * per round trip, as measured when the switch was written; docs/design.md).
  *
  * CET: every global function starts with endbr64. The resume jump carries the
  * notrack prefix because its target is a return address, which has no

@@ -2,7 +2,9 @@
  *
  * Invariants worth knowing before reading any core file:
  *  - Everything here is touched only by the loop's own thread, except the
- *    cross-thread queue in wakeup.c.
+ *    cross-thread queue in wakeup.c, the thread pool's side of jobs
+ *    (pool.c, cio__job_finished) and the handle quarantine (handle.c),
+ *    each under its own lock.
  *  - The ready queue is a singly-linked FIFO of cio__ready entries embedded in
  *    tasks and callback records: queueing allocates nothing. An entry is on the
  *    queue at most once (see cio__wake).
