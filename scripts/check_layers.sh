@@ -89,7 +89,13 @@ if [[ -n "$objects" ]]; then
     fi
     # One nm over every object: "object: type symbol" lines (an undefined
     # symbol has no value column).
-    mapfile -t objs < <(find "$objects" -name '*.o' | sort)
+    # Only objects whose source still exists: a build dir keeps the objects
+    # of files since moved or deleted, which no longer count.
+    objs=()
+    while read -r obj; do
+        rel=${obj#"$objects"/}
+        [[ -f "src/${rel%.o}" ]] && objs+=("$obj")
+    done < <(find "$objects" -name '*.o' | sort)
     nm -A -g "${objs[@]}" >"${TMPDIR:-/tmp}/cio-layers.$$" 2>/dev/null
     trap 'rm -f "${TMPDIR:-/tmp}/cio-layers.$$"' EXIT
     # "file layer symbol target-layer" for each use of another object's symbol.
