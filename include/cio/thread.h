@@ -49,8 +49,10 @@ CIO_EXPORT int cio_executor_new(int max_workers, cio_executor **out);
 CIO_EXPORT int cio_executor_shutdown(cio_executor *executor, bool cancel_pending);
 
 /* Shut down (waiting for queued and running jobs) if not done yet, and free.
- * NULL is a no-op. No loop may submit to it afterwards. Any thread but the
- * pool's own. */
+ * NULL is a no-op. No loop may submit to it afterwards: the handle is stale,
+ * and a call with it (or a second free) is reported and refused with
+ * -EINVAL. Any thread but the pool's own (from there: reported, nothing
+ * done). */
 CIO_EXPORT void cio_executor_free(cio_executor *executor);
 
 /* Number of threads the pool may run at once. -EINVAL for NULL. Any thread. */
