@@ -144,6 +144,11 @@ int test_in_child(void (*fn)(void), char *buf, size_t len) {
     return status;
 }
 
+const char *test_emulator(void) {
+    const char *emulator = getenv("CIO_TEST_EMULATOR");
+    return emulator && *emulator ? emulator : NULL;
+}
+
 int test_scaled(int n, int min) {
     const char *env = getenv("CIO_TEST_SCALE");
     char *end = NULL;
