@@ -2,7 +2,8 @@
 # Installs the Debian packages cio's build, tests and demo need, if missing.
 # As root it calls apt-get; otherwise it prints the command to run.
 #   scripts/deps.sh            build + test dependencies
-#   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
+#   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop,
+#                              Tokio from Debian's Rust packages, built offline)
 #   scripts/deps.sh aarch64    also the aarch64 cross build (scripts/aarch64.sh):
 #                              the cross compiler, qemu-user, and (multiarch,
 #                              dpkg --add-architecture arm64) cmocka for arm64
@@ -20,7 +21,8 @@ packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-d
     libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3
     redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk cargo librust-tokio-dev
+        librust-tokio+rt-dev librust-tokio+time-dev librust-libc-dev)
 fi
 if [[ "${1:-}" == "aarch64" ]]; then
     packages+=(gcc-aarch64-linux-gnu qemu-user libcmocka-dev:arm64)
