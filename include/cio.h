@@ -20,6 +20,7 @@
 #include "cio/net.h"
 #include "cio/tls.h"
 #include "cio/thread.h"
+#include "cio/cores.h"
 #include "cio/process.h"
 #include "cio/signal.h"
 #include "cio/file.h"
