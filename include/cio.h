@@ -21,6 +21,7 @@
 #include "cio/tls.h"
 #include "cio/thread.h"
 #include "cio/cores.h"
+#include "cio/channel.h"
 #include "cio/process.h"
 #include "cio/signal.h"
 #include "cio/file.h"
