@@ -73,18 +73,7 @@ done
 
 name=core
 bench_find_peers core_peer.go
-# Tokio, built offline against Debian's librust-tokio-dev (bench/tokio), kept
-# in the build dir so later runs do not rebuild it.
-have_tokio=0
-tokio_target=$(cd "$build" && pwd)/tokio-target
-tokio_peer=$tokio_target/release/core_peer_tokio
-if ! command -v cargo >/dev/null || ! compgen -G "/usr/share/cargo/registry/tokio-1.*" >/dev/null; then
-    echo "core.sh: Tokio peer skipped: needs cargo and Debian's librust-tokio-dev (scripts/deps.sh bench)"
-elif (cd "$here/tokio" && CARGO_TARGET_DIR=$tokio_target cargo build --release --offline --quiet) 2>"$log"; then
-    have_tokio=1
-else
-    echo "core.sh: building bench/tokio failed:"; cat "$log"
-fi
+bench_find_tokio
 have_libuv=0
 if [[ -x $bin/core_timers_uv ]]; then have_libuv=1; else echo "core.sh: core_timers_uv not built: apt install libuv1-dev, then rebuild"; fi
 

@@ -4,7 +4,10 @@
 #
 #   submit    cio_loop_submit of an empty function to the other loop, awaited
 #   channel   a value sent to the other loop over a cio_channel and back;
-#             Go: two goroutines, two unbuffered channels, GOMAXPROCS=2
+#             Go: two goroutines, two unbuffered channels, GOMAXPROCS=2;
+#             Tokio: two tasks on a 2-worker multi-thread runtime, two mpsc
+#             channels of capacity 1 (its scheduler may keep both tasks on
+#             one worker: a wake from a worker goes to that worker's LIFO slot)
 #
 # Neither program is pinned: each needs both CPUs (one per loop or P). The
 # figure that matters on a VM is the wake-up of a sleeping thread, which both
@@ -31,6 +34,7 @@ log=$work/log
 name=cross
 bench_find_peers cross_peer.go
 go_peer=(env GOMAXPROCS=2 "$work/cross_peer_go")
+bench_find_tokio
 
 : >"$results"
 started=$(date +%s)
@@ -39,6 +43,7 @@ for ((round = 1; round <= rounds; round++)); do
     bench_run "$round" "cio submit" "$bin/cross" submit $N
     bench_run "$round" "cio channel" "$bin/cross" channel $N
     ((have_go)) && bench_run "$round" "go channel" "${go_peer[@]}" channel $N
+    ((have_tokio)) && bench_run "$round" "tokio channel" "$tokio_peer" cross $N
 done
 
 "$python" - "$here" "$results" "$N" <<'PY'
@@ -52,9 +57,11 @@ for metric, title in (("ns_per_roundtrip", "wall time"), ("cpu_ns_per_roundtrip"
     tables.table(value, "cross_submit", metric, f"cio_loop_submit round trip between two loops, {title}",
                  "ns", ["cio"], note)
     r = tables.table(value, "cross_channel", metric, f"channel ping-pong between two loops / goroutines, {title}",
-                     "ns", ["cio", "go"], note)
+                     "ns", ["cio", "go", "tokio"], note)
     if r and "go" in r and metric == "ns_per_roundtrip":
         print(f"(not a target yet) cio channel round trip vs Go's: {r['go']:.2f}x")
+    if r and "tokio" in r and metric == "ns_per_roundtrip":
+        print(f"(not a target yet) cio channel round trip vs Tokio's: {r['tokio']:.2f}x")
 PY
 echo
 echo "cross.sh: $(($(date +%s) - started)) s"

@@ -4,7 +4,7 @@
 //     RESULT <benchmark> tokio <metric> <value>
 //
 // Usage: core_peer_tokio yield [yields-per-task] | spawn [tasks] [batch] |
-//        sleepers [tasks]
+//        sleepers [tasks] | cross [round-trips] (multi-thread runtime, 2 workers)
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -147,6 +147,44 @@ fn bench_sleepers(count: u64) {
     std::process::exit(0); // the sleepers are not waited for
 }
 
+// ---- cross: two tasks on a two-worker runtime ping-pong over mpsc channels ----------
+
+fn bench_cross(n: u64) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let cpu0 = cpu_ns();
+    let start = Instant::now();
+    let completed = rt.block_on(async move {
+        let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let echo = tokio::spawn(async move {
+            while let Some(v) = ping_rx.recv().await {
+                if pong_tx.send(v).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let driver = tokio::spawn(async move {
+            let mut completed = 0u64;
+            for i in 1..=n {
+                if ping_tx.send(i).await.is_err() || pong_rx.recv().await != Some(i) {
+                    break;
+                }
+                completed += 1;
+            }
+            completed
+        });
+        let completed = driver.await.unwrap();
+        echo.await.unwrap();
+        completed
+    });
+    let elapsed = start.elapsed();
+    let cpu = cpu_ns() - cpu0;
+    check(completed == n, format!("{} of {} round trips", completed, n));
+    println!("cross_channel tokio: {} round trips between two tasks on 2 workers, {:.3} s", completed, elapsed.as_secs_f64());
+    result("cross_channel", "ns_per_roundtrip", elapsed.as_nanos() as f64 / n as f64);
+    result("cross_channel", "cpu_ns_per_roundtrip", cpu / n as f64);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize, fallback: u64| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(fallback);
@@ -154,8 +192,9 @@ fn main() {
         Some("yield") => bench_yield(arg(2, 1_000_000)),
         Some("spawn") => bench_spawn(arg(2, 1_000_000), arg(3, 1000)),
         Some("sleepers") => bench_sleepers(arg(2, 100_000)),
+        Some("cross") => bench_cross(arg(2, 200_000)),
         _ => {
-            eprintln!("usage: core_peer_tokio yield|spawn|sleepers [count] [batch]");
+            eprintln!("usage: core_peer_tokio yield|spawn|sleepers|cross [count] [batch]");
             std::process::exit(2);
         }
     }
