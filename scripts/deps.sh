@@ -22,8 +22,7 @@ packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-d
     redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk cargo librust-tokio-dev
-        librust-tokio+rt-dev librust-tokio+rt-multi-thread-dev librust-tokio+sync-dev librust-tokio+time-dev
-        librust-libc-dev)
+        librust-num-cpus-dev librust-libc-dev)
 fi
 if [[ "${1:-}" == "aarch64" ]]; then
     packages+=(gcc-aarch64-linux-gnu qemu-user libcmocka-dev:arm64)
