@@ -139,6 +139,7 @@ int cio_close(int fd) {
             wake_slot(loop, &loop->fds[fd].writer, -EBADF);
             loop->fds[fd].watch = NULL;
         }
+        cio__fd_callbacks_forget(loop, fd);
         cio__io_forget(loop, fd);
     }
     return close(fd) == 0 ? 0 : -errno;
