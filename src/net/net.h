@@ -262,6 +262,7 @@ struct cio__listener {
 struct cio_server {
     uint32_t magic;
     bool closed;          /* no longer accepting; listeners closed */
+    bool serving;         /* its acceptors were started (cio_server_start_serving) */
     bool handle_released; /* cio_server_free was called */
     int refs;             /* the handle, the loop's close hook, each acceptor and connection */
     cio_loop *loop;
