@@ -181,6 +181,17 @@ CIO_EXPORT int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, s
 CIO_EXPORT ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen,
                                         char *buf, size_t cap);
 
+/* As cio_stream_readuntil, with several separators (reader.readuntil with a
+ * tuple, Python 3.13): the line ends with the separator occurrence that ends
+ * first in the data (of two ending at the same byte, the shorter), and
+ * *which (may be NULL) gets its index in seps. seps[i] are byte strings
+ * (iov_base, iov_len), borrowed for the call. The limit rule applies to
+ * where that separator starts. Returns as cio_stream_readuntil, and -EINVAL
+ * for nseps 0 or an empty (or NULL) separator; *which is written only on
+ * success. */
+CIO_EXPORT ssize_t cio_stream_readuntil_any(cio_stream *stream, const struct iovec *seps,
+                                            size_t nseps, char *buf, size_t cap, size_t *which);
+
 /* Read a line ending in '\n' into buf (reader.readline), NUL-terminated as
  * cio_stream_readuntil: at most cap - 1 bytes. At EOF returns what is left
  * (maybe a line without '\n'), then 0 (buf then holds ""). Errors as

@@ -95,8 +95,10 @@ static void say_goodbye(cio_stream *stream, cio_task *task) {
 
 static void finish_flushing(cio_stream *stream, cio_task *task, int rc) {
     stream->flusher = NULL;
-    cio__net_wake_all(&stream->drainers, 0); /* a sendfile waits for `out` to be sent */
     if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
+    /* A sendfile waits for `out` to be sent (after fail_writes: drain must
+     * see the error, not a 0). */
+    cio__net_wake_all(&stream->drainers, stream->write_error);
     if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent)
         (void)send_eof(stream);
     if (stream->state != CIO__STREAM_CLOSING) return;
