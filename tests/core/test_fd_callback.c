@@ -233,6 +233,33 @@ static void *left_registered(void *arg) {
     return NULL;
 }
 
+/* From another thread (a pool thread) while the loop runs: refused. */
+struct elsewhere {
+    cio_loop *loop;
+    int fd;
+    int add_rc, remove_rc;
+};
+
+static void *call_from_pool(void *arg) {
+    struct elsewhere *e = arg;
+    int calls = 0;
+    e->add_rc = cio_add_reader(e->loop, e->fd, count_other, &calls);
+    e->remove_rc = cio_remove_reader(e->loop, e->fd);
+    return NULL;
+}
+
+static void *wrong_thread(void *arg) {
+    (void)arg;
+    struct watched w = {0};
+    open_pair(&w);
+    struct elsewhere e = {cio_get_running_loop(), w.fds[0], 1, 1};
+    assert_int_equal(cio_to_thread(call_from_pool, &e, NULL), 0);
+    assert_int_equal(e.add_rc, -EPERM);
+    assert_int_equal(e.remove_rc, -EPERM);
+    close_pair(&w);
+    return NULL;
+}
+
 static void fd_callbacks_fire_while_readable(void **state) {
     (void)state;
     test_run_on_both_pollers(fires_while_readable);
@@ -277,6 +304,11 @@ static void fd_callbacks_freed_with_loop(void **state) {
     close(w.fds[1]);
 }
 
+static void fd_callbacks_wrong_thread(void **state) {
+    (void)state;
+    test_run_checked(wrong_thread, NULL);
+}
+
 static void fd_callbacks_closed_loop(void **state) {
     (void)state;
     cio_loop *loop = test_loop_new();
@@ -301,6 +333,7 @@ int main(void) {
         cmocka_unit_test(fd_callbacks_removed_while_due),
         cmocka_unit_test(fd_callbacks_errors),
         cmocka_unit_test(fd_callbacks_freed_with_loop),
+        cmocka_unit_test(fd_callbacks_wrong_thread),
         cmocka_unit_test(fd_callbacks_closed_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

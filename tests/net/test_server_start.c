@@ -144,13 +144,29 @@ static void paused_server_at_loop_end(void **state) {
     (void)state;
     int before = test_count_fds();
     assert_int_equal(test_run(left_paused, NULL, NULL, NULL), 0);
-    cio_server_free(kept); /* its loop is gone: this only drops the handle */
+    cio_server_free(kept);                      /* its loop is gone: this only drops the handle */
     assert_int_equal(test_count_fds(), before); /* the free closed the listener */
+}
+
+static void *start_from_pool(void *arg) {
+    return cio_fail(cio_server_start_serving(arg));
+}
+
+static void *wrong_thread(void *arg) {
+    (void)arg;
+    cio_server *server;
+    assert_int_equal(cio_start_server("127.0.0.1", 0, echo_line, NULL, &paused, &server), 0);
+    assert_int_equal(cio_to_thread(start_from_pool, server, NULL), -EPERM);
+    assert_false(cio_server_is_serving(server));
+    cio_server_free(server);
+    assert_int_equal(cio_server_start_serving(server), -EINVAL); /* a freed handle */
+    return NULL;
 }
 
 static void start_serving_errors(void **state) {
     (void)state;
     assert_int_equal(cio_server_start_serving(NULL), -EINVAL);
+    test_run_checked(wrong_thread, NULL);
 }
 
 int main(void) {
