@@ -238,6 +238,39 @@ static void *from_pipe(void *arg) {
     return NULL;
 }
 
+/* Into a pipe's write end: sendfile(2) splices into pipes too. */
+static void *into_pipe(void *arg) {
+    const cio_sendfile_options *opts = arg;
+    int file = pattern_file(100000);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    cio_stream *in, *out;
+    assert_int_equal(cio_stream_from_fd(p[0], 0, &in), 0);
+    assert_int_equal(cio_stream_from_fd(p[1], 0, &out), 0);
+    struct receiver r;
+    cio_task *reader = start_receiver(&r, in, 100000);
+    size_t sent;
+    assert_int_equal(cio_stream_sendfile_ex(out, file, 0, 0, opts, &sent), 0);
+    assert_int_equal(sent, 100000);
+    assert_int_equal(cio_stream_close(out), 0);
+    assert_int_equal(cio_await(reader, NULL), 0);
+    assert_int_equal(r.total, 100000);
+    check_pattern(r.data, r.len, 0);
+    free(r.data);
+    /* A pipe's read end cannot be written to. */
+    assert_int_equal(cio_stream_sendfile(in, file, 0, 0, &sent), -EBADF);
+    cio_stream_free(in);
+    cio_stream_free(out);
+    close(file);
+    return NULL;
+}
+
+static void sendfile_into_a_pipe(void **state) {
+    (void)state;
+    assert_int_equal(test_run(into_pipe, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(into_pipe, (void *)&copy_opts, NULL, NULL), 0);
+}
+
 static void sendfile_falls_back_for_a_pipe(void **state) {
     (void)state;
     test_run_checked(from_pipe, NULL);
@@ -392,6 +425,9 @@ static void *interrupted(void *arg) {
     sender = test_spawn(send_stuck, &s);
     cio_sleep(1.0);
     assert_int_equal(cio_stream_write(s.a, "x", 1), -EBUSY);
+    size_t other = 99;
+    assert_int_equal(cio_stream_sendfile(s.a, s.file, 0, 0, &other), -EBUSY); /* one at a time */
+    assert_int_equal(other, 0);
     assert_int_equal(cio_stream_close(s.a), 0);
     assert_int_equal(cio_await(sender, NULL), -CIO_ECLOSED);
     (void)first;
@@ -447,6 +483,7 @@ int main(void) {
         cmocka_unit_test(sendfile_large_sparse),
         cmocka_unit_test(sendfile_offset_past_4g),
         cmocka_unit_test(sendfile_falls_back_for_a_pipe),
+        cmocka_unit_test(sendfile_into_a_pipe),
         cmocka_unit_test(sendfile_after_buffered_writes),
         cmocka_unit_test(sendfile_bad_arguments),
         cmocka_unit_test(sendfile_to_a_gone_peer),
