@@ -17,7 +17,8 @@ extern "C" {
 /* Suspend until fd is readable (data, EOF, error or hang-up), or timeout
  * seconds pass (negative: no timeout). Returns 0, -ETIMEDOUT, -ECANCELED,
  * -EBADF (fd not open, or closed through cio_close() while waiting), -EBUSY
- * (another task waits to read fd), -EPERM (outside a task), -EINVAL (fd < 0),
+ * (another task waits to read fd, or fd has cio_add_reader/cio_add_writer
+ * callbacks), -EPERM (outside a task), -EINVAL (fd < 0),
  * or the poller's error (e.g. -EPERM for a regular file under epoll). */
 CIO_EXPORT int cio_wait_readable(int fd, double timeout);
 
@@ -41,7 +42,7 @@ CIO_EXPORT int cio_close(int fd);
  * (a virtual-clock run waits for the fd instead of reporting -EDEADLK).
  * Close a watched fd with cio_close(), which drops its callbacks, or remove
  * them first: after a plain close() the callbacks stay registered and never
- * fire. Tasks must not cio_wait_readable/writable on a watched fd. All: the
+ * fire. A task's cio_wait_readable/writable on a watched fd is -EBUSY. All: the
  * loop's thread only (else -EPERM, reported). */
 
 /* Call fn(arg) whenever fd is readable. fd is borrowed (not closed by cio).

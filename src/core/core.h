@@ -298,8 +298,8 @@ void cio__io_unwatch(cio_loop *loop, int fd);
 void cio__io_forget(cio_loop *loop, int fd);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
- * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the
- * poller's error. */
+ * Returns 0, an interrupt, -EBUSY (someone else waits, or fd is watched:
+ * cio__io_watch), -EBADF, or the poller's error. */
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck);
 void cio__io_ready(cio_loop *loop, int fd, unsigned events);
 void cio__io_free(cio_loop *loop);

@@ -206,6 +206,12 @@ static void *errors(void *arg) {
     assert_int_equal(cio_remove_writer(loop, w.fds[0]), 1);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), -ECANCELED);
+    /* The other way round: a task may not wait on a watched fd (it would
+     * never hear of it: the reports go to the callbacks). */
+    assert_int_equal(cio_add_reader(loop, w.fds[1], read_one, &w), 0);
+    assert_int_equal(cio_wait_writable(w.fds[1], 1.0), -EBUSY);
+    assert_int_equal(cio_remove_reader(loop, w.fds[1]), 1);
+    assert_int_equal(cio_wait_writable(w.fds[1], 1.0), 0);
     close_pair(&w);
     return NULL;
 }
