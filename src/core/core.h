@@ -298,11 +298,13 @@ void cio__io_unwatch(cio_loop *loop, int fd);
 void cio__io_forget(cio_loop *loop, int fd);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
- * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the
- * poller's error. */
+ * Returns 0, an interrupt, -EBUSY (someone else waits, or fd is watched:
+ * cio__io_watch), -EBADF, or the poller's error. */
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck);
 void cio__io_ready(cio_loop *loop, int fd, unsigned events);
 void cio__io_free(cio_loop *loop);
+/* fd_callback.c: drop fd's add_reader/add_writer callbacks (cio_close). */
+void cio__fd_callbacks_forget(cio_loop *loop, int fd);
 
 /* ---- the loop ------------------------------------------------------------------ */
 
@@ -317,7 +319,12 @@ struct cio__close_hook {
 
 /* Per-loop state of a layer above the core (made on first use, freed by
  * its close hook): one slot each, so finding it is one load. */
-enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
+enum cio__loop_slot {
+    CIO__SLOT_OS,
+    CIO__SLOT_HTTP_CLIENT,
+    CIO__SLOT_FD_CALLBACKS, /* fd_callback.c */
+    CIO__SLOT_COUNT
+};
 
 struct cio_loop {
     uint32_t magic;

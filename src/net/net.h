@@ -154,6 +154,7 @@ struct cio_stream {
     void *io_state;         /* the transport's own (TLS: struct cio__tls) */
     double goodbye_timeout; /* seconds io->goodbye may take; 0: no limit */
     bool upgrading;         /* start_tls is running its handshake: writes get -EBUSY */
+    bool sending_file;      /* cio_stream_sendfile is running: writes get -EBUSY */
 
     /* reading */
     struct cio__buffer in;
@@ -227,6 +228,11 @@ int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
  * tuning, not correctness. */
 void cio__net_tune(int fd, int family, bool nagle, bool keepalive);
 
+/* pipe.c: op(ctx), a write(2)-like call (writev, sendfile) that has no
+ * MSG_NOSIGNAL, run so that it never raises SIGPIPE (see pipe.c for how):
+ * its result, with errno set as op left it. */
+ssize_t cio__net_quietly(cio_loop *loop, ssize_t (*op)(void *), void *ctx);
+
 /* ---- TLS (tls*.c; tls_none.c without OpenSSL) -------------------------------------------- */
 
 /* Run a client handshake on stream (plain so far) with ctx, checking the
@@ -256,6 +262,7 @@ struct cio__listener {
 struct cio_server {
     uint32_t magic;
     bool closed;          /* no longer accepting; listeners closed */
+    bool serving;         /* its acceptors were started (cio_server_start_serving) */
     bool handle_released; /* cio_server_free was called */
     int refs;             /* the handle, the loop's close hook, each acceptor and connection */
     cio_loop *loop;

@@ -25,7 +25,7 @@ static int check_write(const cio_stream *stream, const char *caller) {
     if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
-    if (stream->upgrading) return -EBUSY;
+    if (stream->upgrading || stream->sending_file) return -EBUSY;
     return 0;
 }
 
@@ -96,6 +96,9 @@ static void say_goodbye(cio_stream *stream, cio_task *task) {
 static void finish_flushing(cio_stream *stream, cio_task *task, int rc) {
     stream->flusher = NULL;
     if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
+    /* A sendfile waits for `out` to be sent (after fail_writes: drain must
+     * see the error, not a 0). */
+    cio__net_wake_all(&stream->drainers, stream->write_error);
     if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent)
         (void)send_eof(stream);
     if (stream->state != CIO__STREAM_CLOSING) return;
