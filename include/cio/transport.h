@@ -42,6 +42,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "datagram.h"
 #include "server.h"
 #include "stream.h"
 #include "tls.h"
@@ -179,6 +180,53 @@ CIO_EXPORT int cio_transport_sockname(const cio_transport *transport, struct soc
 CIO_EXPORT int cio_transport_tls_info(const cio_transport *transport, cio_tls_info *info);
 /* The arg the protocol's callbacks get. NULL for NULL. */
 CIO_EXPORT void *cio_transport_protocol_arg(const cio_transport *transport);
+
+/* ---- datagram transports (UDP) -------------------------------------------------- */
+
+typedef struct cio_datagram_transport cio_datagram_transport;
+
+/* A datagram protocol's callbacks (asyncio.DatagramProtocol), each may be
+ * NULL. datagram_received gets one whole datagram (borrowed for the call)
+ * and its sender's address; error_received an error the socket reported
+ * for an earlier send (-ECONNREFUSED on a connected endpoint). */
+typedef struct cio_datagram_protocol {
+    void (*connection_made)(cio_datagram_transport *transport, void *arg);
+    void (*datagram_received)(cio_datagram_transport *transport, const void *data, size_t len,
+                              const struct sockaddr *addr, socklen_t addrlen, void *arg);
+    void (*error_received)(cio_datagram_transport *transport, int err, void *arg);
+    void (*connection_lost)(cio_datagram_transport *transport, int err, void *arg);
+} cio_datagram_protocol;
+
+/* Open a UDP endpoint as cio_create_datagram_endpoint does (the same
+ * arguments and errors) and drive it with protocol
+ * (loop.create_datagram_endpoint with a protocol factory). Must run inside
+ * a task. connection_made runs before this returns. The transport is freed
+ * after connection_lost returns, as a stream transport is. Returns 0,
+ * cio_create_datagram_endpoint's errors, -EINVAL (NULL protocol or out),
+ * -ENOMEM. */
+CIO_EXPORT int cio_create_datagram_transport(const char *local_host, int local_port,
+                                             const char *remote_host, int remote_port,
+                                             const cio_datagram_protocol *protocol, void *arg,
+                                             const cio_datagram_options *opts,
+                                             cio_datagram_transport **out);
+
+/* Send one datagram to addr (NULL: the connected peer), now or not at all:
+ * UDP may drop datagrams anyway, so a full socket buffer is -EAGAIN rather
+ * than a queue. Returns 0, -EAGAIN, -EMSGSIZE, -EDESTADDRREQ, -ECONNREFUSED,
+ * -CIO_ECLOSED, -EINVAL. */
+CIO_EXPORT int cio_datagram_transport_sendto(cio_datagram_transport *transport, const void *buf,
+                                             size_t len, const struct sockaddr *addr,
+                                             socklen_t addrlen);
+/* Close (close and abort are the same here: nothing is buffered);
+ * connection_lost(0) follows from the loop. Returns 0, -CIO_ECLOSED (a
+ * second call), -EINVAL. */
+CIO_EXPORT int cio_datagram_transport_close(cio_datagram_transport *transport);
+CIO_EXPORT bool cio_datagram_transport_is_closing(const cio_datagram_transport *transport);
+/* The socket's fd and address (get_extra_info 'socket', 'sockname'):
+ * as cio_datagram_fd / cio_datagram_sockname. */
+CIO_EXPORT int cio_datagram_transport_fd(const cio_datagram_transport *transport);
+CIO_EXPORT int cio_datagram_transport_sockname(const cio_datagram_transport *transport,
+                                               struct sockaddr *addr, socklen_t *addrlen);
 
 #ifdef __cplusplus
 }
