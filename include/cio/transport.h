@@ -43,6 +43,7 @@
 #include <sys/uio.h>
 
 #include "datagram.h"
+#include "process.h"
 #include "server.h"
 #include "stream.h"
 #include "tls.h"
@@ -86,7 +87,7 @@ typedef int (*cio_protocol_factory)(void *arg, void **protocol_arg);
  * failure alike. Bytes the stream had already buffered are delivered first.
  * connection_made runs before this returns. *out gets the transport.
  * Returns 0, -EINVAL (NULL stream, protocol or out; a stream in a read call,
- * a pipe's write end or a server's connection), -CIO_ECLOSED, -ENOMEM. */
+ * a process's pipe or a server's connection), -CIO_ECLOSED, -ENOMEM. */
 CIO_EXPORT int cio_transport_new(cio_stream *stream, const cio_protocol *protocol, void *arg,
                                  cio_transport **out);
 
@@ -227,6 +228,48 @@ CIO_EXPORT bool cio_datagram_transport_is_closing(const cio_datagram_transport *
 CIO_EXPORT int cio_datagram_transport_fd(const cio_datagram_transport *transport);
 CIO_EXPORT int cio_datagram_transport_sockname(const cio_datagram_transport *transport,
                                                struct sockaddr *addr, socklen_t *addrlen);
+
+/* ---- subprocess transports ---------------------------------------------------------- */
+
+typedef struct cio_subprocess_transport cio_subprocess_transport;
+
+/* A subprocess protocol's callbacks (asyncio.SubprocessProtocol), each may
+ * be NULL. fd is 1 (stdout) or 2 (stderr) for data, 0-2 for
+ * pipe_connection_lost. connection_lost comes last, once the process has
+ * exited and every pipe is closed. */
+typedef struct cio_subprocess_protocol {
+    void (*connection_made)(cio_subprocess_transport *transport, void *arg);
+    void (*pipe_data_received)(cio_subprocess_transport *transport, int fd, const void *data,
+                               size_t len, void *arg);
+    void (*pipe_connection_lost)(cio_subprocess_transport *transport, int fd, int err, void *arg);
+    void (*process_exited)(cio_subprocess_transport *transport, void *arg);
+    void (*connection_lost)(cio_subprocess_transport *transport, int err, void *arg);
+} cio_subprocess_protocol;
+
+/* Start argv as cio_create_subprocess_exec does (opts as there: pipes are
+ * what opts makes CIO_STDIO_PIPE) and drive it with protocol
+ * (loop.subprocess_exec). Does not suspend. The transport is freed after
+ * connection_lost returns. Returns 0, cio_create_subprocess_exec's errors,
+ * -EINVAL (NULL protocol or out), -ENOMEM. */
+CIO_EXPORT int cio_subprocess_exec(const char *const argv[],
+                                   const cio_subprocess_protocol *protocol, void *arg,
+                                   const cio_process_options *opts, cio_subprocess_transport **out);
+/* The child's pid (get_pid), or -EINVAL. */
+CIO_EXPORT int cio_subprocess_transport_pid(const cio_subprocess_transport *transport);
+/* As cio_process_returncode (get_returncode): 0, -EAGAIN (still running). */
+CIO_EXPORT int cio_subprocess_transport_returncode(const cio_subprocess_transport *transport,
+                                                   int *returncode);
+/* The transport of pipe fd (0: stdin, to write to; 1, 2), borrowed
+ * (get_pipe_transport): valid until its pipe_connection_lost. Returns 0,
+ * -ENOENT (not a pipe, or closed already), -EINVAL. */
+CIO_EXPORT int cio_subprocess_transport_pipe(cio_subprocess_transport *transport, int fd,
+                                             cio_transport **out);
+/* Send signo to the child (send_signal; terminate and kill are SIGTERM and
+ * SIGKILL). Returns 0, -ESRCH (exited), -EINVAL. */
+CIO_EXPORT int cio_subprocess_transport_send_signal(cio_subprocess_transport *transport, int signo);
+/* Close the pipes and, if the child still runs, kill it (close). Returns 0,
+ * -CIO_ECLOSED (a second call), -EINVAL. */
+CIO_EXPORT int cio_subprocess_transport_close(cio_subprocess_transport *transport);
 
 #ifdef __cplusplus
 }

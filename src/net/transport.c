@@ -152,8 +152,8 @@ static const struct cio__stream_hooks hooks = {
 
 /* True while a read pass should go on reading. */
 static bool wants_data(const cio_transport *transport) {
-    return transport->reading && !transport->eof && !transport->closing &&
-           transport->stream->state == CIO__STREAM_OPEN;
+    return transport->reading && transport->stream->kind != CIO__STREAM_WRITE_END &&
+           !transport->eof && !transport->closing && transport->stream->state == CIO__STREAM_OPEN;
 }
 
 /* Hand what `in` holds to the protocol: data_received, or copied into the
@@ -277,7 +277,7 @@ static int read_soon(cio_transport *transport) {
 
 static int check_stream(cio_stream *stream) {
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
-    if (stream->reader || stream->hooks || stream->kind == CIO__STREAM_WRITE_END) return -EINVAL;
+    if (stream->reader || stream->hooks) return -EINVAL;
     return 0;
 }
 
