@@ -241,8 +241,9 @@ int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
  * bookkeeping (drained, eof, read_error): the count, 0 at EOF, -EAGAIN, or
  * an error. */
 ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len);
-/* The same into the stream's own buffer `in` (appending). */
-ssize_t cio__stream_fill_once(cio_stream *stream);
+/* The same into the stream's own buffer `in` (appending), offering recv at
+ * least room bytes (0: the stream's usual 16 KiB). */
+ssize_t cio__stream_fill_once(cio_stream *stream, size_t room);
 /* The fd events to wait for before reading (events CIO__READABLE) or sending
  * again; 0: retry now (a TLS engine holds bytes). */
 unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events);

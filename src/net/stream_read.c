@@ -88,8 +88,8 @@ ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len) {
     return receive_once(stream, dst, len);
 }
 
-ssize_t cio__stream_fill_once(cio_stream *stream) {
-    int rc = cio__buffer_reserve(&stream->in, FILL_ROOM);
+ssize_t cio__stream_fill_once(cio_stream *stream, size_t room) {
+    int rc = cio__buffer_reserve(&stream->in, room ? room : FILL_ROOM);
     if (rc < 0) return rc;
     struct cio__buffer *in = &stream->in;
     ssize_t n = receive_once(stream, in->data + in->end, in->cap - in->end);

@@ -23,6 +23,7 @@ struct cio_transport {
     bool lost_queued; /* connection_lost is queued */
     bool lost;        /* connection_lost has been called */
     int error;        /* what connection_lost gets */
+    size_t room;      /* what the next read offers recv (transport.c) */
     struct cio__fd_watch watch;
     struct cio__waitq finished; /* woken after connection_lost (a server's task) */
     struct cio__close_hook loop_hook;
