@@ -51,12 +51,22 @@ int cio__transport_check(const cio_transport *transport, const char *caller) {
     return -EPERM;
 }
 
+/* A transport armed for its next read counts as a task waiting on an fd
+ * would: a virtual-clock loop then waits for the peer instead of calling the
+ * run a deadlock (loop.c's poll_idle_virtual). */
+static void set_waiting(cio_transport *transport, bool waiting) {
+    if (transport->waiting == waiting) return;
+    transport->waiting = waiting;
+    transport->loop->io_waiters += waiting ? 1 : -1;
+}
+
 void cio__transport_ref(cio_transport *transport) {
     transport->refs++;
 }
 
 void cio__transport_unref(cio_transport *transport) {
     if (--transport->refs > 0) return;
+    set_waiting(transport, false);
     cio__loop_hook_remove(&transport->loop_hook);
     cio_stream *stream = transport->stream;
     stream->hooks = NULL;
@@ -94,6 +104,7 @@ static void lost_soon(void *arg) {
 /* The stream's fd closed: tell the protocol from the loop. */
 static void stream_closed(cio_stream *stream) {
     cio_transport *transport = stream->hooks_arg;
+    set_waiting(transport, false);
     if (transport->lost_queued) return;
     transport->lost_queued = true;
     transport->closing = true;
@@ -219,7 +230,10 @@ static void arm(cio_transport *transport) {
     unsigned events = cio__stream_events_wanted(stream, CIO__READABLE);
     if (events == 0) events = CIO__READABLE; /* cannot happen after a short read: be safe */
     int rc = cio__io_watch(transport->loop, stream->fd, &transport->watch, events, false);
-    if (rc < 0) abort_now(transport, rc);
+    if (rc < 0)
+        abort_now(transport, rc);
+    else
+        set_waiting(transport, true);
 }
 
 /* The peer ended its side: eof_received decides whether to close. */
@@ -236,6 +250,7 @@ static void read_later(void *arg);
  * fd watch (inside the poller's dispatch) or from the loop. */
 static void read_pass(cio_transport *transport) {
     cio__transport_ref(transport); /* a callback may close it: connection_lost is queued anyway */
+    set_waiting(transport, false);
     cio_stream *stream = transport->stream;
     int rc = deliver_buffered(transport); /* what the stream read before (a TLS handshake's) */
     for (int i = 0; rc == 0 && wants_data(transport); i++) {
@@ -245,7 +260,10 @@ static void read_pass(cio_transport *transport) {
             break;
         }
         ssize_t n = receive(transport);
-        if (n == -EAGAIN || (n > 0 && stream->drained && wants_data(transport) &&
+        /* A short read means drained, unless the peer hung up: its FIN may
+         * have come with the last data, and the edge that said so is spent. */
+        bool drained = n > 0 && stream->drained && !transport->hangup;
+        if (n == -EAGAIN || (drained && wants_data(transport) &&
                              cio__stream_events_wanted(stream, CIO__READABLE))) {
             arm(transport);
             break;
@@ -267,6 +285,7 @@ static void read_later(void *arg) {
 static void watch_ready(struct cio__fd_watch *watch, int fd, unsigned events) {
     (void)fd;
     cio_transport *transport = cio__container_of(watch, cio_transport, watch);
+    if (events & CIO__HANGUP) transport->hangup = true; /* read on to the EOF, past short reads */
     if (events & CIO__READABLE ||
         cio__stream_events_wanted(transport->stream, CIO__READABLE) & CIO__WRITABLE)
         read_pass(transport);
@@ -404,6 +423,7 @@ int cio_transport_pause_reading(cio_transport *transport) {
     if (rc < 0) return rc;
     if (cio_transport_is_closing(transport)) return -CIO_ECLOSED;
     transport->reading = false;
+    set_waiting(transport, false);
     return 0;
 }
 

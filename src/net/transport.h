@@ -22,6 +22,8 @@ struct cio_transport {
     bool read_queued; /* a read pass is queued on the loop */
     bool lost_queued; /* connection_lost is queued */
     bool lost;        /* connection_lost has been called */
+    bool waiting;     /* armed for the next read: counted in loop->io_waiters */
+    bool hangup;      /* the poller reported a hang-up: read until EOF or EAGAIN */
     int error;        /* what connection_lost gets */
     size_t room;      /* what the next read offers recv (transport.c) */
     struct cio__fd_watch watch;

@@ -21,6 +21,7 @@ struct cio_datagram_transport {
     int refs; /* its own (until connection_lost) and each queued callback */
     bool closing;
     bool lost;
+    bool waiting; /* counted in loop->io_waiters while open */
     cio_loop *loop;
     pthread_t thread;
     cio_datagram *ep;
@@ -41,6 +42,15 @@ static int check(const cio_datagram_transport *t, const char *caller) {
     if (!cio__running_loop && pthread_equal(t->thread, pthread_self())) return 0;
     cio__complain("%s: called from a thread that does not run the transport's loop", caller);
     return -EPERM;
+}
+
+/* An open datagram transport waits for datagrams as a task parked on its fd
+ * would: counted in loop->io_waiters, so a virtual-clock loop waits for the
+ * peer rather than calling the run a deadlock. */
+static void set_waiting(cio_datagram_transport *t, bool waiting) {
+    if (t->waiting == waiting) return;
+    t->waiting = waiting;
+    t->loop->io_waiters += waiting ? 1 : -1;
 }
 
 static void unref(cio_datagram_transport *t) {
@@ -68,6 +78,7 @@ static void loop_closing(cio_loop *loop, void *arg) {
     (void)loop;
     cio_datagram_transport *t = arg;
     t->closing = true;
+    set_waiting(t, false);
     (void)cio_datagram_close(t->ep);
     if (!t->lost) call_lost(t, -ECANCELED);
     t->refs = 1; /* a queued connection_lost will never run */
@@ -138,6 +149,7 @@ static int start(cio_datagram *ep, const cio_datagram_protocol *protocol, void *
         return rc;
     }
     cio__loop_hook_add(t->loop, &t->loop_hook, loop_closing, t);
+    set_waiting(t, true);
     *out = t;
     if (protocol->connection_made) protocol->connection_made(t, arg);
     return 0;
@@ -179,6 +191,7 @@ int cio_datagram_transport_close(cio_datagram_transport *t) {
     if (rc < 0) return rc;
     if (t->closing) return -CIO_ECLOSED;
     t->closing = true;
+    set_waiting(t, false);
     (void)cio_datagram_close(t->ep); /* cio_close ends the watch */
     rc = cio_call_soon(t->loop, lost_soon, t, NULL);
     if (rc == 0) t->refs++; /* out of memory: the loop's close hook calls connection_lost */

@@ -308,6 +308,29 @@ static void eof_received_false_closes(void **state) {
     test_run_on_both_pollers(eof_closes_main);
 }
 
+/* The peer's last data and its FIN in one readiness report, to a transport
+ * already armed: the short read of the data must not end the pass, or the
+ * EOF is never seen (edge-triggered epoll reports the hang-up only once). */
+static void *fin_with_data_main(void *arg) {
+    (void)arg;
+    struct rec r;
+    rec_init(&r);
+    cio_stream *peer = transport_pair(&r);
+    assert_int_equal(cio_sleep(0.01), 0); /* the first read pass ran and armed the watch */
+    assert_int_equal(cio_stream_write(peer, "last", 4), 0);
+    assert_int_equal(cio_stream_write_eof(peer), 0); /* same turn: one report */
+    wait_for(&r, &r.lost, 1);
+    assert_int_equal(r.eofs, 1);
+    assert_memory_equal(r.data, "last", 4);
+    cio_stream_free(peer);
+    return NULL;
+}
+
+static void eof_that_comes_with_the_last_data(void **state) {
+    (void)state;
+    test_run_on_both_pollers(fin_with_data_main);
+}
+
 /* ---- a reset
  * ------------------------------------------------------------------------------------------ */
 
@@ -487,6 +510,7 @@ int main(void) {
         cmocka_unit_test(backpressure_pauses_and_resumes_writing),
         cmocka_unit_test(eof_received_keeps_the_transport_open),
         cmocka_unit_test(eof_received_false_closes),
+        cmocka_unit_test(eof_that_comes_with_the_last_data),
         cmocka_unit_test(connection_lost_gets_the_reset),
         cmocka_unit_test(buffered_protocol_reads_into_its_buffer),
         cmocka_unit_test(error_paths),
