@@ -59,7 +59,7 @@ static void lost(cio_transport *t, int err, void *arg) {
     struct rec *r = arg;
     r->lost++;
     r->lost_err = err;
-    r->transport = NULL; /* freed after this returns */
+    r->transport = NULL;                                    /* freed after this returns */
     if (cio_get_running_loop()) cio_event_set(&r->changed); /* not while the loop closes */
 }
 
@@ -331,6 +331,36 @@ static void eof_that_comes_with_the_last_data(void **state) {
     test_run_on_both_pollers(fin_with_data_main);
 }
 
+/* A stream that a task read from, then handed to a transport: what the
+ * stream had buffered comes first, then what follows. */
+static void *from_stream_main(void *arg) {
+    (void)arg;
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    cio_stream *stream, *peer;
+    assert_int_equal(cio_stream_from_socket(fds[0], 0, &stream), 0);
+    assert_int_equal(cio_stream_from_socket(fds[1], 0, &peer), 0);
+    assert_int_equal(cio_stream_write(peer, "HELLO\nrest", 10), 0);
+    char line[16];
+    assert_int_equal(cio_stream_readline(stream, line, sizeof line), 6); /* "rest" stays in it */
+    struct rec r;
+    rec_init(&r);
+    cio_transport *t;
+    assert_int_equal(cio_transport_new(stream, &recorder, &r, &t), 0);
+    assert_int_equal(cio_stream_write(peer, "+more", 5), 0);
+    wait_for_bytes(&r, 9);
+    assert_memory_equal(r.data, "rest+more", 9);
+    assert_int_equal(cio_transport_close(t), 0);
+    wait_for(&r, &r.lost, 1);
+    cio_stream_free(peer);
+    return NULL;
+}
+
+static void a_stream_handed_over_delivers_its_buffer_first(void **state) {
+    (void)state;
+    test_run_on_both_pollers(from_stream_main);
+}
+
 /* ---- a reset
  * ------------------------------------------------------------------------------------------ */
 
@@ -546,6 +576,7 @@ int main(void) {
         cmocka_unit_test(error_paths),
         cmocka_unit_test(write_to_a_gone_peer_loses_the_connection),
         cmocka_unit_test(loop_close_ends_open_transports),
+        cmocka_unit_test(a_stream_handed_over_delivers_its_buffer_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
