@@ -31,9 +31,12 @@
  * function, close and abort included.
  *
  * Ownership: the transport owns its stream and its memory. It is freed right
- * after connection_lost returns: the handle must not be used after that.
- * Until then calls on a closed transport return -CIO_ECLOSED. Every function
- * is for the thread running the transport's loop; NULL gives -EINVAL. */
+ * after connection_lost returns: the handle must not be used after that (the
+ * last 64 freed transports are kept poisoned, so a call soon after is refused
+ * with -EINVAL and a report; later it is a use after free). Until then calls
+ * on a closed transport return -CIO_ECLOSED. Every function is for the thread
+ * running the transport's loop (else -EPERM and a report); NULL gives
+ * -EINVAL. */
 #ifndef CIO_TRANSPORT_H
 #define CIO_TRANSPORT_H
 

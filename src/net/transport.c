@@ -37,12 +37,46 @@
 
 static const struct cio__stream_hooks hooks;
 
-/* ---- handles ---------------------------------------------------------------------------- */
+/* ---- handles ----------------------------------------------------------------------------- */
+
+/* A transport frees itself after connection_lost, so a protocol that keeps
+ * the handle and uses it later holds a stale pointer. Freed transports wait
+ * here, poisoned, before they go back to malloc (as freed streams do in
+ * stream.c): such a call is refused with a report instead of reading memory
+ * malloc may have handed to something else. The last QUARANTINE of them,
+ * process-wide (one lock per freed connection is cheap). */
+#define QUARANTINE 64
+
+static struct {
+    pthread_mutex_t lock;
+    cio_transport *ring[QUARANTINE];
+    unsigned next;
+} quarantine = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void quarantine_put(cio_transport *transport) {
+    pthread_mutex_lock(&quarantine.lock);
+    cio_transport *oldest = quarantine.ring[quarantine.next];
+    quarantine.ring[quarantine.next] = transport;
+    quarantine.next = (quarantine.next + 1) % QUARANTINE;
+    pthread_mutex_unlock(&quarantine.lock);
+    free(oldest);
+}
+
+/* At exit, so leak checkers see nothing held. */
+__attribute__((destructor)) static void quarantine_flush(void) {
+    for (unsigned i = 0; i < QUARANTINE; i++) {
+        free(quarantine.ring[i]);
+        quarantine.ring[i] = NULL;
+    }
+}
 
 int cio__transport_check(const cio_transport *transport, const char *caller) {
     if (!transport) return -EINVAL;
     if (transport->magic != CIO__TRANSPORT_MAGIC) {
-        cio__complain("%s: not a transport (a stale or corrupt handle)", caller);
+        cio__complain(transport->magic == CIO__DEAD_MAGIC
+                          ? "%s: the transport was freed after its connection_lost (a stale handle)"
+                          : "%s: not a transport (a stale or corrupt handle)",
+                      caller);
         return -EINVAL;
     }
     if (cio__running_loop == transport->loop) return 0;
@@ -73,7 +107,7 @@ void cio__transport_unref(cio_transport *transport) {
     if (transport->owns_stream) cio_stream_free(stream);
     cio__stream_unref(stream); /* the transport's own */
     transport->magic = CIO__DEAD_MAGIC;
-    free(transport);
+    quarantine_put(transport);
 }
 
 /* Queue fn(transport) for the loop's next turn, holding a reference. */

@@ -501,6 +501,10 @@ static void *errors_main(void *arg) {
     assert_int_equal(cio_transport_resume_reading(t), -CIO_ECLOSED);
     assert_int_equal(r.lost, 0); /* from the loop, not inside close */
     wait_for(&r, &r.lost, 1);
+    /* Freed after connection_lost: the stale handle is refused, with a report. */
+    assert_int_equal(cio_transport_write(t, "x", 1), -EINVAL);
+    assert_int_equal(cio_transport_close(t), -EINVAL);
+    assert_false(cio_transport_is_closing(t));
     return NULL;
 }
 
