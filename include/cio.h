@@ -19,6 +19,7 @@
 #include "cio/queue.h"
 #include "cio/net.h"
 #include "cio/tls.h"
+#include "cio/transport.h"
 #include "cio/thread.h"
 #include "cio/cores.h"
 #include "cio/channel.h"

@@ -279,8 +279,10 @@ struct cio__fd_waiters {
 
 /* A callback told of every readiness report on an fd, instead of a waiting
  * task: for foreign event loops that own their sockets (libcurl's
- * multi-socket API, src/http/). It runs inside the poller's dispatch, so it
- * may arm, watch and unwatch fds but must not switch tasks. */
+ * multi-socket API, src/http/) and for transports' reads (src/net/). It runs
+ * inside the poller's dispatch, so it may arm, watch and unwatch fds but must
+ * not switch tasks. A task may still wait for the fd to be writable (a
+ * transport's flusher): WRITABLE reports wake it after the callback. */
 struct cio__fd_watch {
     void (*ready)(struct cio__fd_watch *watch, int fd, unsigned events);
 };

@@ -71,7 +71,12 @@ void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
     struct cio__fd_waiters *waiters = &loop->fds[fd];
     if (waiters->watch) {
         waiters->watch->ready(waiters->watch, fd, events);
-        return;
+        /* A watch reads, but a task may still write: a transport's flusher
+         * (src/net/transport.c) waits here. The callback may have grown
+         * loop->fds or ended the watch (closing fd): look again. */
+        waiters = &loop->fds[fd];
+        if (!waiters->watch || !(events & CIO__WRITABLE)) return;
+        events = CIO__WRITABLE;
     }
     if (events & CIO__READABLE && !waiters->reader) waiters->missed |= CIO__READABLE;
     if (events & CIO__HANGUP) waiters->hangup = true;

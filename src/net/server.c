@@ -28,6 +28,7 @@ void cio__server_unref(cio_server *server) {
     if (server->opts.tls) cio__tls_context_release(server->opts.tls);
     free(server->listeners);
     free(server->unix_path);
+    free(server->handler_state);
     server->magic = CIO__DEAD_MAGIC;
     free(server);
 }

@@ -84,6 +84,19 @@ static ssize_t receive_once(cio_stream *stream, void *dst, size_t len) {
     return stream->read_error = n == 0 ? -ECONNRESET : (int)n;
 }
 
+ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len) {
+    return receive_once(stream, dst, len);
+}
+
+ssize_t cio__stream_fill_once(cio_stream *stream, size_t room) {
+    int rc = cio__buffer_reserve(&stream->in, room ? room : FILL_ROOM);
+    if (rc < 0) return rc;
+    struct cio__buffer *in = &stream->in;
+    ssize_t n = receive_once(stream, in->data + in->end, in->cap - in->end);
+    if (n > 0) in->end += (size_t)n;
+    return n;
+}
+
 /* Receive into dst: the count, 0 at EOF, or an error. */
 static ssize_t receive(cio_stream *stream, cio_task *task, void *dst, size_t len) {
     for (;;) {

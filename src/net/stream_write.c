@@ -35,6 +35,13 @@ static ssize_t send_now(cio_stream *stream, const struct iovec *iov, int iovcnt)
     return stream->io->send(stream, iov, iovcnt);
 }
 
+/* The write buffer crossed a water mark: tell a transport's protocol. */
+static void set_paused(cio_stream *stream, bool paused) {
+    if (stream->paused == paused) return;
+    stream->paused = paused;
+    if (stream->hooks) stream->hooks->paused(stream, paused);
+}
+
 /* A send failed: the connection is broken. Keep the error for every later
  * write and drain, drop what can no longer be sent, wake drainers. */
 static int fail_writes(cio_stream *stream, int err) {
@@ -43,6 +50,7 @@ static int fail_writes(cio_stream *stream, int err) {
     cio__buffer_clear(&stream->out);
     stream->paused = false;
     cio__net_wake_all(&stream->drainers, stream->write_error);
+    if (stream->hooks) stream->hooks->failed(stream, stream->write_error);
     return stream->write_error;
 }
 
@@ -62,8 +70,8 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
     *full = (size_t)n < iov.iov_len; /* a short send: the socket's buffer is full */
     cio__buffer_consume(out, (size_t)n);
     if (stream->paused && cio__buffer_len(out) <= stream->low) {
-        stream->paused = false;
         cio__net_wake_all(&stream->drainers, 0);
+        set_paused(stream, false);
     }
     return 0;
 }
@@ -149,7 +157,7 @@ static int queue(cio_stream *stream, const struct iovec *iov, int iovcnt, size_t
         int rc = cio__buffer_append(&stream->out, (const char *)iov[i].iov_base + from, len - from);
         if (rc < 0) return fail_writes(stream, rc);
     }
-    if (cio__buffer_len(&stream->out) > stream->high) stream->paused = true;
+    if (cio__buffer_len(&stream->out) > stream->high) set_paused(stream, true);
     return start_flusher(stream);
 }
 
@@ -209,10 +217,10 @@ int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t l
     stream->high = high;
     stream->low = low;
     size_t buffered = cio__buffer_len(&stream->out);
-    if (buffered > high) stream->paused = true;
+    if (buffered > high) set_paused(stream, true);
     if (stream->paused && buffered <= low) {
-        stream->paused = false;
         cio__net_wake_all(&stream->drainers, 0);
+        set_paused(stream, false);
     }
     return 0;
 }
