@@ -285,6 +285,10 @@ struct cio__fd_waiters {
  * transport's flusher): WRITABLE reports wake it after the callback. */
 struct cio__fd_watch {
     void (*ready)(struct cio__fd_watch *watch, int fd, unsigned events);
+    /* Every report goes to the watch, so a task may not wait on the fd
+     * (-EBUSY): add_reader/add_writer. A transport's watch reads but lets its
+     * flusher task wait for WRITABLE, so it is not exclusive. */
+    bool exclusive;
 };
 
 /* Send fd's reports to watch and arm it for events (recheck: see poll.h).

@@ -89,6 +89,7 @@ static struct record *make_record(cio_loop *loop, int fd) {
     struct record *rec = calloc(1, sizeof *rec);
     if (!rec) return NULL;
     rec->watch.ready = on_ready;
+    rec->watch.exclusive = true; /* a task waiting here would never hear of its fd */
     rec->loop = loop;
     rec->fd = fd;
     rec->dir[READER].ready.run = run_reader;

@@ -40,7 +40,7 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     struct cio__fd_waiters *waiters = waiters_for(loop, fd);
     if (!waiters) return -ENOMEM;
     cio_task **slot = slot_for(waiters, events);
-    if (*slot || waiters->watch) return -EBUSY; /* a watched fd's reports go to its watch */
+    if (*slot || (waiters->watch && waiters->watch->exclusive)) return -EBUSY; /* see fd_watch */
     int rc = cio__task_pending_interrupt(task);
     if (rc < 0) return cio__wait(task, NULL, NULL); /* delivers it without parking */
     bool missed = waiters->missed & events;
