@@ -17,6 +17,7 @@ void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic) {
     f->refs = 1;
     f->loop = loop;
     cio__list_init(&f->waiters);
+    if (__builtin_expect(loop->debug, 0)) cio__origin_capture(f);
 }
 
 int cio_future_new(cio_loop *loop, cio_future **out) {
@@ -48,8 +49,13 @@ void cio__future_free_callbacks(cio_future *f) {
 }
 
 static void report_unretrieved(cio_future *f) {
-    if (f->state == CIO__DONE && f->error && !f->retrieved)
-        fprintf(stderr, "cio: future failed: %s (error never retrieved)\n", cio_strerror(f->error));
+    if (f->state != CIO__DONE || !f->error || f->retrieved) return;
+    cio_diag diag = {.kind = CIO_DIAG_UNRETRIEVED, .error = f->error, .future = f, .fd = -1};
+    char message[96];
+    snprintf(message, sizeof message, "future failed: %s (error never retrieved)",
+             cio_strerror(f->error));
+    diag.message = message;
+    cio__diag_report(f->loop, &diag);
 }
 
 void cio_future_unref(cio_future *f) {
@@ -61,6 +67,7 @@ void cio_future_unref(cio_future *f) {
     if (--f->refs > 0) return;
     report_unretrieved(f);
     cio__future_free_callbacks(f);
+    cio__origin_free(f);
     f->magic = CIO__DEAD_MAGIC;
     free(f);
 }

@@ -214,6 +214,11 @@ void cio__task_resume(struct cio__ready *entry) {
     if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
 
+cio_task *cio__task_of_entry(struct cio__ready *entry) {
+    if (entry->run != cio__task_resume && entry->run != run_task_entry) return NULL;
+    return cio__container_of(entry, cio_task, ready);
+}
+
 /* A task's first turn: cancelled before it started, it never runs (asyncio). */
 static void run_task_entry(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
@@ -243,6 +248,7 @@ void cio__task_free(cio_task *task) {
     if (task->stack.mapping) cio__stack_release(&task->stack);
     cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);
+    cio__origin_free(&task->future);
     free(task->name);
     free(task->error_message);
     task_dispose(task);
