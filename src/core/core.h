@@ -372,6 +372,7 @@ struct cio_loop {
     cio_exception_handler handler; /* NULL: cio_default_exception_handler */
     void *handler_arg;
     struct cio__debug_state *debug_state; /* made when debug mode is first turned on */
+    struct cio__list alive;               /* on diag.c's list of loops not yet freed */
 
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
@@ -467,8 +468,23 @@ char *cio__origin_text(const cio_future *f);
  * and free the debug state. */
 void cio__debug_loop_close(cio_loop *loop);
 int cio__debug_init(cio_loop *loop, bool enabled); /* 0 or -ENOMEM */
-/* Debug mode: a step that the loop thread does not run is misuse: true (and
- * a report naming caller) when the loop runs in another thread. */
-bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller);
+/* Debug mode: a loop-thread-only call made from another thread while the
+ * loop runs. true (with a report naming caller) when that is the case; always
+ * false, for one predicted branch, when loop is not in debug mode. */
+bool cio__debug_thread_slow(const cio_loop *loop, const char *caller);
+static inline bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller) {
+    return __builtin_expect(loop->debug, 0) && cio__debug_thread_slow(loop, caller);
+}
+/* diag.c: loops made and not yet freed. A future may outlive its loop: what
+ * reads its loop from outside that loop's run asks cio__loop_alive first. */
+void cio__loop_alive_add(cio_loop *loop);
+void cio__loop_alive_remove(cio_loop *loop);
+bool cio__loop_alive(const cio_loop *loop);
+/* cio__debug_wrong_thread for an object whose loop may be freed: free for
+ * a call from inside the running loop (the common case, no lock). */
+static inline bool cio__debug_wrong_thread_late(const cio_loop *loop, const char *caller) {
+    return loop != cio__running_loop && cio__loop_alive(loop) &&
+           cio__debug_wrong_thread(loop, caller);
+}
 
 #endif

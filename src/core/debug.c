@@ -252,8 +252,8 @@ void cio__debug_loop_close(cio_loop *loop) {
     loop->debug = false;
 }
 
-bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller) {
-    if (!loop || !loop->debug || !loop->running || cio__running_loop == loop) return false;
+bool cio__debug_thread_slow(const cio_loop *loop, const char *caller) {
+    if (!loop->running || cio__running_loop == loop) return false;
     cio__complain("%s: called from a thread that does not run the loop (debug mode)", caller);
     return true;
 }

@@ -130,6 +130,35 @@ int cio_loop_call_exception_handler(cio_loop *loop, const cio_diag *diag) {
     return 0;
 }
 
+/* ---- live loops ---------------------------------------------------------------------- */
+
+static pthread_mutex_t alive_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cio__list alive_loops = {&alive_loops, &alive_loops};
+
+void cio__loop_alive_add(cio_loop *loop) {
+    pthread_mutex_lock(&alive_lock);
+    cio__list_push_back(&alive_loops, &loop->alive);
+    pthread_mutex_unlock(&alive_lock);
+}
+
+void cio__loop_alive_remove(cio_loop *loop) {
+    pthread_mutex_lock(&alive_lock);
+    cio__list_remove(&loop->alive);
+    pthread_mutex_unlock(&alive_lock);
+}
+
+/* Only the pointer is compared: a freed loop is never read. A new loop at a
+ * freed one's address counts as alive (its reports go to the new loop). */
+bool cio__loop_alive(const cio_loop *loop) {
+    bool found = false;
+    pthread_mutex_lock(&alive_lock);
+    for (struct cio__list *node = alive_loops.next; node != &alive_loops && !found;
+         node = node->next)
+        found = cio__container_of(node, cio_loop, alive) == loop;
+    pthread_mutex_unlock(&alive_lock);
+    return found;
+}
+
 /* ---- making reports ------------------------------------------------------------------- */
 
 static void vdiag(cio_loop *loop, cio_diag_kind kind, cio_task *task, int error, const char *fmt,

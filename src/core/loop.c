@@ -254,6 +254,7 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
         free(loop);
         return rc;
     }
+    cio__loop_alive_add(loop);
     *out = loop;
     return 0;
 }
@@ -341,6 +342,7 @@ int cio_loop_close(cio_loop *loop) {
 void cio_loop_free(cio_loop *loop) {
     if (!loop || loop->magic != CIO__LOOP_MAGIC || loop->running) return;
     cio_loop_close(loop);
+    cio__loop_alive_remove(loop);
     loop->magic = CIO__DEAD_MAGIC;
     free(loop);
 }

@@ -18,7 +18,8 @@ bool cio__task_valid(const cio_task *task) {
 }
 
 bool cio__task_check(const cio_task *task, const char *caller) {
-    if (cio__task_valid(task)) return true;
+    if (cio__task_valid(task))
+        return !cio__debug_wrong_thread(task->future.loop, caller); /* debug mode only */
     if (task && task->future.magic == CIO__DEAD_MAGIC)
         cio__complain("%s: stale task pointer %p: its last reference was already dropped "
                       "(released twice, or used after cio_await consumed it)",
@@ -332,7 +333,7 @@ const char *cio_task_name(const cio_task *task) {
 }
 
 int cio_task_set_name(cio_task *task, const char *name) {
-    if (!cio__task_valid(task) || !name) return -EINVAL;
+    if (!cio__task_check(task, "cio_task_set_name") || !name) return -EINVAL;
     return set_name(task, name);
 }
 

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,63 @@ static void hook_null_restores_stderr(void **state) {
     assert_string_equal(hooked, "cio: back\n");
 }
 
+/* ---- debug mode: the wrong thread ------------------------------------------------------ */
+
+struct foreign_calls {
+    cio_future *future;
+    cio_task *task;
+    int set_rc, cancel_rc;
+};
+
+static void *from_another_thread(void *arg) {
+    struct foreign_calls *calls = arg;
+    calls->set_rc = cio_future_set_result(calls->future, NULL);
+    calls->cancel_rc = cio_task_cancel(calls->task);
+    return NULL;
+}
+
+/* Blocks the loop while the other thread runs: the loop is running, in
+ * another thread than the caller's, the case the check is for. */
+static void *calls_from_another_thread(void *arg) {
+    struct foreign_calls *calls = arg;
+    calls->task = cio_current_task();
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, from_another_thread, calls), 0);
+    pthread_join(thread, NULL);
+    return NULL;
+}
+
+static void wrong_thread_is_refused_in_debug_mode(void **state) {
+    (void)state;
+    cio_loop *loop = debug_loop();
+    struct foreign_calls calls = {0};
+    assert_int_equal(cio_future_new(loop, &calls.future), 0);
+    run_main(loop, calls_from_another_thread, &calls);
+    assert_int_equal(calls.set_rc, -EPERM);
+    assert_int_equal(calls.cancel_rc, -EINVAL); /* as for a task of another loop */
+    assert_false(cio_future_done(calls.future));
+    assert_non_null(strstr(hooked, "cio: cio_future_set_result: called from a thread that does "
+                                   "not run the loop (debug mode)"));
+    assert_non_null(strstr(hooked, "cio: cio_task_cancel: called from a thread"));
+    assert_int_equal(seen_count, 0); /* not the loop's handler: it is not that thread's */
+    cio_future_unref(calls.future);
+    cio_loop_free(loop);
+}
+
+/* A future outlives its loop: its report goes to the default handler, and
+ * the freed loop is not read. */
+static void future_outliving_its_loop_reports_to_the_hook(void **state) {
+    (void)state;
+    cio_loop *loop = debug_loop();
+    cio_future *f = diag_test_make_future(loop);
+    assert_int_equal(cio_future_set_error(f, -EIO), 0);
+    cio_loop_free(loop);
+    cio_future_unref(f);
+    assert_int_equal(seen_count, 0);
+    assert_non_null(strstr(hooked, "cio: future failed: Input/output error (error never "
+                                   "retrieved)\n  created at:\n"));
+}
+
 /* ---- turning debug mode on ------------------------------------------------------------- */
 
 static void debug_from_option_and_environment(void **state) {
@@ -461,6 +519,8 @@ int main(void) {
         cmocka_unit_test_setup(call_exception_handler_delivers_the_record, reset),
         cmocka_unit_test_setup(a_report_inside_the_handler_goes_to_the_default, reset),
         cmocka_unit_test_setup(hook_null_restores_stderr, reset),
+        cmocka_unit_test_setup(wrong_thread_is_refused_in_debug_mode, reset),
+        cmocka_unit_test_setup(future_outliving_its_loop_reports_to_the_hook, reset),
         cmocka_unit_test_setup(debug_from_option_and_environment, reset),
         cmocka_unit_test_setup(bad_arguments, reset),
     };
