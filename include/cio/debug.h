@@ -55,9 +55,10 @@ typedef struct cio_diag {
     const char *suspended_at;
 } cio_diag;
 
-/* Receives each diagnostic of a loop, on the loop's thread. arg is the one
- * given to cio_loop_set_exception_handler. It may call cio (a diagnostic
- * raised inside it goes to the default handler, not back to it). */
+/* Receives each diagnostic of a loop, on the loop's thread, inside whatever
+ * raised it (a task, a callback, cio_loop_close). arg is the one given to
+ * cio_loop_set_exception_handler. It may call cio but must not suspend; a
+ * diagnostic raised inside it goes to the default handler, not back to it. */
 typedef void (*cio_exception_handler)(cio_loop *loop, const cio_diag *diag, void *arg);
 
 /* Receives each line of text the default handler makes (no trailing
