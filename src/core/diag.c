@@ -103,7 +103,9 @@ int cio_loop_set_exception_handler(cio_loop *loop, cio_exception_handler handler
 void cio__diag_report(cio_loop *loop, cio_diag *diag) {
     if (loop && !loop_thread(loop)) loop = NULL;
     char *created = NULL;
-    if (!diag->created_at && (diag->task || diag->future)) {
+    /* A misuse report is about a call, not about the task making it: it
+     * stays one line. */
+    if (!diag->created_at && diag->kind != CIO_DIAG_MISUSE && (diag->task || diag->future)) {
         created = cio__origin_text(diag->task ? cio__task_future(diag->task) : diag->future);
         diag->created_at = created;
     }
