@@ -195,6 +195,7 @@ int cio_call_later(cio_loop *loop, double delay, cio_callback cb, void *arg, cio
 int cio_handle_cancel(cio_handle handle) {
     struct cio__callback *record = handle.slot;
     if (!record || record->generation != handle.generation) return -EALREADY;
+    if (cio__debug_wrong_thread(record->loop, "cio_handle_cancel")) return -EPERM;
     switch (record->state) {
     case CIO__CB_TIMED:
         cio__timer_stop(record->loop, &record->timer);

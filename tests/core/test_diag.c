@@ -408,13 +408,15 @@ static void hook_null_restores_stderr(void **state) {
 struct foreign_calls {
     cio_future *future;
     cio_task *task;
-    int set_rc, cancel_rc;
+    cio_handle handle;
+    int set_rc, cancel_rc, handle_rc;
 };
 
 static void *from_another_thread(void *arg) {
     struct foreign_calls *calls = arg;
     calls->set_rc = cio_future_set_result(calls->future, NULL);
     calls->cancel_rc = cio_task_cancel(calls->task);
+    calls->handle_rc = cio_handle_cancel(calls->handle);
     return NULL;
 }
 
@@ -434,9 +436,12 @@ static void wrong_thread_is_refused_in_debug_mode(void **state) {
     cio_loop *loop = debug_loop();
     struct foreign_calls calls = {0};
     assert_int_equal(cio_future_new(loop, &calls.future), 0);
+    assert_int_equal(cio_call_later(loop, 60, diag_test_blocking_callback, NULL, &calls.handle), 0);
     run_main(loop, calls_from_another_thread, &calls);
     assert_int_equal(calls.set_rc, -EPERM);
-    assert_int_equal(calls.cancel_rc, -EINVAL); /* as for a task of another loop */
+    assert_int_equal(calls.handle_rc, -EPERM);
+    assert_int_equal(cio_handle_cancel(calls.handle), 0); /* from the loop's thread: fine */
+    assert_int_equal(calls.cancel_rc, -EINVAL);           /* as for a task of another loop */
     assert_false(cio_future_done(calls.future));
     assert_non_null(strstr(hooked, "cio: cio_future_set_result: called from a thread that does "
                                    "not run the loop (debug mode)"));
