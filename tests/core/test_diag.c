@@ -102,6 +102,22 @@ static void run_main(cio_loop *loop, cio_task_fn fn, void *arg) {
     assert_int_equal(cio_loop_run_until_complete(loop, main_task, NULL), 0);
 }
 
+/* ---- a report with no loop: the environment ------------------------------------------- */
+
+/* The stack settings are read once per process, when the first task runs:
+ * this test must run first in the program (it is first in main's list). */
+static void ignored_variable_goes_to_the_log_hook(void **state) {
+    (void)state;
+    setenv("CIO_STACK_SIZE", "lots", 1);
+    cio_loop *loop = test_loop_new();
+    assert_int_equal(cio_loop_set_exception_handler(loop, record, NULL), 0);
+    run_main(loop, nothing, NULL);
+    cio_loop_free(loop);
+    unsetenv("CIO_STACK_SIZE");
+    assert_int_equal(seen_count, 0); /* no loop is known where it is read */
+    assert_non_null(strstr(hooked, "cio: ignoring CIO_STACK_SIZE='lots'"));
+}
+
 /* ---- debug mode: slow steps ---------------------------------------------------------- */
 
 /* Not static: -rdynamic (tests/CMakeLists.txt) puts it in the dynamic symbol
@@ -507,6 +523,7 @@ static void bad_arguments(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(ignored_variable_goes_to_the_log_hook, reset), /* first */
         cmocka_unit_test_setup(slow_callback_is_named, reset),
         cmocka_unit_test_setup(slow_task_step_says_where_it_resumed_and_suspended, reset),
         cmocka_unit_test_setup(fast_steps_are_not_reported, reset),
