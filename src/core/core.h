@@ -461,7 +461,10 @@ void cio__diag(cio_loop *loop, cio_diag_kind kind, cio_task *task, int error, co
 void cio__diag_report(cio_loop *loop, cio_diag *diag);
 /* Debug mode: record where f is being made (a backtrace); forget it. */
 void cio__origin_capture(cio_future *f);
-void cio__origin_free(cio_future *f);
+void cio__origin_free_slow(cio_future *f);
+static inline void cio__origin_free(cio_future *f) {
+    if (__builtin_expect(f->origin != NULL, 0)) cio__origin_free_slow(f); /* no free(NULL) call */
+}
 /* Where f was made, one symbolised frame a line (malloc'd), or NULL. */
 char *cio__origin_text(const cio_future *f);
 /* Debug mode: the loop closes; report the tasks never awaited nor released,

@@ -180,7 +180,7 @@ void cio__origin_capture(cio_future *f) {
     f->origin = origin;
 }
 
-void cio__origin_free(cio_future *f) {
+void cio__origin_free_slow(cio_future *f) {
     free(f->origin);
     f->origin = NULL;
 }
