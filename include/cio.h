@@ -9,6 +9,7 @@
 
 #include "cio/base.h"
 #include "cio/loop.h"
+#include "cio/debug.h"
 #include "cio/future.h"
 #include "cio/task.h"
 #include "cio/timeout.h"

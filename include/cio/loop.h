@@ -40,6 +40,9 @@ typedef struct cio_loop_options {
     /* I/O backend by name: "epoll", "poll", or NULL for the default
      * ($CIO_POLLER if set, else the best this platform has). */
     const char *poller;
+    /* Start in debug mode (cio/debug.h: cio_loop_set_debug); false leaves
+     * it to $CIO_DEBUG. */
+    bool debug;
 } cio_loop_options;
 
 /* A value naming one scheduled callback (call_soon/call_later/call_at).

@@ -133,6 +133,14 @@ static void run_callback(struct cio__ready *entry) {
     cio__callback_free(record);
 }
 
+cio_callback cio__callback_fn_of_entry(struct cio__ready *entry) {
+    if (entry->run != run_callback) return NULL;
+    struct cio__callback *record = cio__container_of(entry, struct cio__callback, ready);
+    if (record->state != CIO__CB_QUEUED) return NULL; /* cancelled: it will not run */
+    /* A done-callback's done_fn shares fn's storage: its address, as a name. */
+    return record->fn;
+}
+
 static void fire_callback(struct cio__timer *timer) {
     cio__callback_queue(cio__container_of(timer, struct cio__callback, timer));
 }
@@ -187,6 +195,7 @@ int cio_call_later(cio_loop *loop, double delay, cio_callback cb, void *arg, cio
 int cio_handle_cancel(cio_handle handle) {
     struct cio__callback *record = handle.slot;
     if (!record || record->generation != handle.generation) return -EALREADY;
+    if (cio__debug_wrong_thread(record->loop, "cio_handle_cancel")) return -EPERM;
     switch (record->state) {
     case CIO__CB_TIMED:
         cio__timer_stop(record->loop, &record->timer);

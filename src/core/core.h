@@ -95,6 +95,9 @@ void cio__callback_free(struct cio__callback *record);
 void cio__callback_queue(struct cio__callback *record);
 void cio__callback_drop_futures(cio_loop *loop);
 void cio__callback_slab_free(cio_loop *loop);
+/* The function a ready entry will call, if it is a callback record's; else
+ * NULL (debug mode names slow callbacks with it). */
+cio_callback cio__callback_fn_of_entry(struct cio__ready *entry);
 
 /* ---- futures ------------------------------------------------------------------- */
 
@@ -112,7 +115,8 @@ struct cio_future {
     int error; /* 0, or the negative errno it failed with */
     void *result;
     cio_loop *loop;
-    struct cio__list waiters; /* cio__link: awaiting tasks and done-callbacks, in order */
+    struct cio__list waiters;   /* cio__link: awaiting tasks and done-callbacks, in order */
+    struct cio__origin *origin; /* debug mode: where it was made (diag.c); else NULL */
 };
 
 void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic);
@@ -374,6 +378,15 @@ struct cio_loop {
     void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
+    /* diag.c: diagnostics and debug mode. debug is the one flag the hot
+     * paths test (cio__turn_next); the rest is read only when it is set or a
+     * report is made. */
+    bool debug;
+    cio_exception_handler handler; /* NULL: cio_default_exception_handler */
+    void *handler_arg;
+    struct cio__debug_state *debug_state; /* made when debug mode is first turned on */
+    struct cio__list alive;               /* on diag.c's list of loops not yet freed */
+
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
     int budget; /* the running task's cooperative budget (CIO__BUDGET) */
@@ -449,8 +462,45 @@ int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
 
-/* debug.c: a one-line diagnostic for misuse, printed on every call (to
- * stderr; $CIO_QUIET=1 silences them). */
+/* diag.c: a one-line diagnostic for misuse, made on every call, handed to
+ * the running loop's exception handler (or, with no loop running here, the
+ * default handler: stderr or the log hook; $CIO_QUIET=1 silences them). */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A diagnostic of kind about task (may be NULL) for loop's exception
+ * handler. loop NULL, or a loop this thread does not run: the default
+ * handler, with loop NULL. */
+void cio__diag(cio_loop *loop, cio_diag_kind kind, cio_task *task, int error, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void cio__diag_report(cio_loop *loop, cio_diag *diag);
+/* Debug mode: record where f is being made (a backtrace); forget it. */
+void cio__origin_capture(cio_future *f);
+void cio__origin_free_slow(cio_future *f);
+static inline void cio__origin_free(cio_future *f) {
+    if (__builtin_expect(f->origin != NULL, 0)) cio__origin_free_slow(f); /* no free(NULL) call */
+}
+/* Where f was made, one symbolised frame a line (malloc'd), or NULL. */
+char *cio__origin_text(const cio_future *f);
+/* Debug mode: the loop closes; report the tasks never awaited nor released,
+ * and free the debug state. */
+void cio__debug_loop_close(cio_loop *loop);
+int cio__debug_init(cio_loop *loop, bool enabled); /* 0 or -ENOMEM */
+/* Debug mode: a loop-thread-only call made from another thread while the
+ * loop runs. true (with a report naming caller) when that is the case; always
+ * false, for one predicted branch, when loop is not in debug mode. */
+bool cio__debug_thread_slow(const cio_loop *loop, const char *caller);
+static inline bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller) {
+    return __builtin_expect(loop->debug, 0) && cio__debug_thread_slow(loop, caller);
+}
+/* diag.c: loops made and not yet freed. A future may outlive its loop: what
+ * reads its loop from outside that loop's run asks cio__loop_alive first. */
+void cio__loop_alive_add(cio_loop *loop);
+void cio__loop_alive_remove(cio_loop *loop);
+bool cio__loop_alive(const cio_loop *loop);
+/* cio__debug_wrong_thread for an object whose loop may be freed: free for
+ * a call from inside the running loop (the common case, no lock). */
+static inline bool cio__debug_wrong_thread_late(const cio_loop *loop, const char *caller) {
+    return loop != cio__running_loop && cio__loop_alive(loop) &&
+           cio__debug_wrong_thread(loop, caller);
+}
 
 #endif

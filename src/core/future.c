@@ -17,6 +17,7 @@ void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic) {
     f->refs = 1;
     f->loop = loop;
     cio__list_init(&f->waiters);
+    if (__builtin_expect(loop->debug, 0)) cio__origin_capture(f);
 }
 
 int cio_future_new(cio_loop *loop, cio_future **out) {
@@ -48,8 +49,13 @@ void cio__future_free_callbacks(cio_future *f) {
 }
 
 static void report_unretrieved(cio_future *f) {
-    if (f->state == CIO__DONE && f->error && !f->retrieved)
-        fprintf(stderr, "cio: future failed: %s (error never retrieved)\n", cio_strerror(f->error));
+    if (f->state != CIO__DONE || !f->error || f->retrieved) return;
+    cio_diag diag = {.kind = CIO_DIAG_UNRETRIEVED, .error = f->error, .future = f, .fd = -1};
+    char message[96];
+    snprintf(message, sizeof message, "future failed: %s (error never retrieved)",
+             cio_strerror(f->error));
+    diag.message = message;
+    cio__diag_report(cio__loop_alive(f->loop) ? f->loop : NULL, &diag); /* it may be freed */
 }
 
 void cio_future_unref(cio_future *f) {
@@ -58,9 +64,13 @@ void cio_future_unref(cio_future *f) {
         cio_task_unref((cio_task *)(void *)f);
         return;
     }
+    /* Debug mode: refused, as a count changed by two threads at once would be
+     * wrong anyway (the leak is the lesser harm). */
+    if (cio__debug_wrong_thread_late(f->loop, "cio_future_unref")) return;
     if (--f->refs > 0) return;
     report_unretrieved(f);
     cio__future_free_callbacks(f);
+    cio__origin_free(f);
     f->magic = CIO__DEAD_MAGIC;
     free(f);
 }
@@ -82,14 +92,15 @@ void cio__future_complete(cio_future *f, int error, void *result) {
     }
 }
 
-static int check_settable(cio_future *f) {
+static int check_settable(cio_future *f, const char *caller) {
     if (!valid(f)) return -EINVAL;
+    if (cio__debug_wrong_thread_late(f->loop, caller)) return -EPERM; /* debug mode only */
     if (f->state != CIO__PENDING) return -EALREADY;
     return 0;
 }
 
 int cio_future_set_result(cio_future *f, void *result) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_result");
     if (rc == 0 && cio__task_of_future(f)) rc = -EPERM; /* a task sets its own outcome */
     if (rc == 0) cio__future_complete(f, 0, result);
     return rc;
@@ -97,7 +108,7 @@ int cio_future_set_result(cio_future *f, void *result) {
 
 int cio_future_set_error(cio_future *f, int err) {
     if (err >= 0 || err < -CIO_ERROR_MAX) return -EINVAL;
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_error");
     if (rc == 0 && cio__task_of_future(f)) rc = -EPERM;
     if (rc == 0) cio__future_complete(f, err, NULL);
     return rc;
@@ -105,7 +116,7 @@ int cio_future_set_error(cio_future *f, int err) {
 
 int cio_future_cancel(cio_future *f) {
     if (valid(f) && cio__task_of_future(f)) return cio_task_cancel((cio_task *)(void *)f);
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_cancel");
     if (rc == 0) cio__future_complete(f, -ECANCELED, NULL);
     return rc;
 }

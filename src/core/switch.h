@@ -123,13 +123,23 @@ void cio__task_resume(struct cio__ready *entry);
  * Inline here rather than a function of loop.c: out of line, the call it
  * adds to every switch cost 23.4 -> 32.5 ns per yield (bench/core_yield,
  * Release, pinned, median of 9 interleaved rounds). */
-static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
+static inline struct cio__ready *cio__turn_next_plain(cio_loop *loop, bool handoff) {
     if (!loop->batch && !(handoff && cio__loop_next_batch(loop))) return NULL;
     struct cio__ready *entry = loop->batch;
     if (handoff && entry->run != cio__task_resume) return NULL;
     loop->batch = entry->next;
     loop->ran_since_poll++;
     return entry;
+}
+
+/* debug.c: cio__turn_next_plain, timing each step for the slow-callback
+ * report. */
+struct cio__ready *cio__debug_turn_next(cio_loop *loop, bool handoff);
+
+/* Debug mode's whole cost when off: this one branch, predicted not taken. */
+static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
+    if (__builtin_expect(loop->debug, 0)) return cio__debug_turn_next(loop, handoff);
+    return cio__turn_next_plain(loop, handoff);
 }
 
 /* Suspend the running task (already parked or queued); returns when it is

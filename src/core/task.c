@@ -18,7 +18,8 @@ bool cio__task_valid(const cio_task *task) {
 }
 
 bool cio__task_check(const cio_task *task, const char *caller) {
-    if (cio__task_valid(task)) return true;
+    if (cio__task_valid(task))
+        return !cio__debug_wrong_thread(task->future.loop, caller); /* debug mode only */
     if (task && task->future.magic == CIO__DEAD_MAGIC)
         cio__complain("%s: stale task pointer %p: its last reference was already dropped "
                       "(released twice, or used after cio_await consumed it)",
@@ -214,6 +215,11 @@ void cio__task_resume(struct cio__ready *entry) {
     if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
 
+cio_task *cio__task_of_entry(struct cio__ready *entry) {
+    if (entry->run != cio__task_resume && entry->run != run_task_entry) return NULL;
+    return cio__container_of(entry, cio_task, ready);
+}
+
 /* A task's first turn: cancelled before it started, it never runs (asyncio). */
 static void run_task_entry(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
@@ -243,6 +249,7 @@ void cio__task_free(cio_task *task) {
     if (task->stack.mapping) cio__stack_release(&task->stack);
     cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);
+    cio__origin_free(&task->future);
     free(task->name);
     free(task->error_message);
     task_dispose(task);
@@ -326,7 +333,7 @@ const char *cio_task_name(const cio_task *task) {
 }
 
 int cio_task_set_name(cio_task *task, const char *name) {
-    if (!cio__task_valid(task) || !name) return -EINVAL;
+    if (!cio__task_check(task, "cio_task_set_name") || !name) return -EINVAL;
     return set_name(task, name);
 }
 

@@ -97,6 +97,8 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
  * the next turn would only run its batch. */
 bool cio__loop_next_batch(cio_loop *loop);
 void cio__task_free(cio_task *task);
+/* The task a ready entry resumes or starts, or NULL (debug.c). */
+cio_task *cio__task_of_entry(struct cio__ready *entry);
 void cio__task_spares_free(cio_loop *loop);
 /* failure.c: what a finishing task leaves behind - the scopes it left open
  * (reported), and its message (dropped unless it failed). */
