@@ -36,6 +36,7 @@
 #ifndef CIO_TASK_H
 #define CIO_TASK_H
 
+#include "context.h"
 #include "future.h"
 
 #ifdef __cplusplus
@@ -49,6 +50,9 @@ typedef void *(*cio_task_fn)(void *arg);
 typedef struct cio_task_options {
     const char *name;  /* copied; NULL: "Task-N" as asyncio names them */
     size_t stack_size; /* usable bytes, rounded up to pages; 0: the default */
+    /* The context the task starts with a copy of (borrowed; asyncio's
+     * create_task(context=)); NULL: its creator's current context. */
+    cio_context *context;
 } cio_task_options;
 
 /* The default stack size: 256 KiB of address space, of which a task touches

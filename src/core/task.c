@@ -129,6 +129,8 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
         task_dispose(task);
         return -ENOMEM;
     }
+    /* Copy on create: a reference to an immutable map (NULL when empty). */
+    task->vars = opts && opts->context ? cio__context_vars(opts->context) : cio__vars_current();
     cio__timer_init(&task->sleep_timer, fire_sleep);
     cio__timer_init(&task->deadline_timer, NULL); /* timeout.c sets it */
     task->ready.run = run_task_entry;
@@ -153,6 +155,13 @@ int cio_create_task(cio_task_fn fn, void *arg, cio_task **out) {
 
 /* ---- running and finishing --------------------------------------------------------- */
 
+/* Its values' destructors may run now: a finished task holds no context. */
+static void drop_vars(cio_task *task) {
+    struct cio__vars *vars = task->vars;
+    task->vars = NULL;
+    cio__vars_unref(vars);
+}
+
 static void finish(cio_task *task, int error, void *result) {
     cio_loop *loop = task->future.loop;
     task->state = CIO__TASK_DONE;
@@ -160,6 +169,7 @@ static void finish(cio_task *task, int error, void *result) {
     cio__timer_stop(loop, &task->sleep_timer);
     cio__timer_stop(loop, &task->deadline_timer);
     cio__future_complete(&task->future, error, result);
+    drop_vars(task);
 }
 
 /* The first and only frame on a task's stack. Only the scheduler starts
@@ -243,6 +253,7 @@ void cio__task_free(cio_task *task) {
     if (task->stack.mapping) cio__stack_release(&task->stack);
     cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);
+    drop_vars(task);
     free(task->name);
     free(task->error_message);
     task_dispose(task);

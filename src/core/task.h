@@ -67,6 +67,8 @@ struct cio_task {
     int64_t deadline;
     struct cio__timer deadline_timer;
 
+    struct cio__vars *vars; /* its context (context.c): NULL until something is set */
+
     char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
     char name_buf[24];
