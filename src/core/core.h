@@ -361,7 +361,9 @@ struct cio_loop {
     void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
-    struct cio__vars *vars; /* the running callback's context (context.c), else NULL */
+    struct cio__vars *vars;        /* the running callback's context (context.c), else NULL */
+    cio_task_factory task_factory; /* cio_loop_set_task_factory; NULL: cio_task_new */
+    void *task_factory_arg;
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
     int budget; /* the running task's cooperative budget (CIO__BUDGET) */
