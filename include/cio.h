@@ -21,6 +21,7 @@
 #include "cio/net.h"
 #include "cio/tls.h"
 #include "cio/thread.h"
+#include "cio/runner.h"
 #include "cio/process.h"
 #include "cio/signal.h"
 #include "cio/file.h"
