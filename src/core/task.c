@@ -210,8 +210,9 @@ static void finish(cio_task *task, int error, void *result) {
     drop_vars(task);
 }
 
-/* The first and only frame on a task's stack. Only the scheduler starts
- * tasks (start.data is NULL), having made this one current. */
+/* The first and only frame on a task's stack. The scheduler starts tasks
+ * (start.data is NULL), or for an eager start the creator (run_eagerly),
+ * having made this one current; task->eager tells which to return to. */
 static void task_main(cio__transfer start) {
 #if defined(CIO_ASAN)
     cio_task *self = cio__running_loop->current;
