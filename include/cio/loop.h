@@ -11,6 +11,7 @@
 #define CIO_LOOP_H
 
 #include "base.h"
+#include "context.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +122,21 @@ CIO_EXPORT cio_loop *cio_get_event_loop(void);
  * handle (may be NULL) receives a handle for cio_handle_cancel(). Returns 0,
  * -EINVAL (NULL loop or cb), -CIO_ECLOSED, -ENOMEM, -EPERM (wrong thread). */
 CIO_EXPORT int cio_call_soon(cio_loop *loop, cio_callback cb, void *arg, cio_handle *handle);
+
+/* Options for cio_call_soon_ex(); zero-initialise. */
+typedef struct cio_callback_options {
+    /* Run cb inside this context (call_soon(context=)): it sees ctx's values,
+     * and what it sets stays in ctx. A reference is held until cb has run or
+     * been cancelled. NULL: as cio_call_soon (an empty context). */
+    cio_context *context;
+} cio_callback_options;
+
+/* cio_call_soon() with options (opts NULL: the same). Errors as
+ * cio_call_soon(); -EINVAL also for an invalid opts->context. If the context
+ * is being run elsewhere when cb's turn comes (cio_context_run's -EBUSY),
+ * cb is skipped with a report. Loop thread. */
+CIO_EXPORT int cio_call_soon_ex(cio_loop *loop, cio_callback cb, void *arg,
+                                const cio_callback_options *opts, cio_handle *handle);
 
 /* Schedule cb(arg) after delay seconds (0 or less: as soon as possible, after
  * earlier timers that are already due). Callbacks with equal deadlines run in

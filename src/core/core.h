@@ -387,6 +387,9 @@ struct cio_loop {
     struct cio__debug_state *debug_state; /* made when debug mode is first turned on */
     struct cio__list alive;               /* on diag.c's list of loops not yet freed */
 
+    struct cio__vars *vars;        /* the running callback's context (context.c), else NULL */
+    cio_task_factory task_factory; /* cio_loop_set_task_factory; NULL: cio_task_new */
+    void *task_factory_arg;
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
     int budget; /* the running task's cooperative budget (CIO__BUDGET) */
@@ -456,6 +459,23 @@ void cio__loop_cancel_remaining(cio_loop *loop);
 void cio__loop_hook_add(cio_loop *loop, struct cio__close_hook *hook,
                         void (*fn)(cio_loop *, void *), void *arg);
 void cio__loop_hook_remove(struct cio__close_hook *hook);
+
+/* ---- task-local context (context.c) -------------------------------------------------- */
+
+/* An immutable map of context values, shared by count (NULL: empty). */
+struct cio__vars;
+struct cio__vars *cio__vars_ref(struct cio__vars *vars); /* NULL: no-op */
+void cio__vars_unref(struct cio__vars *vars);            /* NULL: no-op */
+/* The current context (the running task's, callback's or thread's), with a
+ * reference for the caller: what a new task or a thread-pool job copies. */
+struct cio__vars *cio__vars_current(void);
+/* Make vars (a reference the thread now owns) the current context of a
+ * thread that runs no loop; returns the previous one, for the caller to put
+ * back with another call and then release what comes back. */
+struct cio__vars *cio__vars_enter_thread(struct cio__vars *vars);
+/* ctx's map, referenced; NULL for an empty or invalid ctx. */
+struct cio__vars *cio__context_vars(cio_context *ctx);
+bool cio__context_valid(const cio_context *ctx);
 
 /* wakeup.c */
 int cio__wakeup_init(cio_loop *loop);

@@ -107,6 +107,25 @@ static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task 
     cio__switch_resumed(loop, task, back);
 }
 
+/* Task -> the creator of an eager task (task.c's run_eagerly), at the
+ * task's first switch out or its end (finished): the creator resumes and
+ * the task, if not finished, is left parked or queued like any other.
+ * Returns when the task is resumed. */
+static inline void cio__switch_eager_return(cio_loop *loop, cio_task *task, bool finished) {
+    task->eager = false;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(finished ? NULL : &task->asan_fake_stack,
+                                   task->eager_stack_bottom, task->eager_stack_size);
+#else
+    (void)finished;
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(task->eager_fiber, 0);
+#endif
+    cio__transfer back = cio__ctx_jump(task->eager_return, task);
+    cio__switch_resumed(loop, task, back);
+}
+
 /* A queued task's turn (task.c): resume it from the scheduler. */
 void cio__task_resume(struct cio__ready *entry);
 
@@ -149,6 +168,10 @@ static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
  * Inline: it is most of a yield. */
 static inline void cio__task_switch_out(cio_task *task) {
     cio_loop *loop = task->future.loop;
+    if (__builtin_expect(task->eager, 0)) { /* its creator waits for this first suspension */
+        cio__switch_eager_return(loop, task, false);
+        return;
+    }
     struct cio__ready *entry = cio__turn_next(loop, true);
     cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
     if (!next)

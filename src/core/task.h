@@ -67,6 +67,20 @@ struct cio_task {
     int64_t deadline;
     struct cio__timer deadline_timer;
 
+    struct cio__vars *vars; /* its context (context.c): NULL until something is set */
+
+    /* Started eagerly and not yet switched out: its first switch out (or its
+     * end) resumes eager_return, its creator, instead of the scheduler. */
+    bool eager;
+    cio__ctx eager_return;
+#if defined(CIO_ASAN)
+    const void *eager_stack_bottom; /* the creator's stack, for the switch back */
+    size_t eager_stack_size;
+#endif
+#if defined(CIO_TSAN)
+    void *eager_fiber;
+#endif
+
     char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
     char name_buf[24];

@@ -44,6 +44,9 @@ struct cio__job {
      * batches use it); the job is then the callee's to free. */
     void (*on_done)(struct cio__job *job);
     void *context;
+    /* The submitter's task-local context, current while fn runs (pool.c
+     * releases it once fn returns or the job is dropped); NULL: none. */
+    struct cio__vars *vars;
 };
 
 /* pool.c: queue job on executor. 0, or -CIO_ESHUTDOWN. Any thread. */
