@@ -148,6 +148,11 @@ static inline cio_task *cio__task_of_future(cio_future *f) {
     return f->magic == CIO__TASK_MAGIC ? (cio_task *)(void *)f : NULL;
 }
 
+/* The task's function returned a value (not cio_fail): true also for a
+ * task that ended cancelled because it returned before any await saw a
+ * cancellation (docs/asyncio-differences.md); its value is its result. */
+bool cio__task_returned(const cio_task *task);
+
 /* The running task, or NULL (with a one-line diagnostic naming `caller`). */
 cio_task *cio__task_complain_outside(const char *caller);
 
