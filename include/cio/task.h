@@ -173,7 +173,9 @@ CIO_EXPORT int cio_shield_begin(void);
 CIO_EXPORT int cio_shield_end(void);
 
 /* asyncio.run(): make a loop, run fn(arg) as its main task until it is done,
- * cancel every task still left and wait for them, close and free the loop.
+ * let the loop turn once more (tasks main created just before it returned
+ * start), cancel every task still left and wait for them, close and free
+ * the loop; a left task's failure is reported ("error never retrieved").
  * Returns the main task's status, its result in *result (may be NULL).
  * Returns -EBUSY if a loop is already running on this thread, or an error
  * of cio_loop_new()/cio_loop_create_task_ex(). On the main thread, with

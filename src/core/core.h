@@ -423,8 +423,8 @@ void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
-/* run.c: cancel every unfinished task and run the loop until all are done
- * (the end of cio_run). */
+/* run.c: let the loop turn once more (without blocking), then cancel every
+ * unfinished task and run the loop until all are done (the end of cio_run). */
 void cio__loop_cancel_remaining(cio_loop *loop);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a

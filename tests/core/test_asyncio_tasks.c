@@ -7,6 +7,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct two_futures {
     cio_future *fut1, *fut2, *fut3;
@@ -260,6 +263,47 @@ static void uncancel_before_end(void **state) {
     assert_int_equal(test_run(uncancel_before_end_main, NULL, NULL, NULL), 0);
 }
 
+/* ---- cio_run (Lib/test/test_asyncio/test_runners.py) ------------------------------ */
+
+static struct { bool started, cleaned_up; } leftover_state;
+
+/* try: await asyncio.sleep(0.1) except CancelledError: 1 / 0 */
+static void *leftover(void *arg) {
+    (void)arg;
+    leftover_state.started = true;
+    int rc = cio_sleep(0.1);
+    if (rc != -ECANCELED) return NULL;
+    leftover_state.cleaned_up = true;
+    return cio_fail_msg(-EDOM, "leftover's cleanup failed");
+}
+
+static void *main_leaves_a_task(void *arg) {
+    (void)arg;
+    assert_int_equal(cio_create_task(leftover, NULL, NULL), 0);
+    return (void *)(intptr_t)123;
+}
+
+static void run_leaving_a_task(void) {
+    cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL};
+    void *result = NULL;
+    int rc = cio_run_ex(main_leaves_a_task, NULL, &opts, &result);
+    bool ok =
+        rc == 0 && (intptr_t)result == 123 && leftover_state.started && leftover_state.cleaned_up;
+    _exit(ok ? 0 : 1);
+}
+
+/* test_asyncio_run_reports_hanging_tasks_errors (and _cancels_hanging_tasks):
+ * a task main created just before returning gets its first turn before
+ * cio_run cancels it, so its cleanup runs and its failure is reported. */
+static void run_reports_hanging_tasks_errors(void **state) {
+    (void)state;
+    char err[2048];
+    int status = test_in_child(run_leaving_a_task, err, sizeof err);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_non_null(strstr(err, "leftover's cleanup failed (error never retrieved)"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cancel_task_catching),
@@ -269,6 +313,7 @@ int main(void) {
         cmocka_unit_test(cancel_at_end),
         cmocka_unit_test(cancel_after_wake),
         cmocka_unit_test(uncancel_before_end),
+        cmocka_unit_test(run_reports_hanging_tasks_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
