@@ -77,8 +77,13 @@ void cio__wake(cio_task *task, int status) {
 void cio__task_interrupt(cio_task *task, int status) {
     if (!task->wait.abort || task->shield_depth > 0) return;
     if (status == -ECANCELED && cio__timeout_shielded(task)) return;
+    /* Taken before it runs: an abort that cancels what the task awaits can
+     * come back to this task (two tasks awaiting each other), which must
+     * then find it no longer interruptible. */
+    void (*abort)(cio_task * task) = task->wait.abort;
+    task->wait.abort = NULL;
     task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
-    task->wait.abort(task); /* it may read task->interrupt (future.c's abort_await) */
+    abort(task); /* it may read task->interrupt (future.c's abort_await) */
     cio__wake(task, status);
 }
 

@@ -170,6 +170,36 @@ static void wait_does_not_cancel(void **state) {
     assert_int_equal(test_run(wait_does_not_cancel_main, NULL, NULL, NULL), 0);
 }
 
+/* Two tasks awaiting each other (a deadlock of the caller's making):
+ * cancelling one cancels the other through its await, which comes back to
+ * the first - once: no endless recursion. (Each then waits, shielded, for
+ * the other to finish, which never comes: the loop is freed under them.) */
+static cio_task *cycle[2];
+
+static void *await_other(void *arg) {
+    int me = (int)(intptr_t)arg;
+    int rc = cio_await(cio_task_ref(cycle[1 - me]), NULL);
+    return rc < 0 ? cio_fail(rc) : NULL;
+}
+
+static void *await_cycle_main(void *arg) {
+    (void)arg;
+    cycle[0] = test_spawn(await_other, (void *)(intptr_t)0);
+    cycle[1] = test_spawn(await_other, (void *)(intptr_t)1);
+    assert_int_equal(cio_yield(), 0); /* each awaits the other */
+    assert_int_equal(cio_task_cancel(cycle[0]), 0);
+    assert_int_equal(cio_task_cancelling(cycle[1]), 1);
+    assert_int_equal(cio_task_cancelling(cycle[0]), 2); /* ours, and the one come back */
+    cio_task_unref(cycle[0]);
+    cio_task_unref(cycle[1]);
+    return NULL;
+}
+
+static void cancel_through_an_await_cycle(void **state) {
+    (void)state;
+    assert_int_equal(test_run(await_cycle_main, NULL, NULL, NULL), 0);
+}
+
 /* test_cancel_at_end: a task that cancels itself and returns without
  * awaiting again ends cancelled. cio still hands the value it returned
  * over through *result (in C it may own memory). */
@@ -310,6 +340,7 @@ int main(void) {
         cmocka_unit_test(cancel_task_ignoring),
         cmocka_unit_test(cancel_reaches_awaited_task),
         cmocka_unit_test(wait_does_not_cancel),
+        cmocka_unit_test(cancel_through_an_await_cycle),
         cmocka_unit_test(cancel_at_end),
         cmocka_unit_test(cancel_after_wake),
         cmocka_unit_test(uncancel_before_end),
