@@ -150,8 +150,11 @@ CIO_EXPORT int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *a
                            cio_handle *handle);
 
 /* Schedule cb(arg) on loop from any thread, waking the loop if it sleeps in
- * poll. The only way other threads hand work to a loop. Returns 0, -EINVAL,
- * -CIO_ECLOSED or -ENOMEM. Any thread. */
+ * poll. The only way other threads hand work to a loop. Order is kept with
+ * cio_call_soon, as in asyncio: a callback posted here runs before one the
+ * loop's thread schedules with cio_call_soon after it (from the loop's own
+ * thread this is cio_call_soon). Returns 0, -EINVAL, -CIO_ECLOSED or
+ * -ENOMEM. Any thread. */
 CIO_EXPORT int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg);
 
 /* Cancel a scheduled callback so it never runs. Returns 0, or -EALREADY if it

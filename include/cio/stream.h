@@ -210,7 +210,11 @@ CIO_EXPORT ssize_t cio_stream_readline(cio_stream *stream, char *buf, size_t cap
  * error *line and *len are not written. */
 CIO_EXPORT int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len);
 
-/* True when EOF was seen and nothing is left buffered (reader.at_eof()). */
+/* reader.at_eof(): true when nothing is left buffered and the peer's EOF
+ * has arrived - seen by a read, or, on a socket or a pipe's read end, found
+ * without consuming anything (a peek, a zero-timeout poll), so it is true
+ * right after the last line is read. A TLS stream answers only after a read
+ * met the EOF. False for NULL or a stale handle. Loop thread. */
 CIO_EXPORT bool cio_stream_at_eof(const cio_stream *stream);
 
 /* ---- writing (asyncio's StreamWriter) ---------------------------------------------

@@ -164,8 +164,13 @@ CIO_EXPORT const char *cio_task_error_message(const cio_task *task);
 /* Request cancellation. A task not yet started finishes as cancelled without
  * running (asyncio semantics: its arg is not consumed); a suspended one
  * resumes with -ECANCELED from its await; the running task (cancelling
- * itself) sees -ECANCELED at its next await. Returns 0, -EALREADY if the
- * task is done, -EINVAL for NULL. Each call adds one to cio_task_cancelling(). */
+ * itself) sees -ECANCELED at its next await. A task parked in cio_await or
+ * cio_future_await has the task or future it awaits cancelled here, at once
+ * (asyncio's Task.cancel()). A task that returns before any await has given
+ * it -ECANCELED ends cancelled, its returned value still handed over through
+ * cio_await's *result (asyncio: test_cancel_at_end). Returns 0, -EALREADY if
+ * the task is done, -EINVAL for NULL. Each call adds one to
+ * cio_task_cancelling(). */
 CIO_EXPORT int cio_task_cancel(cio_task *task);
 
 /* Undo one cancellation request (asyncio 3.11); returns the remaining count.
@@ -210,7 +215,9 @@ CIO_EXPORT int cio_shield_begin(void);
 CIO_EXPORT int cio_shield_end(void);
 
 /* asyncio.run(): make a loop, run fn(arg) as its main task until it is done,
- * cancel every task still left and wait for them, close and free the loop.
+ * let the loop turn once more (tasks main created just before it returned
+ * start), cancel every task still left and wait for them, close and free
+ * the loop; a left task's failure is reported ("error never retrieved").
  * Returns the main task's status, its result in *result (may be NULL).
  * Returns -EBUSY if a loop is already running on this thread, or an error
  * of cio_loop_new()/cio_loop_create_task_ex(). On the main thread, with

@@ -163,6 +163,11 @@ static int schedule(cio_loop *loop, cio_callback cb, void *arg, cio_handle *hand
     record->fn = cb;
     record->arg = arg;
     if (!timed) {
+        /* Callbacks another thread posted before this one go first, as
+         * asyncio keeps one order for both (test_call_soon_threadsafe): one
+         * atomic load, a drain only when something is posted. */
+        if (atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire))
+            cio__wakeup_drain(loop);
         cio__callback_queue(record);
     } else {
         /* A fresh record's timer is not armed: straight into the heap. */

@@ -152,6 +152,11 @@ static inline cio_task *cio__task_of_future(cio_future *f) {
     return f->magic == CIO__TASK_MAGIC ? (cio_task *)(void *)f : NULL;
 }
 
+/* The task's function returned a value (not cio_fail): true also for a
+ * task that ended cancelled because it returned before any await saw a
+ * cancellation (docs/asyncio-differences.md); its value is its result. */
+bool cio__task_returned(const cio_task *task);
+
 /* The running task, or NULL (with a one-line diagnostic naming `caller`). */
 cio_task *cio__task_complain_outside(const char *caller);
 
@@ -447,8 +452,8 @@ void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
-/* run.c: cancel every unfinished task and run the loop until all are done
- * (the end of cio_run). */
+/* run.c: let the loop turn once more (without blocking), then cancel every
+ * unfinished task and run the loop until all are done (the end of cio_run). */
 void cio__loop_cancel_remaining(cio_loop *loop);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a

@@ -211,6 +211,15 @@ static void finish(cio_task *task, int error, void *result) {
     drop_vars(task);
 }
 
+/* A task cancelled after its last delivered -ECANCELED (while it ran, or
+ * after a waker had made it ready) that returns before any await sees the
+ * cancellation ends cancelled, as asyncio's Task ends when _must_cancel is
+ * still set at its return. One that got -ECANCELED and returns anyway ends
+ * normally (it handled it), as in asyncio; so does one that uncancelled. */
+static int cancelled_unseen(const cio_task *task) {
+    return task->cancel_unseen && task->cancel_requests > 0 ? -ECANCELED : 0;
+}
+
 /* The first and only frame on a task's stack. The scheduler starts tasks
  * (start.data is NULL), or for an eager start the creator (run_eagerly),
  * having made this one current; task->eager tells which to return to. */
@@ -231,8 +240,13 @@ static void task_main(cio__transfer start) {
         loop->scheduler_ctx = start.from;
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
-    cio__task_finish_checks(task, cio_error_of(result));
-    finish(task, cio_error_of(result), result);
+    int error = cio_error_of(result);
+    cio__task_finish_checks(task, error);
+    task->returned = !error;
+    if (error)
+        finish(task, error, NULL);
+    else
+        finish(task, cancelled_unseen(task), result);
     if (task->eager)
         cio__switch_eager_return(loop, task, true); /* finished without suspending */
     else
@@ -337,6 +351,10 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
     if (task->state == CIO__TASK_DONE) drop_loop_reference(task);
 }
 
+bool cio__task_returned(const cio_task *task) {
+    return task->returned;
+}
+
 /* ---- references ---------------------------------------------------------------------- */
 
 cio_task *cio_task_ref(cio_task *task) {
@@ -395,11 +413,11 @@ int cio_await(cio_task *task, void **result) {
         cio_task_unref(task);
         return rc;
     }
-    rc = cio__future_wait(&task->future);
+    rc = cio__future_await(&task->future);
     if (rc < 0) {
-        /* Interrupted: cancel what we awaited and wait, shielded, for it to
-         * finish, so a returning cio_await never leaves the task running. */
-        cio_task_cancel(task);
+        /* Interrupted, which cancelled the awaited task at once: wait,
+         * shielded, for it to finish, so a returning cio_await never leaves
+         * the task running. */
         self->shield_depth++;
         while (task->state != CIO__TASK_DONE) cio__future_wait(&task->future);
         self->shield_depth--;

@@ -57,6 +57,9 @@ struct cio_task {
                           * by cio_task_unref */
     uint32_t generation; /* how many tasks this struct has been (task.c's quarantine) */
     int cancel_requests; /* cio_task_cancel() count, minus uncancel */
+    bool returned;       /* its function returned a value (task.c: cio__task_returned) */
+    bool cancel_unseen;  /* cancelled since a wait last returned -ECANCELED: a return
+                          * now ends the task cancelled (asyncio's _must_cancel) */
     int shield_depth;    /* > 0: waits are not interrupted */
 
     struct cio__wait_record wait;
@@ -105,6 +108,10 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
     if (!task->cancel_requests && !task->scopes) return 0;
     return cio__task_pending_interrupt_slow(task);
 }
+
+/* cio__future_wait for cio_await and cio_future_await: an interrupt of the
+ * wait also cancels f, at once (future.c). */
+int cio__future_await(cio_future *f);
 
 /* loop.c: the turn boundary a task switching out at the end of the batch
  * may take itself (see cio__turn_next): true, with loop->batch set, when

@@ -11,8 +11,10 @@
  * reads fill the stream's own buffer (`in`), which is kept and reused. */
 #include "net/net.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Reads of at least this many bytes bypass `in` when it is empty; smaller
@@ -366,7 +368,30 @@ int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len) {
     return 0;
 }
 
+/* The peer has ended its side and nothing of it is left unread: asked of
+ * the kernel without consuming anything - a peek on a socket, a zero-timeout
+ * poll on a pipe's read end (POLLHUP with nothing to read). asyncio's
+ * protocol is told of EOF (eof_received) without a read; cio learns of it
+ * from a recv returning 0, which at_eof must not wait for. A TLS stream
+ * (its engine may hold decrypted bytes) and a device are not asked. */
+static bool peer_done(const cio_stream *stream) {
+    if (stream->io == &cio__socket_io) {
+        char byte;
+        return recv(stream->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    if (stream->io == &cio__pipe_io && stream->kind == CIO__STREAM_READ_END) {
+        struct pollfd probe = {.fd = stream->fd, .events = POLLIN};
+        return poll(&probe, 1, 0) == 1 && (probe.revents & POLLHUP) && !(probe.revents & POLLIN);
+    }
+    return false;
+}
+
+/* asyncio's at_eof(): true once EOF has arrived and the buffer is consumed,
+ * also before a read has met the EOF (test_streams: test_at_eof). */
 bool cio_stream_at_eof(const cio_stream *stream) {
-    return cio__stream_valid(stream, "cio_stream_at_eof") && stream->eof &&
-           cio__buffer_len(&stream->in) == 0;
+    if (!cio__stream_valid(stream, "cio_stream_at_eof") || cio__buffer_len(&stream->in) > 0)
+        return false;
+    if (stream->eof) return true;
+    if (stream->read_error || stream->state != CIO__STREAM_OPEN) return false;
+    return peer_done(stream);
 }
