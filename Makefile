@@ -8,7 +8,7 @@ CTEST_FLAGS ?= --output-on-failure --no-tests=error
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind fault soak bench fuzz install clean format
+.PHONY: all deps demo test test-asan test-tsan test-valgrind test-aarch64 test-fallbacks fault soak bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -46,6 +46,15 @@ test-tsan: deps
 
 test-valgrind: all
 	scripts/valgrind.sh $(BUILD)
+
+# The core, compose, sync and switch suites cross-built for aarch64 and run
+# under qemu-user (installs the cross compiler and arm64 cmocka; see the script).
+test-aarch64:
+	scripts/aarch64.sh build-aarch64
+
+# The suite on the fallback paths: the poll(2) backend and mprotect guards.
+test-fallbacks: all
+	cd $(BUILD) && CIO_POLLER=poll CIO_STACK_GUARD=mprotect ctest -j $(JOBS) $(CTEST_FLAGS)
 
 # Fault injection (tests/fault, scripts/fault.sh): every syscall and
 # allocation cio makes, failed one at a time, under ASan. FAULT_FLAGS go to

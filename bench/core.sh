@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/core.sh - the core-runtime benchmarks: cio against asyncio, uvloop,
-# Go and libuv, measured in the same run.
+# Go, Tokio (current-thread runtime, bench/tokio) and libuv, measured in the
+# same run.
 #
 #   yield     two tasks yielding to each other        ns per switch
 #   spawn     spawn + run + join short tasks          ns per task
@@ -72,6 +73,7 @@ done
 
 name=core
 bench_find_peers core_peer.go
+bench_find_tokio
 have_libuv=0
 if [[ -x $bin/core_timers_uv ]]; then have_libuv=1; else echo "core.sh: core_timers_uv not built: apt install libuv1-dev, then rebuild"; fi
 
@@ -83,6 +85,7 @@ go_peer=(env GOMAXPROCS=1 "$work/core_peer_go")
 bench_yield() {
     bench_run "$1" "cio yield" "$bin/core_yield" $YIELD_C
     ((have_go)) && bench_run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
+    ((have_tokio)) && bench_run "$1" "tokio yield" "$tokio_peer" yield $YIELD_C
     ((have_asyncio)) && bench_run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
     ((have_uvloop)) && bench_run "$1" "uvloop yield" "${py[@]}" uvloop yield $YIELD_PY
 }
@@ -95,6 +98,7 @@ bench_spawn() {
     as=cio-notrim bench_run "$1" "cio spawn, no malloc trim" \
         env GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295 "$bin/core_spawn" $SPAWN_C $SPAWN_BATCH
     ((have_go)) && bench_run "$1" "go spawn" "${go_peer[@]}" spawn $SPAWN_C $SPAWN_BATCH
+    ((have_tokio)) && bench_run "$1" "tokio spawn" "$tokio_peer" spawn $SPAWN_C $SPAWN_BATCH
     ((have_asyncio)) && bench_run "$1" "asyncio spawn" "${py[@]}" asyncio spawn $SPAWN_PY $SPAWN_BATCH
     ((have_uvloop)) && bench_run "$1" "uvloop spawn" "${py[@]}" uvloop spawn $SPAWN_PY $SPAWN_BATCH
 }
@@ -105,6 +109,7 @@ sleepers() {
     local round=$1 count=$2
     bench_run "$round" "cio sleepers $count" "$bin/core_sleepers" "$count" 0
     ((have_go)) && bench_run "$round" "go sleepers $count" "${go_peer[@]}" sleepers "$count"
+    ((have_tokio)) && bench_run "$round" "tokio sleepers $count" "$tokio_peer" sleepers "$count"
     ((have_asyncio)) && bench_run "$round" "asyncio sleepers $count" "${py[@]}" asyncio sleepers "$count"
     ((have_uvloop)) && bench_run "$round" "uvloop sleepers $count" "${py[@]}" uvloop sleepers "$count"
 }
@@ -144,7 +149,7 @@ import tables
 
 value = load(sys.argv[2])
 yield_c, yield_py, spawn_c, spawn_py, timers_c, timers_py = (int(n) for n in sys.argv[3:])
-ORDER = ["cio", "cio-notrim", "go", "libuv", "asyncio", "uvloop"]
+ORDER = ["cio", "cio-notrim", "go", "tokio", "libuv", "asyncio", "uvloop"]
 UNITS = {"ns_per_switch": "ns/switch", "ns_per_task": "ns/task", "rss_bytes_per_task": "bytes/task",
          "pte_bytes_per_task": "bytes/task", "start_ns": "ns/start", "stop_ns": "ns/stop",
          "fire_cpu_ns": "CPU ns/fire", "rss_bytes_per_timer": "bytes/timer",
@@ -169,6 +174,7 @@ for metric, title in (("ns_per_task", "wall time"), ("cpu_ns_per_task", "process
     if r and metric == "ns_per_task":
         if "asyncio" in r: verdict("spawn + run + join >= 20x asyncio", r["asyncio"] >= 20, f" ({r['asyncio']:.2f}x)")
         if "go" in r: verdict("spawn + run + join faster than Go", r["go"] > 1, f" ({r['go']:.2f}x)")
+        if "tokio" in r: verdict("spawn + run + join >= 2x Tokio (issue 18)", r["tokio"] >= 2, f" ({r['tokio']:.2f}x)")
 for count in sorted({b.split("_")[1] for (b, _, _, _) in value if b.startswith("sleepers_")}, key=int):
     bench = f"sleepers_{count}"
     if table(bench, "rss_bytes_per_task", f"{int(count):,} sleeping tasks, RSS growth per task") is not None:

@@ -8,6 +8,7 @@
 #               edge-triggered, a short read means drained (2 syscalls a
 #               message, as cio makes); the ceiling for a readiness loop
 #   cio         examples/echo_server.c
+#   cio-protocol  examples/echo_protocol.c (transports and protocols: callbacks)
 #   libuv       bench/echo_uv
 #   asyncio, uvloop   bench/echo_peer.py (streams: read, write, drain)
 #   go          bench/echo_peer.go, net package, GOMAXPROCS=1
@@ -56,6 +57,7 @@ add() { names+=("$1"); command[$1]=$2; }
 add floor "$build/bench/echo_floor PORT"
 add best-epoll "$build/bench/echo_best_epoll PORT"
 add cio "$build/echo_server PORT"
+[[ -x "$build/echo_protocol" ]] && add cio-protocol "$build/echo_protocol PORT"
 if [[ -x "$build/bench/echo_uv" ]]; then add libuv "$build/bench/echo_uv PORT"
 else echo "(libuv peer missing: apt install libuv1-dev, then rebuild)"; fi
 if [[ -x $python ]]; then add asyncio "$python $here/echo_peer.py PORT"

@@ -25,6 +25,23 @@ bench_find_peers() {
     fi
 }
 
+# bench_find_tokio: build bench/tokio (Tokio from Debian's librust-tokio-dev,
+# offline) into $build/tokio-target, kept between runs; set have_tokio and
+# tokio_peer (the program). A missing toolchain or crate is said and left out.
+bench_find_tokio() {
+    have_tokio=0
+    local target
+    target=$(cd "$build" && pwd)/tokio-target
+    tokio_peer=$target/release/core_peer_tokio
+    if ! command -v cargo >/dev/null || ! compgen -G "/usr/share/cargo/registry/tokio-1.*" >/dev/null; then
+        echo "$name.sh: Tokio peer skipped: needs cargo and Debian's librust-tokio-dev (scripts/deps.sh bench)"
+    elif (cd "$here/tokio" && CARGO_TARGET_DIR=$target cargo build --release --offline --quiet) 2>"$log"; then
+        have_tokio=1
+    else
+        echo "$name.sh: building bench/tokio failed:"; cat "$log"
+    fi
+}
+
 # bench_run ROUND LABEL COMMAND...: run pinned, keep its RESULT lines, say so
 # if it failed. With $as set, the figures are filed under that implementation.
 bench_run() {

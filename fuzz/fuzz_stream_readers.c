@@ -1,5 +1,5 @@
-/* Fuzz target: the stream readers (read, readexactly, readuntil, readline,
- * readline_alloc) fed arbitrary bytes in arbitrary chunkings, checked
+/* Fuzz target: the stream readers (read, readexactly, readuntil,
+ * readuntil_any, readline, readline_alloc) fed arbitrary bytes in arbitrary chunkings, checked
  * against a model of the byte stream.
  *
  * Input: byte 0 picks the reader limit (4..259), byte 1 how many operations
@@ -8,7 +8,8 @@
  * operations' parameters, yielding between chunks so reads meet partial
  * data. The model is the position in the data: every successful read must
  * return exactly the next bytes, with the call's own rule (a line ends at
- * the first '\n' or at EOF, a readuntil at the first separator), and every
+ * the first '\n' or at EOF, a readuntil at the first separator, a
+ * readuntil_any at the separator occurrence that ends first), and every
  * refusal (-CIO_ELIMIT, -CIO_EINCOMPLETE of readuntil) must consume
  * nothing. A violation aborts. */
 #include <cio.h>
@@ -63,10 +64,31 @@ static size_t find(const struct plan *p, size_t from, const uint8_t *sep, size_t
     return SIZE_MAX;
 }
 
-/* One readuntil / readline result against the model; returns the new pos. */
-static size_t check_until(const struct plan *p, size_t pos, ssize_t rc, const char *buf, size_t cap,
-                          const uint8_t *sep, size_t seplen, bool eof_is_line) {
-    size_t at = find(p, pos, sep, seplen);
+/* Where the first line from pos ends among nseps separators (the
+ * occurrence ending first; ties: the shorter), as find() gives it: *at its
+ * start (SIZE_MAX if none), and its separator's length and index. */
+static void find_any(const struct plan *p, size_t pos, const uint8_t (*seps)[3],
+                     const size_t *seplens, size_t nseps, size_t *at, size_t *seplen,
+                     size_t *which) {
+    size_t best_end = SIZE_MAX;
+    *at = SIZE_MAX;
+    for (size_t i = 0; i < nseps; i++) {
+        size_t hit = find(p, pos, seps[i], seplens[i]);
+        if (hit == SIZE_MAX) continue;
+        size_t end = hit + seplens[i];
+        if (end < best_end || (end == best_end && seplens[i] < *seplen)) {
+            best_end = end;
+            *at = hit;
+            *seplen = seplens[i];
+            *which = i;
+        }
+    }
+}
+
+/* One readuntil / readline result against the model, given where the model
+ * finds the separator (at: its offset or SIZE_MAX); returns the new pos. */
+static size_t check_line(const struct plan *p, size_t pos, ssize_t rc, const char *buf, size_t cap,
+                         size_t at, size_t seplen, bool eof_is_line) {
     if (rc > 0) {
         size_t n = (size_t)rc;
         CHECK(pos + n <= p->len);
@@ -87,12 +109,40 @@ static size_t check_until(const struct plan *p, size_t pos, ssize_t rc, const ch
     return pos; /* refusals consume nothing */
 }
 
+static size_t check_until(const struct plan *p, size_t pos, ssize_t rc, const char *buf, size_t cap,
+                          const uint8_t *sep, size_t seplen, bool eof_is_line) {
+    return check_line(p, pos, rc, buf, cap, find(p, pos, sep, seplen), seplen, eof_is_line);
+}
+
+/* readuntil_any with two or three separators of 1..3 bytes from 'a'..'c'. */
+static size_t until_any(cio_stream *in, const struct plan *p, size_t pos, uint8_t param,
+                        bool *refused) {
+    char buf[512];
+    uint8_t seps[3][3];
+    size_t seplens[3];
+    struct iovec iov[3];
+    size_t nseps = 2 + param % 2;
+    for (size_t i = 0; i < nseps; i++) {
+        seplens[i] = 1 + (size_t)(param >> (2 * i)) % 3;
+        for (size_t j = 0; j < 3; j++) seps[i][j] = (uint8_t)('a' + (param >> (i + j)) % 3);
+        iov[i] = (struct iovec){.iov_base = seps[i], .iov_len = seplens[i]};
+    }
+    size_t cap = 1 + param * 3u % sizeof buf;
+    size_t which = SIZE_MAX;
+    ssize_t rc = cio_stream_readuntil_any(in, iov, nseps, buf, cap, &which);
+    *refused = rc < 0;
+    size_t at, seplen = 0, model_which = SIZE_MAX;
+    find_any(p, pos, (const uint8_t(*)[3])seps, seplens, nseps, &at, &seplen, &model_which);
+    if (rc > 0) CHECK(which == model_which || seplens[which] == seplen);
+    return check_line(p, pos, rc, buf, cap, at, seplen, false);
+}
+
 static size_t one_op(cio_stream *in, const struct plan *p, size_t pos, uint8_t kind, uint8_t param,
                      bool *refused) {
     char buf[512];
     size_t n = 1 + param % 300, got = 0;
     *refused = false;
-    switch (kind % 5) {
+    switch (kind % 6) {
     case 0: {
         ssize_t rc = cio_stream_read(in, buf, n);
         CHECK(rc >= 0 && (size_t)rc <= n && pos + (size_t)rc <= p->len);
@@ -117,6 +167,8 @@ static size_t one_op(cio_stream *in, const struct plan *p, size_t pos, uint8_t k
         *refused = rc < 0;
         return check_until(p, pos, rc, buf, cap, sep, seplen, false);
     }
+    case 5:
+        return until_any(in, p, pos, param, refused);
     case 3: {
         size_t cap = 1 + param % sizeof buf;
         ssize_t rc = cio_stream_readline(in, buf, cap);

@@ -2,7 +2,11 @@
 # Installs the Debian packages cio's build, tests and demo need, if missing.
 # As root it calls apt-get; otherwise it prints the command to run.
 #   scripts/deps.sh            build + test dependencies
-#   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop)
+#   scripts/deps.sh bench      also the benchmark peers (libuv, Boost, Go, uvloop,
+#                              Tokio from Debian's Rust packages, built offline)
+#   scripts/deps.sh aarch64    also the aarch64 cross build (scripts/aarch64.sh):
+#                              the cross compiler, qemu-user, and (multiarch,
+#                              dpkg --add-architecture arm64) cmocka for arm64
 set -euo pipefail
 
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
@@ -17,7 +21,19 @@ packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-d
     libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3
     redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev)
 if [[ "${1:-}" == "bench" ]]; then
-    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk)
+    packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk cargo librust-tokio-dev
+        librust-num-cpus-dev librust-libc-dev)
+fi
+if [[ "${1:-}" == "aarch64" ]]; then
+    packages+=(gcc-aarch64-linux-gnu qemu-user libcmocka-dev:arm64)
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        if [[ $(id -u) -ne 0 ]]; then
+            echo "the aarch64 build needs arm64 packages: sudo dpkg --add-architecture arm64 && sudo apt-get update" >&2
+            exit 1
+        fi
+        dpkg --add-architecture arm64
+        apt-get update -q >/dev/null
+    fi
 fi
 
 missing=()

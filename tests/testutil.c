@@ -136,12 +136,20 @@ int test_in_child(void (*fn)(void), char *buf, size_t len) {
     close(pipefd[1]);
     size_t used = 0;
     ssize_t n;
-    while (len > 1 && (n = read(pipefd[0], buf + used, len - 1 - used)) > 0) used += (size_t)n;
+    while (len > 1 && used < len - 1 && (n = read(pipefd[0], buf + used, len - 1 - used)) > 0)
+        used += (size_t)n;
     if (len) buf[used] = '\0';
+    char rest[512]; /* drained, or a child with more to say dies of SIGPIPE (CIO_DEBUG=1) */
+    while (read(pipefd[0], rest, sizeof rest) > 0) continue;
     close(pipefd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
     return status;
+}
+
+const char *test_emulator(void) {
+    const char *emulator = getenv("CIO_TEST_EMULATOR");
+    return emulator && *emulator ? emulator : NULL;
 }
 
 int test_scaled(int n, int min) {

@@ -77,6 +77,11 @@ int test_count_fds(void);
  * captured into buf (NUL-terminated, at most len-1 bytes). */
 int test_in_child(void (*fn)(void), char *buf, size_t len);
 
+/* The emulator a test that re-executes its own program must run it under:
+ * $CIO_TEST_EMULATOR (e.g. "qemu-aarch64" in CI's aarch64 step, where the
+ * container has no binfmt_misc to run an arm64 file directly), or NULL. */
+const char *test_emulator(void);
+
 /* A stress size n scaled by $CIO_TEST_SCALE, a fraction in (0, 1] (unset or
  * invalid: 1), never below min. `make test-tsan` sets it: ThreadSanitizer
  * makes every task's fiber costly and dies past ~8k fibers alive. Use it only

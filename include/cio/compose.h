@@ -27,6 +27,25 @@
 extern "C" {
 #endif
 
+/* ---- futures where tasks are taken ------------------------------------------------ */
+
+/* The awaitable bridge: a task that awaits future and ends with its outcome
+ * (result, error, or cancelled), so every function here and the task
+ * groups take futures too - a cio_executor_submit() job, a future set by a
+ * callback. *out receives the caller's reference. For a task's own future
+ * (cio_task_future) it is that task, with a new reference. Cancelling the
+ * task cancels the future (as asyncio's gather / wait_for do to a future);
+ * cio_shield leaves it running. The task holds a reference to future until
+ * it finishes; it starts at once (eagerly), so for a future already done
+ * it is done on return. Returns 0, -EINVAL (NULL or not a future),
+ * -CIO_ECLOSED, -ENOMEM, -EPERM (wrong thread). Loop thread.
+ *
+ *     cio_future *f; cio_executor_submit(NULL, digest, file, NULL, &f);
+ *     cio_task *t;   cio_future_as_task(f, &t);
+ *     rc = cio_wait_for(t, 5.0, &result);   // cancels f on timeout
+ *     cio_future_unref(f); */
+CIO_EXPORT int cio_future_as_task(cio_future *future, cio_task **out);
+
 /* ---- gather ---------------------------------------------------------------- */
 
 /* asyncio.gather(*tasks): wait for all n tasks; results[i] (results may be

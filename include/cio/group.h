@@ -72,6 +72,17 @@ CIO_EXPORT int cio_taskgroup_create_task_ex(cio_taskgroup *tg, cio_task_fn fn, v
  * joined; -EPERM outside a task. */
 CIO_EXPORT int cio_taskgroup_join(cio_taskgroup *tg);
 
+/* TaskGroup.cancel() (asyncio 3.14): cancel every unfinished child and, if
+ * the parent is not yet in cio_taskgroup_join(), the parent's body too (its
+ * awaits return -ECANCELED until the join, which withdraws that
+ * cancellation). The join then waits for the children as usual and returns
+ * 0 - a cancelled group ends gracefully - unless a child failed with an
+ * error of its own first. New children are refused (-ECANCELED) from then
+ * on. Any task or callback of the loop may call it. Returns 0, -EALREADY
+ * (joined, or already shutting down: nothing done), -EINVAL (NULL, not a
+ * group), -EPERM (wrong thread). */
+CIO_EXPORT int cio_taskgroup_cancel(cio_taskgroup *tg);
+
 /* Every child's outcome, in creation order: fills out[0..cap) (out may be
  * NULL with cap 0) and returns the number of children (may exceed cap); 0
  * for an invalid group. Does not suspend. */

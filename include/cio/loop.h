@@ -11,6 +11,7 @@
 #define CIO_LOOP_H
 
 #include "base.h"
+#include "context.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,9 @@ typedef struct cio_loop_options {
     /* I/O backend by name: "epoll", "poll", or NULL for the default
      * ($CIO_POLLER if set, else the best this platform has). */
     const char *poller;
+    /* Start in debug mode (cio/debug.h: cio_loop_set_debug); false leaves
+     * it to $CIO_DEBUG. */
+    bool debug;
 } cio_loop_options;
 
 /* A value naming one scheduled callback (call_soon/call_later/call_at).
@@ -119,6 +123,21 @@ CIO_EXPORT cio_loop *cio_get_event_loop(void);
  * -EINVAL (NULL loop or cb), -CIO_ECLOSED, -ENOMEM, -EPERM (wrong thread). */
 CIO_EXPORT int cio_call_soon(cio_loop *loop, cio_callback cb, void *arg, cio_handle *handle);
 
+/* Options for cio_call_soon_ex(); zero-initialise. */
+typedef struct cio_callback_options {
+    /* Run cb inside this context (call_soon(context=)): it sees ctx's values,
+     * and what it sets stays in ctx. A reference is held until cb has run or
+     * been cancelled. NULL: as cio_call_soon (an empty context). */
+    cio_context *context;
+} cio_callback_options;
+
+/* cio_call_soon() with options (opts NULL: the same). Errors as
+ * cio_call_soon(); -EINVAL also for an invalid opts->context. If the context
+ * is being run elsewhere when cb's turn comes (cio_context_run's -EBUSY),
+ * cb is skipped with a report. Loop thread. */
+CIO_EXPORT int cio_call_soon_ex(cio_loop *loop, cio_callback cb, void *arg,
+                                const cio_callback_options *opts, cio_handle *handle);
+
 /* Schedule cb(arg) after delay seconds (0 or less: as soon as possible, after
  * earlier timers that are already due). Callbacks with equal deadlines run in
  * the order they were scheduled. Errors as cio_call_soon(); a NaN delay is
@@ -131,8 +150,11 @@ CIO_EXPORT int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *a
                            cio_handle *handle);
 
 /* Schedule cb(arg) on loop from any thread, waking the loop if it sleeps in
- * poll. The only way other threads hand work to a loop. Returns 0, -EINVAL,
- * -CIO_ECLOSED or -ENOMEM. Any thread. */
+ * poll. The only way other threads hand work to a loop. Order is kept with
+ * cio_call_soon, as in asyncio: a callback posted here runs before one the
+ * loop's thread schedules with cio_call_soon after it (from the loop's own
+ * thread this is cio_call_soon). Returns 0, -EINVAL, -CIO_ECLOSED or
+ * -ENOMEM. Any thread. */
 CIO_EXPORT int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg);
 
 /* Cancel a scheduled callback so it never runs. Returns 0, or -EALREADY if it

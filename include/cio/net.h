@@ -87,6 +87,15 @@ CIO_EXPORT ssize_t cio_sock_send(int fd, const void *buf, size_t len);
  * of send(2). *sent (may be NULL) gets the bytes sent, also on error. */
 CIO_EXPORT int cio_sock_send_all(int fd, const void *buf, size_t len, size_t *sent);
 
+/* Send count bytes of file_fd from offset (0: to its end) on the connected,
+ * non-blocking socket fd (asyncio's loop.sock_sendfile), as
+ * cio_stream_sendfile_ex does for a stream (opts may be NULL). fd and
+ * file_fd are borrowed. *sent (may be NULL) gets the bytes sent, on error
+ * too. Returns 0, or the errors of cio_stream_sendfile_ex that apply (not
+ * -CIO_ECLOSED), and -EBADF for fd too. Inside a task, loop thread only. */
+CIO_EXPORT int cio_sock_sendfile(int fd, int file_fd, off_t offset, size_t count,
+                                 const cio_sendfile_options *opts, size_t *sent);
+
 /* Send one datagram to addr (NULL on a connected socket), suspending while
  * the socket's buffer is full (asyncio's sock_sendto). Returns the count
  * sent, or -EMSGSIZE, -ECONNREFUSED (an earlier datagram was refused),

@@ -58,6 +58,10 @@ typedef struct cio_server_options {
      * the context's handshake timeout; a connection whose handshake fails or
      * times out is dropped and never reaches the handler. */
     struct cio_tls_context *tls;
+    /* asyncio's start_serving=False: listen (the kernel queues connections
+     * in the backlog) but accept none until cio_server_start_serving() or
+     * cio_server_serve_forever(). */
+    bool no_start_serving;
 } cio_server_options;
 
 /* Listen on host:port and serve each connection with handler(stream, arg)
@@ -65,7 +69,8 @@ typedef struct cio_server_options {
  * (0.0.0.0) and IPv6 (::, with IPV6_V6ONLY); a name or address listens on
  * every address it resolves to (e.g. "localhost": 127.0.0.1 and ::1). Port 0
  * picks a free port; with several addresses, all listen on the port the first
- * one got (cio_server_port()). Serving starts at once. Must run inside a task
+ * one got (cio_server_port()). Serving starts at once, unless
+ * opts->no_start_serving. Must run inside a task
  * (names are resolved without blocking). opts may be NULL. On success *out
  * holds the caller's handle. Returns 0, -EADDRINUSE, -EACCES, -EADDRNOTAVAIL,
  * -CIO_ENOTFOUND, -CIO_ERESOLVE, -EMFILE, -ENOMEM, -ECANCELED, -EPERM,
@@ -82,10 +87,17 @@ CIO_EXPORT int cio_start_server(const char *host, int port, cio_connection_handl
 CIO_EXPORT int cio_start_unix_server(const char *path, cio_connection_handler handler, void *arg,
                                      const cio_server_options *opts, cio_server **out);
 
-/* Suspend until the server is closed (server.serve_forever()); 0 then. If the
- * calling task is cancelled (or its timeout scope expires), the server is
- * closed and -ECANCELED (-ETIMEDOUT) is returned. Also -EPERM, -EINVAL,
- * -CIO_ECLOSED (already closed). */
+/* Start accepting connections on a server made with opts->no_start_serving
+ * (server.start_serving()); a server already serving is left as it is.
+ * Does not suspend. Returns 0, -CIO_ECLOSED (closed), -EINVAL (NULL or freed
+ * handle), -EPERM (another thread), -ENOMEM. */
+CIO_EXPORT int cio_server_start_serving(cio_server *server);
+
+/* Start serving if it has not started, then suspend until the server is
+ * closed (server.serve_forever()); 0 then. If the calling task is cancelled
+ * (or its timeout scope expires), the server is closed and -ECANCELED
+ * (-ETIMEDOUT) is returned. Also -EPERM, -EINVAL, -ENOMEM, -CIO_ECLOSED
+ * (already closed). */
 CIO_EXPORT int cio_server_serve_forever(cio_server *server);
 
 /* Stop accepting (server.close()): the listening sockets close; connections
@@ -107,7 +119,8 @@ CIO_EXPORT int cio_server_abort_clients(cio_server *server);
  * -ECANCELED, -ETIMEDOUT, -EPERM, -EINVAL. */
 CIO_EXPORT int cio_server_wait_closed(cio_server *server);
 
-/* True while the server accepts connections (server.is_serving()). */
+/* True while the server accepts connections (server.is_serving()): started
+ * serving and not closed. */
 CIO_EXPORT bool cio_server_is_serving(const cio_server *server);
 
 /* Connections whose handlers are running or whose streams are still

@@ -181,6 +181,17 @@ CIO_EXPORT int cio_stream_readexactly(cio_stream *stream, void *buf, size_t n, s
 CIO_EXPORT ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen,
                                         char *buf, size_t cap);
 
+/* As cio_stream_readuntil, with several separators (reader.readuntil with a
+ * tuple, Python 3.13): the line ends with the separator occurrence that ends
+ * first in the data (of two ending at the same byte, the shorter), and
+ * *which (may be NULL) gets its index in seps. seps[i] are byte strings
+ * (iov_base, iov_len), borrowed for the call. The limit rule applies to
+ * where that separator starts. Returns as cio_stream_readuntil, and -EINVAL
+ * for nseps 0 or an empty (or NULL) separator; *which is written only on
+ * success. */
+CIO_EXPORT ssize_t cio_stream_readuntil_any(cio_stream *stream, const struct iovec *seps,
+                                            size_t nseps, char *buf, size_t cap, size_t *which);
+
 /* Read a line ending in '\n' into buf (reader.readline), NUL-terminated as
  * cio_stream_readuntil: at most cap - 1 bytes. At EOF returns what is left
  * (maybe a line without '\n'), then 0 (buf then holds ""). Errors as
@@ -199,7 +210,11 @@ CIO_EXPORT ssize_t cio_stream_readline(cio_stream *stream, char *buf, size_t cap
  * error *line and *len are not written. */
 CIO_EXPORT int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len);
 
-/* True when EOF was seen and nothing is left buffered (reader.at_eof()). */
+/* reader.at_eof(): true when nothing is left buffered and the peer's EOF
+ * has arrived - seen by a read, or, on a socket or a pipe's read end, found
+ * without consuming anything (a peek, a zero-timeout poll), so it is true
+ * right after the last line is read. A TLS stream answers only after a read
+ * met the EOF. False for NULL or a stale handle. Loop thread. */
 CIO_EXPORT bool cio_stream_at_eof(const cio_stream *stream);
 
 /* ---- writing (asyncio's StreamWriter) ---------------------------------------------
@@ -218,6 +233,42 @@ CIO_EXPORT int cio_stream_write(cio_stream *stream, const void *buf, size_t len)
 /* Write iovcnt buffers in order, as one writev (writer.writelines). Errors
  * as cio_stream_write. */
 CIO_EXPORT int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt);
+
+/* ---- sending a file (asyncio's loop.sendfile / sock_sendfile) ------------------------ */
+
+/* How a file is sent. A zeroed struct (or NULL) is the default: sendfile(2),
+ * falling back to a read/write copy where the kernel refuses it. */
+typedef struct cio_sendfile_options {
+    bool no_fallback; /* asyncio's fallback=False: -ENOTSUP instead of copying */
+    bool copy;        /* always the read/write copy (tests, comparisons) */
+} cio_sendfile_options;
+
+/* Send count bytes of file_fd from offset (count 0: up to the file's end)
+ * to the stream, after whatever earlier writes left buffered (asyncio's
+ * loop.sendfile(transport, file, offset, count)); suspends until it is all
+ * handed to the kernel. Uses sendfile(2), so file pages go to the socket
+ * without a copy through user memory; a TLS stream, or a file the kernel
+ * refuses (EINVAL/ENOSYS/ESPIPE: a pipe, some filesystems), is sent by reading
+ * 64 KiB chunks with pread and writing them. A file shorter than
+ * offset + count ends it early: that is no error. The file's position is
+ * neither used nor moved (unlike asyncio's: pread's convention); file_fd is
+ * borrowed. While it runs, writes to the stream get -EBUSY; closing the
+ * stream ends it with -CIO_ECLOSED.
+ * *sent (may be NULL) gets the bytes sent, on error too. Returns 0, or
+ * -EINVAL (offset < 0; copy with no_fallback), -EOVERFLOW (offset + count
+ * past 2^63), -EBADF (file_fd not open or not readable; a pipe's read end),
+ * -ENOTSUP (no_fallback, and sendfile(2) cannot serve), -ESPIPE (offset > 0
+ * on a file that cannot seek: a pipe), -CIO_ECLOSED,
+ * -EPIPE / -ECONNRESET (the connection broke), -EBUSY (another sendfile,
+ * or start_tls, is running), -ECANCELED, -ETIMEDOUT, -EPERM (outside a
+ * task), -ENOMEM, or another -errno of sendfile(2) or pread(2).
+ * Inside a task, on the stream's loop's thread. */
+CIO_EXPORT int cio_stream_sendfile_ex(cio_stream *stream, int file_fd, off_t offset, size_t count,
+                                      const cio_sendfile_options *opts, size_t *sent);
+
+/* cio_stream_sendfile_ex with the default options. */
+CIO_EXPORT int cio_stream_sendfile(cio_stream *stream, int file_fd, off_t offset, size_t count,
+                                   size_t *sent);
 
 /* Wait until the write buffer is at or below the low-water mark, if it is
  * above the high-water mark (writer.drain()). Returns 0, the connection's

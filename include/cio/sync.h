@@ -181,9 +181,11 @@ CIO_EXPORT int cio_semaphore_value(const cio_semaphore *sem);
 
 /* ---- Barrier (asyncio.Barrier, 3.11) -------------------------------------------
  * parties tasks meet: each wait returns once the last of them arrives. The
- * barrier then starts over for the next round. A waiter that is cancelled or
- * times out leaves the barrier (it no longer counts) without breaking it, as
- * in asyncio. abort() breaks it until reset(). */
+ * barrier then drains: until every released task has resumed, a new arrival
+ * waits uncounted, then joins the next round (asyncio's draining state). A
+ * waiter that is cancelled or times out leaves the barrier (it no longer
+ * counts) without breaking it, as in asyncio. abort() breaks it until
+ * reset(). */
 typedef struct cio_barrier {
     uint64_t opaque[6];
 } cio_barrier;

@@ -36,6 +36,7 @@
 #ifndef CIO_TASK_H
 #define CIO_TASK_H
 
+#include "context.h"
 #include "future.h"
 
 #ifdef __cplusplus
@@ -49,6 +50,15 @@ typedef void *(*cio_task_fn)(void *arg);
 typedef struct cio_task_options {
     const char *name;  /* copied; NULL: "Task-N" as asyncio names them */
     size_t stack_size; /* usable bytes, rounded up to pages; 0: the default */
+    /* The context the task starts with a copy of (borrowed; asyncio's
+     * create_task(context=)); NULL: its creator's current context. */
+    cio_context *context;
+    /* Start running at once, inside the creating call, until the task's
+     * first suspension (asyncio's create_task(eager_start=True), 3.14): a
+     * task that finishes without suspending is done when creation returns
+     * and was never scheduled. Only when the loop runs on this thread;
+     * otherwise the task starts on a later turn as usual. */
+    bool eager_start;
 } cio_task_options;
 
 /* The default stack size: 256 KiB of address space, of which a task touches
@@ -58,7 +68,8 @@ typedef struct cio_task_options {
  * process aborts with "cio: task 'NAME' overflowed its N KiB stack". */
 #define CIO_DEFAULT_STACK_SIZE (256u * 1024u)
 
-/* Create a task on loop running fn(arg); it starts on a later turn. On
+/* Create a task on loop running fn(arg), through the loop's task factory
+ * if one is set; it starts on a later turn (or at once with eager_start). On
  * success *out holds the caller's reference; out NULL makes the task
  * detached (no reference for the caller, as creating it and calling
  * cio_task_unref at once): fire-and-forget. On failure *out is NULL.
@@ -66,6 +77,37 @@ typedef struct cio_task_options {
  * (wrong thread). */
 CIO_EXPORT int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg,
                                        const cio_task_options *opts, cio_task **out);
+
+/* ---- task factories (loop.set_task_factory) and eager tasks ---------------------------- */
+
+/* Makes the tasks cio_loop_create_task_ex() (and so cio_create_task, task
+ * groups, servers) creates on a loop: called with the creation's arguments
+ * and the factory_arg it was set with; must honour cio_loop_create_task_ex's
+ * contract (0 with *out set, or a negative errno with *out NULL; out NULL:
+ * detached), typically by calling cio_task_new() with adjusted options. */
+typedef int (*cio_task_factory)(cio_loop *loop, cio_task_fn fn, void *arg,
+                                const cio_task_options *opts, void *factory_arg, cio_task **out);
+
+/* loop.set_task_factory(): factory NULL restores the default. Returns 0,
+ * -EINVAL (NULL loop), -CIO_ECLOSED or -EPERM (wrong thread). */
+CIO_EXPORT int cio_loop_set_task_factory(cio_loop *loop, cio_task_factory factory,
+                                         void *factory_arg);
+
+/* loop.get_task_factory(): the factory set, or NULL (default, or invalid
+ * loop); *factory_arg (may be NULL) receives its argument. */
+CIO_EXPORT cio_task_factory cio_loop_get_task_factory(const cio_loop *loop, void **factory_arg);
+
+/* asyncio.Task(...): make a task bypassing the loop's task factory (what a
+ * factory calls). Contract as cio_loop_create_task_ex(). */
+CIO_EXPORT int cio_task_new(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
+                            cio_task **out);
+
+/* asyncio.eager_task_factory: a cio_task_factory that creates every task
+ * with eager_start (factory_arg unused). Install it with
+ * cio_loop_set_task_factory(loop, cio_eager_task_factory, NULL). */
+CIO_EXPORT int cio_eager_task_factory(cio_loop *loop, cio_task_fn fn, void *arg,
+                                      const cio_task_options *opts, void *factory_arg,
+                                      cio_task **out);
 
 /* cio_loop_create_task_ex() with default options. */
 CIO_EXPORT int cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg, cio_task **out);
@@ -122,8 +164,13 @@ CIO_EXPORT const char *cio_task_error_message(const cio_task *task);
 /* Request cancellation. A task not yet started finishes as cancelled without
  * running (asyncio semantics: its arg is not consumed); a suspended one
  * resumes with -ECANCELED from its await; the running task (cancelling
- * itself) sees -ECANCELED at its next await. Returns 0, -EALREADY if the
- * task is done, -EINVAL for NULL. Each call adds one to cio_task_cancelling(). */
+ * itself) sees -ECANCELED at its next await. A task parked in cio_await or
+ * cio_future_await has the task or future it awaits cancelled here, at once
+ * (asyncio's Task.cancel()). A task that returns before any await has given
+ * it -ECANCELED ends cancelled, its returned value still handed over through
+ * cio_await's *result (asyncio: test_cancel_at_end). Returns 0, -EALREADY if
+ * the task is done, -EINVAL for NULL. Each call adds one to
+ * cio_task_cancelling(). */
 CIO_EXPORT int cio_task_cancel(cio_task *task);
 
 /* Undo one cancellation request (asyncio 3.11); returns the remaining count.
@@ -168,7 +215,9 @@ CIO_EXPORT int cio_shield_begin(void);
 CIO_EXPORT int cio_shield_end(void);
 
 /* asyncio.run(): make a loop, run fn(arg) as its main task until it is done,
- * cancel every task still left and wait for them, close and free the loop.
+ * let the loop turn once more (tasks main created just before it returned
+ * start), cancel every task still left and wait for them, close and free
+ * the loop; a left task's failure is reported ("error never retrieved").
  * Returns the main task's status, its result in *result (may be NULL).
  * Returns -EBUSY if a loop is already running on this thread, or an error
  * of cio_loop_new()/cio_loop_create_task_ex(). On the main thread, with

@@ -78,6 +78,25 @@ CIO_EXPORT int cio_executor_max_workers(const cio_executor *executor);
 CIO_EXPORT int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg,
                                    cio_discard_fn discard, void **result);
 
+/* loop.run_in_executor() as a future (asyncio.wrap_future of
+ * executor.submit(fn)): submit fn(arg) to executor (NULL: the running loop's
+ * default pool) and give the caller a cio_future (*out, the caller's
+ * reference) that completes on the loop with fn's result, or its cio_fail()
+ * error, or -CIO_ESHUTDOWN if the pool dropped the job unrun. Await it,
+ * gather it (cio_future_as_task), add done-callbacks. fn runs in a copy of
+ * the caller's context.
+ *
+ * Cancelling the future does not stop fn (a thread cannot be interrupted):
+ * when it returns, discard(arg, result) runs on the loop thread (discard may
+ * be NULL), as it does if the loop closes first (then on the pool thread,
+ * and the future stays pending). So arg must outlive the call, as for
+ * cio_run_in_executor. Returns 0, -EINVAL (NULL fn or out), -EPERM (no
+ * loop running on this thread), -ENOMEM, -CIO_ESHUTDOWN (executor shut
+ * down); on error fn never runs and arg stays the caller's. Loop thread:
+ * tasks and callbacks alike (it does not suspend). */
+CIO_EXPORT int cio_executor_submit(cio_executor *executor, cio_task_fn fn, void *arg,
+                                   cio_discard_fn discard, cio_future **out);
+
 /* asyncio.to_thread: cio_run_in_executor(NULL, fn, arg, NULL, result). The
  * same rules hold for arg when the caller is cancelled. */
 CIO_EXPORT int cio_to_thread(cio_task_fn fn, void *arg, void **result);

@@ -3,7 +3,8 @@
  * The group holds a reference to each child and to its parent, and one
  * done-callback per unfinished child (its watch). States:
  *   OPEN     children may be added;
- *   ABORTING a child failed or the join was interrupted: every child has been
+ *   ABORTING a child failed, the group was cancelled (cio_taskgroup_cancel) or
+ *            the join was interrupted: every child has been
  *            cancelled, new ones are refused;
  *   CLOSED   joined: every child has finished and its callback has run.
  * The parent is cancelled on a child's failure only while it is not joining;
@@ -118,6 +119,15 @@ int cio_taskgroup_create_task_ex(cio_taskgroup *tg, cio_task_fn fn, void *arg,
 
 int cio_taskgroup_create_task(cio_taskgroup *tg, cio_task_fn fn, void *arg, cio_task **child) {
     return cio_taskgroup_create_task_ex(tg, fn, arg, NULL, child);
+}
+
+int cio_taskgroup_cancel(cio_taskgroup *tg) {
+    if (!valid(tg, __func__)) return -EINVAL;
+    int rc = cio__loop_check(tg->loop, "cio_taskgroup_cancel");
+    if (rc < 0) return rc;
+    if (tg->state != OPEN) return -EALREADY; /* joined, or already shutting down */
+    abort_group(tg); /* as a failure, but with no error for join to return */
+    return 0;
 }
 
 /* Interrupted while joining: cancel the children and wait, shielded, until

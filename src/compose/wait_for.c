@@ -42,6 +42,10 @@ int cio_wait_for(cio_task *task, double timeout, void **result) {
         }
     }
     int status = cio__future_outcome(cio__task_future(task), result);
+    /* A task that returned its value after our cancellation reached it only
+     * as a pending one (its wake-up was handed over first) ends cancelled,
+     * as in asyncio, but its value is still a result that wins here. */
+    if (ours && status == -ECANCELED && cio__task_returned(task)) status = 0;
     cio_task_unref(task);
     if (ours && status != -ECANCELED) return status; /* the result (or a real error) wins */
     if (rc < 0 && result) *result = NULL;

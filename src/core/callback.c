@@ -29,6 +29,7 @@ struct cio__callback_chunk {
 
 static void run_callback(struct cio__ready *entry);
 static void fire_callback(struct cio__timer *timer);
+static void forget_context(struct cio__callback *record);
 
 static struct cio__callback_chunk *chunk_of(struct cio__callback *record) {
     struct cio__callback *first = record - record->slot;
@@ -96,6 +97,9 @@ void cio__callback_drop_futures(cio_loop *loop) {
                 cio__list_remove(&chunk->records[i].link.node);
                 chunk->records[i].state = CIO__CB_FREE;
             }
+            uint8_t state = chunk->records[i].state;
+            if (state == CIO__CB_QUEUED || state == CIO__CB_TIMED || state == CIO__CB_CANCELLED)
+                forget_context(&chunk->records[i]);
             cio_future *future = chunk->records[i].future;
             chunk->records[i].future = NULL;
             if (future && !cio__task_of_future(future)) cio_future_unref(future);
@@ -125,12 +129,22 @@ static void run_callback(struct cio__ready *entry) {
             record->done_fn(record->future, record->arg);
         else
             record->fn(record->arg);
+    } else {
+        forget_context(record); /* cancelled */
     }
     if (record->future) {
         cio_future_unref(record->future);
         record->future = NULL;
     }
     cio__callback_free(record);
+}
+
+cio_callback cio__callback_fn_of_entry(struct cio__ready *entry) {
+    if (entry->run != run_callback) return NULL;
+    struct cio__callback *record = cio__container_of(entry, struct cio__callback, ready);
+    if (record->state != CIO__CB_QUEUED) return NULL; /* cancelled: it will not run */
+    /* A done-callback's done_fn shares fn's storage: its address, as a name. */
+    return record->fn;
 }
 
 static void fire_callback(struct cio__timer *timer) {
@@ -149,6 +163,11 @@ static int schedule(cio_loop *loop, cio_callback cb, void *arg, cio_handle *hand
     record->fn = cb;
     record->arg = arg;
     if (!timed) {
+        /* Callbacks another thread posted before this one go first, as
+         * asyncio keeps one order for both (test_call_soon_threadsafe): one
+         * atomic load, a drain only when something is posted. */
+        if (atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire))
+            cio__wakeup_drain(loop);
         cio__callback_queue(record);
     } else {
         /* A fresh record's timer is not armed: straight into the heap. */
@@ -166,6 +185,55 @@ static int schedule(cio_loop *loop, cio_callback cb, void *arg, cio_handle *hand
 
 int cio_call_soon(cio_loop *loop, cio_callback cb, void *arg, cio_handle *handle) {
     return schedule(loop, cb, arg, handle, false, 0, "cio_call_soon");
+}
+
+/* ---- callbacks with a context (call_soon(context=)) -------------------------------------
+ *
+ * The record stays 88 bytes: such a callback is a plain one whose fn is
+ * run_in_context and whose arg is this box (an allocation only for callbacks
+ * given a context). A box whose callback never runs is freed by
+ * forget_context wherever a record is dropped unrun. */
+struct context_call {
+    cio_context *context; /* a reference */
+    cio_callback fn;
+    void *arg;
+};
+
+static void *call_boxed(void *arg) {
+    struct context_call *call = arg;
+    call->fn(call->arg);
+    return NULL;
+}
+
+static void run_in_context(void *arg) {
+    struct context_call *call = arg;
+    cio_context_run(call->context, call_boxed, call, NULL);
+    cio_context_unref(call->context);
+    free(call);
+}
+
+static void forget_context(struct cio__callback *record) {
+    if (record->future || record->fn != run_in_context) return;
+    struct context_call *call = record->arg;
+    record->arg = NULL;
+    cio_context_unref(call->context);
+    free(call);
+}
+
+int cio_call_soon_ex(cio_loop *loop, cio_callback cb, void *arg, const cio_callback_options *opts,
+                     cio_handle *handle) {
+    if (!opts || !opts->context) return schedule(loop, cb, arg, handle, false, 0, "cio_call_soon");
+    if (handle) *handle = (cio_handle){0};
+    if (!cb || !cio__context_valid(opts->context)) return -EINVAL;
+    struct context_call *call = malloc(sizeof *call);
+    if (!call) return -ENOMEM;
+    *call = (struct context_call){cio_context_ref(opts->context), cb, arg};
+    int rc = schedule(loop, run_in_context, call, handle, false, 0, "cio_call_soon_ex");
+    if (rc < 0) {
+        cio_context_unref(call->context);
+        free(call);
+    }
+    return rc;
 }
 
 int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *arg, cio_handle *handle) {
@@ -187,9 +255,11 @@ int cio_call_later(cio_loop *loop, double delay, cio_callback cb, void *arg, cio
 int cio_handle_cancel(cio_handle handle) {
     struct cio__callback *record = handle.slot;
     if (!record || record->generation != handle.generation) return -EALREADY;
+    if (cio__debug_wrong_thread(record->loop, "cio_handle_cancel")) return -EPERM;
     switch (record->state) {
     case CIO__CB_TIMED:
         cio__timer_stop(record->loop, &record->timer);
+        forget_context(record);
         cio__callback_free(record);
         return 0;
     case CIO__CB_QUEUED:

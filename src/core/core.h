@@ -97,6 +97,9 @@ void cio__callback_free(struct cio__callback *record);
 void cio__callback_queue(struct cio__callback *record);
 void cio__callback_drop_futures(cio_loop *loop);
 void cio__callback_slab_free(cio_loop *loop);
+/* The function a ready entry will call, if it is a callback record's; else
+ * NULL (debug mode names slow callbacks with it). */
+cio_callback cio__callback_fn_of_entry(struct cio__ready *entry);
 
 /* ---- futures ------------------------------------------------------------------- */
 
@@ -114,7 +117,8 @@ struct cio_future {
     int error; /* 0, or the negative errno it failed with */
     void *result;
     cio_loop *loop;
-    struct cio__list waiters; /* cio__link: awaiting tasks and done-callbacks, in order */
+    struct cio__list waiters;   /* cio__link: awaiting tasks and done-callbacks, in order */
+    struct cio__origin *origin; /* debug mode: where it was made (diag.c); else NULL */
 };
 
 void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic);
@@ -172,6 +176,11 @@ static inline bool cio__task_finished(const cio_task *task) {
 static inline cio_task *cio__task_of_future(cio_future *f) {
     return f->magic == CIO__TASK_MAGIC ? (cio_task *)(void *)f : NULL;
 }
+
+/* The task's function returned a value (not cio_fail): true also for a
+ * task that ended cancelled because it returned before any await saw a
+ * cancellation (docs/asyncio-differences.md); its value is its result. */
+bool cio__task_returned(const cio_task *task);
 
 /* The running task, or NULL (with a one-line diagnostic naming `caller`). */
 cio_task *cio__task_complain_outside(const char *caller);
@@ -304,10 +313,16 @@ struct cio__fd_waiters {
 
 /* A callback told of every readiness report on an fd, instead of a waiting
  * task: for foreign event loops that own their sockets (libcurl's
- * multi-socket API, src/http/). It runs inside the poller's dispatch, so it
- * may arm, watch and unwatch fds but must not switch tasks. */
+ * multi-socket API, src/http/) and for transports' reads (src/net/). It runs
+ * inside the poller's dispatch, so it may arm, watch and unwatch fds but must
+ * not switch tasks. A task may still wait for the fd to be writable (a
+ * transport's flusher): WRITABLE reports wake it after the callback. */
 struct cio__fd_watch {
     void (*ready)(struct cio__fd_watch *watch, int fd, unsigned events);
+    /* Every report goes to the watch, so a task may not wait on the fd
+     * (-EBUSY): add_reader/add_writer. A transport's watch reads but lets its
+     * flusher task wait for WRITABLE, so it is not exclusive. */
+    bool exclusive;
 };
 
 /* Send fd's reports to watch and arm it for events (recheck: see poll.h).
@@ -321,13 +336,19 @@ void cio__io_unwatch(cio_loop *loop, int fd);
  * hang-up): for an fd number that now names another file (adopted by a
  * stream), or is about to be closed. */
 void cio__io_forget(cio_loop *loop, int fd);
+/* io.c: count delta more (or fewer) things the loop can be woken by that are
+ * not a parked task (a transport's open read watch), so a virtual-clock loop
+ * is not idle while they are there. */
+void cio__loop_io_waiters_add(cio_loop *loop, int delta);
 
 /* Park until fd has events (CIO__READABLE or CIO__WRITABLE). recheck: see poll.h.
- * Returns 0, an interrupt, -EBUSY (someone else waits), -EBADF, or the
- * poller's error. */
+ * Returns 0, an interrupt, -EBUSY (someone else waits, or fd is watched:
+ * cio__io_watch), -EBADF, or the poller's error. */
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck);
 void cio__io_ready(cio_loop *loop, int fd, unsigned events);
 void cio__io_free(cio_loop *loop);
+/* fd_callback.c: drop fd's add_reader/add_writer callbacks (cio_close). */
+void cio__fd_callbacks_forget(cio_loop *loop, int fd);
 
 /* ---- the loop ------------------------------------------------------------------ */
 
@@ -342,7 +363,13 @@ struct cio__close_hook {
 
 /* Per-loop state of a layer above the core (made on first use, freed by
  * its close hook): one slot each, so finding it is one load. */
-enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_PROCESS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
+enum cio__loop_slot {
+    CIO__SLOT_OS,
+    CIO__SLOT_PROCESS,      /* src/process/ */
+    CIO__SLOT_HTTP_CLIENT,
+    CIO__SLOT_FD_CALLBACKS, /* fd_callback.c */
+    CIO__SLOT_COUNT
+};
 
 /* struct cio_loop is private to src/core (core/loop.h). Its first member is
  * this head: the few fields the inline accessors below read on hot paths
@@ -352,6 +379,7 @@ enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_PROCESS, CIO__SLOT_HTTP_CLIENT, CI
 struct cio__loop_head {
     uint32_t magic;       /* CIO__LOOP_MAGIC while the loop is alive */
     bool running, closed; /* run by a thread now; closed (not yet freed) */
+    bool debug;           /* debug mode (diag.c, debug.c): the one flag its hot paths test */
     int budget;           /* the running task's cooperative budget (CIO__BUDGET) */
     uint64_t serial;      /* unique among the process's loops, never reused */
     cio_task *current;    /* the running task, NULL between tasks */
@@ -420,8 +448,8 @@ void cio__loop_hold(cio_loop *loop);
 void cio__loop_unhold(cio_loop *loop);
 /* Run fn(loop, arg) when the loop closes, newest first (thread pools, signals). */
 int cio__loop_on_close(cio_loop *loop, void (*fn)(cio_loop *, void *), void *arg);
-/* run.c: cancel every unfinished task and run the loop until all are done
- * (the end of cio_run). */
+/* run.c: let the loop turn once more (without blocking), then cancel every
+ * unfinished task and run the loop until all are done (the end of cio_run). */
 void cio__loop_cancel_remaining(cio_loop *loop);
 /* The same with a hook embedded in its object: no allocation, and the object
  * takes it back with cio__loop_hook_remove() when it goes first (safe on a
@@ -458,6 +486,9 @@ struct cio__job {
      * batches, process.c's child watches); the job is then the callee's. */
     void (*on_done)(struct cio__job *job);
     void *context;
+    /* The submitter's task-local context, current while fn runs (pool.c
+     * releases it once fn returns or the job is dropped); NULL: none. */
+    struct cio__vars *vars;
 };
 
 /* pool.c: 0 for a live executor, else -EINVAL (a report naming caller
@@ -485,14 +516,67 @@ int cio__offload_wait(cio_task *task, cio_task_fn fn, void *arg, void **result);
 /* loop.c: the loop closes; after the close hooks (whose objects may still
  * have jobs attached): drop what came back, shut the default pool down. */
 void cio__offload_close(cio_loop *loop);
+/* ---- task-local context (context.c) -------------------------------------------------- */
+
+/* An immutable map of context values, shared by count (NULL: empty). */
+struct cio__vars;
+struct cio__vars *cio__vars_ref(struct cio__vars *vars); /* NULL: no-op */
+void cio__vars_unref(struct cio__vars *vars);            /* NULL: no-op */
+/* The current context (the running task's, callback's or thread's), with a
+ * reference for the caller: what a new task or a thread-pool job copies. */
+struct cio__vars *cio__vars_current(void);
+/* Make vars (a reference the thread now owns) the current context of a
+ * thread that runs no loop; returns the previous one, for the caller to put
+ * back with another call and then release what comes back. */
+struct cio__vars *cio__vars_enter_thread(struct cio__vars *vars);
+/* ctx's map, referenced; NULL for an empty or invalid ctx. */
+struct cio__vars *cio__context_vars(cio_context *ctx);
+bool cio__context_valid(const cio_context *ctx);
 
 /* wakeup.c */
 int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);
 
-/* debug.c: a one-line diagnostic for misuse, printed on every call (to
- * stderr; $CIO_QUIET=1 silences them). */
+/* diag.c: a one-line diagnostic for misuse, made on every call, handed to
+ * the running loop's exception handler (or, with no loop running here, the
+ * default handler: stderr or the log hook; $CIO_QUIET=1 silences them). */
 void cio__complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A diagnostic of kind about task (may be NULL) for loop's exception
+ * handler. loop NULL, or a loop this thread does not run: the default
+ * handler, with loop NULL. */
+void cio__diag(cio_loop *loop, cio_diag_kind kind, cio_task *task, int error, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void cio__diag_report(cio_loop *loop, cio_diag *diag);
+/* Debug mode: record where f is being made (a backtrace); forget it. */
+void cio__origin_capture(cio_future *f);
+void cio__origin_free_slow(cio_future *f);
+static inline void cio__origin_free(cio_future *f) {
+    if (__builtin_expect(f->origin != NULL, 0)) cio__origin_free_slow(f); /* no free(NULL) call */
+}
+/* Where f was made, one symbolised frame a line (malloc'd), or NULL. */
+char *cio__origin_text(const cio_future *f);
+/* Debug mode: the loop closes; report the tasks never awaited nor released,
+ * and free the debug state. */
+void cio__debug_loop_close(cio_loop *loop);
+int cio__debug_init(cio_loop *loop, bool enabled); /* 0 or -ENOMEM */
+/* Debug mode: a loop-thread-only call made from another thread while the
+ * loop runs. true (with a report naming caller) when that is the case; always
+ * false, for one predicted branch, when loop is not in debug mode. */
+bool cio__debug_thread_slow(const cio_loop *loop, const char *caller);
+static inline bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller) {
+    return __builtin_expect(cio__loop_head_const(loop)->debug, 0) && cio__debug_thread_slow(loop, caller);
+}
+/* diag.c: loops made and not yet freed. A future may outlive its loop: what
+ * reads its loop from outside that loop's run asks cio__loop_alive first. */
+void cio__loop_alive_add(cio_loop *loop);
+void cio__loop_alive_remove(cio_loop *loop);
+bool cio__loop_alive(const cio_loop *loop);
+/* cio__debug_wrong_thread for an object whose loop may be freed: free for
+ * a call from inside the running loop (the common case, no lock). */
+static inline bool cio__debug_wrong_thread_late(const cio_loop *loop, const char *caller) {
+    return loop != cio__running_loop && cio__loop_alive(loop) &&
+           cio__debug_wrong_thread(loop, caller);
+}
 
 #endif

@@ -35,15 +35,18 @@ const char *cio_task_error_message(const cio_task *task) {
 /* The scope storage may be in a frame that has returned: only the pointers
  * are looked at, never the scopes. */
 static void report_open_scopes(cio_task *task) {
+    cio_loop *loop = task->future.loop;
     if (task->scopes)
-        cio__complain("task '%s' ended with a timeout scope still open "
-                      "(cio_timeout_begin without cio_timeout_end; CIO_WITH_TIMEOUT cannot "
-                      "be left open)",
-                      cio_task_name(task));
+        cio__diag(loop, CIO_DIAG_OPEN_SCOPE, task, 0,
+                  "task '%s' ended with a timeout scope still open "
+                  "(cio_timeout_begin without cio_timeout_end; CIO_WITH_TIMEOUT cannot "
+                  "be left open)",
+                  cio_task_name(task));
     if (task->shield_depth > 0)
-        cio__complain("task '%s' ended inside a shield (cio_shield_begin without "
-                      "cio_shield_end)",
-                      cio_task_name(task));
+        cio__diag(loop, CIO_DIAG_OPEN_SCOPE, task, 0,
+                  "task '%s' ended inside a shield (cio_shield_begin without "
+                  "cio_shield_end)",
+                  cio_task_name(task));
     task->scopes = NULL;
     task->shield_depth = 0;
 }
@@ -60,7 +63,8 @@ void cio__task_report_unretrieved(cio_task *task) {
     int error = task->future.error;
     if (task->state != CIO__TASK_DONE || !error || error == -ECANCELED || task->future.retrieved)
         return;
-    fprintf(stderr, "cio: task '%s' failed: %s%s%s (error never retrieved)\n", cio_task_name(task),
-            cio_strerror(error), task->error_message ? ": " : "",
-            task->error_message ? task->error_message : "");
+    cio__diag(task->future.loop, CIO_DIAG_UNRETRIEVED, task, error,
+              "task '%s' failed: %s%s%s (error never retrieved)", cio_task_name(task),
+              cio_strerror(error), task->error_message ? ": " : "",
+              task->error_message ? task->error_message : "");
 }

@@ -21,6 +21,7 @@ void cio__future_init(cio_future *f, cio_loop *loop, uint32_t magic) {
     f->refs = 1;
     f->loop = loop;
     cio__list_init(&f->waiters);
+    if (__builtin_expect(loop->head.debug, 0)) cio__origin_capture(f);
 }
 
 int cio_future_new(cio_loop *loop, cio_future **out) {
@@ -52,8 +53,13 @@ void cio__future_free_callbacks(cio_future *f) {
 }
 
 static void report_unretrieved(cio_future *f) {
-    if (f->state == CIO__DONE && f->error && !f->retrieved)
-        fprintf(stderr, "cio: future failed: %s (error never retrieved)\n", cio_strerror(f->error));
+    if (f->state != CIO__DONE || !f->error || f->retrieved) return;
+    cio_diag diag = {.kind = CIO_DIAG_UNRETRIEVED, .error = f->error, .future = f, .fd = -1};
+    char message[96];
+    snprintf(message, sizeof message, "future failed: %s (error never retrieved)",
+             cio_strerror(f->error));
+    diag.message = message;
+    cio__diag_report(cio__loop_alive(f->loop) ? f->loop : NULL, &diag); /* it may be freed */
 }
 
 void cio_future_unref(cio_future *f) {
@@ -62,16 +68,22 @@ void cio_future_unref(cio_future *f) {
         cio_task_unref((cio_task *)(void *)f);
         return;
     }
+    /* Debug mode: refused, as a count changed by two threads at once would be
+     * wrong anyway (the leak is the lesser harm). */
+    if (cio__debug_wrong_thread_late(f->loop, "cio_future_unref")) return;
     if (--f->refs > 0) return;
     report_unretrieved(f);
     cio__future_free_callbacks(f);
+    cio__origin_free(f);
     cio__handle_retire(f);
 }
 
 void cio__future_complete(cio_future *f, int error, void *result) {
     f->state = error == -ECANCELED ? CIO__CANCELLED : CIO__DONE;
     f->error = error;
-    f->result = error ? NULL : result;
+    /* A task that ended cancelled with a value it returned (task.c,
+     * cancelled_unseen) still hands the value over: in C it may own memory. */
+    f->result = error && error != -ECANCELED ? NULL : result;
     struct cio__list *node;
     while ((node = cio__list_pop_front(&f->waiters)) != NULL) {
         struct cio__link *link = cio__container_of(node, struct cio__link, node);
@@ -87,6 +99,7 @@ void cio__future_complete(cio_future *f, int error, void *result) {
 
 static int check_settable(cio_future *f, const char *caller) {
     if (!valid(f, caller)) return -EINVAL;
+    if (cio__debug_wrong_thread_late(f->loop, caller)) return -EPERM; /* debug mode only */
     if (f->state != CIO__PENDING) return -EALREADY;
     return 0;
 }
@@ -109,9 +122,9 @@ int cio_future_set_error(cio_future *f, int err) {
 int cio_future_cancel(cio_future *f) {
     if (!valid(f, __func__)) return -EINVAL;
     if (cio__task_of_future(f)) return cio_task_cancel((cio_task *)(void *)f);
-    if (f->state != CIO__PENDING) return -EALREADY;
-    cio__future_complete(f, -ECANCELED, NULL);
-    return 0;
+    int rc = check_settable(f, __func__);
+    if (rc == 0) cio__future_complete(f, -ECANCELED, NULL);
+    return rc;
 }
 
 bool cio_future_done(const cio_future *f) {
@@ -126,7 +139,7 @@ cio_loop *cio_future_loop(const cio_future *f) {
 
 int cio__future_outcome(cio_future *f, void **result) {
     f->retrieved = true;
-    if (result) *result = f->state == CIO__DONE && !f->error ? f->result : NULL;
+    if (result) *result = f->result;
     return f->error;
 }
 
@@ -141,13 +154,33 @@ static void abort_future_wait(cio_task *task) {
     cio__list_remove(&task->wait.link.node);
 }
 
-int cio__future_wait(cio_future *f) {
+/* asyncio's Task.cancel() cancels the future the task awaits (its
+ * _fut_waiter) inside cancel(), so the future's other awaiters and its
+ * done-callbacks see it cancelled at once, not when the task resumes. An
+ * interrupt (a cancellation, or a timeout, which asyncio also delivers as a
+ * cancellation) runs this hook with task->interrupt set; a loop that closes
+ * under the task (cio__wait_forget) only unhooks it. */
+static void abort_await(cio_task *task) {
+    cio_future *f = task->wait.owner;
+    cio__list_remove(&task->wait.link.node);
+    if (task->interrupt != CIO__INTERRUPT_NONE) cio_future_cancel(f);
+}
+
+static int wait_with(cio_future *f, void (*abort)(cio_task *task)) {
     cio_task *task = f->loop->head.current;
     if (f->state != CIO__PENDING) /* done already: the cooperative budget's case */
         return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
     task->wait.link.kind = CIO__LINK_TASK;
     cio__list_push_back(&f->waiters, &task->wait.link.node);
-    return cio__wait(task, abort_future_wait, f);
+    return cio__wait(task, abort, f);
+}
+
+int cio__future_wait(cio_future *f) {
+    return wait_with(f, abort_future_wait);
+}
+
+int cio__future_await(cio_future *f) {
+    return wait_with(f, abort_await);
 }
 
 int cio_future_await(cio_future *f, void **result) {
@@ -159,13 +192,9 @@ int cio_future_await(cio_future *f, void **result) {
         cio_task_ref((cio_task *)(void *)f); /* cio_await consumes; this borrows */
         return cio_await((cio_task *)(void *)f, result);
     }
-    int rc = cio__future_wait(f);
-    if (rc < 0) { /* interrupted: asyncio cancels the awaited future too */
-        cio_future_cancel(f);
-        cio__future_outcome(f, result);
-        return rc;
-    }
-    return cio__future_outcome(f, result);
+    int rc = cio__future_await(f); /* an interrupt has cancelled f too */
+    int status = cio__future_outcome(f, result);
+    return rc < 0 ? rc : status;
 }
 
 int cio_future_add_done_callback(cio_future *f, cio_done_fn fn, void *arg) {

@@ -22,6 +22,10 @@ static struct cio__fd_waiters *waiters_for(cio_loop *loop, int fd) {
     return &loop->fds[fd];
 }
 
+void cio__loop_io_waiters_add(cio_loop *loop, int delta) {
+    loop->io_waiters += delta;
+}
+
 static cio_task **slot_for(struct cio__fd_waiters *waiters, unsigned events) {
     return events & CIO__READABLE ? &waiters->reader : &waiters->writer;
 }
@@ -40,7 +44,7 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     struct cio__fd_waiters *waiters = waiters_for(loop, fd);
     if (!waiters) return -ENOMEM;
     cio_task **slot = slot_for(waiters, events);
-    if (*slot) return -EBUSY;
+    if (*slot || (waiters->watch && waiters->watch->exclusive)) return -EBUSY; /* see fd_watch */
     int rc = cio__task_pending_interrupt(task);
     if (rc < 0) return cio__wait(task, NULL, NULL); /* delivers it without parking */
     bool missed = waiters->missed & events;
@@ -71,7 +75,12 @@ void cio__io_ready(cio_loop *loop, int fd, unsigned events) {
     struct cio__fd_waiters *waiters = &loop->fds[fd];
     if (waiters->watch) {
         waiters->watch->ready(waiters->watch, fd, events);
-        return;
+        /* A watch reads, but a task may still write: a transport's flusher
+         * (src/net/transport.c) waits here. The callback may have grown
+         * loop->fds or ended the watch (closing fd): look again. */
+        waiters = &loop->fds[fd];
+        if (!waiters->watch || !(events & CIO__WRITABLE)) return;
+        events = CIO__WRITABLE;
     }
     if (events & CIO__READABLE && !waiters->reader) waiters->missed |= CIO__READABLE;
     if (events & CIO__HANGUP) waiters->hangup = true;
@@ -139,6 +148,7 @@ int cio_close(int fd) {
             wake_slot(loop, &loop->fds[fd].writer, -EBADF);
             loop->fds[fd].watch = NULL;
         }
+        cio__fd_callbacks_forget(loop, fd);
         cio__io_forget(loop, fd);
     }
     return close(fd) == 0 ? 0 : -errno;

@@ -226,7 +226,9 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
     cio__list_init(&loop->close_hooks);
     cio__list_init(&loop->object_hooks);
     loop->wakeup_fd = -1;
-    int rc = loop->poller_ops->init(&loop->poller);
+    int rc = cio__debug_init(loop, opts && opts->debug);
+    if (rc < 0) return rc;
+    rc = loop->poller_ops->init(&loop->poller);
     if (rc < 0) return rc;
     return cio__wakeup_init(loop);
 }
@@ -248,9 +250,11 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     rc = loop_init(loop, opts);
     if (rc < 0) {
         if (loop->poller) loop->poller_ops->close(loop->poller);
+        free(loop->debug_state);
         free(loop);
         return rc;
     }
+    cio__loop_alive_add(loop);
     *out = loop;
     return 0;
 }
@@ -306,8 +310,8 @@ static void free_all_tasks(cio_loop *loop) {
     while ((node = cio__list_pop_front(&loop->tasks)) != NULL) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state != CIO__TASK_DONE)
-            fprintf(stderr, "cio: task '%s' was destroyed but it is pending\n",
-                    cio_task_name(task));
+            cio__diag(loop, CIO_DIAG_PENDING_DESTROYED, task, 0,
+                      "task '%s' was destroyed but it is pending", cio_task_name(task));
         cio__task_free(task);
     }
 }
@@ -321,6 +325,7 @@ int cio_loop_close(cio_loop *loop) {
     run_close_hooks(&loop->close_hooks, loop);
     cio__offload_close(loop); /* after the hooks: their objects' jobs are in flight to the end */
     cio__callback_drop_futures(loop);
+    cio__debug_loop_close(loop);
     loop->head.closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
     cio__task_spares_free(loop);
@@ -338,6 +343,7 @@ int cio_loop_close(cio_loop *loop) {
 void cio_loop_free(cio_loop *loop) {
     if (!loop || loop->head.magic != CIO__LOOP_MAGIC || loop->head.running) return;
     cio_loop_close(loop);
+    cio__loop_alive_remove(loop);
     loop->head.magic = CIO__DEAD_MAGIC;
     free(loop);
 }
@@ -365,12 +371,15 @@ static void leave(cio_loop *loop) {
 /* The virtual-clock run stalled: name every task still parked. */
 static int report_deadlock(cio_loop *loop, cio_task *until) {
     loop->stalled = false;
-    cio__complain("deadlock: virtual-clock loop has nothing ready, no timer, no fd or thread "
-                  "to wait for, and task '%s' is not done; parked tasks:",
-                  cio_task_name(until));
+    cio__diag(loop, CIO_DIAG_DEADLOCK, until, -EDEADLK,
+              "deadlock: virtual-clock loop has nothing ready, no timer, no fd or thread "
+              "to wait for, and task '%s' is not done; parked tasks:",
+              cio_task_name(until));
     for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
         cio_task *task = cio__container_of(node, cio_task, all);
-        if (task->state == CIO__TASK_PARKED) cio__complain("  parked: '%s'", cio_task_name(task));
+        if (task->state == CIO__TASK_PARKED)
+            cio__diag(loop, CIO_DIAG_DEADLOCK, task, -EDEADLK, "  parked: '%s'",
+                      cio_task_name(task));
     }
     return -EDEADLK;
 }

@@ -50,6 +50,17 @@ struct cio_loop {
     struct cio__offload *offload;  /* the thread pool's side of the loop (offload.c), or NULL */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
+    /* diag.c: diagnostics and debug mode. head.debug is the one flag the hot
+     * paths test (cio__turn_next); the rest is read only when it is set or a
+     * report is made. */
+    cio_exception_handler handler; /* NULL: cio_default_exception_handler */
+    void *handler_arg;
+    struct cio__debug_state *debug_state; /* made when debug mode is first turned on */
+    struct cio__list alive;               /* on diag.c's list of loops not yet freed */
+
+    struct cio__vars *vars;        /* the running callback's context (context.c), else NULL */
+    cio_task_factory task_factory; /* cio_loop_set_task_factory; NULL: cio_task_new */
+    void *task_factory_arg;
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
 #if defined(CIO_ASAN)
     void *asan_fake_stack;

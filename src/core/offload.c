@@ -209,8 +209,10 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
     struct cio__job *job = calloc(1, sizeof *job);
     if (!job) return -ENOMEM;
     *job = (struct cio__job){.fn = fn, .arg = arg, .discard = discard, .waiter = task};
+    job->vars = cio__vars_current(); /* to_thread runs fn in a copy of the context */
     int rc = cio__job_start(cio__task_loop(task), executor, job);
     if (rc < 0) {
+        cio__vars_unref(job->vars);
         free(job);
         return rc;
     }

@@ -85,6 +85,15 @@ static struct cio__job *next_job(cio_executor *executor) {
     return job;
 }
 
+/* fn runs in its submitter's context; what it sets there ends with it. */
+static void run_job(struct cio__job *job) {
+    struct cio__vars *previous = cio__vars_enter_thread(job->vars);
+    job->vars = NULL;
+    job->result = job->fn(job->arg);
+    job->status = 0;
+    cio__vars_unref(cio__vars_enter_thread(previous));
+}
+
 static void *worker_main(void *arg) {
     cio_executor *executor = arg;
     own_executor = executor;
@@ -92,8 +101,7 @@ static void *worker_main(void *arg) {
     struct cio__job *job;
     while ((job = next_job(executor)) != NULL) {
         pthread_mutex_unlock(&executor->lock);
-        job->result = job->fn(job->arg);
-        job->status = 0;
+        run_job(job);
         cio__job_finished(job);
         pthread_mutex_lock(&executor->lock);
     }
@@ -141,6 +149,8 @@ static void drop_queue(struct cio__job *job) {
         struct cio__job *next = job->next;
         job->status = -CIO_ESHUTDOWN;
         job->result = NULL;
+        cio__vars_unref(job->vars);
+        job->vars = NULL;
         cio__job_finished(job);
         job = next;
     }

@@ -29,14 +29,26 @@ cio_loop *cio_get_event_loop(void) {
     return default_loop;
 }
 
+/* One more turn before the cancelling, as asyncio.run has (its loop stops
+ * from a callback, after the turn the main task finished in): the tasks
+ * main created just before it returned start, so they are cancelled at an
+ * await, run their own cleanup, and a failure of theirs is reported. The
+ * turn does not block (stopping: poll timeout 0). */
+static void last_turn(cio_loop *loop) {
+    loop->stopping = true;
+    cio__loop_run_once(loop);
+    loop->stopping = false;
+}
+
 void cio__loop_cancel_remaining(cio_loop *loop) {
+    loop->head.running = true;
+    loop->thread = pthread_self();
+    cio__running_loop = loop;
+    if (loop->unfinished_tasks > 0) last_turn(loop);
     for (struct cio__list *node = loop->tasks.next; node != &loop->tasks; node = node->next) {
         cio_task *task = cio__container_of(node, cio_task, all);
         if (task->state != CIO__TASK_DONE) cio_task_cancel(task);
     }
-    loop->head.running = true;
-    loop->thread = pthread_self();
-    cio__running_loop = loop;
     while (loop->unfinished_tasks > 0) cio__loop_run_once(loop);
     cio__running_loop = NULL;
     loop->head.running = false;

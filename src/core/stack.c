@@ -29,6 +29,7 @@
 #include "core/stack.h"
 
 #include "cio/task.h"
+#include "core/core.h" /* cio__diag */
 
 #include <errno.h>
 #include <pthread.h>
@@ -164,10 +165,10 @@ static size_t default_size_from_env(void) {
     if (!text) return CIO_DEFAULT_STACK_SIZE;
     size_t size = parse_size(text);
     if (size) return size;
-    fprintf(stderr,
-            "cio: ignoring CIO_STACK_SIZE='%s': expected bytes (1 GiB at most), "
-            "optionally with a K or M suffix; using %u KiB\n",
-            text, CIO_DEFAULT_STACK_SIZE / 1024);
+    cio__diag(NULL, CIO_DIAG_CONFIG, NULL, -EINVAL,
+              "ignoring CIO_STACK_SIZE='%s': expected bytes (1 GiB at most), "
+              "optionally with a K or M suffix; using %u KiB",
+              text, CIO_DEFAULT_STACK_SIZE / 1024);
     return CIO_DEFAULT_STACK_SIZE;
 }
 
@@ -194,7 +195,8 @@ static void read_config(void) {
     if (guard && strcmp(guard, "mprotect") == 0)
         atomic_store(&use_mprotect_guards, true);
     else if (guard && guard[0])
-        fprintf(stderr, "cio: ignoring CIO_STACK_GUARD='%s' (only \"mprotect\" is known)\n", guard);
+        cio__diag(NULL, CIO_DIAG_CONFIG, NULL, -EINVAL,
+                  "ignoring CIO_STACK_GUARD='%s' (only \"mprotect\" is known)", guard);
 }
 
 static void configure(void) {
@@ -210,12 +212,12 @@ size_t cio__stack_default_size(void) {
 
 static void warn_unguarded(void) {
     if (atomic_flag_test_and_set(&budget_warned)) return;
-    fprintf(stderr,
-            "cio: warning: %ld coroutine stacks have mprotect guard pages, the budget left by "
-            "vm.max_map_count; further stacks get no guard page, so a stack overflow may corrupt "
-            "memory instead of being reported (raise vm.max_map_count, or run Linux 6.13+ for "
-            "MADV_GUARD_INSTALL)\n",
-            atomic_load(&mprotect_guards));
+    cio__diag(NULL, CIO_DIAG_CONFIG, NULL, 0,
+              "warning: %ld coroutine stacks have mprotect guard pages, the budget left by "
+              "vm.max_map_count; further stacks get no guard page, so a stack overflow may "
+              "corrupt memory instead of being reported (raise vm.max_map_count, or run Linux "
+              "6.13+ for MADV_GUARD_INSTALL)",
+              atomic_load(&mprotect_guards));
 }
 
 /* Rationed: within the budget, or the mprotect itself hitting the map cap,
@@ -413,7 +415,10 @@ static void append_number(struct line *line, size_t n) {
     append(line, digits + count, sizeof digits);
 }
 
-/* "cio: task 'NAME' overflowed its N KiB stack", in one write(2). */
+/* "cio: task 'NAME' overflowed its N KiB stack", in one write(2). Straight
+ * to stderr, not through the exception handler or the log hook: this runs
+ * in the SIGSEGV handler, where only async-signal-safe calls are allowed
+ * (no locks, no malloc, no stdio). */
 static void report_overflow(const struct cio__stack *stack) {
     struct line line = {.used = 0};
     append(&line, "cio: task '", SIZE_MAX);

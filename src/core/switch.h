@@ -107,6 +107,25 @@ static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task 
     cio__switch_resumed(loop, task, back);
 }
 
+/* Task -> the creator of an eager task (task.c's run_eagerly), at the
+ * task's first switch out or its end (finished): the creator resumes and
+ * the task, if not finished, is left parked or queued like any other.
+ * Returns when the task is resumed. */
+static inline void cio__switch_eager_return(cio_loop *loop, cio_task *task, bool finished) {
+    task->eager = false;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(finished ? NULL : &task->asan_fake_stack,
+                                   task->eager_stack_bottom, task->eager_stack_size);
+#else
+    (void)finished;
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(task->eager_fiber, 0);
+#endif
+    cio__transfer back = cio__ctx_jump(task->eager_return, task);
+    cio__switch_resumed(loop, task, back);
+}
+
 /* A queued task's turn (task.c): resume it from the scheduler. */
 void cio__task_resume(struct cio__ready *entry);
 
@@ -123,13 +142,23 @@ void cio__task_resume(struct cio__ready *entry);
  * Inline here rather than a function of loop.c: out of line, the call it
  * adds to every switch cost 23.4 -> 32.5 ns per yield (bench/core_yield,
  * Release, pinned, median of 9 interleaved rounds). */
-static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
+static inline struct cio__ready *cio__turn_next_plain(cio_loop *loop, bool handoff) {
     if (!loop->batch && !(handoff && cio__loop_next_batch(loop))) return NULL;
     struct cio__ready *entry = loop->batch;
     if (handoff && entry->run != cio__task_resume) return NULL;
     loop->batch = entry->next;
     loop->ran_since_poll++;
     return entry;
+}
+
+/* debug.c: cio__turn_next_plain, timing each step for the slow-callback
+ * report. */
+struct cio__ready *cio__debug_turn_next(cio_loop *loop, bool handoff);
+
+/* Debug mode's whole cost when off: this one branch, predicted not taken. */
+static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
+    if (__builtin_expect(loop->head.debug, 0)) return cio__debug_turn_next(loop, handoff);
+    return cio__turn_next_plain(loop, handoff);
 }
 
 /* Suspend the running task (already parked or queued); returns when it is
@@ -139,6 +168,10 @@ static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
  * Inline: it is most of a yield. */
 static inline void cio__task_switch_out(cio_task *task) {
     cio_loop *loop = task->future.loop;
+    if (__builtin_expect(task->eager, 0)) { /* its creator waits for this first suspension */
+        cio__switch_eager_return(loop, task, false);
+        return;
+    }
     struct cio__ready *entry = cio__turn_next(loop, true);
     cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
     if (!next)

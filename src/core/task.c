@@ -18,7 +18,8 @@ bool cio__task_valid(const cio_task *task) {
 }
 
 bool cio__task_check(const cio_task *task, const char *caller) {
-    if (cio__task_valid(task)) return true;
+    if (cio__task_valid(task))
+        return !cio__debug_wrong_thread(task->future.loop, caller); /* debug mode only */
     if (task && task->future.magic == CIO__DEAD_MAGIC)
         cio__complain("%s: stale task pointer %p: its last reference was already dropped "
                       "(released twice, or used after cio_await consumed it)",
@@ -107,10 +108,12 @@ static void default_name(cio_task *task) {
     task->name_buf[5 + len] = '\0';
 }
 
-int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
-                            cio_task **out) {
+static void run_eagerly(cio_loop *loop, cio_task *task);
+
+int cio_task_new(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
+                 cio_task **out) {
     if (out) *out = NULL;
-    int rc = cio__loop_check(loop, "cio_loop_create_task");
+    int rc = cio__loop_check(loop, "cio_task_new");
     if (rc < 0) return rc;
     if (!fn) return -EINVAL;
     cio_task *task = task_alloc(loop);
@@ -129,19 +132,57 @@ int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio
         task_dispose(task);
         return -ENOMEM;
     }
+    /* Copy on create: a reference to an immutable map (NULL when empty). */
+    task->vars = opts && opts->context ? cio__context_vars(opts->context) : cio__vars_current();
     cio__timer_init(&task->sleep_timer, fire_sleep);
     cio__timer_init(&task->deadline_timer, NULL); /* timeout.c sets it */
     task->ready.run = run_task_entry;
     task->state = CIO__TASK_CREATED;
     cio__list_push_back(&loop->tasks, &task->all);
     loop->unfinished_tasks++;
-    cio__ready_push(&loop->ready, &task->ready);
-    if (out) *out = task;
+    if (out) *out = task; /* before it runs: a detached eager task may be freed by then */
+    if (opts && opts->eager_start && cio__running_loop == loop)
+        run_eagerly(loop, task);
+    else
+        cio__ready_push(&loop->ready, &task->ready);
     return 0;
+}
+
+int cio_loop_create_task_ex(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
+                            cio_task **out) {
+    if (loop && loop->head.magic == CIO__LOOP_MAGIC && loop->task_factory) {
+        if (out) *out = NULL;
+        int rc = cio__loop_check(loop, "cio_loop_create_task");
+        if (rc < 0) return rc;
+        return loop->task_factory(loop, fn, arg, opts, loop->task_factory_arg, out);
+    }
+    return cio_task_new(loop, fn, arg, opts, out);
 }
 
 int cio_loop_create_task(cio_loop *loop, cio_task_fn fn, void *arg, cio_task **out) {
     return cio_loop_create_task_ex(loop, fn, arg, NULL, out);
+}
+
+int cio_loop_set_task_factory(cio_loop *loop, cio_task_factory factory, void *factory_arg) {
+    int rc = cio__loop_check(loop, "cio_loop_set_task_factory");
+    if (rc < 0) return rc;
+    loop->task_factory = factory;
+    loop->task_factory_arg = factory ? factory_arg : NULL;
+    return 0;
+}
+
+cio_task_factory cio_loop_get_task_factory(const cio_loop *loop, void **factory_arg) {
+    bool valid = loop && loop->head.magic == CIO__LOOP_MAGIC;
+    if (factory_arg) *factory_arg = valid ? loop->task_factory_arg : NULL;
+    return valid ? loop->task_factory : NULL;
+}
+
+int cio_eager_task_factory(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_options *opts,
+                           void *factory_arg, cio_task **out) {
+    (void)factory_arg;
+    cio_task_options eager = opts ? *opts : (cio_task_options){0};
+    eager.eager_start = true;
+    return cio_task_new(loop, fn, arg, &eager, out);
 }
 
 int cio_create_task(cio_task_fn fn, void *arg, cio_task **out) {
@@ -153,6 +194,13 @@ int cio_create_task(cio_task_fn fn, void *arg, cio_task **out) {
 
 /* ---- running and finishing --------------------------------------------------------- */
 
+/* Its values' destructors may run now: a finished task holds no context. */
+static void drop_vars(cio_task *task) {
+    struct cio__vars *vars = task->vars;
+    task->vars = NULL;
+    cio__vars_unref(vars);
+}
+
 static void finish(cio_task *task, int error, void *result) {
     cio_loop *loop = task->future.loop;
     task->state = CIO__TASK_DONE;
@@ -160,23 +208,49 @@ static void finish(cio_task *task, int error, void *result) {
     cio__timer_stop(loop, &task->sleep_timer);
     cio__timer_stop(loop, &task->deadline_timer);
     cio__future_complete(&task->future, error, result);
+    drop_vars(task);
 }
 
-/* The first and only frame on a task's stack. Only the scheduler starts
- * tasks (start.data is NULL), having made this one current. */
+/* A task cancelled after its last delivered -ECANCELED (while it ran, or
+ * after a waker had made it ready) that returns before any await sees the
+ * cancellation ends cancelled, as asyncio's Task ends when _must_cancel is
+ * still set at its return. One that got -ECANCELED and returns anyway ends
+ * normally (it handled it), as in asyncio; so does one that uncancelled. */
+static int cancelled_unseen(const cio_task *task) {
+    return task->cancel_unseen && task->cancel_requests > 0 ? -ECANCELED : 0;
+}
+
+/* The first and only frame on a task's stack. The scheduler starts tasks
+ * (start.data is NULL), or for an eager start the creator (run_eagerly),
+ * having made this one current; task->eager tells which to return to. */
 static void task_main(cio__transfer start) {
 #if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(NULL, &cio__running_loop->scheduler_stack_bottom,
-                                    &cio__running_loop->scheduler_stack_size);
+    cio_task *self = cio__running_loop->head.current;
+    if (self->eager)
+        __sanitizer_finish_switch_fiber(NULL, &self->eager_stack_bottom, &self->eager_stack_size);
+    else
+        __sanitizer_finish_switch_fiber(NULL, &cio__running_loop->scheduler_stack_bottom,
+                                        &cio__running_loop->scheduler_stack_size);
 #endif
     cio_loop *loop = cio__running_loop;
     cio_task *task = loop->head.current;
-    loop->scheduler_ctx = start.from;
+    if (task->eager)
+        task->eager_return = start.from; /* its creator (run_eagerly) */
+    else
+        loop->scheduler_ctx = start.from;
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
-    cio__task_finish_checks(task, cio_error_of(result));
-    finish(task, cio_error_of(result), result);
-    cio__switch_to_scheduler(loop, task, true);
+    int error = cio_error_of(result);
+    cio__task_finish_checks(task, error);
+    task->returned = !error;
+    if (error)
+        finish(task, error, NULL);
+    else
+        finish(task, cancelled_unseen(task), result);
+    if (task->eager)
+        cio__switch_eager_return(loop, task, true); /* finished without suspending */
+    else
+        cio__switch_to_scheduler(loop, task, true);
     abort(); /* a finished task is never resumed */
 }
 
@@ -214,6 +288,11 @@ void cio__task_resume(struct cio__ready *entry) {
     if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
 
+cio_task *cio__task_of_entry(struct cio__ready *entry) {
+    if (entry->run != cio__task_resume && entry->run != run_task_entry) return NULL;
+    return cio__container_of(entry, cio_task, ready);
+}
+
 /* A task's first turn: cancelled before it started, it never runs (asyncio). */
 static void run_task_entry(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
@@ -232,6 +311,50 @@ static void run_task_entry(struct cio__ready *entry) {
     cio__task_resume(entry);
 }
 
+/* Eager start (asyncio 3.12's eager tasks): run the new task now, on its own
+ * stack, straight from the creating call - a task, a callback, or code on
+ * the scheduler's stack - until its first switch out, which comes back here
+ * (cio__switch_eager_return) instead of going through the scheduler. A task
+ * that finishes without suspending so costs a stack from the pool and two
+ * jumps, and never touches the ready queue. The creator's running state
+ * (current task, budget, the stack the overflow handler names) is put back
+ * by hand, since no scheduler pass restores it. */
+static void run_eagerly(cio_loop *loop, cio_task *task) {
+    int rc = start(task);
+    if (rc < 0) {
+        finish(task, rc, NULL);
+        drop_loop_reference(task);
+        return;
+    }
+    cio_task *creator = loop->head.current;
+    int budget = loop->head.budget;
+    task->eager = true;
+    task->ready.run = cio__task_resume;
+    cio__switch_enter(loop, task);
+#if defined(CIO_ASAN)
+    void *fake_stack = NULL;
+    __sanitizer_start_switch_fiber(&fake_stack, (char *)task->stack.top - task->stack.size,
+                                   task->stack.size);
+#endif
+#if defined(CIO_TSAN)
+    task->eager_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(task->tsan_fiber, 0);
+#endif
+    cio__transfer back = cio__ctx_jump(task->ctx, creator);
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+#endif
+    task->ctx = back.from; /* back.data is task: only it jumps back here */
+    loop->head.current = creator;
+    loop->head.budget = budget;
+    cio__stack_set_running(creator ? &creator->stack : NULL);
+    if (task->state == CIO__TASK_DONE) drop_loop_reference(task);
+}
+
+bool cio__task_returned(const cio_task *task) {
+    return task->returned;
+}
+
 /* ---- references ---------------------------------------------------------------------- */
 
 cio_task *cio_task_ref(cio_task *task) {
@@ -243,6 +366,8 @@ void cio__task_free(cio_task *task) {
     if (task->stack.mapping) cio__stack_release(&task->stack);
     cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);
+    cio__origin_free(&task->future);
+    drop_vars(task);
     free(task->name);
     free(task->error_message);
     task_dispose(task);
@@ -288,11 +413,11 @@ int cio_await(cio_task *task, void **result) {
         cio_task_unref(task);
         return rc;
     }
-    rc = cio__future_wait(&task->future);
+    rc = cio__future_await(&task->future);
     if (rc < 0) {
-        /* Interrupted: cancel what we awaited and wait, shielded, for it to
-         * finish, so a returning cio_await never leaves the task running. */
-        cio_task_cancel(task);
+        /* Interrupted, which cancelled the awaited task at once: wait,
+         * shielded, for it to finish, so a returning cio_await never leaves
+         * the task running. */
         self->shield_depth++;
         while (task->state != CIO__TASK_DONE) cio__future_wait(&task->future);
         self->shield_depth--;
@@ -326,7 +451,7 @@ const char *cio_task_name(const cio_task *task) {
 }
 
 int cio_task_set_name(cio_task *task, const char *name) {
-    if (!cio__task_valid(task) || !name) return -EINVAL;
+    if (!cio__task_check(task, "cio_task_set_name") || !name) return -EINVAL;
     return set_name(task, name);
 }
 

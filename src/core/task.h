@@ -57,6 +57,9 @@ struct cio_task {
                           * by cio_task_unref */
     uint32_t generation; /* how many tasks this struct has been (task.c's quarantine) */
     int cancel_requests; /* cio_task_cancel() count, minus uncancel */
+    bool returned;       /* its function returned a value (task.c: cio__task_returned) */
+    bool cancel_unseen;  /* cancelled since a wait last returned -ECANCELED: a return
+                          * now ends the task cancelled (asyncio's _must_cancel) */
     int shield_depth;    /* > 0: waits are not interrupted */
 
     struct cio__wait_record wait;
@@ -66,6 +69,20 @@ struct cio_task {
     struct cio__timeout_scope *scopes;
     int64_t deadline;
     struct cio__timer deadline_timer;
+
+    struct cio__vars *vars; /* its context (context.c): NULL until something is set */
+
+    /* Started eagerly and not yet switched out: its first switch out (or its
+     * end) resumes eager_return, its creator, instead of the scheduler. */
+    bool eager;
+    cio__ctx eager_return;
+#if defined(CIO_ASAN)
+    const void *eager_stack_bottom; /* the creator's stack, for the switch back */
+    size_t eager_stack_size;
+#endif
+#if defined(CIO_TSAN)
+    void *eager_fiber;
+#endif
 
     char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
@@ -92,11 +109,17 @@ static inline int cio__task_pending_interrupt(cio_task *task) {
     return cio__task_pending_interrupt_slow(task);
 }
 
+/* cio__future_wait for cio_await and cio_future_await: an interrupt of the
+ * wait also cancels f, at once (future.c). */
+int cio__future_await(cio_future *f);
+
 /* loop.c: the turn boundary a task switching out at the end of the batch
  * may take itself (see cio__turn_next): true, with loop->batch set, when
  * the next turn would only run its batch. */
 bool cio__loop_next_batch(cio_loop *loop);
 void cio__task_free(cio_task *task);
+/* The task a ready entry resumes or starts, or NULL (debug.c). */
+cio_task *cio__task_of_entry(struct cio__ready *entry);
 void cio__task_spares_free(cio_loop *loop);
 /* failure.c: what a finishing task leaves behind - the scopes it left open
  * (reported), and its message (dropped unless it failed). */

@@ -18,6 +18,7 @@ int cio__task_pending_interrupt_slow(cio_task *task) {
 
 static int deliver(cio_task *task, int status) {
     task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+    if (status == -ECANCELED) task->cancel_unseen = false;
     if (status == -ETIMEDOUT) cio__timeout_mark_fired(task);
     return status;
 }
@@ -27,7 +28,8 @@ int cio__wait(cio_task *task, void (*abort)(cio_task *task), void *owner) {
     task->wait.owner = owner;
     int due = cio__task_pending_interrupt(task);
     if (due < 0) {
-        if (abort) abort(task);
+        task->interrupt = due == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+        if (abort) abort(task); /* it may read task->interrupt (future.c's abort_await) */
         /* A task that ignores -ECANCELED would spin here: let the loop turn. */
         if (cio__budget_spend(task->future.loop)) (void)cio__budget_yield(task);
         return deliver(task, due);
@@ -75,8 +77,13 @@ void cio__wake(cio_task *task, int status) {
 void cio__task_interrupt(cio_task *task, int status) {
     if (!task->wait.abort || task->shield_depth > 0) return;
     if (status == -ECANCELED && cio__timeout_shielded(task)) return;
-    task->wait.abort(task);
+    /* Taken before it runs: an abort that cancels what the task awaits can
+     * come back to this task (two tasks awaiting each other), which must
+     * then find it no longer interruptible. */
+    void (*abort)(cio_task * task) = task->wait.abort;
+    task->wait.abort = NULL;
     task->interrupt = status == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+    abort(task); /* it may read task->interrupt (future.c's abort_await) */
     cio__wake(task, status);
 }
 
@@ -151,6 +158,7 @@ int cio_task_cancel(cio_task *task) {
     if (!cio__task_check(task, "cio_task_cancel")) return -EINVAL;
     if (task->state == CIO__TASK_DONE) return -EALREADY;
     task->cancel_requests++;
+    task->cancel_unseen = true;
     cio__task_interrupt(task, -ECANCELED);
     return 0;
 }

@@ -48,6 +48,9 @@ void cio__wakeup_close(cio_loop *loop) {
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
     if (loop->head.closed) return -CIO_ECLOSED;
+    /* On the loop's own thread it is cio_call_soon: queued in order with
+     * the callbacks scheduled before and after it, no inbox, no malloc. */
+    if (cio__running_loop == loop) return cio_call_soon(loop, cb, arg, NULL);
     struct cio__inbox_item *item = malloc(sizeof *item);
     if (!item) return -ENOMEM;
     *item = (struct cio__inbox_item){NULL, cb, arg};

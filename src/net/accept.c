@@ -149,6 +149,18 @@ static int accept_step(struct cio__listener *listener, cio_task *task, int *burs
     return -err;
 }
 
+static void report_stopped(struct cio__listener *listener, cio_task *task, int rc) {
+    char message[96];
+    snprintf(message, sizeof message, "server stopped accepting on fd %d: %s", listener->fd,
+             cio_strerror(rc));
+    cio_diag diag = {.kind = CIO_DIAG_ACCEPT_STOPPED,
+                     .message = message,
+                     .error = rc,
+                     .task = task,
+                     .fd = listener->fd};
+    cio__diag_report(cio__task_loop(task), &diag);
+}
+
 static void *accept_loop(void *arg) {
     struct cio__listener *listener = arg;
     cio_server *server = listener->server;
@@ -156,9 +168,7 @@ static void *accept_loop(void *arg) {
     int burst = 0;
     int rc = 0;
     while (rc == 0 && !server->closed) rc = accept_step(listener, task, &burst);
-    if (rc < 0 && !server->closed && rc != -ECANCELED)
-        fprintf(stderr, "cio: server stopped accepting on fd %d: %s\n", listener->fd,
-                cio_strerror(rc));
+    if (rc < 0 && !server->closed && rc != -ECANCELED) report_stopped(listener, task, rc);
     listener->acceptor = NULL;
     cio__net_wake_all(&server->changes, 0);
     cio__server_unref(server);

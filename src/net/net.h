@@ -140,6 +140,19 @@ struct cio__stream_io {
 extern const struct cio__stream_io cio__socket_io; /* stream.c */
 extern const struct cio__stream_io cio__pipe_io;   /* pipe.c */
 
+/* What a stream tells the object driving it by callbacks (a transport,
+ * transport.c), NULL for a plain stream. Called from the stream's own code,
+ * so they must not free the stream.
+ *  - paused: the write buffer went above high (true) or came back down to
+ *    low (false).
+ *  - failed: a send failed with err; what was buffered is dropped.
+ *  - closed: the fd was closed (state CLOSED). */
+struct cio__stream_hooks {
+    void (*paused)(cio_stream *stream, bool paused);
+    void (*failed)(cio_stream *stream, int err);
+    void (*closed)(cio_stream *stream);
+};
+
 struct cio_stream {
     uint32_t magic; /* CIO__STREAM_MAGIC; CIO__DEAD_MAGIC once the memory is released */
     uint8_t state;
@@ -154,6 +167,9 @@ struct cio_stream {
     void *io_state;         /* the transport's own (TLS: struct cio__tls) */
     double goodbye_timeout; /* seconds io->goodbye may take; 0: no limit */
     bool upgrading;         /* start_tls is running its handshake: writes get -EBUSY */
+    bool sending_file;      /* cio_stream_sendfile is running: writes get -EBUSY */
+    const struct cio__stream_hooks *hooks; /* a transport drives it (NULL: none) */
+    void *hooks_arg;
 
     /* reading */
     struct cio__buffer in;
@@ -222,10 +238,25 @@ void cio__net_adopt_fd(cio_loop *loop, int fd);
  * above. Returns 0, an interrupt, or -CIO_ECLOSED once the stream is closed
  * for this direction. */
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events);
+/* stream_read.c: one recv into dst, never waiting, with the stream's
+ * bookkeeping (drained, eof, read_error): the count, 0 at EOF, -EAGAIN, or
+ * an error. */
+ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len);
+/* The same into the stream's own buffer `in` (appending), offering recv at
+ * least room bytes (0: the stream's usual 16 KiB). */
+ssize_t cio__stream_fill_once(cio_stream *stream, size_t room);
+/* The fd events to wait for before reading (events CIO__READABLE) or sending
+ * again; 0: retry now (a TLS engine holds bytes). */
+unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events);
 /* Set TCP_NODELAY (unless nagle) and SO_KEEPALIVE (if keepalive) on a TCP
  * socket; Unix sockets are left as they are. Failures are ignored: they are
  * tuning, not correctness. */
 void cio__net_tune(int fd, int family, bool nagle, bool keepalive);
+
+/* pipe.c: op(ctx), a write(2)-like call (writev, sendfile) that has no
+ * MSG_NOSIGNAL, run so that it never raises SIGPIPE (see pipe.c for how):
+ * its result, with errno set as op left it. */
+ssize_t cio__net_quietly(cio_loop *loop, ssize_t (*op)(void *), void *ctx);
 
 /* ---- TLS (tls*.c; tls_none.c without OpenSSL) -------------------------------------------- */
 
@@ -256,11 +287,13 @@ struct cio__listener {
 struct cio_server {
     uint32_t magic;
     bool closed;          /* no longer accepting; listeners closed */
+    bool serving;         /* its acceptors were started (cio_server_start_serving) */
     bool handle_released; /* cio_server_free was called */
     int refs;             /* the handle, the loop's close hook, each acceptor and connection */
     cio_loop *loop;
     cio_connection_handler handler;
     void *arg;
+    void *handler_state; /* freed with the server (cio_create_server's, transport_server.c) */
     cio_server_options opts;
     struct cio__listener *listeners;
     size_t listener_count;

@@ -119,14 +119,14 @@ static bool sigpipe_pending(void) {
     return sigismember(&pending, SIGPIPE);
 }
 
-/* writev with SIGPIPE blocked around it, for a thread whose hold could not
+/* op(ctx) with SIGPIPE blocked around it, for a thread whose hold could not
  * be taken: the old way, four syscalls. */
-static ssize_t writev_masked(int fd, const struct iovec *iov, int iovcnt) {
+static ssize_t run_masked(ssize_t (*op)(void *), void *ctx) {
     sigset_t pipe_only, old;
     sigpipe_set(&pipe_only);
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
     bool was_pending = sigpipe_pending();
-    ssize_t wrote = writev(fd, iov, iovcnt);
+    ssize_t wrote = op(ctx);
     int saved = errno;
     if (wrote < 0 && saved == EPIPE && !was_pending) take_back_sigpipe();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -134,17 +134,33 @@ static ssize_t writev_masked(int fd, const struct iovec *iov, int iovcnt) {
     return wrote;
 }
 
-/* writev that never raises SIGPIPE: the count, or -1 with errno. */
-static ssize_t writev_quietly(cio_loop *loop, int fd, const struct iovec *iov, int iovcnt) {
-    if (!hold_sigpipe(loop)) return writev_masked(fd, iov, iovcnt);
+ssize_t cio__net_quietly(cio_loop *loop, ssize_t (*op)(void *), void *ctx) {
+    if (!hold_sigpipe(loop)) return run_masked(op, ctx);
     /* A SIGPIPE pending before is the application's: leave it (and pay the sigpending). */
     bool was_pending = sigpipe_hold.app_blocked && sigpipe_pending();
-    ssize_t wrote = writev(fd, iov, iovcnt);
+    ssize_t wrote = op(ctx);
     if (wrote < 0 && errno == EPIPE && !was_pending) {
         take_back_sigpipe();
         errno = EPIPE;
     }
     return wrote;
+}
+
+struct writev_args {
+    int fd;
+    const struct iovec *iov;
+    int iovcnt;
+};
+
+static ssize_t do_writev(void *ctx) {
+    const struct writev_args *args = ctx;
+    return writev(args->fd, args->iov, args->iovcnt);
+}
+
+/* writev that never raises SIGPIPE: the count, or -1 with errno. */
+static ssize_t writev_quietly(cio_loop *loop, int fd, const struct iovec *iov, int iovcnt) {
+    struct writev_args args = {fd, iov, iovcnt};
+    return cio__net_quietly(loop, do_writev, &args);
 }
 
 /* ---- the pipe transport (see struct cio__stream_io) ------------------------------------- */

@@ -36,6 +36,7 @@ void cio__server_unref(cio_server *server) {
     if (server->opts.tls) cio__tls_context_release(server->opts.tls);
     free(server->listeners);
     free(server->unix_path);
+    free(server->handler_state);
     cio__handle_retire(server); /* a stale handle is reported (core/handle.c) */
 }
 
@@ -88,7 +89,18 @@ static void discard_server(cio_server *server) {
     cio__server_unref(server);
 }
 
-/* Start the acceptors and the close hook; on error the server is discarded. */
+/* Start an accept loop on each listener. 0 or -ENOMEM (the listeners
+ * started so far go on). */
+static int start_acceptors(cio_server *server) {
+    server->serving = true;
+    int rc = 0;
+    for (size_t i = 0; i < server->listener_count && rc == 0; i++)
+        if (!server->listeners[i].acceptor) rc = cio__server_start_acceptor(&server->listeners[i]);
+    return rc;
+}
+
+/* Start the close hook and, unless opts said not yet, the acceptors; on
+ * error the server is discarded. */
 static int start_serving(cio_server *server, cio_server **out) {
     int rc = cio__loop_on_close(server->loop, loop_closing, server);
     if (rc < 0) {
@@ -96,8 +108,7 @@ static int start_serving(cio_server *server, cio_server **out) {
         return rc;
     }
     cio__server_ref(server); /* the hook's */
-    for (size_t i = 0; i < server->listener_count && rc == 0; i++)
-        rc = cio__server_start_acceptor(&server->listeners[i]);
+    if (!server->opts.no_start_serving) rc = start_acceptors(server);
     if (rc < 0) {
         cio_server_free(server);
         return rc;
@@ -323,12 +334,21 @@ static int check_task(const cio_server *server, cio_task **task, const char *cal
     return cio__server_valid(server, caller) && server->loop == cio__task_loop(*task) ? 0 : -EINVAL;
 }
 
+int cio_server_start_serving(cio_server *server) {
+    if (!cio__server_valid(server, "cio_server_start_serving")) return -EINVAL;
+    int rc = cio__loop_check(server->loop, "cio_server_start_serving");
+    if (rc < 0) return rc;
+    if (server->closed) return -CIO_ECLOSED;
+    return server->serving ? 0 : start_acceptors(server);
+}
+
 int cio_server_serve_forever(cio_server *server) {
     cio_task *task;
     int rc = check_task(server, &task, "cio_server_serve_forever");
     if (rc < 0) return rc;
     if (server->closed) return -CIO_ECLOSED;
-    rc = wait_until(server, task, is_closed);
+    rc = server->serving ? 0 : start_acceptors(server);
+    if (rc == 0) rc = wait_until(server, task, is_closed);
     if (rc < 0 && live(server) && !server->closed) cio_server_close(server);
     return rc;
 }
@@ -350,7 +370,7 @@ void cio_server_free(cio_server *server) {
  * ---------------------------------------------------------------------------------- */
 
 bool cio_server_is_serving(const cio_server *server) {
-    return cio__server_valid(server, "cio_server_is_serving") && !server->closed;
+    return cio__server_valid(server, "cio_server_is_serving") && !server->closed && server->serving;
 }
 
 size_t cio_server_connections(const cio_server *server) {

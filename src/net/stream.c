@@ -166,13 +166,13 @@ const struct cio__stream_io cio__socket_io = {
 /* ---- waiting for the socket ------------------------------------------------------------- */
 
 /* The fd events the transport needs for this direction: 0 to retry now. */
-static unsigned events_wanted(cio_stream *stream, unsigned events) {
+unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events) {
     return stream->io->wait_events ? stream->io->wait_events(stream, events) : events;
 }
 
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
     bool reading = events & CIO__READABLE;
-    unsigned wanted = events_wanted(stream, events);
+    unsigned wanted = cio__stream_events_wanted(stream, events);
     int rc = wanted ? cio__io_wait(task, stream->fd, wanted, false) : 0;
     /* A TLS read that needs the fd writable while the flusher waits for that
      * (or a send that needs it readable while the reader does): rare (key
@@ -194,6 +194,7 @@ void cio__stream_close_fd(cio_stream *stream) {
     if (fd >= 0) cio_close(fd); /* wakes its reader and flusher with -EBADF */
     cio__net_wake_all(&stream->drainers, -CIO_ECLOSED);
     cio__net_wake_all(&stream->closers, 0);
+    if (stream->hooks) stream->hooks->closed(stream);
 }
 
 int cio_stream_close(cio_stream *stream) {

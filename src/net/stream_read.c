@@ -11,8 +11,10 @@
  * reads fill the stream's own buffer (`in`), which is kept and reused. */
 #include "net/net.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Reads of at least this many bytes bypass `in` when it is empty; smaller
@@ -82,6 +84,19 @@ static ssize_t receive_once(cio_stream *stream, void *dst, size_t len) {
         return 0;
     }
     return stream->read_error = n == 0 ? -ECONNRESET : (int)n;
+}
+
+ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len) {
+    return receive_once(stream, dst, len);
+}
+
+ssize_t cio__stream_fill_once(cio_stream *stream, size_t room) {
+    int rc = cio__buffer_reserve(&stream->in, room ? room : FILL_ROOM);
+    if (rc < 0) return rc;
+    struct cio__buffer *in = &stream->in;
+    ssize_t n = receive_once(stream, in->data + in->end, in->cap - in->end);
+    if (n > 0) in->end += (size_t)n;
+    return n;
 }
 
 /* Receive into dst: the count, 0 at EOF, or an error. */
@@ -201,11 +216,34 @@ int cio_stream_read_all(cio_stream *stream, char **data, size_t *len) {
 /* ---- lines ------------------------------------------------------------------------------- */
 
 struct line_search {
-    const char *sep;
-    size_t seplen;
+    const struct iovec *seps; /* at least one, none empty */
+    size_t nseps;
+    size_t max_seplen;
     size_t room;    /* the longest line the caller takes, separator included */
     size_t scanned; /* bytes of `in` already known to hold no separator start */
+    size_t which;   /* the separator the line ends with (seps[which]) */
 };
+
+/* Where the first line of data[0, len) ends: the separator occurrence that
+ * ends first (asyncio 3.13's rule for a tuple of separators; of two ending
+ * at the same byte, the shorter). SIZE_MAX if none; *start gets where it
+ * begins. */
+static size_t first_end(struct line_search *search, const char *data, size_t len, size_t *start) {
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < search->nseps && len > search->scanned; i++) {
+        const struct iovec *sep = &search->seps[i];
+        const char *hit =
+            memmem(data + search->scanned, len - search->scanned, sep->iov_base, sep->iov_len);
+        size_t end = hit ? (size_t)(hit - data) + sep->iov_len : SIZE_MAX;
+        if (end < best ||
+            (end == best && hit && sep->iov_len < search->seps[search->which].iov_len)) {
+            best = end;
+            *start = (size_t)(hit - data);
+            search->which = i;
+        }
+    }
+    return best;
+}
 
 /* The length of the line (with its separator) at the front of `in`, 0 if
  * more data is needed, or -CIO_ELIMIT. The limit rule is asyncio's: the
@@ -214,16 +252,14 @@ static ssize_t find_line(cio_stream *stream, struct line_search *search) {
     size_t len = cio__buffer_len(&stream->in);
     if (len == 0) return search->room == 0 ? -CIO_ELIMIT : 0;
     const char *data = cio__buffer_head(&stream->in);
-    const char *hit = len > search->scanned ? memmem(data + search->scanned, len - search->scanned,
-                                                     search->sep, search->seplen)
-                                            : NULL;
-    if (hit) {
-        size_t line = (size_t)(hit - data) + search->seplen;
-        if ((size_t)(hit - data) > stream->limit || line > search->room) return -CIO_ELIMIT;
+    size_t start = 0;
+    size_t line = first_end(search, data, len, &start);
+    if (line != SIZE_MAX) {
+        if (start > stream->limit || line > search->room) return -CIO_ELIMIT;
         return (ssize_t)line;
     }
-    if (len >= stream->limit + search->seplen || len >= search->room) return -CIO_ELIMIT;
-    search->scanned = len >= search->seplen ? len - search->seplen + 1 : 0;
+    if (len >= stream->limit + search->max_seplen || len >= search->room) return -CIO_ELIMIT;
+    search->scanned = len >= search->max_seplen ? len - search->max_seplen + 1 : 0;
     return 0;
 }
 
@@ -245,28 +281,50 @@ static ssize_t take_string(cio_stream *stream, char *buf, size_t len) {
     return (ssize_t)len;
 }
 
-/* A line goes to a buffer of cap bytes with its NUL: at most cap - 1. */
-static int check_line_args(const void *sep, size_t seplen, const void *buf, size_t cap) {
-    return !sep || seplen == 0 || !buf || cap == 0 ? -EINVAL : 0;
+/* A line goes to a buffer of cap bytes with its NUL: at most cap - 1.
+ * Separators: at least one, none empty. Sets search's separators. */
+static int check_line_args(const struct iovec *seps, size_t nseps, const void *buf, size_t cap,
+                           struct line_search *search) {
+    if (!seps || nseps == 0 || !buf || cap == 0) return -EINVAL;
+    *search = (struct line_search){.seps = seps, .nseps = nseps, .room = cap - 1};
+    for (size_t i = 0; i < nseps; i++) {
+        if (!seps[i].iov_base || seps[i].iov_len == 0) return -EINVAL;
+        if (seps[i].iov_len > search->max_seplen) search->max_seplen = seps[i].iov_len;
+    }
+    return 0;
+}
+
+static ssize_t read_until(cio_stream *stream, const struct iovec *seps, size_t nseps, char *buf,
+                          size_t cap, size_t *which, const char *caller) {
+    struct line_search search;
+    int rc = check_line_args(seps, nseps, buf, cap, &search);
+    cio_task *task;
+    if (rc == 0) rc = begin_read(stream, &task, caller);
+    if (rc < 0) return rc;
+    ssize_t line = wait_line(stream, task, &search);
+    if (line > 0) take_string(stream, buf, (size_t)line);
+    end_read(stream);
+    if (line > 0 && which) *which = search.which;
+    return line == 0 ? -CIO_EINCOMPLETE : line; /* the partial line stays in `in` */
 }
 
 ssize_t cio_stream_readuntil(cio_stream *stream, const void *sep, size_t seplen, char *buf,
                              size_t cap) {
-    int rc = check_line_args(sep, seplen, buf, cap);
-    cio_task *task;
-    if (rc == 0) rc = begin_read(stream, &task, "cio_stream_readuntil");
-    if (rc < 0) return rc;
-    struct line_search search = {.sep = sep, .seplen = seplen, .room = cap - 1};
-    ssize_t line = wait_line(stream, task, &search);
-    if (line > 0) take_string(stream, buf, (size_t)line);
-    end_read(stream);
-    return line == 0 ? -CIO_EINCOMPLETE : line; /* the partial line stays in `in` */
+    struct iovec one = {.iov_base = (void *)sep, .iov_len = seplen};
+    return read_until(stream, &one, 1, buf, cap, NULL, "cio_stream_readuntil");
 }
+
+ssize_t cio_stream_readuntil_any(cio_stream *stream, const struct iovec *seps, size_t nseps,
+                                 char *buf, size_t cap, size_t *which) {
+    return read_until(stream, seps, nseps, buf, cap, which, "cio_stream_readuntil_any");
+}
+
+static const struct iovec newline = {.iov_base = (void *)"\n", .iov_len = 1};
 
 /* The line readline hands out: the next one, or at EOF what is left (a last
  * line without '\n', or nothing: 0). Its length at the front of `in`. */
 static ssize_t next_line(cio_stream *stream, cio_task *task, size_t room) {
-    struct line_search search = {.sep = "\n", .seplen = 1, .room = room};
+    struct line_search search = {.seps = &newline, .nseps = 1, .max_seplen = 1, .room = room};
     ssize_t line = wait_line(stream, task, &search);
     if (line != 0) return line;
     size_t left = cio__buffer_len(&stream->in);
@@ -274,7 +332,8 @@ static ssize_t next_line(cio_stream *stream, cio_task *task, size_t room) {
 }
 
 ssize_t cio_stream_readline(cio_stream *stream, char *buf, size_t cap) {
-    int rc = check_line_args("\n", 1, buf, cap);
+    struct line_search unused;
+    int rc = check_line_args(&newline, 1, buf, cap, &unused);
     cio_task *task;
     if (rc == 0) rc = begin_read(stream, &task, "cio_stream_readline");
     if (rc < 0) return rc;
@@ -309,7 +368,30 @@ int cio_stream_readline_alloc(cio_stream *stream, char **line, size_t *len) {
     return 0;
 }
 
+/* The peer has ended its side and nothing of it is left unread: asked of
+ * the kernel without consuming anything - a peek on a socket, a zero-timeout
+ * poll on a pipe's read end (POLLHUP with nothing to read). asyncio's
+ * protocol is told of EOF (eof_received) without a read; cio learns of it
+ * from a recv returning 0, which at_eof must not wait for. A TLS stream
+ * (its engine may hold decrypted bytes) and a device are not asked. */
+static bool peer_done(const cio_stream *stream) {
+    if (stream->io == &cio__socket_io) {
+        char byte;
+        return recv(stream->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    if (stream->io == &cio__pipe_io && stream->kind == CIO__STREAM_READ_END) {
+        struct pollfd probe = {.fd = stream->fd, .events = POLLIN};
+        return poll(&probe, 1, 0) == 1 && (probe.revents & POLLHUP) && !(probe.revents & POLLIN);
+    }
+    return false;
+}
+
+/* asyncio's at_eof(): true once EOF has arrived and the buffer is consumed,
+ * also before a read has met the EOF (test_streams: test_at_eof). */
 bool cio_stream_at_eof(const cio_stream *stream) {
-    return cio__stream_valid(stream, "cio_stream_at_eof") && stream->eof &&
-           cio__buffer_len(&stream->in) == 0;
+    if (!cio__stream_valid(stream, "cio_stream_at_eof") || cio__buffer_len(&stream->in) > 0)
+        return false;
+    if (stream->eof) return true;
+    if (stream->read_error || stream->state != CIO__STREAM_OPEN) return false;
+    return peer_done(stream);
 }

@@ -25,7 +25,7 @@ static int check_write(const cio_stream *stream, const char *caller) {
     if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
-    if (stream->upgrading) return -EBUSY;
+    if (stream->upgrading || stream->sending_file) return -EBUSY;
     return 0;
 }
 
@@ -33,6 +33,13 @@ static int check_write(const cio_stream *stream, const char *caller) {
  * was full), or -errno. */
 static ssize_t send_now(cio_stream *stream, const struct iovec *iov, int iovcnt) {
     return stream->io->send(stream, iov, iovcnt);
+}
+
+/* The write buffer crossed a water mark: tell a transport's protocol. */
+static void set_paused(cio_stream *stream, bool paused) {
+    if (stream->paused == paused) return;
+    stream->paused = paused;
+    if (stream->hooks) stream->hooks->paused(stream, paused);
 }
 
 /* A send failed: the connection is broken. Keep the error for every later
@@ -43,6 +50,7 @@ static int fail_writes(cio_stream *stream, int err) {
     cio__buffer_clear(&stream->out);
     stream->paused = false;
     cio__net_wake_all(&stream->drainers, stream->write_error);
+    if (stream->hooks) stream->hooks->failed(stream, stream->write_error);
     return stream->write_error;
 }
 
@@ -62,8 +70,8 @@ static int flush_step(cio_stream *stream, cio_task *task, bool *full) {
     *full = (size_t)n < iov.iov_len; /* a short send: the socket's buffer is full */
     cio__buffer_consume(out, (size_t)n);
     if (stream->paused && cio__buffer_len(out) <= stream->low) {
-        stream->paused = false;
         cio__net_wake_all(&stream->drainers, 0);
+        set_paused(stream, false);
     }
     return 0;
 }
@@ -96,6 +104,9 @@ static void say_goodbye(cio_stream *stream, cio_task *task) {
 static void finish_flushing(cio_stream *stream, cio_task *task, int rc) {
     stream->flusher = NULL;
     if (rc < 0 && rc != -CIO_ECLOSED) fail_writes(stream, rc);
+    /* A sendfile waits for `out` to be sent (after fail_writes: drain must
+     * see the error, not a 0). */
+    cio__net_wake_all(&stream->drainers, stream->write_error);
     if (stream->state != CIO__STREAM_CLOSED && stream->eof_wanted && !stream->eof_sent)
         (void)send_eof(stream);
     if (stream->state != CIO__STREAM_CLOSING) return;
@@ -146,7 +157,7 @@ static int queue(cio_stream *stream, const struct iovec *iov, int iovcnt, size_t
         int rc = cio__buffer_append(&stream->out, (const char *)iov[i].iov_base + from, len - from);
         if (rc < 0) return fail_writes(stream, rc);
     }
-    if (cio__buffer_len(&stream->out) > stream->high) stream->paused = true;
+    if (cio__buffer_len(&stream->out) > stream->high) set_paused(stream, true);
     return start_flusher(stream);
 }
 
@@ -206,10 +217,10 @@ int cio_stream_set_write_buffer_limits(cio_stream *stream, size_t high, size_t l
     stream->high = high;
     stream->low = low;
     size_t buffered = cio__buffer_len(&stream->out);
-    if (buffered > high) stream->paused = true;
+    if (buffered > high) set_paused(stream, true);
     if (stream->paused && buffered <= low) {
-        stream->paused = false;
         cio__net_wake_all(&stream->drainers, 0);
+        set_paused(stream, false);
     }
     return 0;
 }

@@ -23,14 +23,20 @@
 
 static _Thread_local char connect_error[512];
 
+/* Misuse reports go where cio's own go: the running loop's exception
+ * handler, or the default one (the log hook, stderr; $CIO_QUIET=1 drops
+ * them). Through the public API: this layer is a library of its own. */
 static void report(const char *fmt, ...) {
-    if (getenv("CIO_QUIET")) return;
+    char *text = NULL;
     va_list args;
     va_start(args, fmt);
-    fputs("cio: ", stderr);
-    vfprintf(stderr, fmt, args);
-    fputc('\n', stderr);
+    if (vasprintf(&text, fmt, args) < 0) text = NULL;
     va_end(args);
+    cio_diag diag = {.kind = CIO_DIAG_MISUSE, .message = text ? text : fmt, .fd = -1};
+    cio_loop *loop = cio_get_running_loop();
+    if (!loop || cio_loop_call_exception_handler(loop, &diag) < 0)
+        cio_default_exception_handler(NULL, &diag);
+    free(text);
 }
 
 /* ---- the one-user rule ----------------------------------------------------- */

@@ -1,28 +1,17 @@
-/* src/runner/run.c - asyncio.run(): a fresh loop, the main task, SIGINT
- * handling, then every other task cancelled and the loop freed.
- *
- * It sits above every area (base <- core <- {compose, sync, net, os} <-
- * runner): the core knows nothing of signals, and cio_run is what ties the
- * loop to the os layer's SIGINT handling. */
+/* src/runner/run.c - asyncio.run(): a runner of one run (runner.c): a fresh
+ * loop, the main task with SIGINT handling, then every other task cancelled
+ * and waited for, and the loop freed. */
 #include "core/core.h"
-#include "os/os.h" /* cio__signal_run_begin/end: SIGINT cancels the main task */
 
 int cio_run_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts, void **result) {
     if (result) *result = NULL;
     if (!fn) return -EINVAL;
     if (cio__running_loop) return -EBUSY;
-    cio_loop *loop;
-    int rc = cio_loop_new(opts, &loop);
+    cio_runner *runner;
+    int rc = cio_runner_new(opts, &runner);
     if (rc < 0) return rc;
-    cio_task *main_task;
-    rc = cio_loop_create_task_ex(loop, fn, arg, NULL, &main_task);
-    if (rc == 0) {
-        cio__signal_run_begin(loop, main_task);
-        rc = cio_loop_run_until_complete(loop, main_task, result);
-        rc = cio__signal_run_end(loop, rc);
-    }
-    cio__loop_cancel_remaining(loop);
-    cio_loop_free(loop);
+    rc = cio_runner_run(runner, fn, arg, result);
+    cio_runner_free(runner);
     return rc;
 }
 

@@ -91,7 +91,11 @@ static const char *self_path, *probe_mode, *probe_var, *probe_value;
 
 static void exec_probe(void) {
     setenv(probe_var, probe_value, 1);
-    execlp(self_path, self_path, "--probe", probe_mode, (char *)NULL);
+    const char *emulator = test_emulator();
+    if (emulator)
+        execlp(emulator, emulator, self_path, "--probe", probe_mode, (char *)NULL);
+    else
+        execlp(self_path, self_path, "--probe", probe_mode, (char *)NULL);
     _exit(127);
 }
 

@@ -69,7 +69,9 @@ static int inner_main(const char *which) {
 static int run_inner(const char *which, char *buf, size_t len) {
     char cmd[600];
     /* argv[0], not /proc/self/exe: under valgrind that is valgrind's tool. */
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", program_invocation_name, which);
+    const char *emulator = test_emulator();
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", emulator ? emulator : "", program_invocation_name,
+             which);
     fflush(NULL);
     FILE *out = popen(cmd, "r");
     assert_non_null(out);
@@ -82,6 +84,10 @@ static int run_inner(const char *which, char *buf, size_t len) {
 
 static void failure_in_task_does_not_leak_into_later_tests(void **state) {
     (void)state;
+    /* cmocka's fortified longjmp refuses to jump from a task's stack to a
+     * frame below it, and qemu-user puts the main stack below the mmap'd task
+     * stacks (real Linux puts it above them): nothing to learn there. */
+    if (test_emulator()) skip();
     char out[16384];
     int code = run_inner("recover", out, sizeof out);
     assert_int_equal(code, 2); /* exactly the two failing tests */

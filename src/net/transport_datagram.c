@@ -1,0 +1,214 @@
+/* src/net/transport_datagram.c - UDP endpoints driven by a datagram
+ * protocol (asyncio's create_datagram_endpoint with a protocol).
+ *
+ * The endpoint is a cio_datagram (datagram.c makes and closes it); a fd
+ * watch runs a read pass when the socket is readable, which receives whole
+ * datagrams until EAGAIN into one buffer the transport keeps, so reading
+ * allocates nothing. connection_lost comes from the loop, as for stream
+ * transports, and the memory goes after it. */
+#include "net/transport.h"
+
+#include <stdlib.h>
+
+#define DGRAM_MAGIC 0x63696f55u /* "cioU" */
+/* The largest UDP payload (65535 - 8 - 20): no datagram is ever cut. */
+#define DGRAM_MAX 65507
+/* Datagrams per read pass before the rest of the loop gets a turn. */
+#define DGRAM_BURST 64
+
+struct cio_datagram_transport {
+    uint32_t magic;
+    int refs; /* its own (until connection_lost) and each queued callback */
+    bool closing;
+    bool lost;
+    bool waiting; /* counted in the loop's io waiters (cio__loop_io_waiters_add) while open */
+    cio_loop *loop;
+    pthread_t thread;
+    cio_datagram *ep;
+    const cio_datagram_protocol *protocol;
+    void *arg;
+    struct cio__fd_watch watch;
+    struct cio__close_hook loop_hook;
+    char *buf; /* DGRAM_MAX bytes */
+};
+
+static int check(const cio_datagram_transport *t, const char *caller) {
+    if (!t) return -EINVAL;
+    if (t->magic != DGRAM_MAGIC) {
+        cio__complain("%s: not a datagram transport (a stale or corrupt handle)", caller);
+        return -EINVAL;
+    }
+    if (cio__running_loop == t->loop) return 0;
+    if (!cio__running_loop && pthread_equal(t->thread, pthread_self())) return 0;
+    cio__complain("%s: called from a thread that does not run the transport's loop", caller);
+    return -EPERM;
+}
+
+/* An open datagram transport waits for datagrams as a task parked on its fd
+ * would: counted in the loop's io waiters (cio__loop_io_waiters_add), so a virtual-clock loop waits for the
+ * peer rather than calling the run a deadlock. */
+static void set_waiting(cio_datagram_transport *t, bool waiting) {
+    if (t->waiting == waiting) return;
+    t->waiting = waiting;
+    cio__loop_io_waiters_add(t->loop, waiting ? 1 : -1);
+}
+
+static void unref(cio_datagram_transport *t) {
+    if (--t->refs > 0) return;
+    cio__loop_hook_remove(&t->loop_hook);
+    cio_datagram_free(t->ep);
+    free(t->buf);
+    t->magic = CIO__DEAD_MAGIC;
+    free(t);
+}
+
+static void call_lost(cio_datagram_transport *t, int err) {
+    t->lost = true;
+    if (t->protocol->connection_lost) t->protocol->connection_lost(t, err, t->arg);
+}
+
+static void lost_soon(void *arg) {
+    cio_datagram_transport *t = arg;
+    call_lost(t, 0);
+    t->refs--; /* the queued callback's; the own one goes below */
+    unref(t);
+}
+
+static void loop_closing(cio_loop *loop, void *arg) {
+    (void)loop;
+    cio_datagram_transport *t = arg;
+    t->closing = true;
+    set_waiting(t, false);
+    (void)cio_datagram_close(t->ep);
+    if (!t->lost) call_lost(t, -ECANCELED);
+    t->refs = 1; /* a queued connection_lost will never run */
+    unref(t);
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+static void deliver(cio_datagram_transport *t, ssize_t n, const struct sockaddr_storage *from,
+                    socklen_t fromlen) {
+    const cio_datagram_protocol *p = t->protocol;
+    if (n >= 0 && p->datagram_received)
+        p->datagram_received(t, t->buf, (size_t)n, (const struct sockaddr *)from, fromlen, t->arg);
+    else if (n < 0 && p->error_received)
+        p->error_received(t, (int)n, t->arg);
+}
+
+static void read_pass(cio_datagram_transport *t) {
+    t->refs++; /* a callback may close it */
+    bool drained = false;
+    for (int i = 0; i < DGRAM_BURST && !t->closing && !drained; i++) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(cio_datagram_fd(t->ep), t->buf, DGRAM_MAX, MSG_DONTWAIT,
+                             (struct sockaddr *)&from, &fromlen);
+        if (n < 0 && errno == EINTR) continue;
+        drained = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (!drained) deliver(t, n < 0 ? -errno : n, &from, fromlen);
+    }
+    /* Re-arm: after EAGAIN only a new edge matters (free on epoll; the poll
+     * backend's arms last one report); a burst cut short leaves datagrams
+     * that only a level check reports. */
+    if (!t->closing &&
+        cio__io_watch(t->loop, cio_datagram_fd(t->ep), &t->watch, CIO__READABLE, !drained) < 0)
+        (void)cio_datagram_transport_close(t);
+    unref(t);
+}
+
+static void watch_ready(struct cio__fd_watch *watch, int fd, unsigned events) {
+    (void)fd;
+    if (events & CIO__READABLE) read_pass(cio__container_of(watch, cio_datagram_transport, watch));
+}
+
+/* ---- making one ---------------------------------------------------------------------------- */
+
+static int start(cio_datagram *ep, const cio_datagram_protocol *protocol, void *arg,
+                 cio_datagram_transport **out) {
+    cio_datagram_transport *t = calloc(1, sizeof *t);
+    char *buf = malloc(DGRAM_MAX);
+    if (!t || !buf) {
+        free(t);
+        free(buf);
+        return -ENOMEM;
+    }
+    *t = (cio_datagram_transport){.magic = DGRAM_MAGIC,
+                                  .refs = 1,
+                                  .loop = cio__running_loop,
+                                  .thread = pthread_self(),
+                                  .ep = ep,
+                                  .protocol = protocol,
+                                  .arg = arg,
+                                  .buf = buf};
+    t->watch.ready = watch_ready;
+    int rc = cio__io_watch(t->loop, cio_datagram_fd(ep), &t->watch, CIO__READABLE, true);
+    if (rc < 0) {
+        free(buf);
+        free(t);
+        return rc;
+    }
+    cio__loop_hook_add(t->loop, &t->loop_hook, loop_closing, t);
+    set_waiting(t, true);
+    *out = t;
+    if (protocol->connection_made) protocol->connection_made(t, arg);
+    return 0;
+}
+
+int cio_create_datagram_transport(const char *local_host, int local_port, const char *remote_host,
+                                  int remote_port, const cio_datagram_protocol *protocol, void *arg,
+                                  const cio_datagram_options *opts, cio_datagram_transport **out) {
+    if (out) *out = NULL;
+    if (!protocol || !out) return -EINVAL;
+    cio_datagram *ep;
+    int rc =
+        cio_create_datagram_endpoint(local_host, local_port, remote_host, remote_port, opts, &ep);
+    if (rc < 0) return rc;
+    rc = start(ep, protocol, arg, out);
+    if (rc < 0) cio_datagram_free(ep);
+    return rc;
+}
+
+/* ---- the rest -------------------------------------------------------------------------------- */
+
+int cio_datagram_transport_sendto(cio_datagram_transport *t, const void *buf, size_t len,
+                                  const struct sockaddr *addr, socklen_t addrlen) {
+    int rc = check(t, "cio_datagram_transport_sendto");
+    if (rc < 0) return rc;
+    if (t->closing) return -CIO_ECLOSED;
+    if (!buf && len) return -EINVAL;
+    ssize_t n;
+    do
+        n = sendto(cio_datagram_fd(t->ep), buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, addr,
+                   addr ? addrlen : 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0) return 0;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+int cio_datagram_transport_close(cio_datagram_transport *t) {
+    int rc = check(t, "cio_datagram_transport_close");
+    if (rc < 0) return rc;
+    if (t->closing) return -CIO_ECLOSED;
+    t->closing = true;
+    set_waiting(t, false);
+    (void)cio_datagram_close(t->ep); /* cio_close ends the watch */
+    rc = cio_call_soon(t->loop, lost_soon, t, NULL);
+    if (rc == 0) t->refs++; /* out of memory: the loop's close hook calls connection_lost */
+    return 0;
+}
+
+bool cio_datagram_transport_is_closing(const cio_datagram_transport *t) {
+    return check(t, "cio_datagram_transport_is_closing") == 0 && t->closing;
+}
+
+int cio_datagram_transport_fd(const cio_datagram_transport *t) {
+    int rc = check(t, "cio_datagram_transport_fd");
+    return rc < 0 ? rc : cio_datagram_fd(t->ep);
+}
+
+int cio_datagram_transport_sockname(const cio_datagram_transport *t, struct sockaddr *addr,
+                                    socklen_t *addrlen) {
+    int rc = check(t, "cio_datagram_transport_sockname");
+    return rc < 0 ? rc : cio_datagram_sockname(t->ep, addr, addrlen);
+}

@@ -1,0 +1,114 @@
+/* src/runner/submit.c - cio_loop_submit(): a task on one loop runs a function
+ * as a task on another loop, on another thread, and awaits it.
+ *
+ * The submission lives on the caller's stack, which stays put while the
+ * caller waits. Two threads touch it: the target's (start, cancel, done) and
+ * the caller's (answer, ack). Every message from the target is its last touch
+ * on that path, so the caller returns only once each message it is owed has
+ * arrived: the answer always, and the ack of a cancel it sent. */
+#include "cio.h"
+#include "cio/cores.h"
+
+#include <sched.h>
+
+struct submission {
+    cio_task_fn fn;
+    void *arg;
+    cio_loop *caller_loop;
+    cio_event answered; /* the caller's loop: set by the answer */
+    cio_event acked;    /* the caller's loop: set once a cancel was handled */
+    /* Target thread only: */
+    cio_task *remote; /* referenced until it is done */
+    bool remote_done;
+    /* Written on the target before the answer is sent, read after it came: */
+    int error;
+    void *result;
+};
+
+/* Post to the caller's loop. The caller is parked waiting for exactly this,
+ * so it cannot be lost: retry while the only trouble is memory. */
+static void post_to_caller(struct submission *submission, cio_callback fn) {
+    while (cio_call_soon_threadsafe(submission->caller_loop, fn, submission) == -ENOMEM)
+        sched_yield();
+}
+
+static void on_answer(void *arg) {
+    struct submission *submission = arg;
+    cio_event_set(&submission->answered);
+}
+
+static void on_ack(void *arg) {
+    struct submission *submission = arg;
+    cio_event_set(&submission->acked);
+}
+
+/* ---- the target's side ------------------------------------------------------------ */
+
+static void on_remote_done(cio_future *future, void *arg) {
+    struct submission *submission = arg;
+    void *result = NULL;
+    submission->error = cio_future_result(future, &result);
+    submission->result = submission->error ? NULL : result;
+    submission->remote_done = true;
+    cio_task_unref(submission->remote);
+    submission->remote = NULL;
+    post_to_caller(submission, on_answer);
+}
+
+static void start_remote(void *arg) {
+    struct submission *submission = arg;
+    cio_loop *target = cio_get_running_loop();
+    int rc = cio_loop_create_task(target, submission->fn, submission->arg, &submission->remote);
+    if (rc == 0) {
+        rc = cio_future_add_done_callback(cio_task_future(submission->remote), on_remote_done,
+                                          submission);
+        if (rc == 0) return;
+        cio_task_cancel(submission->remote); /* not started yet: it ends without running */
+        cio_task_unref(submission->remote);
+        submission->remote = NULL;
+    }
+    submission->error = rc;
+    submission->remote_done = true;
+    post_to_caller(submission, on_answer);
+}
+
+static void cancel_remote(void *arg) {
+    struct submission *submission = arg;
+    if (!submission->remote_done) cio_task_cancel(submission->remote);
+    post_to_caller(submission, on_ack);
+}
+
+/* ---- the caller's side ------------------------------------------------------------ */
+
+/* Wait for an event no interrupt may cut short: the target still holds a
+ * pointer into this stack until it arrives. */
+static void wait_uninterrupted(cio_event *event) {
+    cio_shield_begin();
+    while (!cio_event_is_set(event)) cio_event_wait(event);
+    cio_shield_end();
+}
+
+int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
+    if (result) *result = NULL;
+    if (!target || !fn) return -EINVAL;
+    if (!cio_current_task()) return -EPERM;
+    cio_loop *caller_loop = cio_get_running_loop();
+    if (target == caller_loop) return -EDEADLK;
+    struct submission submission = {.fn = fn, .arg = arg, .caller_loop = caller_loop};
+    cio_event_init(&submission.answered);
+    cio_event_init(&submission.acked);
+    int rc = cio_call_soon_threadsafe(target, start_remote, &submission);
+    if (rc < 0) return rc;
+    rc = cio_event_wait(&submission.answered);
+    if (rc == 0) {
+        if (result) *result = submission.result;
+        return submission.error;
+    }
+    /* Interrupted (cancelled, or a timeout scope expired): pass it on, then
+     * wait out every message the target still owes this stack. */
+    if (!cio_event_is_set(&submission.answered) &&
+        cio_call_soon_threadsafe(target, cancel_remote, &submission) == 0)
+        wait_uninterrupted(&submission.acked);
+    wait_uninterrupted(&submission.answered);
+    return rc;
+}
