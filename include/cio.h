@@ -11,6 +11,7 @@
 #include "cio/loop.h"
 #include "cio/future.h"
 #include "cio/task.h"
+#include "cio/introspect.h"
 #include "cio/timeout.h"
 #include "cio/fd.h"
 #include "cio/compose.h"

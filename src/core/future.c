@@ -143,6 +143,7 @@ int cio__future_wait(cio_future *f) {
         return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
     task->wait.link.kind = CIO__LINK_TASK;
     cio__list_push_back(&f->waiters, &task->wait.link.node);
+    cio__wait_tag(task, f->magic == CIO__TASK_MAGIC ? CIO_WAIT_TASK : CIO_WAIT_FUTURE, f);
     return cio__wait(task, abort_future_wait, f);
 }
 

@@ -57,6 +57,7 @@ int cio_barrier_wait(cio_barrier *handle) {
     if (barrier->broken) return -CIO_EBROKEN;
     if (barrier->count + 1 == barrier->parties) return trip(barrier);
     barrier->count++;
+    cio__wait_tag(task, CIO_WAIT_BARRIER, barrier);
     return cio__waitq_park(&barrier->waiters, task, abort_wait, barrier);
 }
 
