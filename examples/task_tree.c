@@ -67,6 +67,10 @@ __attribute__((noinline)) void task_tree_ready(void) {
 
 static void *main_task(void *arg) {
     double seconds = *(double *)arg;
+    cio_loop *loop = cio_get_running_loop();
+    int rc = cio_loop_serve_introspection(loop, getenv("TASK_TREE_SOCKET")); /* NULL: default */
+    if (rc == 0) rc = cio_loop_dump_on_signal(loop, SIGUSR1);
+    if (rc < 0) return cio_fail(rc);
     cio_lock_init(&lock);
     cio_lock_acquire(&lock); /* held: locker waits */
     cio_queue_new(0, &queue);

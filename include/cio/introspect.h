@@ -110,4 +110,34 @@ CIO_EXPORT int cio_loop_dump_tasks(cio_loop *loop, FILE *out, bool backtraces);
  * cio_loop_dump_tasks. */
 CIO_EXPORT int cio_loop_print_call_graph(cio_loop *loop, FILE *out);
 
+/* ---- asking a running program from outside (src/runner/introspect_server.c) ---- */
+
+/* Serve loop's task table to `cio-ps PID` and its await graph to
+ * `cio-pstree PID` on a Unix socket at path (NULL: the default path for this
+ * process, cio_introspection_path(getpid())). Opt-in, and cheap: the socket
+ * is watched by the loop like any fd, no task and no thread; a request is
+ * answered within the loop turn that sees it (the dump is built in the loop
+ * thread, so a loop that is stuck does not answer - see the watchdog). The
+ * socket file is made with mode 0600 (replacing a stale one at path) and
+ * removed when the loop closes. Protocol: the client sends one line, "ps",
+ * "stacks" (the table with backtraces) or "pstree", and reads the answer
+ * to EOF. Returns 0; -EINVAL (NULL loop); -ENAMETOOLONG (path does not fit
+ * a socket address); -EALREADY (this loop serves already); -EPERM;
+ * -CIO_ECLOSED; or socket(2)/bind(2)/listen(2)'s error. Loop thread. */
+CIO_EXPORT int cio_loop_serve_introspection(cio_loop *loop, const char *path);
+
+/* The default socket path of process pid into buf[0..len):
+ * "$XDG_RUNTIME_DIR/cio-PID.sock" when that variable names a directory, else
+ * "/tmp/cio-UID-PID.sock". Returns 0, -EINVAL (NULL buf, pid <= 0) or
+ * -ENAMETOOLONG (len too small). Any thread. */
+CIO_EXPORT int cio_introspection_path(int pid, char *buf, size_t len);
+
+/* Dump every task of loop (cio_loop_dump_tasks with backtraces) to stderr
+ * each time signo arrives (e.g. SIGUSR1), for programs that enable nothing
+ * else: `kill -USR1 PID`. Replaces any handler loop had for signo (it is
+ * cio_add_signal_handler underneath). Returns what cio_add_signal_handler
+ * does: 0, -EINVAL, -CIO_ECLOSED, -EPERM, -ENOMEM, -EAGAIN, -EMFILE. Loop
+ * thread. */
+CIO_EXPORT int cio_loop_dump_on_signal(cio_loop *loop, int signo);
+
 #endif

@@ -341,7 +341,7 @@ struct cio__close_hook {
 
 /* Per-loop state of a layer above the core (made on first use, freed by
  * its close hook): one slot each, so finding it is one load. */
-enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_COUNT };
+enum cio__loop_slot { CIO__SLOT_OS, CIO__SLOT_HTTP_CLIENT, CIO__SLOT_INTROSPECT, CIO__SLOT_COUNT };
 
 struct cio_loop {
     uint32_t magic;
