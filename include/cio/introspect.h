@@ -140,4 +140,29 @@ CIO_EXPORT int cio_introspection_path(int pid, char *buf, size_t len);
  * thread. */
 CIO_EXPORT int cio_loop_dump_on_signal(cio_loop *loop, int signo);
 
+/* ---- the stall detector (src/core/watchdog.c) --------------------------------------- */
+
+/* Watch loop for stalls: a thread checks, every ms/4, whether the loop has
+ * come back to poll within the last ms milliseconds while busy (a task or
+ * callback that computes, or blocks in a syscall, without yielding). On a
+ * stall it signals the loop thread (SIGRTMAX-2; leave that signal to cio),
+ * whose handler prints to stderr, once per stall, the running task's name
+ * and the backtrace of what it is doing right then - without stopping the
+ * loop. Idle time (the loop waiting in poll) is never a stall. The signal
+ * may end a blocking syscall of the stalled code early with EINTR. Costs
+ * the loop two relaxed stores per poll (paid with or without a watchdog)
+ * and the thread a wake-up every ms/4. Stopped when the loop closes.
+ * Returns 0; -EINVAL (NULL loop, ms 0); -EALREADY (one runs already);
+ * -EPERM; -CIO_ECLOSED; -ENOMEM or -EAGAIN (no thread). Call it on the
+ * thread that runs the loop (its stack bounds are taken from there). */
+CIO_EXPORT int cio_loop_start_watchdog(cio_loop *loop, unsigned ms);
+
+/* Stop loop's watchdog and join its thread. Returns 0; -EALREADY (none
+ * runs); -EINVAL; -EPERM; -CIO_ECLOSED. Loop thread. */
+CIO_EXPORT int cio_loop_stop_watchdog(cio_loop *loop);
+
+/* How many stalls loop's running watchdog has reported (0 without one).
+ * Any thread. */
+CIO_EXPORT unsigned cio_loop_watchdog_reports(const cio_loop *loop);
+
 #endif

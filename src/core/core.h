@@ -385,6 +385,13 @@ struct cio_loop {
     void *slots[CIO__SLOT_COUNT];  /* cio__loop_slot */
     struct cio__list object_hooks; /* cio__loop_hook_add: before, while they can still be seen */
 
+    /* The watchdog's view (watchdog.c), written by the loop thread only:
+     * beat counts the loop's returns from poll, idle is set while it polls
+     * or is not running. Relaxed stores, one or two per poll. */
+    _Atomic uint64_t beat;
+    atomic_bool idle;
+    struct cio__watchdog *watchdog; /* NULL unless cio_loop_start_watchdog */
+
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
     int budget; /* the running task's cooperative budget (CIO__BUDGET) */
@@ -405,6 +412,16 @@ static inline void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slo
 }
 static inline void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state) {
     loop->slots[slot] = state;
+}
+
+/* The loop comes back from poll (or starts running: idle false), or goes
+ * into poll (or stops running: idle true). For the watchdog (watchdog.c). */
+static inline void cio__loop_heartbeat(cio_loop *loop, bool idle) {
+    if (!idle)
+        atomic_store_explicit(&loop->beat,
+                              atomic_load_explicit(&loop->beat, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&loop->idle, idle, memory_order_relaxed);
 }
 
 static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry) {
