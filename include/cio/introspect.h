@@ -87,8 +87,9 @@ CIO_EXPORT int cio_task_get_stack(cio_task *task, void **frames, size_t cap, siz
 
 /* Print task's name, state, wait and backtrace to out (NULL: stderr), as
  * asyncio's Task.print_stack: one line per frame, "#N 0xADDR symbol+0xOFF
- * (object+0xREL)" - feed object and REL to `addr2line -f -e` for file and
- * line when the symbol is static (dladdr knows only exported names).
+ * (object+0xREL)", the symbol from dladdr or the object file's symbol
+ * table ("??" when stripped): feed object and REL to `addr2line -f -e`
+ * for file and line.
  * Returns what cio_task_get_info does, or -EIO when writing failed. */
 CIO_EXPORT int cio_task_print_stack(cio_task *task, FILE *out);
 

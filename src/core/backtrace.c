@@ -10,13 +10,12 @@
  * That needs frame pointers in every frame walked (CIO_FRAME_POINTERS, on
  * by default); a frame without one ends the walk, never crashes it, since
  * every load is checked against the task's own stack bounds. Async-signal-
- * safe: the watchdog's handler walks with cio__backtrace_walk too. */
+ * safe: the watchdog's handler walks with cio__backtrace_walk too. Frames
+ * are named by symbolize.c. */
 #include "core/backtrace.h"
 
+#include "core/symbolize.h"
 #include "core/task.h"
-
-#include <dlfcn.h>
-#include <string.h>
 
 #if defined(CIO_SWITCH_NO_FPU_STATE)
 #define FPU_SLOT 0
@@ -86,24 +85,21 @@ __attribute__((no_sanitize("address"))) size_t cio__stack_high_water(const cio_t
 }
 
 int cio__backtrace_print(void *const *frames, size_t count, FILE *out) {
-    for (size_t i = 0; i < count; i++) {
-        Dl_info dl;
-        /* a return address: look up the call before it, which may be the
-         * last instruction of a noreturn function */
-        void *pc = (char *)frames[i] - 1;
-        memset(&dl, 0, sizeof dl);
-        if (!dladdr(pc, &dl)) dl.dli_fname = NULL;
-        const char *object = dl.dli_fname ? strrchr(dl.dli_fname, '/') : NULL;
-        object = object ? object + 1 : dl.dli_fname ? dl.dli_fname : "?";
-        uintptr_t rel = (uintptr_t)frames[i] - (uintptr_t)dl.dli_fbase;
-        int rc;
-        if (dl.dli_sname)
-            rc = fprintf(out, "  #%zu %p %s+0x%zx (%s+0x%zx)\n", i, frames[i], dl.dli_sname,
-                         (size_t)((uintptr_t)frames[i] - (uintptr_t)dl.dli_saddr), object,
-                         (size_t)rel);
+    struct cio__symbolizer symbols = {0};
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        const char *object;
+        size_t offset = 0, rel;
+        const char *name = cio__symbolize(&symbols, frames[i], &offset, &object, &rel);
+        if (name)
+            rc = fprintf(out, "  #%zu %p %s+0x%zx (%s+0x%zx)\n", i, frames[i], name, offset, object,
+                         rel) < 0
+                     ? -EIO
+                     : 0;
         else
-            rc = fprintf(out, "  #%zu %p ?? (%s+0x%zx)\n", i, frames[i], object, (size_t)rel);
-        if (rc < 0) return -EIO;
+            rc =
+                fprintf(out, "  #%zu %p ?? (%s+0x%zx)\n", i, frames[i], object, rel) < 0 ? -EIO : 0;
     }
-    return 0;
+    cio__symbolizer_done(&symbols);
+    return rc;
 }
