@@ -3,6 +3,7 @@
  * graph, and the error paths. On the virtual clock. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -350,9 +351,43 @@ static void *misuse(void *arg) {
     return NULL;
 }
 
+/* Another thread may not look while the loop runs: -EPERM. */
+static struct {
+    cio_task *task;
+    cio_loop *loop;
+    int info_rc, dump_rc, graph_rc, stack_rc;
+} other;
+
+static void *other_thread(void *arg) {
+    (void)arg;
+    cio_task_info info;
+    void *frames[4];
+    size_t count;
+    other.info_rc = cio_task_get_info(other.task, &info);
+    other.stack_rc = cio_task_get_stack(other.task, frames, 4, &count);
+    other.dump_rc = cio_loop_dump_tasks(other.loop, stderr, false);
+    other.graph_rc = cio_loop_print_call_graph(other.loop, stderr);
+    return NULL;
+}
+
+static void *look_from_another_thread(void *arg) {
+    (void)arg;
+    other.task = cio_current_task();
+    other.loop = cio_get_running_loop();
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, other_thread, NULL), 0);
+    pthread_join(thread, NULL); /* blocks the loop briefly: fine in a test */
+    assert_int_equal(other.info_rc, -EPERM);
+    assert_int_equal(other.stack_rc, -EPERM);
+    assert_int_equal(other.dump_rc, -EPERM);
+    assert_int_equal(other.graph_rc, -EPERM);
+    return NULL;
+}
+
 static void errors(void **state) {
     (void)state;
     assert_int_equal(test_run(misuse, NULL, NULL, NULL), 0);
+    assert_int_equal(test_run(look_from_another_thread, NULL, NULL, NULL), 0);
     /* no loop running in this thread */
     assert_int_equal(cio_loop_dump_tasks(NULL, NULL, false), -EINVAL);
     assert_int_equal(cio_loop_print_call_graph(NULL, NULL), -EINVAL);
