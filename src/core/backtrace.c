@@ -3,12 +3,11 @@
  * the names dladdr knows.
  *
  * A suspended task's context is its saved stack pointer (src/arch/switch.h);
- * on x86-64 cio__ctx_jump leaves there the FPU slot, r15..rbx, rbp and the
- * resume address (switch_x86_64.S). The resume address is inside the
- * function that switched out, and the saved rbp is that function's frame:
- * from there each frame holds its caller's rbp and the return address.
- * That needs frame pointers in every frame walked (CIO_FRAME_POINTERS, on
- * by default); a frame without one ends the walk, never crashes it, since
+ * on x86-64 (aarch64 likewise, at its own offsets) cio__ctx_jump leaves there the FPU slot,
+ * r15..rbx, rbp and the resume address (switch_x86_64.S). The resume address is inside the function
+ * that switched out, and the saved rbp is that function's frame: from there each frame holds its
+ * caller's rbp and the return address. That needs frame pointers in every frame walked
+ * (CIO_FRAME_POINTERS, on by default); a frame without one ends the walk, never crashes it, since
  * every load is checked against the task's own stack bounds. Async-signal-
  * safe: the watchdog's handler walks with cio__backtrace_walk too. Frames
  * are named by symbolize.c. */
@@ -50,6 +49,17 @@ static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
     if ((uintptr_t)saved < lo || (uintptr_t)saved + FPU_SLOT + 56 > hi || !cap) return 0;
     frames[0] = (void *)saved[(FPU_SLOT + 48) / 8]; /* where it resumes */
     return 1 + cio__backtrace_walk(saved[(FPU_SLOT + 40) / 8], lo, hi, frames + 1, cap - 1);
+}
+#define HAVE_WALK 1
+#elif defined(__aarch64__) && !defined(CIO_SWITCH_UCONTEXT)
+/* switch_aarch64.S: x29 (the frame pointer) at ctx + 0x50, the resume
+ * address (x30) at ctx + 0x58; frame records are {fp, lr} pairs as on x86-64. */
+static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
+    const uintptr_t *saved = task->ctx;
+    uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
+    if ((uintptr_t)saved < lo || (uintptr_t)saved + 0x60 > hi || !cap) return 0;
+    frames[0] = (void *)saved[0x58 / 8];
+    return 1 + cio__backtrace_walk(saved[0x50 / 8], lo, hi, frames + 1, cap - 1);
 }
 #define HAVE_WALK 1
 #endif
