@@ -13,6 +13,7 @@
 #define CIO_CORE_CORE_H
 
 #include <cio.h>
+#include <cio/introspect.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -242,6 +243,29 @@ void *cio__wait_item(const cio_task *task);
 void cio__wait_set_mask(cio_task *task, uint64_t mask);
 uint64_t cio__wait_mask(const cio_task *task);
 
+/* ---- what a task waits on, for introspection (introspect.c) ----------------------
+ *
+ * A suspending call says what it is about to wait on just before it parks:
+ * two stores, no allocation. cio__wait clears the tag once the wait returns,
+ * so a site that says nothing shows as "other". The values are the public
+ * cio_wait_kind's (cio/introspect.h). */
+struct cio__wait_tag {
+    const void *object; /* the lock, queue, future, watch, job, process ... */
+    uint8_t kind;       /* enum cio_wait_kind */
+};
+/* Where the tag sits in struct cio_task (task.h asserts it): right after
+ * the future, so layers that see no task fields can still store it. */
+struct cio__task_head {
+    cio_future future;
+    struct cio__wait_tag tag;
+};
+static inline void cio__wait_tag(cio_task *task, uint8_t kind, const void *object) {
+    struct cio__wait_tag *tag =
+        (struct cio__wait_tag *)(void *)((char *)task + offsetof(struct cio__task_head, tag));
+    tag->kind = kind;
+    tag->object = object;
+}
+
 /* ---- the cooperative budget ---------------------------------------------------- */
 
 /* Operations a task may complete without suspending before it must yield
@@ -338,6 +362,7 @@ enum cio__loop_slot {
     CIO__SLOT_OS,
     CIO__SLOT_HTTP_CLIENT,
     CIO__SLOT_FD_CALLBACKS, /* fd_callback.c */
+    CIO__SLOT_INTROSPECT,   /* introspect_server.c */
     CIO__SLOT_COUNT
 };
 
@@ -395,6 +420,13 @@ struct cio_loop {
     struct cio__vars *vars;        /* the running callback's context (context.c), else NULL */
     cio_task_factory task_factory; /* cio_loop_set_task_factory; NULL: cio_task_new */
     void *task_factory_arg;
+    /* The watchdog's view (watchdog.c), written by the loop thread only:
+     * beat counts the loop's returns from poll, idle is set while it polls
+     * or is not running. Relaxed stores, one or two per poll. */
+    _Atomic uint64_t beat;
+    atomic_bool idle;
+    struct cio__watchdog *watchdog; /* NULL unless cio_loop_start_watchdog */
+
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
     cio_task *current;
     int budget; /* the running task's cooperative budget (CIO__BUDGET) */
@@ -415,6 +447,16 @@ static inline void *cio__loop_slot(const cio_loop *loop, enum cio__loop_slot slo
 }
 static inline void cio__loop_set_slot(cio_loop *loop, enum cio__loop_slot slot, void *state) {
     loop->slots[slot] = state;
+}
+
+/* The loop comes back from poll (or starts running: idle false), or goes
+ * into poll (or stops running: idle true). For the watchdog (watchdog.c). */
+static inline void cio__loop_heartbeat(cio_loop *loop, bool idle) {
+    if (!idle)
+        atomic_store_explicit(&loop->beat,
+                              atomic_load_explicit(&loop->beat, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&loop->idle, idle, memory_order_relaxed);
 }
 
 static inline void cio__loop_queue(cio_loop *loop, struct cio__ready *entry) {
