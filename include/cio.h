@@ -13,6 +13,7 @@
 #include "cio/future.h"
 #include "cio/task.h"
 #include "cio/context.h"
+#include "cio/introspect.h"
 #include "cio/timeout.h"
 #include "cio/fd.h"
 #include "cio/compose.h"

@@ -16,10 +16,10 @@ set -euo pipefail
 # redis-server and redis-tools: the Redis client's and mini_redis's tests.
 # curl, python3-aiohttp, python3-websockets: tests/http/peers.sh (foreign HTTP
 # and WebSocket peers against the HTTP server); zlib1g-dev: WebSocket
-# permessage-deflate.
+# permessage-deflate. gdb: the gdb helper's test (tools/cio-gdb.py).
 packages=(build-essential cmake pkg-config libcmocka-dev valgrind clang libssl-dev liburing-dev
     libfuzzer-14-dev libhttp-parser-dev libpq-dev postgresql libcurl4-openssl-dev nginx-light python3
-    redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev)
+    redis-server redis-tools curl python3-aiohttp python3-websockets zlib1g-dev gdb)
 if [[ "${1:-}" == "bench" ]]; then
     packages+=(libuv1-dev libboost-context-dev golang-go python3-uvloop wrk cargo librust-tokio-dev
         librust-num-cpus-dev librust-libc-dev)

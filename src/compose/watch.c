@@ -52,11 +52,13 @@ static void abort_watch(cio_task *task) {
 
 int cio__watch_wait(struct cio__watch *watch, cio_task *self) {
     watch->waiter = self;
+    cio__wait_tag(self, CIO_WAIT_TASKS, watch);
     return cio__wait(self, abort_watch, watch);
 }
 
 void cio__watch_wait_shielded(struct cio__watch *watch, cio_task *self) {
     watch->waiter = self;
+    cio__wait_tag(self, CIO_WAIT_TASKS, watch);
     cio__wait_uninterruptible(self, abort_watch, watch);
 }
 

@@ -15,6 +15,7 @@
 #define CIO_CORE_CORE_H
 
 #include <cio.h>
+#include <cio/introspect.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -267,6 +268,29 @@ void *cio__wait_item(const cio_task *task);
 void cio__wait_set_mask(cio_task *task, uint64_t mask);
 uint64_t cio__wait_mask(const cio_task *task);
 
+/* ---- what a task waits on, for introspection (introspect.c) ----------------------
+ *
+ * A suspending call says what it is about to wait on just before it parks:
+ * two stores, no allocation. cio__wait clears the tag once the wait returns,
+ * so a site that says nothing shows as "other". The values are the public
+ * cio_wait_kind's (cio/introspect.h). */
+struct cio__wait_tag {
+    const void *object; /* the lock, queue, future, watch, job, process ... */
+    uint8_t kind;       /* enum cio_wait_kind */
+};
+/* Where the tag sits in struct cio_task (task.h asserts it): right after
+ * the future, so layers that see no task fields can still store it. */
+struct cio__task_head {
+    cio_future future;
+    struct cio__wait_tag tag;
+};
+static inline void cio__wait_tag(cio_task *task, uint8_t kind, const void *object) {
+    struct cio__wait_tag *tag =
+        (struct cio__wait_tag *)(void *)((char *)task + offsetof(struct cio__task_head, tag));
+    tag->kind = kind;
+    tag->object = object;
+}
+
 /* ---- the cooperative budget ---------------------------------------------------- */
 
 /* Operations a task may complete without suspending before it must yield
@@ -368,6 +392,7 @@ enum cio__loop_slot {
     CIO__SLOT_PROCESS,      /* src/process/ */
     CIO__SLOT_HTTP_CLIENT,
     CIO__SLOT_FD_CALLBACKS, /* fd_callback.c */
+    CIO__SLOT_INTROSPECT,   /* introspect_server.c */
     CIO__SLOT_COUNT
 };
 

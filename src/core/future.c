@@ -172,6 +172,7 @@ static int wait_with(cio_future *f, void (*abort)(cio_task *task)) {
         return cio__budget_spend(f->loop) ? cio__budget_yield(task) : 0;
     task->wait.link.kind = CIO__LINK_TASK;
     cio__list_push_back(&f->waiters, &task->wait.link.node);
+    cio__wait_tag(task, f->magic == CIO__TASK_MAGIC ? CIO_WAIT_TASK : CIO_WAIT_FUTURE, f);
     return cio__wait(task, abort, f);
 }
 

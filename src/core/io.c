@@ -58,6 +58,7 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     task->wait.fd = fd;
     task->wait.events = events;
     loop->io_waiters++;
+    cio__wait_tag(task, CIO_WAIT_FD, NULL);
     return cio__wait(task, abort_io, NULL);
 }
 

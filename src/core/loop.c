@@ -174,10 +174,12 @@ static void poll_backend(cio_loop *loop) {
         return;
     }
     loop->ran_since_poll = 0;
+    cio__loop_heartbeat(loop, true);
     if (loop->clock == CIO_CLOCK_VIRTUAL)
         poll_virtual(loop, timeout);
     else
         loop->poller_ops->poll(loop->poller, timeout, on_fd_ready, loop);
+    cio__loop_heartbeat(loop, false);
 }
 
 /* The turn boundary, taken by a task that switches out at the end of a batch
@@ -247,6 +249,7 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return -ENOMEM;
     loop->head.magic = CIO__LOOP_MAGIC;
+    atomic_init(&loop->idle, true); /* not running: no stall to watch for */
     rc = loop_init(loop, opts);
     if (rc < 0) {
         if (loop->poller) loop->poller_ops->close(loop->poller);
@@ -358,10 +361,12 @@ static int enter(cio_loop *loop) {
     loop->thread = pthread_self();
     cio__running_loop = loop;
     cio__stack_guard_install();
+    cio__loop_heartbeat(loop, false);
     return 0;
 }
 
 static void leave(cio_loop *loop) {
+    cio__loop_heartbeat(loop, true);
     loop->head.running = false;
     loop->stopping = false;
     loop->until = NULL;

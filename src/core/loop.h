@@ -61,6 +61,13 @@ struct cio_loop {
     struct cio__vars *vars;        /* the running callback's context (context.c), else NULL */
     cio_task_factory task_factory; /* cio_loop_set_task_factory; NULL: cio_task_new */
     void *task_factory_arg;
+    /* The watchdog's view (watchdog.c), written by the loop thread only:
+     * beat counts the loop's returns from poll, idle is set while it polls
+     * or is not running. Relaxed stores, one or two per poll. */
+    _Atomic uint64_t beat;
+    atomic_bool idle;
+    struct cio__watchdog *watchdog; /* NULL unless cio_loop_start_watchdog */
+
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
 #if defined(CIO_ASAN)
     void *asan_fake_stack;
@@ -71,5 +78,15 @@ struct cio_loop {
     void *tsan_scheduler_fiber;
 #endif
 };
+
+/* The loop comes back from poll (or starts running: idle false), or goes
+ * into poll (or stops running: idle true). For the watchdog (watchdog.c). */
+static inline void cio__loop_heartbeat(cio_loop *loop, bool idle) {
+    if (!idle)
+        atomic_store_explicit(&loop->beat,
+                              atomic_load_explicit(&loop->beat, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&loop->idle, idle, memory_order_relaxed);
+}
 
 #endif

@@ -216,6 +216,7 @@ int cio_run_in_executor(cio_executor *executor, cio_task_fn fn, void *arg, cio_d
         free(job);
         return rc;
     }
+    cio__wait_tag(task, CIO_WAIT_JOB, job);
     rc = cio__wait(task, abandon_job, job);
     return rc < 0 ? rc : collect(job, result);
 }
@@ -230,6 +231,7 @@ int cio__offload_wait(cio_task *task, cio_task_fn fn, void *arg, void **result) 
         return rc;
     }
     /* fn may be writing into the task's memory: never leave early. */
+    cio__wait_tag(task, CIO_WAIT_JOB, job);
     cio__wait_uninterruptible(task, abandon_job, job);
     *result = job->result;
     free(job);

@@ -41,7 +41,8 @@ struct cio__wait_record {
 };
 
 struct cio_task {
-    cio_future future; /* first: a task is a future */
+    cio_future future;        /* first: a task is a future */
+    struct cio__wait_tag tag; /* second: what it waits on (core.h, cio__wait_tag) */
     struct cio__ready ready;
     struct cio__list all; /* the loop's list of every task it holds */
     cio_task_fn fn;
@@ -96,6 +97,8 @@ struct cio_task {
 };
 
 _Static_assert(offsetof(struct cio_task, future) == 0, "a task must start with its future");
+_Static_assert(offsetof(struct cio_task, tag) == offsetof(struct cio__task_head, tag),
+               "cio__wait_tag finds the tag right after the future");
 
 /* Interrupt a task's wait with -ECANCELED or -ETIMEDOUT, if it is in an
  * interruptible wait and not shielded. */

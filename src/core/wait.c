@@ -29,6 +29,7 @@ int cio__wait(cio_task *task, void (*abort)(cio_task *task), void *owner) {
     int due = cio__task_pending_interrupt(task);
     if (due < 0) {
         task->interrupt = due == -ECANCELED ? CIO__INTERRUPT_CANCEL : CIO__INTERRUPT_TIMEOUT;
+        task->tag.kind = CIO_WAIT_NONE;
         if (abort) abort(task); /* it may read task->interrupt (future.c's abort_await) */
         /* A task that ignores -ECANCELED would spin here: let the loop turn. */
         if (cio__budget_spend(task->future.loop)) (void)cio__budget_yield(task);
@@ -37,6 +38,7 @@ int cio__wait(cio_task *task, void (*abort)(cio_task *task), void *owner) {
     task->wait.abort = abort;
     if (task->state == CIO__TASK_RUNNING) task->state = CIO__TASK_PARKED;
     cio__task_switch_out(task);
+    task->tag.kind = CIO_WAIT_NONE; /* the next wait says what it is, or shows as "other" */
     if (task->interrupt != CIO__INTERRUPT_NONE) return deliver(task, task->wait.status);
     return task->wait.status;
 }
@@ -149,6 +151,7 @@ int cio_sleep(double seconds) {
     if (cio__timer_start(loop, &task->sleep_timer, cio__now(loop) + cio__seconds_to_ns(seconds)) <
         0)
         return -ENOMEM;
+    cio__wait_tag(task, CIO_WAIT_SLEEP, NULL);
     return cio__wait(task, abort_sleep, NULL);
 }
 

@@ -182,6 +182,7 @@ int cio_wait_signals(const int *signos, size_t count) {
     int kept = take_kept(signals, mask);
     if (kept) return kept;
     cio__wait_set_mask(task, mask);
+    cio__wait_tag(task, CIO_WAIT_SIGNAL, signals);
     return cio__waitq_park(&signals->waiters, task, NULL, NULL);
 }
 

@@ -264,6 +264,7 @@ static int lead(struct cio__uring *uring, cio_task *task) {
 static int wait_for_result(struct cio__uring *uring, cio_task *task) {
     for (;;) {
         if (!uring->leader) return lead(uring, task);
+        cio__wait_tag(task, CIO_WAIT_RING, uring);
         int status = cio__waitq_park(&uring->waiters, task, NULL, uring); /* shielded */
         if (status != LEAD) return status;
     }

@@ -47,6 +47,7 @@ int cio_process_wait(cio_process *process, int *returncode) {
     if (!process->exited) {
         if (!process->holds) cio__loop_hold(process->loop);
         process->holds = 1;
+        cio__wait_tag(task, CIO_WAIT_PROCESS, process);
         rc = cio__waitq_park(&process->waiters, task, abort_process_wait, process);
         if (rc == -CIO_ECLOSED) return rc; /* freed or its loop closed: the handle may be gone */
         if (rc < 0) return interrupted(process, rc);

@@ -72,6 +72,7 @@ static void leave(struct barrier *barrier) {
 static int arrive(struct barrier *barrier, cio_task *task) {
     if (barrier->count + 1 == barrier->parties) return trip(barrier);
     barrier->count++;
+    cio__wait_tag(task, CIO_WAIT_BARRIER, barrier);
     int rc = cio__waitq_park(&barrier->waiters, task, abort_wait, barrier);
     if (rc >= 0) leave(barrier);
     return rc;
@@ -86,6 +87,7 @@ int cio_barrier_wait(cio_barrier *handle) {
     for (;;) {
         if (barrier->broken) return -CIO_EBROKEN;
         if (barrier->draining == 0) return arrive(barrier, task);
+        cio__wait_tag(task, CIO_WAIT_BARRIER, barrier);
         rc = cio__waitq_park(&barrier->waiters, task, NULL, barrier); /* uncounted */
         if (rc < 0) return rc;
     }

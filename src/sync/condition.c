@@ -66,6 +66,7 @@ bool cio_condition_locked(const cio_condition *handle) {
 /* One wait, lock held by task on entry and on return. */
 static int wait_notified(struct condition *cond, cio_task *task) {
     cio__lock_release(cond->lock);
+    cio__wait_tag(task, CIO_WAIT_CONDITION, cond);
     int rc = cio__waitq_park(&cond->waiters, task, NULL, NULL);
     cio__uninterruptible_begin(task);
     cio__lock_acquire(cond->lock, task);

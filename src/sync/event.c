@@ -59,5 +59,6 @@ int cio_event_wait(cio_event *handle) {
     cio_task *task = cio__sync_task(&event->loop, "cio_event_wait", &rc);
     if (!task) return rc;
     if (event->is_set) return 0;
+    cio__wait_tag(task, CIO_WAIT_EVENT, event);
     return cio__waitq_park(&event->waiters, task, NULL, NULL);
 }

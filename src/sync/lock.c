@@ -23,6 +23,7 @@ int cio__lock_acquire(struct cio__lock *lock, cio_task *task) {
         take(lock, task);
         return 0;
     }
+    cio__wait_tag(task, CIO_WAIT_LOCK, lock);
     return cio__waitq_park(&lock->waiters, task, NULL, NULL);
 }
 

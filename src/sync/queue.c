@@ -141,6 +141,7 @@ int cio_queue_put(cio_queue *q, void *item) {
     if (q->shutdown) return -CIO_ESHUTDOWN;
     if (!full(q)) return offer(q, item);
     cio__wait_set_item(task, item); /* a get that frees room takes it from here */
+    cio__wait_tag(task, CIO_WAIT_QUEUE_PUT, q);
     return cio__waitq_park(&q->putters, task, NULL, NULL);
 }
 
@@ -154,6 +155,7 @@ int cio_queue_get(cio_queue *q, void **item) {
         return 0;
     }
     if (q->shutdown) return -CIO_ESHUTDOWN;
+    cio__wait_tag(task, CIO_WAIT_QUEUE_GET, q);
     rc = cio__waitq_park(&q->getters, task, NULL, NULL);
     if (rc == 0) *item = cio__wait_item(task); /* what the putter handed over */
     return rc;
@@ -196,6 +198,7 @@ int cio_queue_join(cio_queue *q) {
     cio_task *task = cio__sync_task(&q->loop, "cio_queue_join", &rc);
     if (!task) return rc;
     if (q->unfinished == 0) return 0;
+    cio__wait_tag(task, CIO_WAIT_QUEUE_JOIN, q);
     return cio__waitq_park(&q->joiners, task, NULL, NULL);
 }
 

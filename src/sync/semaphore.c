@@ -50,6 +50,7 @@ int cio_semaphore_acquire(cio_semaphore *handle) {
         sem->value--;
         return 0;
     }
+    cio__wait_tag(task, CIO_WAIT_SEMAPHORE, sem);
     return cio__waitq_park(&sem->waiters, task, NULL, NULL);
 }
 

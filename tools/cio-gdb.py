@@ -1,0 +1,148 @@
+# tools/cio-gdb.py - gdb commands for cio programs (docs/debugging.md).
+#
+#   (gdb) source /usr/local/share/cio/cio-gdb.py     (or: gdb -x cio-gdb.py)
+#   (gdb) info cio-tasks             every task of the loops this process runs
+#   (gdb) cio-bt ID|ADDRESS          backtrace of a suspended task
+#
+# Loops are found through each thread's cio__running_loop (the loop that
+# thread runs), so the program must be stopped while its loops run - which
+# is when there is something to see. A task is named by its id (as `info
+# cio-tasks` prints it) or by the address of its struct cio_task.
+#
+# cio-bt switches gdb's registers to the task's saved context, prints `bt`,
+# and puts them back. On x86-64 the switch (src/arch/switch_x86_64.S) leaves
+# on the suspended stack, from the saved stack pointer up: an 8-byte FPU
+# slot (absent with CIO_SWITCH_NO_FPU_STATE), r15, r14, r13, r12, rbx, rbp,
+# and the resume address. Needs a live process (a core file's registers
+# cannot be written) and the library's debug info (RelWithDebInfo does).
+import gdb
+
+STATES = {0: "created", 1: "ready", 2: "running", 3: "waiting", 4: "done"}
+SAVED_REGS = ("r15", "r14", "r13", "r12", "rbx", "rbp")
+
+
+def _kind_name(kind):
+    try:
+        return str(gdb.parse_and_eval("(cio_wait_kind)%d" % kind)).replace("CIO_WAIT_", "").lower().replace("_", "-")
+    except gdb.error:
+        return str(kind)
+
+
+def _loops():
+    """The distinct loops the process's threads are running."""
+    seen, loops = set(), []
+    current = gdb.selected_thread()
+    for thread in gdb.selected_inferior().threads():
+        thread.switch()
+        try:
+            loop = gdb.parse_and_eval("cio__running_loop")
+        except gdb.error:
+            continue
+        if int(loop) and int(loop) not in seen:
+            seen.add(int(loop))
+            loops.append((thread.num, loop))
+    if current:
+        current.switch()
+    return loops
+
+
+def _tasks(loop):
+    task_type = gdb.lookup_type("struct cio_task")
+    offset = next(f.bitpos // 8 for f in task_type.fields() if f.name == "all")
+    head = loop["tasks"].address
+    node = loop["tasks"]["next"]
+    while int(node) != int(head):
+        yield gdb.Value(int(node) - offset).cast(task_type.pointer())
+        node = node["next"]
+
+
+def _name(task):
+    if int(task["name"]):
+        return task["name"].string()
+    return task["name_buf"].string()
+
+
+def _find(spec):
+    for _, loop in _loops():
+        for task in _tasks(loop):
+            if spec == int(task["id"]) or spec == int(task):
+                return task
+    return None
+
+
+class InfoCioTasks(gdb.Command):
+    """List the tasks of every loop this process runs: id, state, name, wait, address."""
+
+    def __init__(self):
+        super().__init__("info cio-tasks", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        loops = _loops()
+        if not loops:
+            print("no cio loop is running in any thread")
+        for thread, loop in loops:
+            print("loop %s (thread %d): %d unfinished tasks"
+                  % (hex(int(loop)), thread, int(loop["unfinished_tasks"])))
+            print("%6s  %-8s %-20s %-12s %s" % ("id", "state", "name", "waits on", "task"))
+            for task in _tasks(loop):
+                state = int(task["state"])
+                if state == 4:
+                    continue
+                wait = _kind_name(int(task["tag"]["kind"])) if state == 3 else "-"
+                if state == 3 and wait == "none":
+                    wait = "other"
+                print("%6d  %-8s %-20s %-12s %s" % (int(task["id"]), STATES.get(state, state),
+                                                   _name(task), wait, hex(int(task))))
+
+
+class CioBt(gdb.Command):
+    """cio-bt ID|ADDRESS: the backtrace of a suspended cio task."""
+
+    def __init__(self):
+        super().__init__("cio-bt", gdb.COMMAND_STACK)
+
+    def invoke(self, arg, from_tty):
+        if not arg.strip():
+            raise gdb.GdbError("usage: cio-bt TASK-ID | TASK-ADDRESS")
+        task = _find(int(gdb.parse_and_eval(arg)))
+        if task is None:
+            raise gdb.GdbError("no task %s in the running loops (see info cio-tasks)" % arg)
+        if int(task["state"]) not in (1, 3):
+            raise gdb.GdbError("task %s is %s: only a suspended task has a saved context"
+                               % (arg, STATES.get(int(task["state"]))))
+        print("task %d '%s':" % (int(task["id"]), _name(task)))
+        _with_context(int(task["ctx"]), lambda: gdb.execute("bt"))
+
+
+def _fpu_slot(ctx):
+    """8 when the switch keeps the FPU slot: the resume address is then code."""
+    ulong = gdb.lookup_type("unsigned long").pointer()
+    for slot in (8, 0):
+        pc = int(gdb.Value(ctx + slot + 48).cast(ulong).dereference())
+        if gdb.block_for_pc(pc) is not None or gdb.find_pc_line(pc).symtab is not None:
+            return slot
+    return 8
+
+
+def _with_context(ctx, fn):
+    if gdb.lookup_type("void").pointer().sizeof != 8 or "x86-64" not in \
+            gdb.selected_frame().architecture().name():
+        raise gdb.GdbError("cio-bt knows the x86-64 switch only")
+    ulong = gdb.lookup_type("unsigned long").pointer()
+    gdb.execute("select-frame 0")
+    saved = {r: int(gdb.parse_and_eval("$" + r)) for r in SAVED_REGS + ("rsp", "rip")}
+    slot = _fpu_slot(ctx)
+    words = [int(gdb.Value(ctx + slot + 8 * i).cast(ulong).dereference()) for i in range(7)]
+    try:
+        for reg, value in zip(SAVED_REGS, words):
+            gdb.execute("set $%s = %d" % (reg, value))
+        gdb.execute("set $rsp = %d" % (ctx + slot + 56))
+        gdb.execute("set $rip = %d" % words[6])
+        fn()
+    finally:
+        for reg, value in saved.items():
+            gdb.execute("set $%s = %d" % (reg, value))
+
+
+InfoCioTasks()
+CioBt()
