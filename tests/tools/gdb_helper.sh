@@ -6,11 +6,16 @@
 #   gdb_helper.sh GDB HELPER TASK_TREE
 set -euo pipefail
 gdb=$1 helper=$2 program=$3
-out=$("$gdb" -batch -nx -x "$helper" -ex 'break task_tree_ready' -ex 'run 0.1' \
+out=$("$gdb" -batch -nx -x "$helper" -ex 'break task_tree_ready' -ex 'run 0.1' -ex 'ptype struct cio_loop' \
     -ex 'info cio-tasks' -ex 'cio-bt 2' -ex 'cio-bt 6' -ex 'cio-bt 1' -ex 'bt 1' \
     --args "$program" 2>&1) || true
 if grep -q "ptrace: Operation not permitted\|Cannot create process\|not in executable format" <<<"$out"; then
     echo "gdb cannot run programs here: skipped"; echo "$out" | tail -3; exit 77
+fi
+# The helper reads cio's structs, which need debug info (-g: the default
+# build type is RelWithDebInfo; a plain Release build has none).
+if grep -q "No struct type named cio_loop" <<<"$out"; then
+    echo "built without debug info (-g): the gdb helper needs it: skipped"; exit 77
 fi
 fail() { echo "FAIL: $1"; echo "---- gdb said:"; echo "$out"; exit 1; }
 grep -Eq '^ +2 +waiting +sleeper +sleep ' <<<"$out" || fail "info cio-tasks: sleeper"
