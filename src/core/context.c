@@ -170,8 +170,10 @@ bool cio__context_valid(const cio_context *ctx) {
     return ctx && ctx->magic == CONTEXT_MAGIC;
 }
 
-static bool context_ok(const cio_context *ctx) {
-    return cio__context_valid(ctx);
+/* A live context; false, with a report naming caller, for a stale handle
+ * (a context freed into the quarantine, core/handle.c). */
+static bool context_ok(const cio_context *ctx, const char *caller) {
+    return cio__handle_check(ctx, CONTEXT_MAGIC, "context", caller) == 0;
 }
 
 int cio_context_copy(cio_context **out) {
@@ -187,25 +189,24 @@ int cio_context_copy(cio_context **out) {
 }
 
 cio_context *cio_context_ref(cio_context *ctx) {
-    if (context_ok(ctx)) atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+    if (context_ok(ctx, __func__)) atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
     return ctx;
 }
 
 void cio_context_unref(cio_context *ctx) {
-    if (!context_ok(ctx)) return;
+    if (!context_ok(ctx, __func__)) return;
     if (atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1) return;
     cio__vars_unref(ctx->vars);
-    ctx->magic = 0;
-    free(ctx);
+    cio__handle_retire(ctx); /* a stale handle is reported (core/handle.c) */
 }
 
 struct cio__vars *cio__context_vars(cio_context *ctx) {
-    return context_ok(ctx) ? cio__vars_ref(ctx->vars) : NULL;
+    return context_ok(ctx, __func__) ? cio__vars_ref(ctx->vars) : NULL;
 }
 
 int cio_context_run(cio_context *ctx, void *(*fn)(void *arg), void *arg, void **result) {
     if (result) *result = NULL;
-    if (!context_ok(ctx) || !fn) return -EINVAL;
+    if (!context_ok(ctx, __func__) || !fn) return -EINVAL;
     if (atomic_exchange(&ctx->entered, true)) {
         cio__complain("cio_context_run: the context is already entered");
         return -EBUSY;

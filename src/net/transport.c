@@ -40,35 +40,10 @@ static const struct cio__stream_hooks hooks;
 /* ---- handles ----------------------------------------------------------------------------- */
 
 /* A transport frees itself after connection_lost, so a protocol that keeps
- * the handle and uses it later holds a stale pointer. Freed transports wait
- * here, poisoned, before they go back to malloc (as freed streams do in
- * stream.c): such a call is refused with a report instead of reading memory
- * malloc may have handed to something else. The last QUARANTINE of them,
- * process-wide (one lock per freed connection is cheap). */
-#define QUARANTINE 64
-
-static struct {
-    pthread_mutex_t lock;
-    cio_transport *ring[QUARANTINE];
-    unsigned next;
-} quarantine = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void quarantine_put(cio_transport *transport) {
-    pthread_mutex_lock(&quarantine.lock);
-    cio_transport *oldest = quarantine.ring[quarantine.next];
-    quarantine.ring[quarantine.next] = transport;
-    quarantine.next = (quarantine.next + 1) % QUARANTINE;
-    pthread_mutex_unlock(&quarantine.lock);
-    free(oldest);
-}
-
-/* At exit, so leak checkers see nothing held. */
-__attribute__((destructor)) static void quarantine_flush(void) {
-    for (unsigned i = 0; i < QUARANTINE; i++) {
-        free(quarantine.ring[i]);
-        quarantine.ring[i] = NULL;
-    }
-}
+ * the handle and uses it later holds a stale pointer. Freed transports go
+ * through the core's quarantine of freed handles (core/handle.c), poisoned,
+ * as every other handle does: such a call is refused with a report instead
+ * of reading memory malloc may have handed to something else. */
 
 int cio__transport_check(const cio_transport *transport, const char *caller) {
     if (!transport) return -EINVAL;
@@ -106,8 +81,7 @@ void cio__transport_unref(cio_transport *transport) {
     stream->hooks = NULL;
     if (transport->owns_stream) cio_stream_free(stream);
     cio__stream_unref(stream); /* the transport's own */
-    transport->magic = CIO__DEAD_MAGIC;
-    quarantine_put(transport);
+    cio__handle_retire(transport); /* a stale handle is reported (core/handle.c) */
 }
 
 /* Queue fn(transport) for the loop's next turn, holding a reference. */

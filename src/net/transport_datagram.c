@@ -33,11 +33,7 @@ struct cio_datagram_transport {
 };
 
 static int check(const cio_datagram_transport *t, const char *caller) {
-    if (!t) return -EINVAL;
-    if (t->magic != DGRAM_MAGIC) {
-        cio__complain("%s: not a datagram transport (a stale or corrupt handle)", caller);
-        return -EINVAL;
-    }
+    if (cio__handle_check(t, DGRAM_MAGIC, "datagram transport", caller) < 0) return -EINVAL;
     if (cio__running_loop == t->loop) return 0;
     if (!cio__running_loop && pthread_equal(t->thread, pthread_self())) return 0;
     cio__complain("%s: called from a thread that does not run the transport's loop", caller);
@@ -58,8 +54,7 @@ static void unref(cio_datagram_transport *t) {
     cio__loop_hook_remove(&t->loop_hook);
     cio_datagram_free(t->ep);
     free(t->buf);
-    t->magic = CIO__DEAD_MAGIC;
-    free(t);
+    cio__handle_retire(t); /* a stale handle is reported (core/handle.c) */
 }
 
 static void call_lost(cio_datagram_transport *t, int err) {

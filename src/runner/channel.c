@@ -10,7 +10,7 @@
  * hand-off rule): it waits for the wake-up, which is the last touch of its
  * record, and returns the outcome. A waiter interrupted while still listed
  * unlinks itself and has given or taken nothing. */
-#include "cio.h"
+#include "core/core.h"
 #include "cio/channel.h"
 
 #include <pthread.h>
@@ -132,8 +132,11 @@ static int park(cio_channel *channel, struct waiters *list, struct waiter *waite
 
 /* ---- the API ---------------------------------------------------------------------- */
 
-static cio_channel *valid(const cio_channel *channel) {
-    return channel && channel->magic == CHANNEL_MAGIC ? (cio_channel *)channel : NULL;
+/* A live channel; NULL, with a report naming caller, for a stale handle
+ * (a channel freed into the quarantine, core/handle.c). */
+static cio_channel *valid(const cio_channel *channel, const char *caller) {
+    return cio__handle_check(channel, CHANNEL_MAGIC, "channel", caller) == 0 ? (cio_channel *)channel
+                                                                            : NULL;
 }
 
 int cio_channel_new(size_t capacity, cio_channel **out) {
@@ -190,7 +193,7 @@ static int receive_now(cio_channel *channel, void **item) {
 }
 
 int cio_channel_try_send(cio_channel *handle, void *item) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel) return -EINVAL;
     pthread_mutex_lock(&channel->lock);
     int rc = send_now(channel, item);
@@ -199,7 +202,7 @@ int cio_channel_try_send(cio_channel *handle, void *item) {
 }
 
 int cio_channel_try_receive(cio_channel *handle, void **item) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel || !item) return -EINVAL;
     pthread_mutex_lock(&channel->lock);
     int rc = receive_now(channel, item);
@@ -208,7 +211,7 @@ int cio_channel_try_receive(cio_channel *handle, void **item) {
 }
 
 int cio_channel_send(cio_channel *handle, void *item) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel) return -EINVAL;
     if (!cio_current_task()) return -EPERM;
     pthread_mutex_lock(&channel->lock);
@@ -219,7 +222,7 @@ int cio_channel_send(cio_channel *handle, void *item) {
 }
 
 int cio_channel_receive(cio_channel *handle, void **item) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel || !item) return -EINVAL;
     *item = NULL;
     if (!cio_current_task()) return -EPERM;
@@ -233,7 +236,7 @@ int cio_channel_receive(cio_channel *handle, void **item) {
 }
 
 size_t cio_channel_size(const cio_channel *handle) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel) return 0;
     pthread_mutex_lock(&channel->lock);
     size_t count = channel->count;
@@ -253,7 +256,7 @@ static struct waiter *detach_closed(struct waiters *list) {
 }
 
 int cio_channel_close(cio_channel *handle) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel) return -EINVAL;
     pthread_mutex_lock(&channel->lock);
     if (channel->closed) {
@@ -270,10 +273,9 @@ int cio_channel_close(cio_channel *handle) {
 }
 
 void cio_channel_free(cio_channel *handle) {
-    cio_channel *channel = valid(handle);
+    cio_channel *channel = valid(handle, __func__);
     if (!channel) return;
-    channel->magic = 0;
     pthread_mutex_destroy(&channel->lock);
     free(channel->ring);
-    free(channel);
+    cio__handle_retire(channel); /* a stale handle is reported (core/handle.c) */
 }

@@ -34,14 +34,16 @@ int cio_runner_new(const cio_loop_options *opts, cio_runner **out) {
     return 0;
 }
 
-static bool valid(const cio_runner *runner) {
-    return runner && runner->magic == RUNNER_MAGIC;
+/* A live runner; false, with a report naming caller, for a stale handle
+ * (a runner freed into the quarantine, core/handle.c). */
+static bool valid(const cio_runner *runner, const char *caller) {
+    return cio__handle_check(runner, RUNNER_MAGIC, "runner", caller) == 0;
 }
 
 int cio_runner_run_ex(cio_runner *runner, cio_task_fn fn, void *arg, const cio_task_options *opts,
                       void **result) {
     if (result) *result = NULL;
-    if (!valid(runner) || !fn) return -EINVAL;
+    if (!valid(runner, __func__) || !fn) return -EINVAL;
     if (runner->closed) return -CIO_ECLOSED;
     if (cio__running_loop) {
         cio__complain("cio_runner_run: a loop is already running on this thread");
@@ -63,11 +65,11 @@ int cio_runner_run(cio_runner *runner, cio_task_fn fn, void *arg, void **result)
 }
 
 cio_loop *cio_runner_loop(const cio_runner *runner) {
-    return valid(runner) && !runner->closed ? runner->loop : NULL;
+    return valid(runner, __func__) && !runner->closed ? runner->loop : NULL;
 }
 
 int cio_runner_close(cio_runner *runner) {
-    if (!valid(runner)) return -EINVAL;
+    if (!valid(runner, __func__)) return -EINVAL;
     if (runner->closed) return -CIO_ECLOSED;
     if (runner->running) {
         cio__complain("cio_runner_close: called during a run of the runner");
@@ -81,13 +83,12 @@ int cio_runner_close(cio_runner *runner) {
 
 void cio_runner_free(cio_runner *runner) {
     if (!runner) return;
-    if (!valid(runner) || runner->running) {
+    if (!valid(runner, __func__) || runner->running) {
         cio__complain("cio_runner_free: %s",
                       runner->running ? "called during a run of the runner" : "not a runner");
         return;
     }
     if (!runner->closed) cio_runner_close(runner);
     cio_loop_free(runner->loop);
-    runner->magic = 0;
-    free(runner);
+    cio__handle_retire(runner); /* a stale handle is reported (core/handle.c) */
 }

@@ -35,11 +35,7 @@ struct cio_subprocess_transport {
 };
 
 static int check(const cio_subprocess_transport *t, const char *caller) {
-    if (!t) return -EINVAL;
-    if (t->magic != SUBPROCESS_MAGIC) {
-        cio__complain("%s: not a subprocess transport (a stale or corrupt handle)", caller);
-        return -EINVAL;
-    }
+    if (cio__handle_check(t, SUBPROCESS_MAGIC, "subprocess transport", caller) < 0) return -EINVAL;
     if (cio__running_loop != t->loop) {
         cio__complain("%s: called from a thread that does not run the transport's loop", caller);
         return -EPERM;
@@ -54,8 +50,7 @@ static bool pipes_open(const cio_subprocess_transport *t) {
 static void release(cio_subprocess_transport *t) {
     cio__loop_hook_remove(&t->loop_hook);
     cio_process_free(t->process);
-    t->magic = CIO__DEAD_MAGIC;
-    free(t);
+    cio__handle_retire(t); /* a stale handle is reported (core/handle.c) */
 }
 
 static void finish(void *arg) {

@@ -1,6 +1,6 @@
 /* tests/core/test_stale_handles.c - the stale-handle rule for every heap
  * handle (core/handle.c): a future, queue, task group, datagram endpoint,
- * server, process or executor used after its free, or freed twice, gets a
+ * server, process, executor, context, channel or runner used after its free, or freed twice, gets a
  * one-line report and -EINVAL, never a read of freed memory (this program
  * runs clean under ASan and valgrind). Streams and tasks have tests of their
  * own (test_stream.c, test_refs.c).
@@ -237,6 +237,70 @@ static void a_stale_executor_is_reported(void **state) {
     expect_reports(stale_executor, expected);
 }
 
+/* ---- contexts, channels, runners (issue 17's handles) ---------------------------- */
+
+static void *stale_context(void *arg) {
+    (void)arg;
+    cio_context *ctx;
+    EXPECT(cio_context_copy(&ctx) == 0);
+    cio_context_unref(ctx);
+    EXPECT(cio_context_run(ctx, stale_context, NULL, NULL) == -EINVAL);
+    cio_context_unref(ctx); /* a double free */
+    return NULL;
+}
+
+static void a_stale_context_is_reported(void **state) {
+    (void)state;
+    const char *const expected[] = {
+        "cio: cio_context_run: the context was freed (a stale handle)",
+        "cio: cio_context_unref: the context was freed",
+        NULL,
+    };
+    expect_reports(stale_context, expected);
+}
+
+static void *stale_channel(void *arg) {
+    (void)arg;
+    cio_channel *channel;
+    EXPECT(cio_channel_new(4, &channel) == 0);
+    cio_channel_free(channel);
+    EXPECT(cio_channel_try_send(channel, channel) == -EINVAL);
+    cio_channel_free(channel); /* a double free */
+    return NULL;
+}
+
+static void a_stale_channel_is_reported(void **state) {
+    (void)state;
+    const char *const expected[] = {
+        "cio: cio_channel_try_send: the channel was freed (a stale handle)",
+        "cio: cio_channel_free: the channel was freed",
+        NULL,
+    };
+    expect_reports(stale_channel, expected);
+}
+
+static void *stale_runner(void *arg) {
+    (void)arg;
+    cio_runner *runner;
+    EXPECT(cio_runner_new(NULL, &runner) == 0);
+    cio_runner_free(runner);
+    EXPECT(cio_runner_loop(runner) == NULL);
+    EXPECT(cio_runner_close(runner) == -EINVAL);
+    cio_runner_free(runner); /* a double free */
+    return NULL;
+}
+
+static void a_stale_runner_is_reported(void **state) {
+    (void)state;
+    const char *const expected[] = {
+        "cio: cio_runner_loop: the runner was freed (a stale handle)",
+        "cio: cio_runner_close: the runner was freed",
+        "cio: cio_runner_free: the runner was freed",
+        NULL,
+    };
+    expect_reports(stale_runner, expected);
+}
+
 /* ---- not a handle at all -------------------------------------------------------- */
 
 static void *not_a_queue(void *arg) {
@@ -265,6 +329,9 @@ int main(void) {
         cmocka_unit_test(a_stale_server_is_reported),
         cmocka_unit_test(a_stale_process_is_reported),
         cmocka_unit_test(a_stale_executor_is_reported),
+        cmocka_unit_test(a_stale_context_is_reported),
+        cmocka_unit_test(a_stale_channel_is_reported),
+        cmocka_unit_test(a_stale_runner_is_reported),
         cmocka_unit_test(a_pointer_to_something_else_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
