@@ -8,7 +8,7 @@ CTEST_FLAGS ?= --output-on-failure --no-tests=error
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind fault soak bench fuzz install clean format
+.PHONY: all deps demo test test-asan test-tsan test-valgrind fault fault-report soak bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -56,6 +56,11 @@ fault: deps
 	  -DCIO_BUILD_BENCH=OFF -DCIO_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build build-fault -j $(JOBS)
 	scripts/fault.sh -b build-fault $(FAULT_FLAGS)
+
+# The coverage report of the last `make fault` run (markdown, on stdout):
+# which call sites in src/{core,net,os,poll} were failed, which never and why.
+fault-report:
+	@scripts/fault.sh -b build-fault -r
 
 # The soak test (tests/soak/soak.c): SOAK_SECONDS (600) of tasks, connections,
 # cancels and resets, then a check that nothing leaked. Not part of CI.

@@ -132,7 +132,8 @@ CIO_EXPORT int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *a
 
 /* Schedule cb(arg) on loop from any thread, waking the loop if it sleeps in
  * poll. The only way other threads hand work to a loop. Returns 0, -EINVAL,
- * -CIO_ECLOSED or -ENOMEM. Any thread. */
+ * -CIO_ECLOSED, -ENOMEM, or the -errno of a failed write to the loop's
+ * eventfd (the loop could not be woken; cb will not run). Any thread. */
 CIO_EXPORT int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg);
 
 /* Cancel a scheduled callback so it never runs. Returns 0, or -EALREADY if it
