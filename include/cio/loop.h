@@ -110,8 +110,8 @@ CIO_EXPORT cio_loop *cio_get_running_loop(void);
 
 /* Inside a task or callback: the running loop. Outside: this thread's default
  * loop, made on first use (freed when the thread exits); NULL if it cannot be
- * made (out of memory). The default loop is owned by cio: close it with
- * cio_loop_close(), never cio_loop_free(). */
+ * made (out of memory, or no thread-specific key for it). The default loop is owned by cio: close
+ * it with cio_loop_close(), never cio_loop_free(). */
 CIO_EXPORT cio_loop *cio_get_event_loop(void);
 
 /* Schedule cb(arg) to run on the next turn, after those already scheduled.

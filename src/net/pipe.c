@@ -110,7 +110,9 @@ static void take_back_sigpipe(void) {
     sigset_t pipe_only;
     sigpipe_set(&pipe_only);
     struct timespec none = {0, 0};
-    sigtimedwait(&pipe_only, NULL, &none);
+    /* Left pending, it would kill the process once the loop unblocks SIGPIPE */
+    while (sigtimedwait(&pipe_only, NULL, &none) < 0 && errno == EINTR) {
+    }
 }
 
 static bool sigpipe_pending(void) {

@@ -6,6 +6,8 @@
 #include "fault/fault.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* ---- src/core/timeout.c: the deadline timer could not be armed ---- */
 
@@ -52,10 +54,48 @@ static void failed_wakeup_is_reported_and_not_sticky(void **state) {
     cio_loop_free(loop);
 }
 
+/* ---- src/net/pipe.c: the SIGPIPE of a failed write could not be taken back ---- */
+
+static void *write_to_closed_pipe(void *arg) {
+    (void)arg;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    close(fds[0]);
+    cio_stream *writer;
+    assert_int_equal(cio_stream_from_fd(fds[1], 0, &writer), 0);
+    assert_int_equal(cio_fault_arm("sigtimedwait", 0), 0); /* fails with EINTR */
+    int rc = cio_stream_write(writer, "x", 1);             /* written at once: -EPIPE */
+    if (rc == 0) rc = cio_stream_drain(writer);
+    cio_stream_free(writer);
+    return cio_fail(rc);
+}
+
+static void interrupted_sigpipe_take_back_does_not_kill(void **state) {
+    (void)state;
+    /* Before the fix the SIGPIPE stayed pending and killed the program
+     * when the loop's end unblocked it. */
+    assert_int_equal(test_run(write_to_closed_pipe, NULL, NULL, NULL), -EPIPE);
+}
+
+/* ---- src/core/run.c: no thread-specific key for the default loop ---- */
+
+static void default_loop_without_a_key_is_null(void **state) {
+    (void)state;
+    /* The first cio_get_event_loop of the program makes the key (once): the
+     * test must run last. Before the fix the loop was stored under an
+     * unmade key (0: another library's) and crashed. */
+    assert_int_equal(cio_fault_arm("pthread_key_create", 0), 0);
+    assert_null(cio_get_event_loop());
+    assert_null(cio_get_event_loop()); /* and stays so, without a report each time */
+    cio_fault_disarm();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unarmed_deadline_times_out),
         cmocka_unit_test(failed_wakeup_is_reported_and_not_sticky),
+        cmocka_unit_test(interrupted_sigpipe_take_back_does_not_kill),
+        cmocka_unit_test(default_loop_without_a_key_is_null), /* last: see there */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,7 @@ static void *write_big(void *arg) {
     }
     free(data);
     if (rc == 0) rc = cio_stream_write_eof(writer); /* closes the write end once sent */
+    if (rc < 0) cio_stream_abort(writer);           /* the reader sees EOF early, not a hang */
     return rc < 0 ? cio_fail(rc) : NULL;
 }
 
