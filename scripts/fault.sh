@@ -23,7 +23,9 @@
 # (the least time a run may take before it is a hang) to 20, CALLS (for
 # CIO_FAULT_CALLS, the -n runs only) to all, MAX (site runs per program) to
 # no limit; programs default to every test program of BUILD but SKIPPED below.
-# Each site tried is logged in BUILD/fault/sites.log, which -r reads.
+# Each site tried is logged in BUILD/fault/sites.log, which -r reads. Sites
+# tests/fault/sites.txt marks "skip" (calls that cannot fail there) are not
+# failed; "never" lines say why a site no test reaches cannot be reached.
 set -uo pipefail
 build=build-fault max_runs=0 seconds=20 calls="" max_sites=1000000 report=0
 while getopts "b:n:t:c:m:r" opt; do
@@ -37,14 +39,29 @@ shift $((OPTIND - 1))
 root=$PWD
 sites_log=$build/fault/sites.log
 
+# The reason tests/fault/sites.txt gives for site ($2, FILE:LINE) and call
+# ($3) under kind $1 (skip, never), or nothing. Lines: "KIND GLOB CALL
+# REASON"; GLOB matches FILE:LINE, CALL is the wrapped name or *; the first
+# match wins.
+site_note() {
+    local kind glob call reason
+    while read -r kind glob call reason; do
+        [[ $kind == "$1" ]] || continue
+        # shellcheck disable=SC2053 # the glob is meant
+        if [[ $2 == $glob && ($call == "*" || $call == "$3") ]]; then
+            echo "$reason"
+            return
+        fi
+    done <"$root/tests/fault/sites.txt"
+}
+
 # The coverage report (markdown, on stdout): every call site in libcio.a's
 # src/{core,net,os,poll} (its relocations to tests/fault's wrappers, with
 # objdump's line numbers), whether the last run failed it, in which program
-# and with what outcome, and for the sites never failed the reason from
-# tests/fault/unreached.txt (lines "GLOB CALL REASON": GLOB matches
-# FILE:LINE, CALL the wrapped name or *; the first match wins).
+# and with what outcome, and for the sites never failed the reason
+# tests/fault/sites.txt gives.
 coverage_report() {
-    local lib=$build/libcio.a reasons=$root/tests/fault/unreached.txt
+    local lib=$build/libcio.a
     [[ -f $lib && -s $sites_log ]] || {
         echo "fault: no $lib or $sites_log: run make fault first" >&2
         return 1
@@ -75,15 +92,10 @@ coverage_report() {
     echo "| site | call | why |"
     echo "|---|---|---|"
     while read -r site call _ _; do
-        local why="" glob rcall rest
-        while read -r glob rcall rest; do
-            [[ -z $glob || $glob == \#* ]] && continue
-            # shellcheck disable=SC2053 # the glob is meant
-            if [[ $site == $glob && ($rcall == "*" || $rcall == "$call") ]]; then
-                why=$rest
-                break
-            fi
-        done <"$reasons"
+        local why
+        why=$(site_note skip "$site" "$call")
+        [[ -n $why ]] && why="not failed on purpose: $why"
+        [[ -n $why ]] || why=$(site_note never "$site" "$call")
         echo "| $site | $call | ${why:-not reached by any test program (no reason recorded)} |"
     done < <(awk '$3 == "-"' "$work/joined")
     echo
@@ -97,8 +109,9 @@ coverage_report() {
 # Programs left out, and why: test_pg needs a PostgreSQL server; test_stack
 # and test_file_big map thousands of stacks / GiBs of file and take minutes
 # under ASan per run; test_stack_clash and test_shadow_stack crash children on
-# purpose through the mappings fault.c counts.
-SKIPPED=" test_pg test_stack test_file_big test_stack_clash test_shadow_stack "
+# purpose through the mappings fault.c counts; test_mini_redis compares
+# examples/mini_redis (another program) with redis-server: no call of its own.
+SKIPPED=" test_pg test_stack test_file_big test_stack_clash test_shadow_stack test_mini_redis "
 programs=("$@")
 if ((${#programs[@]} == 0)); then
     for program in "$build"/tests/test_*; do
@@ -213,6 +226,7 @@ for name in "${programs[@]}"; do
         [[ $where == src/* && -z ${tried["$where $call"]:-} ]] || continue
         ((sites < max_sites)) || break
         tried["$where $call"]=1
+        [[ -z $(site_note skip "$where" "$call") ]] || continue
         sites=$((sites + 1))
         one_run "$call at $where" CIO_FAULT_SITE="$offset"
         echo "$where $call $name $kind" >>"$sites_log"

@@ -99,6 +99,8 @@ static void on_sigchld(void *arg, int signo) {
         cio_process *process = cio__container_of(node, cio_process, listed);
         int status;
         pid_t got = process->pidfd < 0 ? waitpid(process->pid, &status, WNOHANG) : 0;
+        while (got < 0 && errno == EINTR) /* an exit missed here gets no second SIGCHLD */
+            got = waitpid(process->pid, &status, WNOHANG);
         if (got == process->pid) exited(process, returncode_of(status));
         if (got < 0 && errno == ECHILD)
             exited(process, 255); /* reaped elsewhere (SIGCHLD ignored?) */
