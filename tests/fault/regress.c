@@ -54,6 +54,47 @@ static void failed_wakeup_is_reported_and_not_sticky(void **state) {
     cio_loop_free(loop);
 }
 
+/* ---- src/net/accept.c: no memory to watch the listening socket ---- */
+
+static void echo_line(cio_stream *stream, void *arg) {
+    (void)arg;
+    char line[64];
+    ssize_t n = cio_stream_readline(stream, line, sizeof line);
+    if (n > 0) cio_stream_write(stream, line, (size_t)n);
+    cio_stream_close(stream);
+}
+
+static void *connect_after_failed_watch(void *arg) {
+    (void)arg;
+    cio_server *server;
+    assert_int_equal(cio_start_server("127.0.0.1", 0, echo_line, NULL, NULL, &server), 0);
+    /* The acceptor's first wait for a connection grows the loop's fd
+     * tables (realloc): it fails. Before the fix the acceptor stopped for
+     * good and the client below waited for an answer forever. */
+    assert_int_equal(cio_fault_arm("realloc", 0), 0);
+    assert_int_equal(cio_yield(), 0); /* the acceptor runs */
+    cio_stream *stream;
+    assert_int_equal(cio_open_connection("127.0.0.1", cio_server_port(server), NULL, &stream), 0);
+    char back[64];
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 30.0);
+    int rc = cio_stream_write(stream, "hello\n", 6);
+    ssize_t n = rc < 0 ? rc : cio_stream_readline(stream, back, sizeof back);
+    cio_timeout_end(&scope);
+    cio_fault_disarm();
+    cio_stream_free(stream);
+    cio_server_close(server);
+    cio_server_wait_closed(server);
+    cio_server_free(server);
+    assert_int_equal(n, 6);
+    return NULL;
+}
+
+static void acceptor_backs_off_without_memory(void **state) {
+    (void)state;
+    assert_int_equal(test_run(connect_after_failed_watch, NULL, NULL, NULL), 0);
+}
+
 /* ---- src/net/pipe.c: the SIGPIPE of a failed write could not be taken back ---- */
 
 static void *write_to_closed_pipe(void *arg) {
@@ -77,6 +118,53 @@ static void interrupted_sigpipe_take_back_does_not_kill(void **state) {
     assert_int_equal(test_run(write_to_closed_pipe, NULL, NULL, NULL), -EPIPE);
 }
 
+/* ---- src/os/process.c, childwatch.c: the reaping call was interrupted ---- */
+
+/* Runs `true` and waits for it with the reaping call (waitpid under
+ * SIGCHLD, waitid of the pidfd watcher) failing once with EINTR. Before the
+ * fix the exit was lost: the wait ran into the scope's 10 s. */
+static void *reap_interrupted(void *arg) {
+    cio_process_options opts = {.watcher = *(cio_child_watcher *)arg};
+    const char *const argv[] = {"true", NULL};
+    cio_process *process;
+    int rc = cio_create_subprocess_exec(argv, &opts, &process);
+    if (rc == -ENOSYS) return cio_fail(rc); /* no pidfd here */
+    assert_int_equal(rc, 0);
+    const char *reaper = opts.watcher == CIO_WATCHER_SIGCHLD ? "waitpid" : "waitid";
+    assert_int_equal(cio_fault_arm(reaper, 0), 0);
+    int code = -1;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 10.0);
+    rc = cio_process_wait(process, &code);
+    cio_timeout_end(&scope);
+    cio_fault_disarm();
+    cio_process_free(process);
+    assert_int_equal(rc, 0);
+    assert_int_equal(code, 0);
+    return NULL;
+}
+
+static void run_reap_interrupted(cio_child_watcher watcher) {
+    cio_loop *loop;
+    assert_int_equal(cio_loop_new(NULL, &loop), 0); /* real clock: a real child */
+    cio_task *task;
+    assert_int_equal(cio_loop_create_task(loop, reap_interrupted, &watcher, &task), 0);
+    int rc = cio_loop_run_until_complete(loop, task, NULL);
+    cio_loop_free(loop);
+    if (rc == -ENOSYS) skip();
+    assert_int_equal(rc, 0);
+}
+
+static void interrupted_waitpid_still_reaps(void **state) {
+    (void)state;
+    run_reap_interrupted(CIO_WATCHER_SIGCHLD);
+}
+
+static void interrupted_waitid_still_reaps(void **state) {
+    (void)state;
+    run_reap_interrupted(CIO_WATCHER_PIDFD);
+}
+
 /* ---- src/core/run.c: no thread-specific key for the default loop ---- */
 
 static void default_loop_without_a_key_is_null(void **state) {
@@ -94,7 +182,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unarmed_deadline_times_out),
         cmocka_unit_test(failed_wakeup_is_reported_and_not_sticky),
+        cmocka_unit_test(acceptor_backs_off_without_memory),
         cmocka_unit_test(interrupted_sigpipe_take_back_does_not_kill),
+        cmocka_unit_test(interrupted_waitpid_still_reaps),
+        cmocka_unit_test(interrupted_waitid_still_reaps),
         cmocka_unit_test(default_loop_without_a_key_is_null), /* last: see there */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
