@@ -127,7 +127,7 @@ static void nested_loops_are_refused(void **state) {
     (void)state;
     cio_loop *other = test_loop_new();
     cio_task *other_task;
-    cio_loop_create_task(other, return_null, NULL, &other_task);
+    assert_int_equal(cio_loop_create_task(other, return_null, NULL, &other_task), 0);
     assert_int_equal(test_run(nested_run, other_task, NULL, NULL), 0);
     assert_int_equal(cio_loop_run_until_complete(other, other_task, NULL), 0); /* not consumed */
     cio_loop_free(other);
@@ -143,7 +143,7 @@ static void run_until_complete_interrupted_by_stop(void **state) {
     (void)state;
     cio_loop *loop = test_loop_new();
     cio_task *task;
-    cio_loop_create_task(loop, stop_inside, loop, &task);
+    assert_int_equal(cio_loop_create_task(loop, stop_inside, loop, &task), 0);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), -EINTR);
     assert_false(cio_task_done(task));
     assert_int_equal(cio_task_cancel(task), 0);
