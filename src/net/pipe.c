@@ -99,7 +99,7 @@ static bool hold_sigpipe(cio_loop *loop) {
     if (cio__loop_on_close(loop, release_sigpipe, NULL) < 0) return false;
     sigset_t pipe_only, old;
     sigpipe_set(&pipe_only);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_only, &old) != 0) return false; /* block per write */
     sigpipe_hold.app_blocked = sigismember(&old, SIGPIPE);
     sigpipe_hold.loop_serial = loop->serial;
     return true;

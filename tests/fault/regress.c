@@ -165,6 +165,24 @@ static void interrupted_waitid_still_reaps(void **state) {
     run_reap_interrupted(CIO_WATCHER_PIDFD);
 }
 
+/* ---- src/os/process.c: the spawn plan could not be initialised ---- */
+
+static void *spawn_without_file_actions(void *arg) {
+    (void)arg;
+    const char *const argv[] = {"true", NULL};
+    cio_process *process = NULL;
+    /* Before the fix the uninitialised actions were destroyed: a bad free. */
+    assert_int_equal(cio_fault_arm("posix_spawn_file_actions_init", 0), 0);
+    assert_int_equal(cio_create_subprocess_exec(argv, NULL, &process), -ENOMEM);
+    assert_null(process);
+    return NULL;
+}
+
+static void failed_spawn_plan_is_an_error(void **state) {
+    (void)state;
+    assert_int_equal(test_run(spawn_without_file_actions, NULL, NULL, NULL), 0);
+}
+
 /* ---- src/core/run.c: no thread-specific key for the default loop ---- */
 
 static void default_loop_without_a_key_is_null(void **state) {
@@ -184,6 +202,7 @@ int main(void) {
         cmocka_unit_test(failed_wakeup_is_reported_and_not_sticky),
         cmocka_unit_test(acceptor_backs_off_without_memory),
         cmocka_unit_test(interrupted_sigpipe_take_back_does_not_kill),
+        cmocka_unit_test(failed_spawn_plan_is_an_error),
         cmocka_unit_test(interrupted_waitpid_still_reaps),
         cmocka_unit_test(interrupted_waitid_still_reaps),
         cmocka_unit_test(default_loop_without_a_key_is_null), /* last: see there */
