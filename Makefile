@@ -47,9 +47,10 @@ test-tsan: deps
 test-valgrind: all
 	scripts/valgrind.sh $(BUILD)
 
-# Fault injection (tests/fault, scripts/fault.sh): every syscall and
-# allocation cio makes, failed one at a time, under ASan. FAULT_FLAGS go to
-# the script (-n runs per program, -t timeout, -c calls, program names).
+# Fault injection (tests/fault, scripts/fault.sh, docs/testing.md): every
+# call site of a syscall or allocation the test programs reach, failed once,
+# under ASan. FAULT_FLAGS go to the script (-n numbered runs per program,
+# -t timeout, -c calls, -m sites per program, program names).
 FAULT_FLAGS ?=
 fault: deps
 	cmake -S . -B build-fault -DCIO_FAULT_INJECTION=ON -DCIO_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug \

@@ -17,27 +17,27 @@
 #   -n RUNS   also RUNS runs per program failing call #k, k spread evenly
 #             over the program's count (CIO_FAULT_NTH): later calls of a site
 #
-#   scripts/fault.sh [-b BUILD] [-n RUNS] [-t SECONDS] [-c CALLS] [-m MAX] [program...]
-#   scripts/fault.sh -r [-b BUILD]      the coverage report of the last run
+#   scripts/fault.sh [-b BUILD] [-n RUNS] [-t SECONDS] [-c CALLS] [-m MAX] [-l LOG] [program...]
+#   scripts/fault.sh -r [-b BUILD] [-l LOG]   the coverage report of the last run
 # BUILD defaults to build-fault (made by `make fault`), RUNS to 0, SECONDS
 # (the least time a run may take before it is a hang) to 20, CALLS (for
 # CIO_FAULT_CALLS, the -n runs only) to all, MAX (site runs per program) to
 # no limit; programs default to every test program of BUILD but SKIPPED below.
-# Each site tried is logged in BUILD/fault/sites.log, which -r reads. Sites
+# Each site tried is logged in LOG (default BUILD/fault/sites.log), which -r reads. Sites
 # tests/fault/sites.txt marks "skip" (calls that cannot fail there) are not
 # failed; "never" lines say why a site no test reaches cannot be reached.
 set -uo pipefail
-build=build-fault max_runs=0 seconds=20 calls="" max_sites=1000000 report=0
-while getopts "b:n:t:c:m:r" opt; do
+build=build-fault max_runs=0 seconds=20 calls="" max_sites=1000000 report=0 sites_log=""
+while getopts "b:n:t:c:m:l:r" opt; do
     case $opt in
     b) build=$OPTARG ;; n) max_runs=$OPTARG ;; t) seconds=$OPTARG ;; c) calls=$OPTARG ;;
-    m) max_sites=$OPTARG ;; r) report=1 ;;
+    m) max_sites=$OPTARG ;; l) sites_log=$OPTARG ;; r) report=1 ;;
     *) exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
 root=$PWD
-sites_log=$build/fault/sites.log
+sites_log=${sites_log:-$build/fault/sites.log}
 
 # The reason tests/fault/sites.txt gives for site ($2, FILE:LINE) and call
 # ($3) under kind $1 (skip, never), or nothing. Lines: "KIND GLOB CALL
