@@ -49,8 +49,14 @@ void cio__wakeup_close(cio_loop *loop) {
  * the counter is already non-zero, the loop will wake). */
 static int wake(cio_loop *loop) {
     uint64_t one = 1;
-    if (write(loop->wakeup_fd, &one, sizeof one) >= 0 || errno == EAGAIN) return 0;
-    return -errno;
+    int rc = 0;
+    /* Tried again: a caller may have no way to repost (a worker thread's
+     * result), and an eventfd write has no error that lasts but a bad fd. */
+    for (int tries = 0; tries < 3; tries++) {
+        if (write(loop->wakeup_fd, &one, sizeof one) >= 0 || errno == EAGAIN) return 0;
+        rc = -errno;
+    }
+    return rc;
 }
 
 /* Take item back out of the inbox: true if it was still there (it will not

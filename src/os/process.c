@@ -144,7 +144,8 @@ static int watch_pidfd(struct cio__os *os, cio_process *process) {
 /* ---- loop close ----------------------------------------------------------------------- */
 
 static void *reap_in_background(void *arg) {
-    waitpid((pid_t)(intptr_t)arg, NULL, 0);
+    while (waitpid((pid_t)(intptr_t)arg, NULL, 0) < 0 && errno == EINTR) {
+    }
     return NULL;
 }
 

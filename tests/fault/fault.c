@@ -60,14 +60,15 @@
     X(malloc)                                                                                      \
     X(calloc)                                                                                      \
     X(realloc)                                                                                     \
-    X(strdup) X(strndup) X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1)      \
-        X(epoll_ctl) X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind) X(listen)         \
-            X(connect) X(shutdown) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername)       \
-                X(read) X(write) X(pread) X(pwrite) X(writev) X(recv) X(recvfrom) X(recvmsg)       \
-                    X(send) X(sendto) X(sendmsg) X(fcntl) X(fstat) X(stat) X(lstat) X(statx)       \
-                        X(fsync) X(rename) X(unlink) X(fchmod) X(close) X(pthread_create)          \
-                            X(pthread_mutex_init) X(pthread_cond_init) X(pthread_key_create)       \
-                                X(posix_spawnp) X(posix_spawn_file_actions_init)                   \
+    X(strdup)                                                                                      \
+    X(strndup) X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1) X(epoll_ctl)   \
+        X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind) X(listen) X(connect)           \
+            X(shutdown) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername) X(read) X(write) \
+                X(pread) X(pwrite) X(writev) X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto)      \
+                    X(sendmsg) X(fcntl) X(fstat) X(stat) X(lstat) X(statx) X(fsync) X(rename)      \
+                        X(unlink) X(fchmod) X(close) X(pthread_create) X(pthread_mutex_init)       \
+                            X(pthread_cond_init) X(pthread_key_create) X(posix_spawnp)             \
+                                X(posix_spawn_file_actions_init)                                   \
                                     X(posix_spawn_file_actions_adddup2)                            \
                                         X(posix_spawn_file_actions_addopen)                        \
                                             X(posix_spawn_file_actions_addchdir_np) X(sigaction)   \
@@ -220,8 +221,27 @@ int cio_fault_arm(const char *name, unsigned long skip) {
     return -EINVAL;
 }
 
+static atomic_ulong armed_times[N_CALLS]; /* cio_fault_arm_times: calls left to fail */
+
+int cio_fault_arm_times(const char *name, unsigned long times) {
+    for (int i = 0; i < N_CALLS; i++)
+        if (strcmp(names[i], name) == 0) {
+            atomic_store(&armed_times[i], times);
+            return 0;
+        }
+    return -EINVAL;
+}
+
+/* True if cio_fault_arm_times has calls of this kind left to fail. */
+static bool armed_times_now(int call) {
+    unsigned long left = atomic_load(&armed_times[call]);
+    while (left && !atomic_compare_exchange_weak(&armed_times[call], &left, left - 1)) {
+    }
+    return left > 0;
+}
+
 void cio_fault_disarm(void) {
-    for (int i = 0; i < N_CALLS; i++) atomic_store(&armed[i], 0);
+    for (int i = 0; i < N_CALLS; i++) atomic_store(&armed[i], 0), atomic_store(&armed_times[i], 0);
 }
 
 /* Records the call site; true if it is CIO_FAULT_SITE's turn to fail. */
@@ -240,7 +260,8 @@ static bool fail_now(int call, void *from) {
         say_failing(atomic_fetch_add(&total, 1) + 1, call, __builtin_extract_return_addr(from));
         return true;
     }
-    if (atomic_load(&armed[call]) && armed_now(call)) {
+    if ((atomic_load(&armed[call]) && armed_now(call)) ||
+        (atomic_load(&armed_times[call]) && armed_times_now(call))) {
         atomic_fetch_add(&counts[call], 1);
         say_failing(0, call, __builtin_extract_return_addr(from));
         return true;

@@ -10,6 +10,9 @@
  * once, whatever CIO_FAULT_CALLS says; a later arm of the same name replaces
  * this one. 0, or -EINVAL for a name not wrapped. Any thread. */
 int cio_fault_arm(const char *name, unsigned long skip);
+/* Fail the next `times` calls cio makes to `name`, one after another. 0 or
+ * -EINVAL. Any thread. */
+int cio_fault_arm_times(const char *name, unsigned long times);
 /* Drop every arm not yet fired. */
 void cio_fault_disarm(void);
 

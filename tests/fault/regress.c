@@ -43,10 +43,14 @@ static void failed_wakeup_is_reported_and_not_sticky(void **state) {
     cio_loop *loop;
     assert_int_equal(cio_loop_new(NULL, &loop), 0); /* real clock: poll blocks */
     int ran = 0;
-    assert_int_equal(cio_fault_arm("write", 0), 0);
-    /* The call is refused (it will not run), and the next ones still wake
-     * the loop (before the fix: 0, and no post ever woke it again). */
+    /* Three failed writes in a row: the call is refused (it will not run),
+     * and the next ones still wake the loop (before the fix: 0, and no
+     * post ever woke it again). */
+    assert_int_equal(cio_fault_arm_times("write", 3), 0);
     assert_int_equal(cio_call_soon_threadsafe(loop, count_and_stop, &ran), -EIO);
+    /* One failed write is tried again: the call goes through (a worker
+     * thread's result has nobody to repost it). */
+    assert_int_equal(cio_fault_arm("write", 0), 0);
     assert_int_equal(cio_call_soon_threadsafe(loop, count_and_stop, &ran), 0);
     assert_int_equal(cio_call_soon_threadsafe(loop, count_and_stop, &ran), 0);
     assert_int_equal(cio_loop_run_forever(loop), 0);
