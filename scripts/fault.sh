@@ -86,6 +86,8 @@ coverage_report() {
     echo "LEAK (bugs). See docs/testing.md."
     echo
     echo "**$failed of $total sites failed at least once; $((total - failed)) never.**"
+    echo "Outcomes of the failed ones: $(awk '$3 != "-" { n[$4]++ } END { for (k in n) printf "%s %d, ", k, n[k] }' "$work/joined" | sed 's/, $//')."
+    echo "The bugs (CRASH, HANG, LEAK) still open are listed first under \"Failed\"."
     echo
     echo "## Never failed, and why"
     echo
@@ -103,7 +105,8 @@ coverage_report() {
     echo
     echo "| site | call | first failed in | outcome |"
     echo "|---|---|---|---|"
-    awk '$3 != "-" { print "| " $1 " | " $2 " | " $3 " | " $4 " |" }' "$work/joined"
+    awk '$3 != "-" { bug = ($4 ~ /^(CRASH|HANG|LEAK)$/) ? 0 : 1; print bug, "| " $1 " | " $2 " | " $3 " | " $4 " |" }' "$work/joined" |
+        sort -s -n -k1,1 | cut -d' ' -f2-
 }
 
 # Programs left out, and why: test_pg needs a PostgreSQL server; test_stack
