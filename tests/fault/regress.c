@@ -187,6 +187,20 @@ static void failed_spawn_plan_is_an_error(void **state) {
     assert_int_equal(test_run(spawn_without_file_actions, NULL, NULL, NULL), 0);
 }
 
+/* ---- src/net/tls_context.c: no memory for a TLS context ---- */
+
+static void failed_tls_context_leaves_out_null(void **state) {
+    (void)state;
+    cio_tls_context *ctx = (cio_tls_context *)&ctx; /* not NULL: what a caller may hold */
+    /* Before the fix *out was left as it was, and test_tls freed it: a crash. */
+    assert_int_equal(cio_fault_arm("calloc", 0), 0);
+    int rc = cio_tls_context_new(NULL, &ctx);
+    cio_fault_disarm();
+    if (rc == -ENOTSUP) skip(); /* built without OpenSSL */
+    assert_int_equal(rc, -ENOMEM);
+    assert_null(ctx);
+}
+
 /* ---- src/core/run.c: no thread-specific key for the default loop ---- */
 
 static void default_loop_without_a_key_is_null(void **state) {
@@ -207,6 +221,7 @@ int main(void) {
         cmocka_unit_test(acceptor_backs_off_without_memory),
         cmocka_unit_test(interrupted_sigpipe_take_back_does_not_kill),
         cmocka_unit_test(failed_spawn_plan_is_an_error),
+        cmocka_unit_test(failed_tls_context_leaves_out_null),
         cmocka_unit_test(interrupted_waitpid_still_reaps),
         cmocka_unit_test(interrupted_waitid_still_reaps),
         cmocka_unit_test(default_loop_without_a_key_is_null), /* last: see there */
