@@ -8,7 +8,7 @@ CTEST_FLAGS ?= --output-on-failure --no-tests=error
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind test-aarch64 test-fallbacks fault soak bench fuzz install clean format
+.PHONY: all deps demo test test-asan test-tsan test-valgrind test-aarch64 test-fallbacks fault fault-report soak bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -56,15 +56,21 @@ test-aarch64:
 test-fallbacks: all
 	cd $(BUILD) && CIO_POLLER=poll CIO_STACK_GUARD=mprotect ctest -j $(JOBS) $(CTEST_FLAGS)
 
-# Fault injection (tests/fault, scripts/fault.sh): every syscall and
-# allocation cio makes, failed one at a time, under ASan. FAULT_FLAGS go to
-# the script (-n runs per program, -t timeout, -c calls, program names).
+# Fault injection (tests/fault, scripts/fault.sh, docs/testing.md): every
+# call site of a syscall or allocation the test programs reach, failed once,
+# under ASan. FAULT_FLAGS go to the script (-n numbered runs per program,
+# -t timeout, -c calls, -m sites per program, program names).
 FAULT_FLAGS ?=
 fault: deps
 	cmake -S . -B build-fault -DCIO_FAULT_INJECTION=ON -DCIO_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug \
 	  -DCIO_BUILD_BENCH=OFF -DCIO_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build build-fault -j $(JOBS)
 	scripts/fault.sh -b build-fault $(FAULT_FLAGS)
+
+# The coverage report of the last `make fault` run (markdown, on stdout):
+# which call sites in src/{core,net,os,poll} were failed, which never and why.
+fault-report:
+	@scripts/fault.sh -b build-fault -r
 
 # The soak test (tests/soak/soak.c): SOAK_SECONDS (600) of tasks, connections,
 # cancels and resets, then a check that nothing leaked. Not part of CI.

@@ -114,8 +114,8 @@ CIO_EXPORT cio_loop *cio_get_running_loop(void);
 
 /* Inside a task or callback: the running loop. Outside: this thread's default
  * loop, made on first use (freed when the thread exits); NULL if it cannot be
- * made (out of memory). The default loop is owned by cio: close it with
- * cio_loop_close(), never cio_loop_free(). */
+ * made (out of memory, or no thread-specific key for it). The default loop is owned by cio: close
+ * it with cio_loop_close(), never cio_loop_free(). */
 CIO_EXPORT cio_loop *cio_get_event_loop(void);
 
 /* Schedule cb(arg) to run on the next turn, after those already scheduled.
@@ -153,8 +153,9 @@ CIO_EXPORT int cio_call_at(cio_loop *loop, double when, cio_callback cb, void *a
  * poll. The only way other threads hand work to a loop. Order is kept with
  * cio_call_soon, as in asyncio: a callback posted here runs before one the
  * loop's thread schedules with cio_call_soon after it (from the loop's own
- * thread this is cio_call_soon). Returns 0, -EINVAL, -CIO_ECLOSED or
- * -ENOMEM. Any thread. */
+ * thread this is cio_call_soon). Returns 0, -EINVAL, -CIO_ECLOSED, -ENOMEM,
+ * or the -errno of a failed write to the loop's eventfd (the loop could not
+ * be woken; cb will not run). Any thread. */
 CIO_EXPORT int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg);
 
 /* Cancel a scheduled callback so it never runs. Returns 0, or -EALREADY if it

@@ -97,7 +97,7 @@ typedef struct cio_tls_options {
 /* Make a context (asyncio's ssl.create_default_context / SSLContext) from
  * opts (NULL: a client context with every default). Loads the trust store
  * and our certificate and key now, so a bad file fails here. On success
- * *out holds the caller's handle. Returns 0, -ENOENT (a file is missing),
+ * *out holds the caller's handle (NULL on failure). Returns 0, -ENOENT (a file is missing),
  * -EINVAL (NULL out, bad version, a server without cert_file, a key that
  * does not match the certificate, an unreadable PEM: cio_tls_last_error()
  * says which), -ENOMEM, -ENOTSUP (built without OpenSSL). Any thread; needs

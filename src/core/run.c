@@ -11,8 +11,9 @@ static pthread_once_t default_loop_once = PTHREAD_ONCE_INIT;
 static void free_default_loop(void *loop) {
     cio_loop_free(loop);
 }
+static int default_loop_key_rc;
 static void make_key(void) {
-    pthread_key_create(&default_loop_key, free_default_loop);
+    default_loop_key_rc = pthread_key_create(&default_loop_key, free_default_loop);
 }
 
 cio_loop *cio_get_running_loop(void) {
@@ -23,7 +24,8 @@ cio_loop *cio_get_event_loop(void) {
     if (cio__running_loop) return cio__running_loop;
     if (default_loop) return default_loop;
     pthread_once(&default_loop_once, make_key);
-    if (cio_loop_new(NULL, &default_loop) < 0) return NULL;
+    /* Without the key, the loop could not be freed at thread exit */
+    if (default_loop_key_rc != 0 || cio_loop_new(NULL, &default_loop) < 0) return NULL;
     default_loop->is_default = true;
     pthread_setspecific(default_loop_key, default_loop); /* freed at thread exit */
     return default_loop;

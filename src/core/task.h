@@ -52,16 +52,17 @@ struct cio_task {
     size_t stack_size;
     uint64_t id;
     uint8_t state;
-    uint8_t interrupt;   /* enum cio__interrupt, of the wait that just returned */
-    bool loop_holds;     /* the loop's own reference, kept apart from future.refs (the
-                          * caller's and cio_task_ref's): until DONE, and never droppable
-                          * by cio_task_unref */
-    uint32_t generation; /* how many tasks this struct has been (task.c's quarantine) */
-    int cancel_requests; /* cio_task_cancel() count, minus uncancel */
-    bool returned;       /* its function returned a value (task.c: cio__task_returned) */
-    bool cancel_unseen;  /* cancelled since a wait last returned -ECANCELED: a return
-                          * now ends the task cancelled (asyncio's _must_cancel) */
-    int shield_depth;    /* > 0: waits are not interrupted */
+    uint8_t interrupt;       /* enum cio__interrupt, of the wait that just returned */
+    bool loop_holds;         /* the loop's own reference, kept apart from future.refs (the
+                              * caller's and cio_task_ref's): until DONE, and never droppable
+                              * by cio_task_unref */
+    bool deadline_unwatched; /* the deadline timer could not be armed (timeout.c): due now */
+    uint32_t generation;     /* how many tasks this struct has been (task.c's quarantine) */
+    int cancel_requests;     /* cio_task_cancel() count, minus uncancel */
+    bool returned;           /* its function returned a value (task.c: cio__task_returned) */
+    bool cancel_unseen;      /* cancelled since a wait last returned -ECANCELED: a return
+                              * now ends the task cancelled (asyncio's _must_cancel) */
+    int shield_depth;        /* > 0: waits are not interrupted */
 
     struct cio__wait_record wait;
     struct cio__timer sleep_timer;

@@ -50,7 +50,19 @@ bool cio__timeout_shielded(const cio_task *task) {
     return false;
 }
 
+/* The timer heap could not grow to hold the deadline (no memory): a deadline
+ * nobody watches would leave a parked task waiting forever, so it counts as
+ * passed now - the task's next await (or the current one) gets -ETIMEDOUT,
+ * early, instead of never. */
+static void deadline_unwatched(cio_task *task) {
+    cio__complain("cio_timeout: no memory to arm the deadline of task '%s': the scope expires now",
+                  cio_task_name(task));
+    task->deadline_unwatched = true;
+    cio__task_interrupt(task, -ETIMEDOUT);
+}
+
 void cio__timeout_recompute(cio_task *task) {
+    task->deadline_unwatched = false;
     int64_t earliest = INT64_MAX;
     for (struct cio__timeout_scope *scope = task->scopes; scope; scope = visible_outer(scope))
         if (scope->deadline < earliest) earliest = scope->deadline;
@@ -60,9 +72,7 @@ void cio__timeout_recompute(cio_task *task) {
     if (earliest >= NEVER) {
         cio__timer_stop(loop, &task->deadline_timer);
     } else if (!cio__timer_armed(&task->deadline_timer) || task->deadline_timer.when != earliest) {
-        /* The heap grows only here; if it cannot, the entry check in
-         * cio__wait still sees the deadline pass at the next await. */
-        (void)cio__timer_start(loop, &task->deadline_timer, earliest);
+        if (cio__timer_start(loop, &task->deadline_timer, earliest) < 0) deadline_unwatched(task);
     }
 }
 

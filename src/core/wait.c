@@ -12,7 +12,8 @@
 int cio__task_pending_interrupt_slow(cio_task *task) {
     if (task->shield_depth > 0) return 0;
     if (task->cancel_requests > 0 && !cio__timeout_shielded(task)) return -ECANCELED;
-    if (task->scopes && task->deadline <= cio__now(task->future.loop)) return -ETIMEDOUT;
+    if (task->scopes && (task->deadline_unwatched || task->deadline <= cio__now(task->future.loop)))
+        return -ETIMEDOUT;
     return 0;
 }
 

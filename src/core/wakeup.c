@@ -45,6 +45,38 @@ void cio__wakeup_close(cio_loop *loop) {
     pthread_mutex_destroy(&loop->inbox_lock);
 }
 
+/* 0, or -errno if the eventfd could not be written (EAGAIN is no error:
+ * the counter is already non-zero, the loop will wake). */
+static int wake(cio_loop *loop) {
+    uint64_t one = 1;
+    int rc = 0;
+    /* Tried again: a caller may have no way to repost (a worker thread's
+     * result), and an eventfd write has no error that lasts but a bad fd. */
+    for (int tries = 0; tries < 3; tries++) {
+        if (write(loop->wakeup_fd, &one, sizeof one) >= 0 || errno == EAGAIN) return 0;
+        rc = -errno;
+    }
+    return rc;
+}
+
+/* Take item back out of the inbox: true if it was still there (it will not
+ * run), false if the loop has taken it already (it will). */
+static bool withdraw(cio_loop *loop, struct cio__inbox_item *item) {
+    pthread_mutex_lock(&loop->inbox_lock);
+    struct cio__inbox_item *prev = NULL, *at = loop->inbox_head;
+    while (at && at != item) prev = at, at = at->next;
+    if (at) {
+        if (prev)
+            prev->next = item->next;
+        else
+            loop->inbox_head = item->next;
+        if (loop->inbox_tail == item) loop->inbox_tail = prev;
+    }
+    pthread_mutex_unlock(&loop->inbox_lock);
+    if (at) free(item);
+    return at != NULL;
+}
+
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
     if (loop->head.closed) return -CIO_ECLOSED;
@@ -62,9 +94,13 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     loop->inbox_tail = item;
     pthread_mutex_unlock(&loop->inbox_lock);
     if (!atomic_exchange(&loop->wakeup_pending, true)) {
-        uint64_t one = 1;
-        ssize_t written = write(loop->wakeup_fd, &one, sizeof one);
-        (void)written; /* EAGAIN: the counter is already non-zero, the loop will wake */
+        int rc = wake(loop);
+        if (rc < 0) {
+            /* Left pending, the flag would stop every later post from waking
+             * the loop: the loop would sleep on with calls in its inbox. */
+            atomic_store(&loop->wakeup_pending, false);
+            if (withdraw(loop, item)) return rc;
+        }
     }
     return 0;
 }

@@ -33,6 +33,7 @@ struct cio__http_multi {
     struct cio__list requests; /* every request with an easy handle in the multi */
     cio_http_session *default_session;
     long limit_per_host, limit_connections; /* what the multi is set to */
+    size_t watch_failures;                  /* requests marked watch_failed (client_multi.c) */
 };
 
 enum cio__http_phase {
@@ -66,6 +67,7 @@ struct cio_http_client_response {
     bool paused;        /* libcurl holds a chunk we refused (stream backpressure) */
     bool following;     /* redirects are followed */
     bool location_seen; /* the current header block has a Location */
+    bool watch_failed;  /* a socket of it could not be watched: ends with -ENOMEM */
     cio_http_client_body_mode mode;
     int output_fd;
     int body_fd;

@@ -144,13 +144,29 @@ static unsigned wanted(int what) {
     }
 }
 
+/* A socket cio could not watch (no memory): its transfer would wait for
+ * readiness forever. It ends with -ENOMEM once the libcurl call under way
+ * returns (read_completions); returning -1 to libcurl instead would mark
+ * the whole multi handle dead, and every transfer with it. */
+static void watch_failed(struct cio__http_multi *m, CURL *easy) {
+    cio_http_client_response *r = NULL;
+    if (easy) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+    if (!r || r->watch_failed) return;
+    r->error = -ENOMEM;
+    r->watch_failed = true;
+    m->watch_failures++;
+}
+
 /* REMOVE only records that libcurl lost interest: our own sockets stay with
  * the poller until they are closed (on_close). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp) {
-    (void)easy, (void)sockp;
+    (void)sockp;
     struct cio__http_multi *m = arg;
     struct cio__http_sock *sock = sock_at(m, fd);
-    if (!sock) return -1;
+    if (!sock) {
+        watch_failed(m, easy);
+        return 0;
+    }
     sock->want = (uint8_t)wanted(what);
     if (what == CURL_POLL_REMOVE) {
         if (sock->state == SOCK_FOREIGN) {
@@ -164,7 +180,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *so
     if (sock->state == SOCK_OPENED) sock->state = SOCK_REGISTERED;
     /* fresh: a recheck (re)registers the fd, mending a stale entry of an
      * earlier fd of that number. Else a plain arm: free on epoll. */
-    if (cio__io_watch(m->loop, fd, &m->watch, sock->want, fresh) < 0) return -1;
+    if (cio__io_watch(m->loop, fd, &m->watch, sock->want, fresh) < 0) {
+        watch_failed(m, easy);
+        return 0;
+    }
     if (sock->missed & sock->want) kick(m, fd, sock);
     return 0;
 }
@@ -182,7 +201,22 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg) {
 
 /* ---- driving libcurl ------------------------------------------------------------------ */
 
+static void finish_watch_failures(struct cio__http_multi *m) {
+    m->watch_failures = 0;
+    struct cio__list *node = m->requests.next;
+    while (node != &m->requests) {
+        struct cio__list *next = node->next;
+        cio_http_client_response *r = cio__container_of(node, cio_http_client_response, node);
+        if (r->watch_failed) {
+            r->watch_failed = false;
+            cio__http_finish(r, CURLE_OUT_OF_MEMORY);
+        }
+        node = next;
+    }
+}
+
 static void read_completions(struct cio__http_multi *m) {
+    if (m->watch_failures) finish_watch_failures(m);
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {

@@ -141,7 +141,9 @@ static int accept_step(struct cio__listener *listener, cio_task *task, int *burs
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
         *burst = 0;
-        return cio__io_wait(task, listener->fd, CIO__READABLE, false);
+        int rc = cio__io_wait(task, listener->fd, CIO__READABLE, false);
+        /* No memory to watch the fd: like running out of fds, not the end */
+        return rc == -ENOMEM ? back_off(server, task) : rc;
     }
     if (connection_error(err)) return 0;
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)

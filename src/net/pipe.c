@@ -99,7 +99,7 @@ static bool hold_sigpipe(cio_loop *loop) {
     if (cio__loop_on_close(loop, release_sigpipe, NULL) < 0) return false;
     sigset_t pipe_only, old;
     sigpipe_set(&pipe_only);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_only, &old) != 0) return false; /* block per write */
     sigpipe_hold.app_blocked = sigismember(&old, SIGPIPE);
     sigpipe_hold.loop_serial = cio__loop_serial(loop);
     return true;
@@ -110,7 +110,9 @@ static void take_back_sigpipe(void) {
     sigset_t pipe_only;
     sigpipe_set(&pipe_only);
     struct timespec none = {0, 0};
-    sigtimedwait(&pipe_only, NULL, &none);
+    /* Left pending, it would kill the process once the loop unblocks SIGPIPE */
+    while (sigtimedwait(&pipe_only, NULL, &none) < 0 && errno == EINTR) {
+    }
 }
 
 static bool sigpipe_pending(void) {

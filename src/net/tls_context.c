@@ -339,6 +339,7 @@ static cio_tls_context *context_alloc(const cio_tls_options *opts) {
 
 int cio_tls_context_new(const cio_tls_options *opts, cio_tls_context **out) {
     if (!out) return -EINVAL;
+    *out = NULL; /* a caller that frees it on every path must not free garbage */
     cio_tls_options defaults = {0};
     if (!opts) opts = &defaults;
     if (opts->handshake_timeout < 0 || opts->shutdown_timeout < 0) return -EINVAL;

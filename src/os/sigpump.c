@@ -121,11 +121,13 @@ static void stop_pump(void) {
     while (atomic_load(&in_handler) > 0) sched_yield();
     unsigned char stop = 0;
     fcntl(pipe_fds[1], F_SETFL, 0);
-    ssize_t written = write(pipe_fds[1], &stop, 1);
-    (void)written;
+    if (write(pipe_fds[1], &stop, 1) != 1) {
+        close(pipe_fds[1]); /* EOF stops the pump too; without either, the join would hang */
+        pipe_fds[1] = -1;
+    }
     pthread_join(pump_thread, NULL);
     close(pipe_fds[0]);
-    close(pipe_fds[1]);
+    if (pipe_fds[1] >= 0) close(pipe_fds[1]);
     pipe_fds[0] = pipe_fds[1] = -1;
     pump_running = false;
 }

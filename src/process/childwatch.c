@@ -32,7 +32,10 @@ static bool running;                     /* under watch_lock */
 /* Reap the exited child and report it (the watch is then not ours). */
 static void reap(struct cio__child_watch *watch) {
     siginfo_t info = {0};
-    int rc = waitid((idtype_t)P_PIDFD, (id_t)watch->pidfd, &info, WEXITED);
+    int rc;
+    do /* the child has exited: only a signal can make this fail, and not for good */
+        rc = waitid((idtype_t)P_PIDFD, (id_t)watch->pidfd, &info, WEXITED);
+    while (rc < 0 && errno == EINTR);
     close(watch->pidfd);
     int returncode = info.si_code == CLD_EXITED ? info.si_status : -info.si_status;
     watch->job.result =
@@ -118,10 +121,14 @@ static int start_thread(void) {
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* The thread must start with every signal blocked (it would take the
+     * loop's SIGCHLD and SIGINT otherwise): no mask, no thread. */
+    int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t thread;
-    int rc = pthread_create(&thread, &attr, watch_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) {
+        rc = pthread_create(&thread, &attr, watch_main, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         close(wake_fd);

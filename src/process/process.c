@@ -102,6 +102,8 @@ static void on_sigchld(void *arg, int signo) {
         cio_process *process = cio__container_of(node, cio_process, listed);
         int status;
         pid_t got = process->pidfd < 0 ? waitpid(process->pid, &status, WNOHANG) : 0;
+        while (got < 0 && errno == EINTR) /* an exit missed here gets no second SIGCHLD */
+            got = waitpid(process->pid, &status, WNOHANG);
         if (got == process->pid) exited(process, returncode_of(status));
         if (got < 0 && errno == ECHILD)
             exited(process, 255); /* reaped elsewhere (SIGCHLD ignored?) */
@@ -160,7 +162,8 @@ static int watch_pidfd(struct cio__os *os, cio_process *process) {
 /* ---- loop close ----------------------------------------------------------------------- */
 
 static void *reap_in_background(void *arg) {
-    waitpid((pid_t)(intptr_t)arg, NULL, 0);
+    while (waitpid((pid_t)(intptr_t)arg, NULL, 0) < 0 && errno == EINTR) {
+    }
     return NULL;
 }
 
@@ -197,6 +200,7 @@ struct spawn_plan {
     posix_spawnattr_t attr;
     int parent_ends[3]; /* our ends of the pipes */
     int child_ends[3];  /* closed in the parent once the child has them */
+    bool made;          /* actions and attr were initialised: destroy them */
 };
 
 /* Plan what child fd `target` becomes. */
@@ -241,9 +245,15 @@ static int plan_attributes(struct spawn_plan *plan, const cio_process_options *o
 
 static int plan_make(struct spawn_plan *plan, const cio_process_options *opts) {
     for (int i = 0; i < 3; i++) plan->parent_ends[i] = plan->child_ends[i] = -1;
-    posix_spawn_file_actions_init(&plan->actions);
-    posix_spawnattr_init(&plan->attr);
-    int rc = plan_stdio(plan, 0, opts->stdin_mode, opts->stdin_fd);
+    int rc = posix_spawn_file_actions_init(&plan->actions);
+    if (rc != 0) return -rc; /* never initialised: plan_drop must not destroy it */
+    rc = posix_spawnattr_init(&plan->attr);
+    if (rc != 0) {
+        posix_spawn_file_actions_destroy(&plan->actions);
+        return -rc;
+    }
+    plan->made = true;
+    rc = plan_stdio(plan, 0, opts->stdin_mode, opts->stdin_fd);
     if (rc == 0) rc = plan_stdio(plan, 1, opts->stdout_mode, opts->stdout_fd);
     if (rc == 0) rc = plan_stdio(plan, 2, opts->stderr_mode, opts->stderr_fd);
     if (rc == 0) rc = plan_attributes(plan, opts);
@@ -256,6 +266,7 @@ static void plan_drop(struct spawn_plan *plan, bool failed) {
         if (plan->child_ends[i] >= 0) close(plan->child_ends[i]);
         if (failed && plan->parent_ends[i] >= 0) close(plan->parent_ends[i]);
     }
+    if (!plan->made) return;
     posix_spawn_file_actions_destroy(&plan->actions);
     posix_spawnattr_destroy(&plan->attr);
 }
@@ -306,7 +317,7 @@ static int spawn(const char *const argv[], const cio_process_options *opts, cio_
     struct cio__children *children = os ? children_of(loop) : NULL;
     if (!children) return -ENOMEM;
     if (watcher == CIO_WATCHER_SIGCHLD && (rc = watch_sigchld(os, children)) < 0) return rc;
-    struct spawn_plan plan;
+    struct spawn_plan plan = {.made = false};
     rc = plan_make(&plan, opts);
     pid_t pid = -1;
     char *const *env = opts->env ? (char *const *)opts->env : environ;

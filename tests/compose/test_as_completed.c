@@ -135,7 +135,7 @@ static void *cancellation_and_two_consumers(void *arg) {
     cio_task *tasks[1] = {job_start(&jobs[0])};
     assert_int_equal(cio_as_completed_new(tasks, 1, INFINITY, &shared), 0);
     cio_task *consumer;
-    cio_create_task(consume, NULL, &consumer);
+    assert_int_equal(cio_create_task(consume, NULL, &consumer), 0);
     cio_sleep(1);
     cio_task *task;
     assert_int_equal(cio_as_completed_next(shared, &task), -EBUSY); /* one waiter at a time */

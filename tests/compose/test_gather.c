@@ -93,7 +93,7 @@ static void *cancel_from_outside(void *arg) {
     struct gatherer g = {.jobs = {{.delay = 0.5}, {.delay = 5}, {.delay = 7}},
                          .with_statuses = with_statuses};
     cio_task *gathering;
-    cio_create_task(gather_jobs, &g, &gathering);
+    assert_int_equal(cio_create_task(gather_jobs, &g, &gathering), 0);
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(cio_task_cancel(gathering), 0);
     assert_int_equal(cio_await(gathering, NULL), -ECANCELED);
@@ -200,7 +200,7 @@ static void *zero_tasks(void *arg) {
     (void)arg;
     other_ran = false;
     cio_task *other;
-    cio_create_task(mark_other, NULL, &other);
+    assert_int_equal(cio_create_task(mark_other, NULL, &other), 0);
     assert_int_equal(cio_gather(NULL, 0, NULL, NULL), 0);
     int statuses[1] = {7};
     assert_int_equal(cio_gather(NULL, 0, NULL, statuses), 0);

@@ -240,7 +240,7 @@ static void *cancel_parent_from_outside(void *arg) {
     outside_jobs[0] = (struct job){.delay = 5};
     outside_jobs[1] = (struct job){.delay = 5, .stubborn = true};
     cio_task *parent;
-    cio_create_task(group_parent, NULL, &parent);
+    assert_int_equal(cio_create_task(group_parent, NULL, &parent), 0);
     cio_sleep(1);
     cio_task_cancel(parent);
     cio_await(parent, NULL);

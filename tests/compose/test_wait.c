@@ -139,7 +139,7 @@ static void *cancel_from_outside(void *arg) {
     watched[0] = job_start(&jobs[0]);
     watched[1] = job_start(&jobs[1]);
     cio_task *waiter;
-    cio_create_task(wait_on_watched, NULL, &waiter);
+    assert_int_equal(cio_create_task(wait_on_watched, NULL, &waiter), 0);
     cio_sleep(1);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);

@@ -101,7 +101,7 @@ static void *cancel_from_outside(void *arg) {
     (void)arg;
     inner = (struct job){.delay = 10};
     cio_task *waiter;
-    cio_create_task(wait_for_inner, NULL, &waiter);
+    assert_int_equal(cio_create_task(wait_for_inner, NULL, &waiter), 0);
     cio_sleep(1);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);
@@ -124,7 +124,7 @@ static void *cancel_from_inside(void *arg) {
     struct job victim = {.delay = 3};
     cio_task *task = job_start(&victim);
     cio_task *canceller;
-    cio_create_task(cancel_later, task, &canceller);
+    assert_int_equal(cio_create_task(cancel_later, task, &canceller), 0);
     assert_int_equal(cio_wait_for(task, 5.0, NULL), -ECANCELED);
     assert_true(test_now() == 1.0);
     assert_int_equal(cio_await(canceller, NULL), 0);
@@ -170,7 +170,7 @@ static void *cancelled_while_draining(void *arg) {
     late = (struct job){.delay = 2, .value = 8, .stubborn = true};
     late_result = &late_result;
     cio_task *waiter;
-    cio_create_task(wait_for_late, NULL, &waiter);
+    assert_int_equal(cio_create_task(wait_for_late, NULL, &waiter), 0);
     cio_sleep(2); /* the deadline fired at 1; the task finishes at 3 */
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), 0);
@@ -214,7 +214,7 @@ static void *shield_keeps_task_alive(void *arg) {
     cio_task *task = job_start(&precious);
     cio_task_ref(task); /* to await it after the shield is interrupted */
     cio_task *waiter;
-    cio_create_task(await_shielded, task, &waiter);
+    assert_int_equal(cio_create_task(await_shielded, task, &waiter), 0);
     cio_sleep(1);
     cio_task_cancel(waiter);
     cio_await(waiter, NULL);

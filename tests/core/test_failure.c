@@ -23,6 +23,8 @@ static void *read_message(void *arg) {
     cio_task *task = test_spawn(parse_fails, NULL);
     cio_task_ref(task); /* cio_await consumes one: keep the task to read its message */
     assert_int_equal(cio_await(task, NULL), -CIO_EUSER(7));
+    /* NULL when the message could not be kept (no memory): a failure, not a crash */
+    assert_non_null(cio_task_error_message(task));
     assert_string_equal(cio_task_error_message(task), "syntax error at line 3: 'SELEC'");
     cio_task_unref(task);
 

@@ -20,7 +20,7 @@ static void *late_writer(void *arg) {
 static void *wait_for_data(void *arg) {
     struct pair *pair = arg;
     cio_task *writer;
-    cio_create_task(late_writer, pair, &writer);
+    assert_int_equal(cio_create_task(late_writer, pair, &writer), 0);
     assert_int_equal(cio_wait_readable(pair->fds[0], -1), 0);
     assert_true(test_now() == 1.0);
     assert_int_equal(cio_wait_readable(pair->fds[0], -1), 0); /* level: still readable */
@@ -40,7 +40,7 @@ static void *second_reader(void *arg) {
 static void *busy_and_closed(void *arg) {
     struct pair *pair = arg;
     cio_task *first;
-    cio_create_task(second_reader, pair, &first);
+    assert_int_equal(cio_create_task(second_reader, pair, &first), 0);
     cio_yield();
     assert_int_equal(cio_wait_readable(pair->fds[0], 0.1), -EBUSY);
     assert_int_equal(cio_close(pair->fds[0]), 0); /* wakes the waiter */
@@ -54,7 +54,7 @@ static void *busy_and_closed(void *arg) {
 static void *cancel_waiter(void *arg) {
     struct pair *pair = arg;
     cio_task *waiter;
-    cio_create_task(second_reader, pair, &waiter);
+    assert_int_equal(cio_create_task(second_reader, pair, &waiter), 0);
     cio_sleep(1.0);
     cio_task_cancel(waiter);
     assert_int_equal(cio_await(waiter, NULL), -ECANCELED);
@@ -70,7 +70,7 @@ static void run_on(const char *poller, cio_task_fn fn, bool close_first) {
     cio_loop_options opts = {.clock = CIO_CLOCK_VIRTUAL, .poller = poller};
     assert_int_equal(cio_loop_new(&opts, &loop), 0);
     cio_task *task;
-    cio_loop_create_task(loop, fn, &pair, &task);
+    assert_int_equal(cio_loop_create_task(loop, fn, &pair, &task), 0);
     assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
     cio_loop_free(loop);
     if (!close_first) close(pair.fds[0]);

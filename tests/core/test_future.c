@@ -101,7 +101,7 @@ static void *cancel_awaiter_cancels_future(void *arg) {
     cio_future *f;
     cio_future_new(NULL, &f);
     cio_task *task;
-    cio_create_task(cancelled_awaiter, f, &task);
+    assert_int_equal(cio_create_task(cancelled_awaiter, f, &task), 0);
     cio_sleep(1.0);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
@@ -118,7 +118,7 @@ static void cancelling_the_awaiter(void **state) {
 static void *task_as_future(void *arg) {
     if (arg) return (void *)2;
     cio_task *child;
-    cio_create_task(task_as_future, (void *)1, &child);
+    assert_int_equal(cio_create_task(task_as_future, (void *)1, &child), 0);
     cio_future *f = cio_task_future(child);
     void *result;
     assert_int_equal(cio_future_set_result(f, NULL), -EPERM); /* a task sets its own */

@@ -89,9 +89,9 @@ static void *just_yield(void *arg) {
 static void *callbacks_scheduled_first_run_first_main(void *arg) {
     struct trace *trace = arg;
     cio_task *a;
-    cio_create_task(soon_then_yield, trace, &a);
+    assert_int_equal(cio_create_task(soon_then_yield, trace, &a), 0);
     cio_task *b;
-    cio_create_task(just_yield, trace, &b);
+    assert_int_equal(cio_create_task(just_yield, trace, &b), 0);
     assert_int_equal(cio_await(a, NULL), 0);
     assert_int_equal(cio_await(b, NULL), 0);
     return NULL;
@@ -148,9 +148,9 @@ static void *spin_until_flag(void *arg) {
 static void *timer_fires_while_busy_main(void *arg) {
     struct busy *busy = arg;
     cio_task *a;
-    cio_create_task(spin_until_flag, busy, &a);
+    assert_int_equal(cio_create_task(spin_until_flag, busy, &a), 0);
     cio_task *b;
-    cio_create_task(spin_until_flag, busy, &b);
+    assert_int_equal(cio_create_task(spin_until_flag, busy, &b), 0);
     assert_int_equal(cio_call_later(cio_get_running_loop(), 0.0, set_flag, busy, NULL), 0);
     assert_int_equal(cio_await(a, NULL), 0);
     assert_int_equal(cio_await(b, NULL), 0);
@@ -192,11 +192,11 @@ static void *spin_until_read(void *arg) {
 static void *io_while_busy_main(void *arg) {
     struct pipe_game *game = arg;
     cio_task *reader;
-    cio_create_task(read_pipe, game, &reader);
+    assert_int_equal(cio_create_task(read_pipe, game, &reader), 0);
     cio_task *a;
-    cio_create_task(spin_until_read, game, &a);
+    assert_int_equal(cio_create_task(spin_until_read, game, &a), 0);
     cio_task *b;
-    cio_create_task(spin_until_read, game, &b);
+    assert_int_equal(cio_create_task(spin_until_read, game, &b), 0);
     assert_int_equal(cio_yield(), 0); /* the reader parks on the pipe */
     assert_int_equal(write(game->fds[1], "x", 1), 1);
     assert_int_equal(cio_await(a, NULL), 0);
@@ -244,7 +244,7 @@ static void the_run_ends_with_its_task_while_others_yield(void **state) {
     forever_spins = 0;
     void *result = NULL;
     cio_task *main_task;
-    cio_loop_create_task(loop, main_ends_early, NULL, &main_task);
+    assert_int_equal(cio_loop_create_task(loop, main_ends_early, NULL, &main_task), 0);
     assert_int_equal(cio_loop_run_until_complete(loop, main_task, &result), 0);
     assert_int_equal((intptr_t)result, 42);
     /* Each of main's 5 yields let both others spin once, and the run ended
@@ -282,9 +282,9 @@ static void stop_from_a_yielding_task_ends_the_run(void **state) {
     cio_loop *loop = test_loop_new();
     struct stopper stopper = {loop, 0};
     cio_task *a;
-    cio_loop_create_task(loop, stop_after_three, &stopper, &a);
+    assert_int_equal(cio_loop_create_task(loop, stop_after_three, &stopper, &a), 0);
     cio_task *b;
-    cio_loop_create_task(loop, yield_until_cancelled, NULL, &b);
+    assert_int_equal(cio_loop_create_task(loop, yield_until_cancelled, NULL, &b), 0);
     assert_int_equal(cio_loop_run_forever(loop), 0);
     assert_int_equal(stopper.turns, 3);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -314,9 +314,9 @@ static void *cancel_peer(void *arg) {
 static void *cancel_in_batch_main(void *arg) {
     (void)arg;
     cio_task *victim;
-    cio_create_task(yield_twice_expect_cancel, NULL, &victim);
+    assert_int_equal(cio_create_task(yield_twice_expect_cancel, NULL, &victim), 0);
     cio_task *canceller;
-    cio_create_task(cancel_peer, &victim, &canceller);
+    assert_int_equal(cio_create_task(cancel_peer, &victim, &canceller), 0);
     assert_int_equal(cio_await(canceller, NULL), 0);
     assert_int_equal(cio_await(victim, NULL), 0);
     return NULL;

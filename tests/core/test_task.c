@@ -26,9 +26,9 @@ static void *await_result_and_error(void *arg) {
     (void)arg;
     int value = 7;
     cio_task *ok;
-    cio_create_task(return_arg, &value, &ok);
+    assert_int_equal(cio_create_task(return_arg, &value, &ok), 0);
     cio_task *bad;
-    cio_create_task(fail_with_reset, NULL, &bad);
+    assert_int_equal(cio_create_task(fail_with_reset, NULL, &bad), 0);
     void *result = NULL;
     assert_int_equal(cio_await(ok, &result), 0);
     assert_ptr_equal(result, &value);
@@ -46,7 +46,7 @@ static void *await_finished_task(void *arg) {
     (void)arg;
     int value = 1;
     cio_task *task;
-    cio_create_task(return_arg, &value, &task);
+    assert_int_equal(cio_create_task(return_arg, &value, &task), 0);
     cio_task_ref(task);
     assert_int_equal(cio_sleep(1.0), 0); /* task finishes meanwhile */
     assert_true(cio_task_done(task));
@@ -67,7 +67,7 @@ static void await_after_finish_and_twice(void **state) {
 static void *pending_result(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(sleep_then_return, NULL, &task);
+    assert_int_equal(cio_create_task(sleep_then_return, NULL, &task), 0);
     void *result = &result;
     assert_int_equal(cio_task_result(task, &result), -EAGAIN);
     assert_null(result);
@@ -93,7 +93,7 @@ static void *cancel_before_start(void *arg) {
     (void)arg;
     started = 0;
     cio_task *task;
-    cio_create_task(mark_started, NULL, &task);
+    assert_int_equal(cio_create_task(mark_started, NULL, &task), 0);
     assert_int_equal(cio_task_cancel(task), 0);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
     assert_int_equal(started, 0); /* never ran */
@@ -103,7 +103,7 @@ static void *cancel_before_start(void *arg) {
 static void *cancel_while_sleeping(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(sleep_then_return, NULL, &task);
+    assert_int_equal(cio_create_task(sleep_then_return, NULL, &task), 0);
     cio_task_ref(task);
     assert_int_equal(cio_sleep(0.5), 0);
     double before = test_now();
@@ -130,7 +130,7 @@ static void *cancel_self(void *arg) {
 static void *cancel_self_runner(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(cancel_self, NULL, &task);
+    assert_int_equal(cio_create_task(cancel_self, NULL, &task), 0);
     cio_task_ref(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
     assert_true(cio_task_cancelled(task)); /* returning cio_fail(-ECANCELED) ends as cancelled */
@@ -156,7 +156,7 @@ static void *level_triggered(void *arg) {
     (void)arg;
     int awaits = 0;
     cio_task *task;
-    cio_create_task(ignores_cancel, &awaits, &task);
+    assert_int_equal(cio_create_task(ignores_cancel, &awaits, &task), 0);
     cio_sleep(0.5);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), 0);
@@ -186,7 +186,7 @@ static void *shield_runner(void *arg) {
     (void)arg;
     int cleaned = 0;
     cio_task *task;
-    cio_create_task(cleanup_in_shield, &cleaned, &task);
+    assert_int_equal(cio_create_task(cleanup_in_shield, &cleaned, &task), 0);
     cio_sleep(0.5);
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);
@@ -229,7 +229,7 @@ static void *inner_sleeper(void *arg) {
 
 static void *outer_awaiter(void *arg) {
     cio_task *inner;
-    cio_create_task(inner_sleeper, arg, &inner);
+    assert_int_equal(cio_create_task(inner_sleeper, arg, &inner), 0);
     return cio_fail(cio_await(inner, NULL));
 }
 
@@ -237,7 +237,7 @@ static void *cancel_propagates(void *arg) {
     (void)arg;
     int inner_cancelled = 0;
     cio_task *outer;
-    cio_create_task(outer_awaiter, &inner_cancelled, &outer);
+    assert_int_equal(cio_create_task(outer_awaiter, &inner_cancelled, &outer), 0);
     cio_sleep(1.0);
     cio_task_cancel(outer);
     assert_int_equal(cio_await(outer, NULL), -ECANCELED);
@@ -294,7 +294,7 @@ static void tasks_of_another_loop_are_refused(void **state) {
     (void)state;
     cio_loop *other = test_loop_new();
     cio_task *foreign;
-    cio_loop_create_task(other, return_arg, NULL, &foreign);
+    assert_int_equal(cio_loop_create_task(other, return_arg, NULL, &foreign), 0);
     assert_int_equal(test_run(other_loop_task, foreign, NULL, NULL), 0);
     assert_int_equal(cio_loop_run_until_complete(other, foreign, NULL), 0);
     cio_loop_free(other);
@@ -305,7 +305,7 @@ static void tasks_of_another_loop_are_refused(void **state) {
 static void *names_runner(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(sleep_then_return, NULL, &task);
+    assert_int_equal(cio_create_task(sleep_then_return, NULL, &task), 0);
     assert_int_equal(strncmp(cio_task_name(task), "Task-", 5), 0);
     assert_int_equal(cio_task_set_name(task, "fetcher"), 0);
     assert_string_equal(cio_task_name(task), "fetcher");
@@ -336,7 +336,7 @@ static void *many_runner(void *arg) {
     static cio_task *tasks[MANY];
     intptr_t many = test_scaled(MANY, 100); /* load, not a limit */
     for (intptr_t i = 0; i < many; i++) {
-        cio_create_task(sleep_then_return, (void *)i, &tasks[i]);
+        assert_int_equal(cio_create_task(sleep_then_return, (void *)i, &tasks[i]), 0);
         assert_non_null(tasks[i]);
     }
     for (intptr_t i = 0; i < many; i++) {
@@ -359,7 +359,7 @@ static void ten_thousand_tasks(void **state) {
 static void leave_error_unretrieved(void) {
     cio_loop *loop = test_loop_new();
     cio_task *task;
-    cio_loop_create_task(loop, fail_with_reset, NULL, &task);
+    assert_int_equal(cio_loop_create_task(loop, fail_with_reset, NULL, &task), 0);
     cio_task_set_name(task, "fetcher");
     cio_task_unref(task); /* nobody will look at its error */
     cio_loop_stop(loop);
@@ -389,7 +389,7 @@ static void overflow_stack(void) {
     cio_loop *loop = test_loop_new();
     cio_task *task;
     cio_task_options opts = {.name = "deep", .stack_size = 64 * 1024};
-    cio_loop_create_task_ex(loop, overflow, NULL, &opts, &task);
+    assert_int_equal(cio_loop_create_task_ex(loop, overflow, NULL, &opts, &task), 0);
     cio_loop_run_until_complete(loop, task, NULL);
 }
 

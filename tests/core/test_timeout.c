@@ -180,7 +180,7 @@ static void *sleep_in_shield(void *arg) {
 static void *shield_lowered_from_outside(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(sleep_in_shield, NULL, &task);
+    assert_int_equal(cio_create_task(sleep_in_shield, NULL, &task), 0);
     cio_sleep(1.0);
     cio_task_cancel(task);
     cio_sleep(1.0);

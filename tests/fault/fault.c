@@ -12,8 +12,13 @@
  *   CIO_FAULT_SEED=S CIO_FAULT_RATE=R   fail each counted call with probability
  *                                  R, decided by a hash of (S, call number):
  *                                  the same seed fails the same calls
- *   CIO_FAULT_REPORT=FILE          at exit, write "total N" then "NAME COUNT"
- *                                  for every call made (scripts/fault.sh)
+ *   CIO_FAULT_SITE=0xOFF[:N]       fail the Nth (default: first) call made from
+ *                                  the call site at offset OFF of the program
+ *                                  (as the report and the failing line print it)
+ *   CIO_FAULT_REPORT=FILE          at exit, write "total N", then "NAME COUNT"
+ *                                  for every call made, then "site 0xOFF NAME
+ *                                  COUNT" for every call site that made one
+ *                                  (scripts/fault.sh)
  *
  * Each injected failure prints "cio-fault: failing call #K NAME at
  * FILE+0xOFFSET" on stderr (addr2line -e FILE OFFSET gives the line). A
@@ -48,18 +53,22 @@
 #define HAVE_LIBURING 1
 #endif
 
+#include "fault.h"
+
 /* Every wrapped call; calls.txt lists the same names for the renaming. */
 #define SIMPLE_CALLS(X)                                                                            \
     X(malloc)                                                                                      \
     X(calloc)                                                                                      \
-    X(realloc) X(strdup) X(strndup) X(mmap) X(mprotect) X(madvise) X(socket) X(accept4)            \
-        X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind)  \
-            X(listen) X(connect) X(shutdown) X(setsockopt) X(getsockopt) X(getsockname)            \
-                X(getpeername) X(read) X(write) X(pread) X(pwrite) X(writev) X(recv) X(recvfrom)   \
-                    X(recvmsg) X(send) X(sendto) X(sendmsg) X(fcntl) X(fstat) X(stat) X(lstat)     \
-                        X(statx) X(fsync) X(rename) X(unlink) X(fchmod) X(close) X(pthread_create) \
-                            X(pthread_mutex_init) X(pthread_cond_init) X(pthread_key_create)       \
-                                X(posix_spawnp) X(posix_spawn_file_actions_init)                   \
+    X(realloc)                                                                                     \
+    X(strdup)                                                                                      \
+    X(strndup) X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1) X(epoll_ctl)   \
+        X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind) X(listen) X(connect)           \
+            X(shutdown) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername) X(read) X(write) \
+                X(pread) X(pwrite) X(writev) X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto)      \
+                    X(sendmsg) X(fcntl) X(fstat) X(stat) X(lstat) X(statx) X(fsync) X(rename)      \
+                        X(unlink) X(fchmod) X(close) X(pthread_create) X(pthread_mutex_init)       \
+                            X(pthread_cond_init) X(pthread_key_create) X(posix_spawnp)             \
+                                X(posix_spawn_file_actions_init)                                   \
                                     X(posix_spawn_file_actions_adddup2)                            \
                                         X(posix_spawn_file_actions_addopen)                        \
                                             X(posix_spawn_file_actions_addchdir_np) X(sigaction)   \
@@ -83,6 +92,7 @@ static const char *const names[N_CALLS] = {
     ALL_CALLS(AS_NAME)};
 
 static atomic_ulong counts[N_CALLS];
+static atomic_ulong armed[N_CALLS]; /* cio_fault_arm: fail when the count down reaches 1 */
 static atomic_ulong total;
 static bool selected[N_CALLS];
 static bool ready;
@@ -91,6 +101,30 @@ static double rate;
 static uint64_t seed;
 static const char *report_path;
 static pid_t first_pid;
+static char *base;                /* where the program (with libcio.a) is mapped */
+static unsigned long target_site; /* CIO_FAULT_SITE's offset + 1, or 0 */
+static unsigned long target_nth;  /* ... and which of its calls fails */
+static atomic_ulong target_seen;
+
+/* The call sites seen: return address -> calls, an open-addressing table
+ * filled without locks or allocation (the allocator is wrapped). */
+#define SITES 8192
+static _Atomic(uintptr_t) site_from[SITES];
+static atomic_ulong site_calls[SITES];
+static unsigned char site_call[SITES];
+
+static atomic_ulong *site_slot(uintptr_t from, int call) {
+    for (size_t i = (from * 0x9e3779b97f4a7c15u) >> 51, n = 0; n < SITES;
+         i = (i + 1) % SITES, n++) {
+        uintptr_t seen = atomic_load(&site_from[i]);
+        if (seen == 0 && atomic_compare_exchange_strong(&site_from[i], &seen, from)) {
+            site_call[i] = (unsigned char)call;
+            return &site_calls[i];
+        }
+        if (seen == from) return &site_calls[i];
+    }
+    return NULL; /* full: the site goes unrecorded */
+}
 
 static uint64_t splitmix64(uint64_t x) {
     x += 0x9e3779b97f4a7c15u;
@@ -121,6 +155,12 @@ static void write_report(void) {
     fprintf(out, "total %lu\n", atomic_load(&total));
     for (int i = 0; i < N_CALLS; i++)
         if (atomic_load(&counts[i])) fprintf(out, "%s %lu\n", names[i], atomic_load(&counts[i]));
+    for (int i = 0; i < SITES; i++) {
+        uintptr_t from = atomic_load(&site_from[i]);
+        if (from)
+            fprintf(out, "site 0x%lx %s %lu\n", (unsigned long)((char *)from - base) - 1,
+                    names[site_call[i]], atomic_load(&site_calls[i]));
+    }
     fclose(out);
 }
 
@@ -133,6 +173,14 @@ __attribute__((constructor)) static void fault_init(void) {
     seed = text ? strtoull(text, NULL, 10) : 1;
     select_calls(getenv("CIO_FAULT_CALLS"));
     report_path = getenv("CIO_FAULT_REPORT");
+    Dl_info info;
+    if (dladdr((void *)fault_init, &info)) base = info.dli_fbase;
+    text = getenv("CIO_FAULT_SITE");
+    if (text) {
+        char *end;
+        target_site = strtoul(text, &end, 16) + 1;
+        target_nth = *end == ':' ? strtoul(end + 1, NULL, 10) : 1;
+    }
     first_pid = getpid();
     atexit(write_report);
     ready = true;
@@ -156,8 +204,68 @@ static void say_failing(unsigned long k, int call, void *from) {
     }
 }
 
+/* True if cio_fault_arm chose this call to fail. */
+static bool armed_now(int call) {
+    unsigned long left = atomic_load(&armed[call]);
+    while (left && !atomic_compare_exchange_weak(&armed[call], &left, left - 1)) {
+    }
+    return left == 1;
+}
+
+int cio_fault_arm(const char *name, unsigned long skip) {
+    for (int i = 0; i < N_CALLS; i++)
+        if (strcmp(names[i], name) == 0) {
+            atomic_store(&armed[i], skip + 1);
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static atomic_ulong armed_times[N_CALLS]; /* cio_fault_arm_times: calls left to fail */
+
+int cio_fault_arm_times(const char *name, unsigned long times) {
+    for (int i = 0; i < N_CALLS; i++)
+        if (strcmp(names[i], name) == 0) {
+            atomic_store(&armed_times[i], times);
+            return 0;
+        }
+    return -EINVAL;
+}
+
+/* True if cio_fault_arm_times has calls of this kind left to fail. */
+static bool armed_times_now(int call) {
+    unsigned long left = atomic_load(&armed_times[call]);
+    while (left && !atomic_compare_exchange_weak(&armed_times[call], &left, left - 1)) {
+    }
+    return left > 0;
+}
+
+void cio_fault_disarm(void) {
+    for (int i = 0; i < N_CALLS; i++) atomic_store(&armed[i], 0), atomic_store(&armed_times[i], 0);
+}
+
+/* Records the call site; true if it is CIO_FAULT_SITE's turn to fail. */
+static bool site_fails(int call, void *from) {
+    uintptr_t at = (uintptr_t)__builtin_extract_return_addr(from);
+    atomic_ulong *calls = site_slot(at, call);
+    if (calls) atomic_fetch_add(calls, 1);
+    return target_site && (unsigned long)((char *)at - base) == target_site &&
+           atomic_fetch_add(&target_seen, 1) + 1 == target_nth;
+}
+
 /* Counts the call; true if it must fail. */
 static bool fail_now(int call, void *from) {
+    if (ready && site_fails(call, from)) {
+        atomic_fetch_add(&counts[call], 1);
+        say_failing(atomic_fetch_add(&total, 1) + 1, call, __builtin_extract_return_addr(from));
+        return true;
+    }
+    if ((atomic_load(&armed[call]) && armed_now(call)) ||
+        (atomic_load(&armed_times[call]) && armed_times_now(call))) {
+        atomic_fetch_add(&counts[call], 1);
+        say_failing(0, call, __builtin_extract_return_addr(from));
+        return true;
+    }
     if (!ready || !selected[call]) {
         atomic_fetch_add(&counts[call], 1);
         return false;

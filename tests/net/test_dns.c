@@ -89,7 +89,7 @@ static void *lookup_forever(void *arg) {
 static void *cancel_lookup(void *arg) {
     (void)arg;
     cio_task *task;
-    cio_create_task(lookup_forever, NULL, &task);
+    assert_int_equal(cio_create_task(lookup_forever, NULL, &task), 0);
     assert_int_equal(cio_yield(), 0); /* it submitted its lookup and waits */
     cio_task_cancel(task);
     assert_int_equal(cio_await(task, NULL), -ECANCELED);

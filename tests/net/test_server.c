@@ -72,7 +72,7 @@ static void round_trip(int port, size_t size) {
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &stream), 0);
     struct transfer transfer = {stream, size};
     cio_task *sender;
-    cio_create_task(send_pattern, &transfer, &sender);
+    assert_int_equal(cio_create_task(send_pattern, &transfer, &sender), 0);
     unsigned char *buf = malloc(65536);
     size_t received = 0;
     ssize_t n;
@@ -191,7 +191,7 @@ static void *close_with_clients(void *arg) {
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &first), 0);
     assert_int_equal(cio_open_connection("127.0.0.1", port, NULL, &second), 0);
     cio_task *talker;
-    cio_create_task(talk_slowly, first, &talker);
+    assert_int_equal(cio_create_task(talk_slowly, first, &talker), 0);
     assert_int_equal(cio_sleep(0.5), 0);
     assert_int_equal(cio_server_connections(server), 2);
     assert_int_equal(cio_server_close(server), 0); /* stop accepting only */
@@ -270,7 +270,8 @@ static void *capped(void *arg) {
     most_handlers = 0;
     cio_task *tasks[5];
     for (int i = 0; i < 5; i++)
-        cio_create_task(hold_open, (void *)(intptr_t)cio_server_port(server), &tasks[i]);
+        assert_int_equal(
+            cio_create_task(hold_open, (void *)(intptr_t)cio_server_port(server), &tasks[i]), 0);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
     assert_int_equal(most_handlers, 2);
     assert_true(test_now() == 3.0); /* served two by two: 1 s each round */
@@ -346,7 +347,7 @@ static void *forever(void *arg) {
     cio_server *server;
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, NULL, &server), 0);
     cio_task *serving;
-    cio_create_task(serve, server, &serving);
+    assert_int_equal(cio_create_task(serve, server, &serving), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     cio_task_cancel(serving);
     assert_int_equal(cio_await(serving, NULL), -ECANCELED);
@@ -355,7 +356,7 @@ static void *forever(void *arg) {
     cio_server_free(server);
 
     assert_int_equal(cio_start_server("127.0.0.1", 0, echo, NULL, NULL, &server), 0);
-    cio_create_task(serve, server, &serving);
+    assert_int_equal(cio_create_task(serve, server, &serving), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     cio_server_close(server);
     assert_int_equal(cio_await(serving, NULL), 0);

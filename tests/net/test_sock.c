@@ -43,7 +43,7 @@ static void *recv_and_eof(void *arg) {
     (void)arg;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
     cio_task *writer;
-    cio_create_task(write_later, NULL, &writer);
+    assert_int_equal(cio_create_task(write_later, NULL, &writer), 0);
     char buf[16];
     assert_int_equal(cio_sock_recv(pair[0], buf, sizeof buf), 5);
     assert_true(test_now() == 1.0);
@@ -115,7 +115,7 @@ static void *connect_accept_transfer(void *arg) {
     struct sockaddr_in addr;
     int listener = listen_loopback(&addr, 16);
     cio_task *server;
-    cio_create_task(accept_and_sink, &listener, &server);
+    assert_int_equal(cio_create_task(accept_and_sink, &listener, &server), 0);
     int fd = cio_socket(AF_INET, SOCK_STREAM, 0);
     assert_int_equal(cio_sock_connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char *data = malloc(BIG);
@@ -200,7 +200,7 @@ static void *reset_and_broken_pipe(void *arg) {
     struct sockaddr_in addr;
     int listener = listen_loopback(&addr, 4);
     cio_task *server;
-    cio_create_task(accept_then_reset, &listener, &server);
+    assert_int_equal(cio_create_task(accept_then_reset, &listener, &server), 0);
     int fd = cio_socket(AF_INET, SOCK_STREAM, 0);
     assert_int_equal(cio_sock_connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char buf[64] = {0};
@@ -258,7 +258,7 @@ static void *block_in_connect(void *arg) {
 static void cancel_blocked(cio_task_fn fn) {
     double start = test_now();
     cio_task *task;
-    cio_create_task(fn, NULL, &task);
+    assert_int_equal(cio_create_task(fn, NULL, &task), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(task));
     assert_int_equal(cio_task_cancel(task), 0);
@@ -313,7 +313,7 @@ static void *timeouts_and_busy(void *arg) {
     assert_int_equal(cio_timeout_end(&scope), -ETIMEDOUT);
     blocked_fd = pair[0];
     cio_task *reader;
-    cio_create_task(block_in_recv, NULL, &reader);
+    assert_int_equal(cio_create_task(block_in_recv, NULL, &reader), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_sock_recv(pair[0], &byte, 1), -EBUSY); /* one reader per fd */
     assert_int_equal(cio_wait_readable(pair[0], -1), -EBUSY);

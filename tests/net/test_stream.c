@@ -72,7 +72,7 @@ static void tcp_pair(const char *host, int family, cio_stream **client, cio_stre
     int port;
     listener_fd = tcp_listener(family, &port);
     cio_task *acceptor;
-    cio_create_task(accept_stream, NULL, &acceptor);
+    assert_int_equal(cio_create_task(accept_stream, NULL, &acceptor), 0);
     assert_int_equal(cio_open_connection(host, port, NULL, client), 0);
     void *accepted;
     assert_int_equal(cio_await(acceptor, &accepted), 0);
@@ -136,7 +136,7 @@ static void *lines_in_pieces(void *arg) {
     cio_stream *a, *b;
     stream_pair(&a, &b, 0);
     cio_task *writer;
-    cio_create_task(slow_writer, a, &writer);
+    assert_int_equal(cio_create_task(slow_writer, a, &writer), 0);
     char buf[64];
     assert_int_equal(cio_stream_readline(b, buf, sizeof buf), 13);
     assert_memory_equal(buf, "partial line\n", 13);
@@ -251,7 +251,7 @@ static void *slow_reader(void *arg) {
     assert_int_equal(cio_stream_set_write_buffer_limits(a, 256u * 1024u, 0), 0);
     most_buffered = 0;
     cio_task *writer;
-    cio_create_task(drain_writer, a, &writer);
+    assert_int_equal(cio_create_task(drain_writer, a, &writer), 0);
     char *buf = malloc(CHUNK);
     size_t total = 0;
     ssize_t n;
@@ -373,7 +373,7 @@ static void *resets(void *arg) {
     cio_stream *client, *server;
     tcp_pair("127.0.0.1", AF_INET, &client, &server);
     cio_task *resetter;
-    cio_create_task(reset_later, server, &resetter);
+    assert_int_equal(cio_create_task(reset_later, server, &resetter), 0);
     char buf[16];
     assert_int_equal(cio_stream_read(client, buf, sizeof buf), -ECONNRESET); /* mid-read */
     assert_true(test_now() == 1.0);
@@ -383,7 +383,7 @@ static void *resets(void *arg) {
 
     tcp_pair("127.0.0.1", AF_INET, &client, &server);
     cio_task *writer;
-    cio_create_task(writer_until_error, client, &writer);
+    assert_int_equal(cio_create_task(writer_until_error, client, &writer), 0);
     assert_int_equal(cio_sleep(1.0), 0); /* the writer is blocked in drain by now */
     reset(server);
     int rc = cio_await(writer, NULL);
@@ -413,7 +413,7 @@ static void *closing(void *arg) {
     cio_stream *a, *b;
     stream_pair(&a, &b, 0);
     cio_task *reader;
-    cio_create_task(read_forever, a, &reader);
+    assert_int_equal(cio_create_task(read_forever, a, &reader), 0);
     assert_int_equal(cio_yield(), 0);
     char buf[8];
     assert_int_equal(cio_stream_read(a, buf, sizeof buf), -EBUSY); /* one reader at a time */
@@ -507,7 +507,7 @@ static void *readline_forever(void *arg) {
 static void cancel_after_one_second(cio_task_fn fn, void *arg) {
     double start = test_now();
     cio_task *task;
-    cio_create_task(fn, arg, &task);
+    assert_int_equal(cio_create_task(fn, arg, &task), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(task));
     cio_task_cancel(task);
@@ -615,7 +615,7 @@ static void *tcp_details(void *arg) {
     int port;
     listener_fd = tcp_listener(AF_INET, &port);
     cio_task *acceptor;
-    cio_create_task(accept_stream, NULL, &acceptor);
+    assert_int_equal(cio_create_task(accept_stream, NULL, &acceptor), 0);
     cio_connect_options opts = {.nagle = true, .keepalive = true};
     assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
     assert_false(option(client, IPPROTO_TCP, TCP_NODELAY));
@@ -662,7 +662,7 @@ static void *local_address_main(void *arg) {
     int local_port = free_port();
     cio_connect_options opts = {.local_host = "127.0.0.1", .local_port = local_port};
     cio_task *acceptor;
-    cio_create_task(accept_stream, NULL, &acceptor);
+    assert_int_equal(cio_create_task(accept_stream, NULL, &acceptor), 0);
     cio_stream *client;
     assert_int_equal(cio_open_connection("127.0.0.1", port, &opts, &client), 0);
     void *accepted;
@@ -701,7 +701,7 @@ static void *unix_streams(void *arg) {
     assert_int_equal(bind(listener_fd, (struct sockaddr *)&addr, sizeof addr), 0);
     assert_int_equal(listen(listener_fd, 4), 0);
     cio_task *acceptor;
-    cio_create_task(accept_stream, NULL, &acceptor);
+    assert_int_equal(cio_create_task(accept_stream, NULL, &acceptor), 0);
     assert_int_equal(cio_open_unix_connection(path, NULL, &stream), 0);
     void *accepted;
     assert_int_equal(cio_await(acceptor, &accepted), 0);
@@ -1102,7 +1102,7 @@ static void *big_iovecs(void *arg) {
         iov[i] = (struct iovec){chunk, MIB};
     }
     cio_task *reader;
-    cio_create_task(slow_big_reader, b, &reader);
+    assert_int_equal(cio_create_task(slow_big_reader, b, &reader), 0);
     assert_int_equal(cio_stream_writev(a, iov, 4), 0);
     size_t buffered = cio_stream_write_buffer_size(a);
     assert_true(buffered > 0 && buffered < 4 * MIB); /* the first send was partial */
@@ -1145,7 +1145,7 @@ static void *many_small_iovecs(void *arg) {
     size_t buffered = cio_stream_write_buffer_size(a);
     assert_true(buffered > 0 && buffered < 1024 * 1024); /* past the small ones at once */
     free(data);
-    cio_create_task(sequence_reader, b, &reader);
+    assert_int_equal(cio_create_task(sequence_reader, b, &reader), 0);
     assert_int_equal(cio_await(reader, NULL), 0);
     free_pair(a, b);
     return NULL;

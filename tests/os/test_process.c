@@ -356,7 +356,7 @@ static void *two_waiters_main(void *arg) {
     cio_process_options opts = {.watcher = watcher};
     cio_process *process = shell("sleep 0.05; exit 4", &opts);
     cio_task *other_sleeper;
-    cio_create_task(sleeper, NULL, &other_sleeper);
+    assert_int_equal(cio_create_task(sleeper, NULL, &other_sleeper), 0);
     cio_task *a, *b;
     assert_int_equal(cio_create_task(waiter, process, &a), 0);
     assert_int_equal(cio_create_task(waiter, process, &b), 0);
@@ -441,7 +441,7 @@ static void *cancel_main(void *arg) {
     opts.stdout_mode = CIO_STDIO_PIPE;
     process = shell("exec sleep 100", &opts);
     cio_task *waiting;
-    cio_create_task(waiter, process, &waiting);
+    assert_int_equal(cio_create_task(waiter, process, &waiting), 0);
     cio_sleep(0.02);
     cio_task_cancel(waiting);
     assert_int_equal(cio_await(waiting, NULL), -ECANCELED);
@@ -449,7 +449,7 @@ static void *cancel_main(void *arg) {
     assert_int_equal(cio_process_communicate(process, NULL, 0, NULL, NULL, NULL, NULL), -ETIMEDOUT);
     cio_timeout_end(&scope);
     assert_int_equal(cio_process_returncode(process, &returncode), -EAGAIN); /* left running */
-    cio_process_kill(process);
+    assert_int_equal(cio_process_kill(process), 0); /* else the wait below never ends */
     assert_int_equal(cio_process_wait(process, &returncode), 0);
     cio_process_free(process);
     return NULL;

@@ -483,6 +483,18 @@ static void loop_thread_stop(struct loop_thread *lt) {
     cio_loop_free(lt->loop);
 }
 
+/* cio_run_coroutine_threadsafe that fails the test on error, having first
+ * stopped the loop thread: left running, it would hang the program. */
+static cio_cfuture *submit(struct loop_thread *lt, cio_task_fn fn, void *arg) {
+    cio_cfuture *future = NULL;
+    int rc = cio_run_coroutine_threadsafe(lt->loop, fn, arg, &future);
+    if (rc < 0) {
+        loop_thread_stop(lt);
+        fail_msg("cio_run_coroutine_threadsafe: %s", cio_strerror(rc));
+    }
+    return future;
+}
+
 static void *sleep_then_triple(void *arg) {
     int rc = cio_sleep(0.01);
     return rc < 0 ? cio_fail(rc) : (void *)((intptr_t)arg * 3);
@@ -498,9 +510,9 @@ static void threadsafe_results(void **state) {
     struct loop_thread lt;
     loop_thread_start(&lt);
     cio_cfuture *ok, *bad, *slow;
-    assert_int_equal(cio_run_coroutine_threadsafe(lt.loop, sleep_then_triple, (void *)5, &ok), 0);
-    assert_int_equal(cio_run_coroutine_threadsafe(lt.loop, fail_io, NULL, &bad), 0);
-    assert_int_equal(cio_run_coroutine_threadsafe(lt.loop, sleep_long, NULL, &slow), 0);
+    ok = submit(&lt, sleep_then_triple, (void *)5);
+    bad = submit(&lt, fail_io, NULL);
+    slow = submit(&lt, sleep_long, NULL);
     void *result;
     assert_int_equal(cio_cfuture_wait(ok, -1, &result), 0);
     assert_int_equal((intptr_t)result, 15);
@@ -522,7 +534,7 @@ static void threadsafe_loop_closes_first(void **state) {
     struct loop_thread lt;
     loop_thread_start(&lt);
     cio_cfuture *slow;
-    assert_int_equal(cio_run_coroutine_threadsafe(lt.loop, sleep_long, NULL, &slow), 0);
+    slow = submit(&lt, sleep_long, NULL);
     assert_int_equal(cio_cfuture_wait(slow, 0.02, NULL), -ETIMEDOUT); /* it has started */
     loop_thread_stop(&lt);
     assert_int_equal(cio_cfuture_wait(slow, -1, NULL), -CIO_ECLOSED);

@@ -19,7 +19,7 @@ static void *party(void *arg) {
 static cio_task *arrive(int me, double after) {
     assert_int_equal(cio_sleep(after), 0);
     cio_task *task;
-    cio_create_task(party, (void *)(intptr_t)me, &task);
+    assert_int_equal(cio_create_task(party, (void *)(intptr_t)me, &task), 0);
     assert_int_equal(cio_yield(), 0); /* it is waiting now */
     return task;
 }
@@ -202,7 +202,7 @@ static void *wait_with_timeout(void *arg) {
 static void *timeout(void *arg) {
     (void)arg;
     cio_task *a;
-    cio_create_task(wait_with_timeout, NULL, &a);
+    assert_int_equal(cio_create_task(wait_with_timeout, NULL, &a), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_barrier_n_waiting(&barrier), 1);
     assert_int_equal(cio_await(a, NULL), -ETIMEDOUT);

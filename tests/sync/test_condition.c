@@ -137,9 +137,9 @@ static void *cancel_waiter(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *a;
-    cio_create_task(wait_once, (void *)1, &a);
+    assert_int_equal(cio_create_task(wait_once, (void *)1, &a), 0);
     cio_task *b;
-    cio_create_task(wait_once, (void *)2, &b);
+    assert_int_equal(cio_create_task(wait_once, (void *)2, &b), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -165,7 +165,7 @@ static void *cancel_after_notify(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *a;
-    cio_create_task(wait_once, (void *)1, &a);
+    assert_int_equal(cio_create_task(wait_once, (void *)1, &a), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_condition_notify(&cond, 1), 1);
@@ -199,7 +199,7 @@ static void *wait_with_timeout(void *arg) {
 static void *timeout(void *arg) {
     (void)arg;
     cio_task *a;
-    cio_create_task(wait_with_timeout, NULL, &a);
+    assert_int_equal(cio_create_task(wait_with_timeout, NULL, &a), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_condition_acquire(&cond), 0);
     assert_int_equal(cio_sleep(3.0), 0); /* the deadline passes while we hold the lock */
@@ -224,7 +224,7 @@ static void *shared_lock(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *a;
-    cio_create_task(wait_once, (void *)1, &a);
+    assert_int_equal(cio_create_task(wait_once, (void *)1, &a), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_lock_acquire(&shared), 0);
     assert_true(cio_condition_locked(&other));             /* same lock */

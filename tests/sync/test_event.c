@@ -62,7 +62,7 @@ static void *ten_thousand(void *arg) {
     static cio_task *tasks[MANY];
     int many = test_scaled(MANY, 100); /* load: the order is what is checked */
     for (int i = 0; i < many; i++) {
-        cio_create_task(wait_in_order, (void *)(intptr_t)i, &tasks[i]);
+        assert_int_equal(cio_create_task(wait_in_order, (void *)(intptr_t)i, &tasks[i]), 0);
         assert_non_null(tasks[i]);
     }
     assert_int_equal(cio_sleep(1.0), 0);
@@ -95,11 +95,11 @@ static void *cancel_one(void *arg) {
     (void)arg;
     woken = 0;
     cio_task *a;
-    cio_create_task(wait_counting, NULL, &a);
+    assert_int_equal(cio_create_task(wait_counting, NULL, &a), 0);
     cio_task *b;
-    cio_create_task(wait_counting, NULL, &b);
+    assert_int_equal(cio_create_task(wait_counting, NULL, &b), 0);
     cio_task *c;
-    cio_create_task(wait_counting, NULL, &c);
+    assert_int_equal(cio_create_task(wait_counting, NULL, &c), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(b), 0);
     assert_int_equal(cio_await(b, NULL), -ECANCELED);
@@ -121,7 +121,7 @@ static void *cancel_after_set(void *arg) {
     (void)arg;
     woken = 0;
     cio_task *a;
-    cio_create_task(wait_counting, NULL, &a);
+    assert_int_equal(cio_create_task(wait_counting, NULL, &a), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_event_set(&event), 0);
     assert_int_equal(cio_task_cancel(a), 0);

@@ -90,9 +90,9 @@ static void *cancel_waiter(void *arg) {
     order_len = 0;
     assert_int_equal(cio_lock_acquire(&lock), 0);
     cio_task *b;
-    cio_create_task(take_and_hold, (void *)1, &b);
+    assert_int_equal(cio_create_task(take_and_hold, (void *)1, &b), 0);
     cio_task *c;
-    cio_create_task(take_and_hold, (void *)2, &c);
+    assert_int_equal(cio_create_task(take_and_hold, (void *)2, &c), 0);
     assert_int_equal(cio_sleep(0.5), 0);
     assert_int_equal(cio_task_cancel(b), 0);
     assert_int_equal(cio_await(b, NULL), -ECANCELED); /* took nothing */
@@ -126,7 +126,7 @@ static void *cancel_after_handoff(void *arg) {
     (void)arg;
     assert_int_equal(cio_lock_acquire(&lock), 0);
     cio_task *b;
-    cio_create_task(acquire_then_sleep, NULL, &b);
+    assert_int_equal(cio_create_task(acquire_then_sleep, NULL, &b), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_lock_release(&lock), 0);
     assert_int_equal(cio_task_cancel(b), 0);
@@ -154,7 +154,7 @@ static void *timeout(void *arg) {
     (void)arg;
     assert_int_equal(cio_lock_acquire(&lock), 0);
     cio_task *b;
-    cio_create_task(acquire_with_timeout, NULL, &b);
+    assert_int_equal(cio_create_task(acquire_with_timeout, NULL, &b), 0);
     assert_int_equal(cio_await(b, NULL), -ETIMEDOUT);
     assert_true(test_now() == 2.0);
     assert_int_equal(cio_lock_release(&lock), 0);

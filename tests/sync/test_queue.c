@@ -142,7 +142,7 @@ static void *priority_backpressure(void *arg) {
     assert_int_equal(cio_queue_put(queue, &mid), 0);
     assert_true(cio_queue_full(queue));
     cio_task *putter;
-    cio_create_task(put_job, &high, &putter);
+    assert_int_equal(cio_create_task(put_job, &high, &putter), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_false(cio_task_done(putter));
     void *item;
@@ -254,7 +254,7 @@ static void *join_counts(void *arg) {
     assert_int_equal(cio_queue_join(queue), 0); /* nothing unfinished */
     assert_int_equal(cio_queue_task_done(queue), -EOVERFLOW);
     cio_task *w;
-    cio_create_task(worker, NULL, &w);
+    assert_int_equal(cio_create_task(worker, NULL, &w), 0);
     for (int i = 1; i <= 3; i++) assert_int_equal(cio_queue_put(queue, ITEM(i)), 0);
     assert_int_equal(cio_queue_join(queue), 0);
     assert_true(test_now() == 6.0); /* 1 + 2 + 3 s of work */
@@ -337,9 +337,9 @@ static void *join_cancel(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
     cio_task *a;
-    cio_create_task(join_in_task, NULL, &a);
+    assert_int_equal(cio_create_task(join_in_task, NULL, &a), 0);
     cio_task *b;
-    cio_create_task(join_in_task, NULL, &b);
+    assert_int_equal(cio_create_task(join_in_task, NULL, &b), 0);
     cio_timeout scope;
     assert_int_equal(cio_timeout_begin(&scope, 1.0), 0);
     assert_int_equal(cio_queue_join(queue), -ETIMEDOUT);
@@ -366,9 +366,9 @@ static void *cancel_getter(void *arg) {
     (void)arg;
     got_len = 0;
     cio_task *a;
-    cio_create_task(get_one, NULL, &a);
+    assert_int_equal(cio_create_task(get_one, NULL, &a), 0);
     cio_task *b;
-    cio_create_task(get_one, NULL, &b);
+    assert_int_equal(cio_create_task(get_one, NULL, &b), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED);
@@ -391,7 +391,7 @@ static void *cancel_getter_after_handoff(void *arg) {
     (void)arg;
     got_len = 0;
     cio_task *a;
-    cio_create_task(get_one, NULL, &a);
+    assert_int_equal(cio_create_task(get_one, NULL, &a), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(8)), 0);
     assert_int_equal(cio_task_cancel(a), 0);
@@ -412,9 +412,9 @@ static void *cancel_putter(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
     cio_task *a;
-    cio_create_task(put_item, ITEM(2), &a);
+    assert_int_equal(cio_create_task(put_item, ITEM(2), &a), 0);
     cio_task *b;
-    cio_create_task(put_item, ITEM(3), &b);
+    assert_int_equal(cio_create_task(put_item, ITEM(3), &b), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED); /* 2 was not put */
@@ -439,7 +439,7 @@ static void *cancel_putter_after_admission(void *arg) {
     (void)arg;
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
     cio_task *a;
-    cio_create_task(put_item, ITEM(2), &a);
+    assert_int_equal(cio_create_task(put_item, ITEM(2), &a), 0);
     assert_int_equal(cio_yield(), 0);
     void *item;
     assert_int_equal(cio_queue_get(queue, &item), 0);
@@ -493,7 +493,7 @@ static void *graceful(void *arg) {
     (void)arg;
     got_len = 0;
     cio_task *getter;
-    cio_create_task(get_one, NULL, &getter);
+    assert_int_equal(cio_create_task(get_one, NULL, &getter), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     assert_int_equal(cio_await(getter, NULL), -CIO_ESHUTDOWN);
@@ -505,7 +505,7 @@ static void *graceful_with_items(void *arg) {
     assert_int_equal(cio_queue_put(queue, ITEM(1)), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(2)), 0);
     cio_task *putter;
-    cio_create_task(put_item, ITEM(3), &putter);
+    assert_int_equal(cio_create_task(put_item, ITEM(3), &putter), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_queue_shutdown(queue, false), 0);
     assert_int_equal(cio_await(putter, NULL), -CIO_ESHUTDOWN); /* 3 stays the putter's */
@@ -543,9 +543,9 @@ static void *immediate(void *arg) {
     void *item;
     assert_int_equal(cio_queue_get(queue, &item), 0); /* 1: taken, not yet done */
     cio_task *joiner;
-    cio_create_task(join_in_task, NULL, &joiner);
+    assert_int_equal(cio_create_task(join_in_task, NULL, &joiner), 0);
     cio_task *putter;
-    cio_create_task(put_item, ITEM(10), &putter);
+    assert_int_equal(cio_create_task(put_item, ITEM(10), &putter), 0);
     assert_int_equal(cio_queue_put(queue, ITEM(4)), 0); /* full now */
     assert_int_equal(cio_yield(), 0);
     assert_false(cio_task_done(putter)); /* blocked */
@@ -597,9 +597,9 @@ static void *free_while_waited_on(void *arg) {
     assert_int_equal(cio_queue_put_nowait(queue, ITEM(5)), 0);
     assert_int_equal(cio_queue_get_nowait(queue, &item), 0); /* 5 taken, not done */
     cio_task *getter;
-    cio_create_task(get_one, NULL, &getter);
+    assert_int_equal(cio_create_task(get_one, NULL, &getter), 0);
     cio_task *joiner;
-    cio_create_task(join_in_task, NULL, &joiner);
+    assert_int_equal(cio_create_task(join_in_task, NULL, &joiner), 0);
     assert_int_equal(cio_yield(), 0); /* both wait now */
     cio_queue_free(queue);
     queue = NULL;

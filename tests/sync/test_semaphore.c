@@ -100,9 +100,9 @@ static void *cancel_waiter(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *a;
-    cio_create_task(acquire_noting, (void *)1, &a);
+    assert_int_equal(cio_create_task(acquire_noting, (void *)1, &a), 0);
     cio_task *b;
-    cio_create_task(acquire_noting, (void *)2, &b);
+    assert_int_equal(cio_create_task(acquire_noting, (void *)2, &b), 0);
     assert_int_equal(cio_sleep(1.0), 0);
     assert_int_equal(cio_task_cancel(a), 0);
     assert_int_equal(cio_await(a, NULL), -ECANCELED);
@@ -124,7 +124,7 @@ static void *cancel_after_handoff(void *arg) {
     (void)arg;
     order_len = 0;
     cio_task *a;
-    cio_create_task(acquire_noting, (void *)1, &a);
+    assert_int_equal(cio_create_task(acquire_noting, (void *)1, &a), 0);
     assert_int_equal(cio_yield(), 0);
     assert_int_equal(cio_semaphore_release(&sem), 0);
     assert_int_equal(cio_task_cancel(a), 0);

@@ -553,7 +553,7 @@ static void test_bad_contexts(void **state) {
 }
 
 int main(void) {
-    cio_tls_context *probe;
+    cio_tls_context *probe = NULL;
     if (cio_tls_context_new(NULL, &probe) == -ENOTSUP ||
         system("openssl version >/dev/null") != 0) {
         printf("skipped: cio built without OpenSSL, or no openssl command\n");
