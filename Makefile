@@ -68,7 +68,7 @@ fault: deps
 	scripts/fault.sh -b build-fault $(FAULT_FLAGS)
 
 # The coverage report of the last `make fault` run (markdown, on stdout):
-# which call sites in src/{core,net,os,poll} were failed, which never and why.
+# which call sites in src/{core,net,os,process,poll} were failed, which never and why.
 fault-report:
 	@scripts/fault.sh -b build-fault -r
 

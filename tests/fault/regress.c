@@ -122,7 +122,7 @@ static void interrupted_sigpipe_take_back_does_not_kill(void **state) {
     assert_int_equal(test_run(write_to_closed_pipe, NULL, NULL, NULL), -EPIPE);
 }
 
-/* ---- src/os/process.c, childwatch.c: the reaping call was interrupted ---- */
+/* ---- src/process/process.c, childwatch.c: the reaping call was interrupted ---- */
 
 /* Runs `true` and waits for it with the reaping call (waitpid under
  * SIGCHLD, waitid of the pidfd watcher) failing once with EINTR. Before the
@@ -169,7 +169,7 @@ static void interrupted_waitid_still_reaps(void **state) {
     run_reap_interrupted(CIO_WATCHER_PIDFD);
 }
 
-/* ---- src/os/process.c: the spawn plan could not be initialised ---- */
+/* ---- src/process/process.c: the spawn plan could not be initialised ---- */
 
 static void *spawn_without_file_actions(void *arg) {
     (void)arg;
