@@ -4,6 +4,15 @@
  * pollers; virtual clock; no fd may leak. */
 #include "testutil.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #include <signal.h>
 #include <string.h>
 
@@ -112,7 +121,10 @@ static void *close_main(void *arg) {
     assert_int_equal(cio_subprocess_exec(argv, NULL, &r, NULL, &t), -EINVAL);
     assert_null(t);
     assert_int_equal(cio_subprocess_exec(argv, &quiet, &r, NULL, NULL), -EINVAL);
-    assert_int_equal(cio_subprocess_exec(missing, &quiet, &r, NULL, &t), -ENOENT);
+    /* Under valgrind, whose fork stands in for posix_spawn's vfork, a failed
+     * exec cannot be reported to the caller (as test_process says). */
+    if (!RUNNING_ON_VALGRIND)
+        assert_int_equal(cio_subprocess_exec(missing, &quiet, &r, NULL, &t), -ENOENT);
     assert_int_equal(cio_subprocess_transport_pid(NULL), -EINVAL);
     assert_int_equal(cio_subprocess_transport_close(NULL), -EINVAL);
 
