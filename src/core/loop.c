@@ -18,15 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 CIO__TLS cio_loop *cio__running_loop;
 
 /* ---- clock ---------------------------------------------------------------------- */
@@ -125,10 +116,8 @@ static void on_fd_ready(void *ctx, int fd, unsigned events) {
 }
 
 /* How long (real time) an idle virtual-clock loop waits for another thread
- * (a call_soon_threadsafe, a signal) before it calls the run a deadlock.
- * Under valgrind, which runs one thread at a time and delivers signals late,
- * a signal pump's post can take longer than that. */
-#define STALL_GRACE_MS (RUNNING_ON_VALGRIND ? 5000 : 250)
+ * (a call_soon_threadsafe, a signal) before it calls the run a deadlock. */
+#define STALL_GRACE_MS 250
 
 /* Nothing ready, no timer, no thread working for the loop: only I/O or
  * another thread can wake it. With no task waiting on an fd, a short wait
