@@ -389,7 +389,7 @@ struct cio__close_hook {
  * its close hook): one slot each, so finding it is one load. */
 enum cio__loop_slot {
     CIO__SLOT_OS,
-    CIO__SLOT_PROCESS,      /* src/process/ */
+    CIO__SLOT_PROCESS, /* src/process/ */
     CIO__SLOT_HTTP_CLIENT,
     CIO__SLOT_FD_CALLBACKS, /* fd_callback.c */
     CIO__SLOT_INTROSPECT,   /* introspect_server.c */
@@ -590,7 +590,8 @@ int cio__debug_init(cio_loop *loop, bool enabled); /* 0 or -ENOMEM */
  * false, for one predicted branch, when loop is not in debug mode. */
 bool cio__debug_thread_slow(const cio_loop *loop, const char *caller);
 static inline bool cio__debug_wrong_thread(const cio_loop *loop, const char *caller) {
-    return __builtin_expect(cio__loop_head_const(loop)->debug, 0) && cio__debug_thread_slow(loop, caller);
+    return __builtin_expect(cio__loop_head_const(loop)->debug, 0) &&
+           cio__debug_thread_slow(loop, caller);
 }
 /* diag.c: loops made and not yet freed. A future may outlive its loop: what
  * reads its loop from outside that loop's run asks cio__loop_alive first. */

@@ -80,7 +80,7 @@ void cio__transport_unref(cio_transport *transport) {
     cio_stream *stream = transport->stream;
     stream->hooks = NULL;
     if (transport->owns_stream) cio_stream_free(stream);
-    cio__stream_unref(stream); /* the transport's own */
+    cio__stream_unref(stream);     /* the transport's own */
     cio__handle_retire(transport); /* a stale handle is reported (core/handle.c) */
 }
 

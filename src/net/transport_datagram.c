@@ -41,8 +41,8 @@ static int check(const cio_datagram_transport *t, const char *caller) {
 }
 
 /* An open datagram transport waits for datagrams as a task parked on its fd
- * would: counted in the loop's io waiters (cio__loop_io_waiters_add), so a virtual-clock loop waits for the
- * peer rather than calling the run a deadlock. */
+ * would: counted in the loop's io waiters (cio__loop_io_waiters_add), so a virtual-clock loop waits
+ * for the peer rather than calling the run a deadlock. */
 static void set_waiting(cio_datagram_transport *t, bool waiting) {
     if (t->waiting == waiting) return;
     t->waiting = waiting;

@@ -135,8 +135,9 @@ static int park(cio_channel *channel, struct waiters *list, struct waiter *waite
 /* A live channel; NULL, with a report naming caller, for a stale handle
  * (a channel freed into the quarantine, core/handle.c). */
 static cio_channel *valid(const cio_channel *channel, const char *caller) {
-    return cio__handle_check(channel, CHANNEL_MAGIC, "channel", caller) == 0 ? (cio_channel *)channel
-                                                                            : NULL;
+    return cio__handle_check(channel, CHANNEL_MAGIC, "channel", caller) == 0
+               ? (cio_channel *)channel
+               : NULL;
 }
 
 int cio_channel_new(size_t capacity, cio_channel **out) {

@@ -61,7 +61,8 @@
     X(calloc)                                                                                      \
     X(realloc)                                                                                     \
     X(strdup)                                                                                      \
-    X(strndup) X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1) X(epoll_ctl)   \
+    X(strndup)                                                                                     \
+    X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1) X(epoll_ctl)              \
         X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind) X(listen) X(connect)           \
             X(shutdown) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername) X(read) X(write) \
                 X(pread) X(pwrite) X(writev) X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto)      \
