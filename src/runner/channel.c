@@ -12,9 +12,9 @@
  * unlinks itself and has given or taken nothing. */
 #include "core/core.h"
 #include "cio/channel.h"
+#include "runner/crossing.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 
 #define CHANNEL_MAGIC 0x63696f68u /* "cioh" */
@@ -92,7 +92,7 @@ static void on_woken(void *arg) {
 
 /* The waiter waits for exactly this post: retry while memory is short. */
 static void wake(struct waiter *waiter) {
-    while (cio_call_soon_threadsafe(waiter->loop, on_woken, waiter) == -ENOMEM) sched_yield();
+    cio__post_owed(waiter->loop, on_woken, waiter);
 }
 
 static void wake_all(struct waiter *waiter) {
@@ -104,12 +104,6 @@ static void wake_all(struct waiter *waiter) {
 }
 
 /* ---- waiting ---------------------------------------------------------------------- */
-
-static void wait_uninterrupted(cio_event *event) {
-    cio_shield_begin();
-    while (!cio_event_is_set(event)) cio_event_wait(event);
-    cio_shield_end();
-}
 
 /* Park the calling task on list (the lock is held, and released here) until
  * served or interrupted. Returns the outcome: 0, -CIO_ECLOSED, or the
@@ -126,7 +120,7 @@ static int park(cio_channel *channel, struct waiters *list, struct waiter *waite
     if (listed) unlink_waiter(list, waiter);
     pthread_mutex_unlock(&channel->lock);
     if (listed) return rc;
-    wait_uninterrupted(&waiter->woken); /* served meanwhile: its outcome stands */
+    cio__event_wait_shielded(&waiter->woken); /* served meanwhile: its outcome stands */
     return waiter->status;
 }
 

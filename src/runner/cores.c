@@ -12,6 +12,7 @@
  * entries still set, so nothing is ever posted to a freed loop. */
 #include "core/core.h" /* cio__loop_cancel_remaining, as cio_run uses it */
 #include "cio/cores.h"
+#include "runner/crossing.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -132,8 +133,7 @@ static void *worker_main(void *arg) {
     worker->status = run_worker_loop(worker);
     current_worker = NULL;
     if (worker->status < 0 && worker->status != -ECANCELED) stop_all(group);
-    while (cio_call_soon_threadsafe(group->coordinator, on_worker_finished, group) == -ENOMEM)
-        sched_yield();
+    cio__post_owed(group->coordinator, on_worker_finished, group);
     return NULL;
 }
 
@@ -158,12 +158,6 @@ static int usable_cpus(void) {
     return count > 0 ? count : 1;
 }
 
-static void wait_for_workers(struct group *group) {
-    cio_shield_begin();
-    while (!cio_event_is_set(&group->all_finished)) cio_event_wait(&group->all_finished);
-    cio_shield_end();
-}
-
 static void *coordinate(void *arg) {
     struct group *group = arg;
     group->coordinator = cio_get_running_loop();
@@ -186,7 +180,7 @@ static void *coordinate(void *arg) {
     if (group->finished == group->count) cio_event_set(&group->all_finished);
     int waited = cio_event_wait(&group->all_finished);
     if (waited < 0) stop_all(group); /* Ctrl-C, or the caller's own cancel */
-    wait_for_workers(group);
+    cio__event_wait_shielded(&group->all_finished);
     for (int i = 0; i < started; i++) pthread_join(group->workers[i].thread, NULL);
     if (rc < 0) return cio_fail(rc);
     return waited < 0 ? cio_fail(waited) : NULL;

@@ -8,8 +8,7 @@
  * arrived: the answer always, and the ack of a cancel it sent. */
 #include "cio.h"
 #include "cio/cores.h"
-
-#include <sched.h>
+#include "runner/crossing.h"
 
 struct submission {
     cio_task_fn fn;
@@ -25,11 +24,8 @@ struct submission {
     void *result;
 };
 
-/* Post to the caller's loop. The caller is parked waiting for exactly this,
- * so it cannot be lost: retry while the only trouble is memory. */
 static void post_to_caller(struct submission *submission, cio_callback fn) {
-    while (cio_call_soon_threadsafe(submission->caller_loop, fn, submission) == -ENOMEM)
-        sched_yield();
+    cio__post_owed(submission->caller_loop, fn, submission);
 }
 
 static void on_answer(void *arg) {
@@ -80,14 +76,6 @@ static void cancel_remote(void *arg) {
 
 /* ---- the caller's side ------------------------------------------------------------ */
 
-/* Wait for an event no interrupt may cut short: the target still holds a
- * pointer into this stack until it arrives. */
-static void wait_uninterrupted(cio_event *event) {
-    cio_shield_begin();
-    while (!cio_event_is_set(event)) cio_event_wait(event);
-    cio_shield_end();
-}
-
 int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
     if (result) *result = NULL;
     if (!target || !fn) return -EINVAL;
@@ -108,7 +96,7 @@ int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) 
      * wait out every message the target still owes this stack. */
     if (!cio_event_is_set(&submission.answered) &&
         cio_call_soon_threadsafe(target, cancel_remote, &submission) == 0)
-        wait_uninterrupted(&submission.acked);
-    wait_uninterrupted(&submission.answered);
+        cio__event_wait_shielded(&submission.acked);
+    cio__event_wait_shielded(&submission.answered);
     return rc;
 }

@@ -1,0 +1,25 @@
+/* src/runner/crossing.h - what the cross-loop pieces (submit.c, channel.c,
+ * cores.c) share: a message another thread is parked waiting for, and the
+ * wait for it, which nothing may cut short. */
+#ifndef CIO_RUNNER_CROSSING_H
+#define CIO_RUNNER_CROSSING_H
+
+#include "cio.h"
+
+#include <sched.h>
+
+/* Post fn(arg) to loop for a task parked there waiting for exactly this: it
+ * cannot be dropped, so retry while the only trouble is memory. */
+static inline void cio__post_owed(cio_loop *loop, cio_callback fn, void *arg) {
+    while (cio_call_soon_threadsafe(loop, fn, arg) == -ENOMEM) sched_yield();
+}
+
+/* Wait until event is set, shielded: another thread still holds a pointer
+ * into the caller's stack until the message that sets it arrives. */
+static inline void cio__event_wait_shielded(cio_event *event) {
+    cio_shield_begin();
+    while (!cio_event_is_set(event)) cio_event_wait(event);
+    cio_shield_end();
+}
+
+#endif
