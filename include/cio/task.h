@@ -59,7 +59,23 @@ typedef struct cio_task_options {
      * and was never scheduled. Only when the loop runs on this thread;
      * otherwise the task starts on a later turn as usual. */
     bool eager_start;
+    /* A compact task (docs/tasks.md, "Compact tasks"): it runs on a stack its
+     * loop shares among compact tasks (CIO_COMPACT_STACK_SIZE; stack_size is
+     * ignored) and, while suspended, keeps a heap copy of only the frames it
+     * has live - a few hundred bytes for a task parked in a sleep - once
+     * another compact task needs the stack. The price: no pointer into its
+     * stack may be used by anyone while it is suspended (a local handed to
+     * another task, a stack buffer another task or a callback fills), and
+     * each switch to it may copy its frames. It never starts eagerly.
+     * false: the loop's default (cio_loop_set_compact_tasks), normally a
+     * stack of its own. */
+    bool compact;
 } cio_task_options;
+
+/* Make compact tasks (cio_task_options.compact) the default for the tasks
+ * created on loop from now on, or (on false) stop. Loop thread or before the
+ * loop runs. Returns 0, or -EINVAL for an invalid or closed loop. */
+CIO_EXPORT int cio_loop_set_compact_tasks(cio_loop *loop, bool on);
 
 /* The default stack size: 256 KiB of address space, of which a task touches
  * (and so costs) only the pages it uses. Override per task in
@@ -67,6 +83,9 @@ typedef struct cio_task_options {
  * K/M suffix). A task that overflows its stack hits a guard page and the
  * process aborts with "cio: task 'NAME' overflowed its N KiB stack". */
 #define CIO_DEFAULT_STACK_SIZE (256u * 1024u)
+
+/* The size of the stack a loop's compact tasks share (cio_task_options). */
+#define CIO_COMPACT_STACK_SIZE (256u * 1024u)
 
 /* Create a task on loop running fn(arg), through the loop's task factory
  * if one is set; it starts on a later turn (or at once with eager_start). On

@@ -214,6 +214,12 @@ void cio__uninterruptible_end(cio_task *task);
  * wait would have returned it), or 0 when none is due. For a call that
  * must check before it starts work it cannot take back. */
 int cio__wait_deliver_pending(cio_task *task);
+/* A wait in which someone else writes into the task's stack while it is
+ * suspended (a thread-pool job, io_uring, another loop's answer) brackets it
+ * with these (nest): a compact task's frames then stay on the shared stack,
+ * and other compact tasks wait for the unpin (compact.c). */
+void cio__task_pin_stack(cio_task *task);
+void cio__task_unpin_stack(cio_task *task);
 /* What cio__wait's owner was, for the abort hook (and a waker). */
 void *cio__wait_owner(const cio_task *task);
 

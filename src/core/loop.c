@@ -332,6 +332,7 @@ int cio_loop_close(cio_loop *loop) {
     loop->head.closed = true; /* from here on, freed tasks are not kept as spares */
     free_all_tasks(loop);
     cio__task_spares_free(loop);
+    cio__compact_loop_close(loop);
     cio__wakeup_close(loop);
     loop->poller_ops->close(loop->poller);
     loop->poller = NULL;

@@ -68,6 +68,9 @@ struct cio_loop {
     atomic_bool idle;
     struct cio__watchdog *watchdog; /* NULL unless cio_loop_start_watchdog */
 
+    struct cio__compact *compact; /* compact tasks' shared stack (compact.c), or NULL */
+    bool compact_default;         /* cio_loop_set_compact_tasks */
+
     cio__ctx scheduler_ctx; /* the scheduler, while a task runs */
 #if defined(CIO_ASAN)
     void *asan_fake_stack;

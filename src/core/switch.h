@@ -13,6 +13,7 @@
 #ifndef CIO_CORE_SWITCH_H
 #define CIO_CORE_SWITCH_H
 
+#include "core/compact.h"
 #include "core/task.h"
 
 #if defined(CIO_ASAN)
@@ -36,6 +37,7 @@ static inline void cio__switch_save_from(cio_loop *loop, cio__transfer back) {
 
 /* Make task the running one, just before jumping to it. */
 static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
+    if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task);
     loop->head.current = task;
     loop->head.budget = CIO__BUDGET;
     task->state = CIO__TASK_RUNNING;
@@ -174,6 +176,7 @@ static inline void cio__task_switch_out(cio_task *task) {
     }
     struct cio__ready *entry = cio__turn_next(loop, true);
     cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
+    if (next && __builtin_expect(next->compact, 0)) next = cio__compact_handoff(loop, task, next);
     if (!next)
         cio__switch_to_scheduler(loop, task, false);
     else if (next != task)

@@ -7,6 +7,7 @@
  * a release too many is refused instead of taking the loop's. The stack is
  * taken when the task first runs and given back as soon as it finishes. */
 #include "core/switch.h" /* cio__switch_to_task, cio__switch_to_scheduler */
+#include "core/compact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,7 @@ int cio_task_new(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_optio
     task->wait.fd = -1;
     task->deadline = INT64_MAX;
     task->stack_size = opts ? opts->stack_size : 0;
+    task->compact = (opts && opts->compact) || loop->compact_default; /* compact.c */
     default_name(task);
     if (set_name(task, opts ? opts->name : NULL) < 0) {
         task_dispose(task);
@@ -141,7 +143,7 @@ int cio_task_new(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_optio
     cio__list_push_back(&loop->tasks, &task->all);
     loop->unfinished_tasks++;
     if (out) *out = task; /* before it runs: a detached eager task may be freed by then */
-    if (opts && opts->eager_start && cio__running_loop == loop)
+    if (opts && opts->eager_start && cio__running_loop == loop && !task->compact)
         run_eagerly(loop, task);
     else
         cio__ready_push(&loop->ready, &task->ready);
@@ -255,6 +257,7 @@ static void task_main(cio__transfer start) {
 }
 
 static void drop_loop_reference(cio_task *task) {
+    if (task->compact) cio__compact_release(task);
     if (task->stack.mapping) cio__stack_release(&task->stack);
     task->stack.mapping = NULL;
 #if defined(CIO_TSAN)
@@ -269,6 +272,7 @@ static void drop_loop_reference(cio_task *task) {
 }
 
 static int start(cio_task *task) {
+    if (task->compact) return cio__compact_start(task, task_main);
     int rc = cio__stack_acquire(&task->stack, task->stack_size);
     if (rc < 0) return rc;
     task->stack.name = task->name ? task->name : task->name_buf;
@@ -284,6 +288,7 @@ static int start(cio_task *task) {
  * can be released only from another one. */
 void cio__task_resume(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
+    if (__builtin_expect(task->compact, 0) && cio__compact_defer(task)) return;
     cio_task *back = cio__switch_to_task(task->future.loop, task);
     if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
@@ -363,6 +368,7 @@ cio_task *cio_task_ref(cio_task *task) {
 }
 
 void cio__task_free(cio_task *task) {
+    if (task->compact) cio__compact_release(task);
     if (task->stack.mapping) cio__stack_release(&task->stack);
     cio__task_report_unretrieved(task);
     cio__future_free_callbacks(&task->future);

@@ -63,6 +63,10 @@ struct cio_task {
     bool cancel_unseen;      /* cancelled since a wait last returned -ECANCELED: a return
                               * now ends the task cancelled (asyncio's _must_cancel) */
     int shield_depth;        /* > 0: waits are not interrupted */
+    bool compact;            /* runs on the loop's shared stack (compact.c) */
+    uint16_t stack_pins;     /* compact: > 0 while something outside it may write its
+                              * stack (cio__task_pin_stack): its frames stay put */
+    struct cio__compact_frames *frames; /* compact: its saved frames, or NULL */
 
     struct cio__wait_record wait;
     struct cio__timer sleep_timer;

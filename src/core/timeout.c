@@ -12,7 +12,7 @@
  * (cio__timeout_shielded, checked by the wait primitive). Its own deadline,
  * and those of scopes inside it, still fire: cleanup that awaits cannot hang
  * forever. What it held off is delivered at the first await after it ends. */
-#include "core/task.h"
+#include "core/compact.h" /* cio__compact_at: the chain is in the task's frames */
 
 #include <assert.h>
 #include <math.h>
@@ -40,12 +40,20 @@ static void fire_deadline(struct cio__timer *timer) {
 }
 
 /* The scope after `scope` that still counts: NULL past a shielded one. */
-static struct cio__timeout_scope *visible_outer(const struct cio__timeout_scope *scope) {
-    return scope->shield ? NULL : scope->outer;
+static struct cio__timeout_scope *visible_outer(const cio_task *task,
+                                                const struct cio__timeout_scope *scope) {
+    return scope->shield ? NULL : cio__compact_at(task, scope->outer);
+}
+
+/* The innermost scope, where it lies now (a suspended compact task's
+ * frames may be in their saved copy: compact.c). */
+static struct cio__timeout_scope *innermost(const cio_task *task) {
+    return cio__compact_at(task, task->scopes);
 }
 
 bool cio__timeout_shielded(const cio_task *task) {
-    for (const struct cio__timeout_scope *scope = task->scopes; scope; scope = scope->outer)
+    for (const struct cio__timeout_scope *scope = innermost(task); scope;
+         scope = cio__compact_at(task, scope->outer))
         if (scope->shield) return true;
     return false;
 }
@@ -64,7 +72,8 @@ static void deadline_unwatched(cio_task *task) {
 void cio__timeout_recompute(cio_task *task) {
     task->deadline_unwatched = false;
     int64_t earliest = INT64_MAX;
-    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = visible_outer(scope))
+    for (struct cio__timeout_scope *scope = innermost(task); scope;
+         scope = visible_outer(task, scope))
         if (scope->deadline < earliest) earliest = scope->deadline;
     task->deadline = earliest;
     cio_loop *loop = task->future.loop;
@@ -78,7 +87,8 @@ void cio__timeout_recompute(cio_task *task) {
 
 void cio__timeout_mark_fired(cio_task *task) {
     struct cio__timeout_scope *owner = NULL;
-    for (struct cio__timeout_scope *scope = task->scopes; scope; scope = visible_outer(scope))
+    for (struct cio__timeout_scope *scope = innermost(task); scope;
+         scope = visible_outer(task, scope))
         if (scope->deadline == task->deadline) owner = scope; /* keep the outermost */
     if (owner) owner->fired = true;
 }

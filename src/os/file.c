@@ -115,8 +115,13 @@ static int64_t run(const struct cio__file_op *op, const char *caller) {
     struct cio__os *os = cio__os_get(cio__task_loop(task));
     if (!os) return -ENOMEM;
     if (!os->file_backend) decide(os, CIO_FILE_BACKEND_AUTO);
-    if (os->file_backend == CIO_FILE_BACKEND_URING) return cio__uring_run(os, task, op);
-    return run_on_pool(task, op);
+    /* The kernel or a pool thread writes op (often on the caller's stack) and
+     * its buffer while the task is suspended: a compact task's frames stay put. */
+    cio__task_pin_stack(task);
+    int64_t rc = os->file_backend == CIO_FILE_BACKEND_URING ? cio__uring_run(os, task, op)
+                                                            : run_on_pool(task, op);
+    cio__task_unpin_stack(task);
+    return rc;
 }
 
 /* ---- the calls --------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
  * arrived: the answer always, and the ack of a cancel it sent. */
 #include "cio.h"
 #include "cio/cores.h"
+#include "core/core.h" /* cio__task_pin_stack */
 #include "runner/crossing.h"
 
 struct submission {
@@ -76,7 +77,7 @@ static void cancel_remote(void *arg) {
 
 /* ---- the caller's side ------------------------------------------------------------ */
 
-int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
+static int submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
     if (result) *result = NULL;
     if (!target || !fn) return -EINVAL;
     if (!cio_current_task()) return -EPERM;
@@ -98,5 +99,15 @@ int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) 
         cio_call_soon_threadsafe(target, cancel_remote, &submission) == 0)
         cio__event_wait_shielded(&submission.acked);
     cio__event_wait_shielded(&submission.answered);
+    return rc;
+}
+
+/* The other thread writes into the caller's stack while it waits: a compact
+ * task's frames must stay on the shared stack meanwhile (core.h). */
+int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
+    cio_task *self = cio_current_task();
+    if (self) cio__task_pin_stack(self);
+    int rc = submit(target, fn, arg, result);
+    if (self) cio__task_unpin_stack(self);
     return rc;
 }

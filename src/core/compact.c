@@ -1,0 +1,237 @@
+/* src/core/compact.c - compact tasks (cio_task_options.compact): many tasks
+ * share one stack per loop, and a suspended one that had to give it up keeps
+ * only a heap copy of its live frames (libaco's copy-stack mode).
+ *
+ * The shared stack holds the frames of its resident: the compact task that
+ * ran on it last, running or suspended. Resuming another compact task first
+ * saves the resident's frames ([its saved sp, top), into a buffer kept across
+ * suspensions and grown by doubling) and copies the new one's back; resuming
+ * the resident itself copies nothing. The copies happen on the stack of
+ * whoever jumps (the scheduler, or a normal task handing off), never on the
+ * shared stack: a compact task never hands off to another compact task
+ * (cio__compact_handoff sends it through the scheduler).
+ *
+ * A frame's address is where it ran, so a pointer into a suspended compact
+ * task's frames is good only while it is the resident. cio keeps its wait
+ * records in the task struct; the one record of its own it keeps on the
+ * task's stack, the timeout scope chain, is read through
+ * cio__compact_translate. A wait in which someone else writes into the
+ * task's stack while it is suspended (a thread-pool or io_uring file
+ * operation, a submission to another loop) pins it (cio__task_pin_stack):
+ * the resident then keeps the shared stack, and other compact tasks wait
+ * (cio__compact_defer) until the pin ends. docs/internals.md has the rest. */
+#include "core/compact.h"
+
+#include "cio/introspect.h" /* CIO_WAIT_NONE */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_include)
+#if __has_include(<sanitizer/asan_interface.h>)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+#ifndef ASAN_UNPOISON_MEMORY_REGION
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
+
+static cio__ctx_entry task_entry; /* task.c's task_main, the same for every task */
+
+static struct cio__compact *state_of(cio_loop *loop) {
+    if (loop->compact) return loop->compact;
+    struct cio__compact *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    /* Not cio__stack_default_size(): $CIO_STACK_SIZE sizes the normal stacks. */
+    if (cio__stack_acquire(&c->shared, CIO_COMPACT_STACK_SIZE) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->shared.name = "(compact tasks' shared stack)";
+    c->blocked_tail = &c->blocked;
+    loop->compact = c;
+    return c;
+}
+
+int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
+    struct cio__compact *c = state_of(task->future.loop);
+    if (!c) return -ENOMEM;
+    task_entry = entry;
+    task->stack = c->shared;
+    task->stack.mapping = NULL; /* not the task's to release */
+    task->stack.name = task->name ? task->name : task->name_buf;
+    task->ctx = NULL; /* made on its first swap-in, when the stack is its */
+    return 0;
+}
+
+/* ---- saving and restoring frames ----------------------------------------------- */
+
+static size_t live_bytes(const struct cio__compact *c, const cio_task *task) {
+    return (size_t)((char *)c->shared.top - (char *)task->ctx);
+}
+
+/* Room for len bytes of frames: false (frames untouched) without memory. */
+static bool reserve(cio_task *task, size_t len) {
+    if (task->frames && task->frames->cap >= len) return true;
+    size_t cap = task->frames ? (size_t)task->frames->cap * 2 : 256;
+    while (cap < len) cap *= 2;
+    struct cio__compact_frames *grown = realloc(task->frames, sizeof *grown + cap);
+    if (!grown) return false;
+    if (!task->frames) grown->len = 0;
+    grown->cap = (uint32_t)cap;
+    task->frames = grown;
+    return true;
+}
+
+static void save(struct cio__compact *c, cio_task *task) {
+    size_t len = live_bytes(c, task);
+    if (!reserve(task, len)) {
+        cio__complain("cio: no memory to save the %zu bytes of frames of compact task '%s'", len,
+                      cio_task_name(task));
+        abort(); /* its frames would be overwritten: nothing sound is left to do */
+    }
+    /* ASan: the frames' redzones are poisoned; their owner re-poisons them. */
+    ASAN_UNPOISON_MEMORY_REGION(task->ctx, len);
+    memcpy(task->frames->data, task->ctx, len);
+    task->frames->len = (uint32_t)len;
+    c->saves++;
+}
+
+static void restore(struct cio__compact *c, cio_task *task) {
+    char *top = c->shared.top;
+    ASAN_UNPOISON_MEMORY_REGION(top - c->shared.size, c->shared.size);
+    if (!task->ctx) { /* its first run */
+        task->ctx = cio__ctx_make(top, c->shared.size, task_entry);
+        return;
+    }
+    memcpy(top - task->frames->len, task->frames->data, task->frames->len);
+    c->restores++;
+}
+
+/* ---- debug mode: a suspended task's frames, pointed at from outside ----------------- */
+
+static bool within(const void *p, const void *low, const void *top) {
+    return p && (const char *)p >= (const char *)low && (const char *)p < (const char *)top;
+}
+
+/* Just before task's frames leave the shared stack: does a wait, its own or
+ * another task's, name something in them? Whoever wakes that wait will write
+ * into another task's frames. O(tasks): debug mode only. */
+static void debug_check(cio_loop *loop, struct cio__compact *c, cio_task *task) {
+    const void *low = task->ctx, *top = c->shared.top;
+    const void *own[] = {task->wait.owner, task->wait.item};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (within(own[i], low, top))
+            cio__complain(
+                "compact task '%s' is suspended in a wait whose record %p lies in its own "
+                "frames, which another compact task now overwrites",
+                cio_task_name(task), own[i]);
+    for (struct cio__list *at = loop->tasks.next; at != &loop->tasks; at = at->next) {
+        cio_task *waiter = cio__container_of(at, cio_task, all);
+        if (waiter->state == CIO__TASK_PARKED && waiter->tag.kind != CIO_WAIT_NONE &&
+            within(waiter->tag.object, low, top))
+            cio__complain("task '%s' waits on an object at %p in the frames of suspended compact "
+                          "task '%s', which another compact task now overwrites (keep objects "
+                          "other tasks use off a compact task's stack)",
+                          cio_task_name(waiter), waiter->tag.object, cio_task_name(task));
+    }
+}
+
+void cio__compact_swap_in(cio_loop *loop, cio_task *task) {
+    struct cio__compact *c = loop->compact;
+    if (c->resident == task) return;
+    if (c->resident) {
+        if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, c, c->resident);
+        save(c, c->resident);
+    }
+    restore(c, task);
+    c->resident = task;
+}
+
+void *cio__compact_translate(const cio_task *task, void *p) {
+    const struct cio__compact *c = task->future.loop->compact;
+    if (!c || c->resident == task || !task->frames) return p;
+    char *top = c->shared.top, *low = top - task->frames->len;
+    if ((char *)p < low || (char *)p >= top) return p;
+    return task->frames->data + ((char *)p - low);
+}
+
+/* ---- who may switch to whom --------------------------------------------------------- */
+
+static bool resident_pinned(const struct cio__compact *c, const cio_task *task) {
+    return c->resident && c->resident != task && c->resident->stack_pins > 0;
+}
+
+static void block(struct cio__compact *c, cio_task *task) {
+    task->ready.next = NULL;
+    *c->blocked_tail = &task->ready;
+    c->blocked_tail = &task->ready.next;
+}
+
+bool cio__compact_defer(cio_task *task) {
+    struct cio__compact *c = task->future.loop->compact;
+    if (!resident_pinned(c, task)) return false;
+    block(c, task);
+    return true;
+}
+
+cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next) {
+    struct cio__compact *c = loop->compact;
+    if (resident_pinned(c, next)) {
+        block(c, next);
+        return NULL;
+    }
+    if (!task->compact || c->resident == next) return next;
+    /* On the shared stack: put next back first in the batch, for the scheduler. */
+    next->ready.next = loop->batch;
+    loop->batch = &next->ready;
+    loop->ran_since_poll--;
+    return NULL;
+}
+
+/* The pin ended: what waited for it is queued again, in order. */
+static void unblock(cio_loop *loop, struct cio__compact *c) {
+    struct cio__ready *entry = c->blocked;
+    c->blocked = NULL;
+    c->blocked_tail = &c->blocked;
+    while (entry) {
+        struct cio__ready *next = entry->next;
+        cio__ready_push(&loop->ready, entry);
+        entry = next;
+    }
+}
+
+void cio__task_pin_stack(cio_task *task) {
+    task->stack_pins++;
+}
+
+void cio__task_unpin_stack(cio_task *task) {
+    if (--task->stack_pins > 0 || !task->compact) return;
+    struct cio__compact *c = task->future.loop->compact;
+    if (c && c->blocked) unblock(task->future.loop, c);
+}
+
+int cio_loop_set_compact_tasks(cio_loop *loop, bool on) {
+    int rc = cio__loop_check(loop, "cio_loop_set_compact_tasks");
+    if (rc < 0) return rc;
+    loop->compact_default = on;
+    return 0;
+}
+
+/* ---- ends -------------------------------------------------------------------------- */
+
+void cio__compact_release(cio_task *task) {
+    cio_loop *loop = task->future.loop;
+    if (loop->compact && loop->compact->resident == task) loop->compact->resident = NULL;
+    free(task->frames);
+    task->frames = NULL;
+}
+
+void cio__compact_loop_close(cio_loop *loop) {
+    struct cio__compact *c = loop->compact;
+    if (!c) return;
+    loop->compact = NULL;
+    cio__stack_release(&c->shared);
+    free(c);
+}

@@ -1,0 +1,63 @@
+/* src/core/compact.h - compact tasks: tasks that run on their loop's shared
+ * stack and keep only a copy of their live frames while another compact task
+ * has it (libaco's copy-stack mode). For src/core only; docs/internals.md
+ * ("Compact tasks") has the design, docs/tasks.md what it forbids. */
+#ifndef CIO_CORE_COMPACT_H
+#define CIO_CORE_COMPACT_H
+
+#include "core/task.h"
+
+/* A task's copy of its live frames, [saved sp, top of the shared stack):
+ * made when another compact task takes the shared stack, kept (and grown by
+ * doubling) across suspensions, freed when the task ends. */
+struct cio__compact_frames {
+    uint32_t len; /* bytes saved: the frames' addresses are [top - len, top) */
+    uint32_t cap;
+    unsigned char data[];
+};
+
+/* The loop's side: one shared stack, and which task's frames it holds. */
+struct cio__compact {
+    struct cio__stack shared;
+    struct cio_task *resident;  /* whose frames are on it (maybe suspended), or NULL */
+    struct cio__ready *blocked; /* tasks waiting for a pinned resident to let go */
+    struct cio__ready **blocked_tail;
+    uint64_t saves, restores; /* frame copies out and in (tests, bench) */
+};
+
+/* task.c's start(): a compact task's first run will be on the loop's shared
+ * stack (made now if the loop has none), entering at entry. Returns 0 or
+ * -ENOMEM. */
+int cio__compact_start(cio_task *task, cio__ctx_entry entry);
+
+/* Make task's frames the shared stack's, just before a jump to it: the
+ * resident's are saved first. Never called on the shared stack itself (the
+ * callers see to it: cio__compact_handoff, cio__compact_defer). */
+void cio__compact_swap_in(cio_loop *loop, cio_task *task);
+
+/* The scheduler is about to resume task: true if it must wait instead (the
+ * resident is pinned), in which case it is kept until the pin ends. */
+bool cio__compact_defer(cio_task *task);
+
+/* cio__task_switch_out found next, a compact task, as the turn's next entry:
+ * next itself, or NULL to go through the scheduler (task runs on the shared
+ * stack, or next must wait for a pin), with next's entry put back or kept. */
+cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next);
+
+/* The task finished or is being freed: its frames and residency go. */
+void cio__compact_release(cio_task *task);
+
+/* The loop is closing: its shared stack goes back to the pool. */
+void cio__compact_loop_close(cio_loop *loop);
+
+/* Where the byte task's code knows as p lies now: p itself, unless p points
+ * into task's frames while they are saved, then into the copy. Valid until
+ * the next switch. For cio's own records kept on a task's stack (timeout
+ * scopes) that a waker or canceller reads while the task is suspended. */
+void *cio__compact_translate(const cio_task *task, void *p);
+static inline void *cio__compact_at(const cio_task *task, void *p) {
+    if (__builtin_expect(!task->compact, 1)) return p;
+    return cio__compact_translate(task, p);
+}
+
+#endif

@@ -1,0 +1,366 @@
+/* Compact tasks (cio_task_options.compact): tasks on their loop's shared
+ * stack whose frames are copied out while another compact task runs. Each
+ * test checks that values kept in frames survive the copies, with normal
+ * tasks mixed in, and that the copies did happen (saves, restores). */
+#include "testutil.h"
+
+#include "core/compact.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static cio_task *spawn_compact(cio_task_fn fn, void *arg) {
+    cio_task_options opts = {.compact = true};
+    cio_task *task;
+    assert_int_equal(cio_loop_create_task_ex(cio_get_running_loop(), fn, arg, &opts, &task), 0);
+    return task;
+}
+
+static struct cio__compact *shared_state(void) {
+    return cio_get_running_loop()->compact;
+}
+
+/* A frame full of values only this call knows, checked after a suspension. */
+static unsigned long fill(unsigned char *buf, size_t len, unsigned seed) {
+    unsigned long sum = 0;
+    for (size_t i = 0; i < len; i++) sum += buf[i] = (unsigned char)(seed * 31 + i * 7);
+    return sum;
+}
+
+static unsigned long sum_of(const unsigned char *buf, size_t len) {
+    unsigned long sum = 0;
+    for (size_t i = 0; i < len; i++) sum += buf[i];
+    return sum;
+}
+
+/* ---- sleeping, awaiting --------------------------------------------------------------- */
+
+static int order[64], finished;
+
+static void *sleeper(void *arg) {
+    int id = (int)(intptr_t)arg;
+    unsigned char local[200];
+    unsigned long sum = fill(local, sizeof local, (unsigned)id);
+    assert_int_equal(cio_sleep(0.001 * (64 - id)), 0);
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    assert_int_equal(cio_sleep(0.001), 0);
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    order[finished++] = id;
+    return arg;
+}
+
+static void *sleepers_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[64];
+    finished = 0;
+    for (int i = 0; i < 64; i++) tasks[i] = spawn_compact(sleeper, (void *)(intptr_t)i);
+    for (int i = 0; i < 64; i++) {
+        void *result;
+        assert_int_equal(cio_await(tasks[i], &result), 0);
+        assert_ptr_equal(result, (void *)(intptr_t)i);
+    }
+    for (int i = 0; i < 64; i++) assert_int_equal(order[i], 63 - i); /* shortest sleep first */
+    assert_true(shared_state()->saves >= 64);
+    assert_true(shared_state()->restores >= 64);
+    return NULL;
+}
+
+static void compact_tasks_sleep_and_keep_their_frames(void **state) {
+    (void)state;
+    test_run_checked(sleepers_main, NULL);
+}
+
+static void *leaf(void *arg) {
+    unsigned char local[64];
+    unsigned long sum = fill(local, sizeof local, 9);
+    for (int i = 0; i < 5; i++) cio_yield();
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    return (void *)((intptr_t)arg * 2);
+}
+
+static void *awaiter(void *arg) {
+    unsigned char local[300];
+    unsigned long sum = fill(local, sizeof local, 3);
+    cio_task_options plain = {0};
+    cio_task *child = (intptr_t)arg % 2 ? spawn_compact(leaf, arg) : NULL;
+    if (!child)
+        assert_int_equal(cio_loop_create_task_ex(cio_get_running_loop(), leaf, arg, &plain, &child),
+                         0);
+    void *result;
+    assert_int_equal(cio_await(child, &result), 0);
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    return result;
+}
+
+static void *await_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[20];
+    for (int i = 0; i < 20; i++) tasks[i] = spawn_compact(awaiter, (void *)(intptr_t)i);
+    for (int i = 0; i < 20; i++) {
+        void *result;
+        assert_int_equal(cio_await(tasks[i], &result), 0);
+        assert_int_equal((intptr_t)result, 2 * i);
+    }
+    return NULL;
+}
+
+static void compact_tasks_await_compact_and_normal_tasks(void **state) {
+    (void)state;
+    test_run_checked(await_main, NULL);
+}
+
+/* The main task compact too, and the loop-wide default. */
+static void *defaults_main(void *arg) {
+    (void)arg;
+    assert_int_equal(cio_loop_set_compact_tasks(cio_get_running_loop(), true), 0);
+    cio_task *t = test_spawn(leaf, (void *)(intptr_t)4);
+    void *result;
+    assert_int_equal(cio_await(t, &result), 0);
+    assert_int_equal((intptr_t)result, 8);
+    assert_int_equal(cio_loop_set_compact_tasks(cio_get_running_loop(), false), 0);
+    assert_non_null(shared_state());
+    return NULL;
+}
+
+static void the_loop_default_makes_tasks_compact(void **state) {
+    (void)state;
+    test_run_checked(defaults_main, NULL);
+    assert_int_equal(cio_loop_set_compact_tasks(NULL, true), -EINVAL);
+}
+
+/* ---- sync primitives, timeouts, cancellation ------------------------------------------- */
+
+static cio_lock lock;
+static int in_lock, total;
+
+static void *locker(void *arg) {
+    unsigned char local[128];
+    unsigned long sum = fill(local, sizeof local, (unsigned)(intptr_t)arg);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cio_lock_acquire(&lock), 0);
+        assert_int_equal(in_lock++, 0);
+        cio_sleep(0.001);
+        total++;
+        in_lock--;
+        assert_int_equal(cio_lock_release(&lock), 0);
+    }
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    return NULL;
+}
+
+static void *consumer(void *arg) {
+    cio_queue *q = arg;
+    intptr_t sum = 0;
+    for (;;) {
+        void *item;
+        assert_int_equal(cio_queue_get(q, &item), 0);
+        if (!item) break;
+        sum += (intptr_t)item;
+    }
+    return (void *)sum;
+}
+
+static void *sync_main(void *arg) {
+    (void)arg;
+    cio_lock_init(&lock);
+    total = 0;
+    cio_task *lockers[8];
+    for (int i = 0; i < 8; i++) lockers[i] = spawn_compact(locker, (void *)(intptr_t)i);
+    cio_queue *q;
+    assert_int_equal(cio_queue_new(2, &q), 0);
+    cio_task *c = spawn_compact(consumer, q);
+    for (intptr_t i = 1; i <= 100; i++) assert_int_equal(cio_queue_put(q, (void *)i), 0);
+    assert_int_equal(cio_queue_put(q, NULL), 0);
+    void *sum;
+    assert_int_equal(cio_await(c, &sum), 0);
+    assert_int_equal((intptr_t)sum, 5050);
+    for (int i = 0; i < 8; i++) assert_int_equal(cio_await(lockers[i], NULL), 0);
+    assert_int_equal(total, 24);
+    cio_queue_free(q);
+    return NULL;
+}
+
+static void compact_tasks_use_locks_and_queues(void **state) {
+    (void)state;
+    test_run_checked(sync_main, NULL);
+}
+
+/* The scope chain lies in the task's frames: the deadline timer and a
+ * canceller read it while another compact task holds the shared stack. */
+static void *timed(void *arg) {
+    cio_timeout outer, inner;
+    assert_int_equal(cio_timeout_begin(&outer, 10), 0);
+    assert_int_equal(cio_timeout_begin(&inner, 0.001 * (double)(intptr_t)arg), 0);
+    int rc = cio_sleep(1);
+    assert_int_equal(rc, -ETIMEDOUT);
+    assert_true(cio_timeout_expired(&inner));
+    assert_int_equal(cio_timeout_end(&inner), -ETIMEDOUT);
+    assert_false(cio_timeout_expired(&outer));
+    assert_int_equal(cio_timeout_end(&outer), 0);
+    return NULL;
+}
+
+static void *parked(void *arg) {
+    cio_timeout scope;
+    assert_int_equal(cio_timeout_begin(&scope, 10), 0);
+    cio_event *event = arg;
+    int rc = cio_event_wait(event);
+    cio_timeout_end(&scope);
+    return (void *)(intptr_t)rc;
+}
+
+static void *timeout_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[10];
+    for (int i = 0; i < 10; i++) tasks[i] = spawn_compact(timed, (void *)(intptr_t)(i + 1));
+    cio_event never;
+    cio_event_init(&never);
+    cio_task *victim = spawn_compact(parked, &never);
+    cio_sleep(0.002);
+    assert_int_equal(cio_task_cancel(victim), 0);
+    assert_int_equal(cio_await(victim, NULL), -ECANCELED);
+    for (int i = 0; i < 10; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    return NULL;
+}
+
+static void compact_tasks_time_out_and_are_cancelled_while_suspended(void **state) {
+    (void)state;
+    test_run_checked(timeout_main, NULL);
+}
+
+/* ---- deep frames ------------------------------------------------------------------------ */
+
+static unsigned long recurse(int depth, unsigned seed) {
+    unsigned char local[1000];
+    unsigned long sum = fill(local, sizeof local, seed + (unsigned)depth);
+    unsigned long below = depth ? recurse(depth - 1, seed) : (cio_sleep(0.001), 0);
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    return sum + below;
+}
+
+static void *deep(void *arg) {
+    unsigned seed = (unsigned)(intptr_t)arg;
+    unsigned long first = recurse(10, seed);
+    unsigned long second = recurse(100, seed); /* ~100 KiB: the copy grows */
+    unsigned long third = recurse(10, seed);
+    assert_int_equal(first, third);
+    assert_true(second > first);
+    cio_task *self = cio_current_task();
+    assert_true(self->frames && self->frames->cap >= 100 * 1000);
+    return NULL;
+}
+
+static void *deep_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[4];
+    for (int i = 0; i < 4; i++) tasks[i] = spawn_compact(deep, (void *)(intptr_t)i);
+    for (int i = 0; i < 4; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    return NULL;
+}
+
+static void deep_recursion_grows_the_copy(void **state) {
+    (void)state;
+    test_run_checked(deep_main, NULL);
+}
+
+/* ---- a file read into a stack buffer pins the frames ------------------------------------ */
+
+static char path[64];
+
+static void *reader(void *arg) {
+    (void)arg;
+    char buf[512];
+    memset(buf, 0, sizeof buf);
+    int fd = cio_file_open(path, O_RDONLY, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(cio_file_read(fd, buf, sizeof buf), 512);
+    for (int i = 0; i < 512; i++) assert_int_equal(buf[i], (char)(i % 100));
+    cio_file_close(fd);
+    return NULL;
+}
+
+static void *spinner(void *arg) {
+    (void)arg;
+    unsigned char local[2000];
+    unsigned long sum = fill(local, sizeof local, 5);
+    for (int i = 0; i < 50; i++) cio_yield();
+    assert_int_equal(sum_of(local, sizeof local), sum);
+    return NULL;
+}
+
+static void *file_main(void *arg) {
+    (void)arg;
+    cio_task *tasks[12];
+    for (int i = 0; i < 12; i++) tasks[i] = spawn_compact(i % 2 ? reader : spinner, NULL);
+    for (int i = 0; i < 12; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    return NULL;
+}
+
+static void a_file_read_into_a_compact_tasks_stack_is_safe(void **state) {
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/cio_compact_%d", (int)getpid());
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    for (int i = 0; i < 512; i++) fputc(i % 100, file);
+    fclose(file);
+    test_run_checked(file_main, NULL);
+    unlink(path);
+}
+
+/* ---- debug mode: an object on a compact task's stack that another waits on ----------- */
+
+static void *setter(void *arg) {
+    cio_sleep(0.001);
+    cio_event_set(arg);
+    return NULL;
+}
+
+static void *waits_on_own_event(void *arg) {
+    (void)arg;
+    cio_event event; /* the mistake: another task sets it while we are suspended */
+    cio_event_init(&event);
+    cio_task *t = spawn_compact(setter, &event);
+    cio_event_wait(&event);
+    cio_await(t, NULL);
+    return NULL;
+}
+
+static void *debug_main(void *arg) {
+    (void)arg;
+    cio_loop_set_debug(cio_get_running_loop(), true);
+    cio_task *a = spawn_compact(waits_on_own_event, NULL);
+    cio_task *b = spawn_compact(leaf, NULL); /* takes the shared stack from a */
+    cio_await(b, NULL);
+    cio_await(a, NULL);
+    return NULL;
+}
+
+static void debug_child(void) {
+    cio_loop *loop = test_loop_new();
+    cio_task *t = test_spawn_on(loop, debug_main, NULL);
+    cio_loop_run_until_complete(loop, t, NULL);
+    _exit(0);
+}
+
+static void debug_mode_reports_a_waited_object_in_saved_frames(void **state) {
+    (void)state;
+    char out[4096];
+    test_in_child(debug_child, out, sizeof out);
+    assert_non_null(strstr(out, "in the frames of suspended compact task"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(compact_tasks_sleep_and_keep_their_frames),
+        cmocka_unit_test(compact_tasks_await_compact_and_normal_tasks),
+        cmocka_unit_test(the_loop_default_makes_tasks_compact),
+        cmocka_unit_test(compact_tasks_use_locks_and_queues),
+        cmocka_unit_test(compact_tasks_time_out_and_are_cancelled_while_suspended),
+        cmocka_unit_test(deep_recursion_grows_the_copy),
+        cmocka_unit_test(a_file_read_into_a_compact_tasks_stack_is_safe),
+        cmocka_unit_test(debug_mode_reports_a_waited_object_in_saved_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
