@@ -12,10 +12,16 @@
  * breakdown of what one task holds (its struct, its touched stack pages,
  * counted with mincore(2) on a sample, its timer-heap entry).
  *
- * Usage: core_sleepers [tasks] [cleanup]   (default 100,000 and 1; 0: exit at once) */
+ * Compact mode (third argument 1): the sleepers are compact tasks
+ * (cio_task_options.compact), on one shared stack; a task's stack share is
+ * then the heap copy of its frames (header and capacity), reported as
+ * "cio-compact".
+ *
+ * Usage: core_sleepers [tasks] [cleanup] [compact]
+ *        (default 100,000, 1 and 0; cleanup 0: exit at once) */
 #include <cio.h>
 
-#include "core/task.h" /* white-box: reads the task's stack */
+#include "core/compact.h" /* white-box: reads the task's stack, or its frames' copy */
 #include "core_bench.h"
 
 #include <sys/mman.h>
@@ -24,6 +30,7 @@
 struct sleepers {
     long count;
     bool cleanup; /* cancel and await every sleeper before returning */
+    bool compact; /* compact tasks: frames copied off the shared stack */
     long parked;  /* tasks that reached their sleep */
     cio_task **tasks;
 };
@@ -63,7 +70,18 @@ static long resident_stack_pages(const cio_task *task) {
     return resident;
 }
 
+/* A compact task's stack is the copy of its frames (compact.c). */
+static double mean_frames_kib(const struct sleepers *all) {
+    double bytes = 0;
+    for (long i = 0; i < all->count; i++) {
+        const struct cio__compact_frames *frames = all->tasks[i]->frames;
+        if (frames) bytes += (double)(sizeof *frames + frames->cap);
+    }
+    return bytes / 1024.0 / (double)all->count;
+}
+
 static double mean_stack_kib(const struct sleepers *all) {
+    if (all->compact) return mean_frames_kib(all);
     long sampled = 0, pages = 0;
     long step = all->count / 1000 + 1;
     for (long i = 0; i < all->count; i += step) {
@@ -99,15 +117,19 @@ static void report(const struct sleepers *all, long rss0, long pte0, int64_t ela
            "+%ld KiB, VmHWM %ld KiB, %ld mappings (vm.max_map_count caps them)\n",
            all->count, elapsed / 1e9, (double)elapsed / (double)all->count, rss - rss0, pte - pte0,
            bench_status_kib("VmHWM"), mapping_count());
-    printf("core_sleepers: per task %.2f KiB RSS = touched stack %.2f KiB (mincore, sample of "
-           "1000) + task struct %zu B (calloc) + timer-heap entry %zu B (array, grown x2) + rest; "
+    printf("core_sleepers: per task %.2f KiB RSS = %s %.2f KiB + task struct %zu B (calloc) + "
+           "timer-heap entry %zu B (array, grown x2) + rest; "
            "page tables %.2f KiB more\n",
-           per_task, stack_kib, sizeof(cio_task), sizeof(struct cio__heap_entry), pte_per_task);
+           per_task,
+           all->compact ? "frames copy (malloc'd, all tasks)"
+                        : "touched stack (mincore, sample of 1000)",
+           stack_kib, sizeof(cio_task), sizeof(struct cio__heap_entry), pte_per_task);
     char name[32];
     snprintf(name, sizeof name, "sleepers_%ld", all->count);
-    bench_result(name, "cio", "rss_bytes_per_task", per_task * 1024);
-    bench_result(name, "cio", "pte_bytes_per_task", pte_per_task * 1024);
-    bench_result(name, "cio", "ns_per_spawn_to_park", (double)elapsed / (double)all->count);
+    const char *impl = all->compact ? "cio-compact" : "cio";
+    bench_result(name, impl, "rss_bytes_per_task", per_task * 1024);
+    bench_result(name, impl, "pte_bytes_per_task", pte_per_task * 1024);
+    bench_result(name, impl, "ns_per_spawn_to_park", (double)elapsed / (double)all->count);
 }
 
 static void cancel_all(struct sleepers *all) {
@@ -124,6 +146,7 @@ static void *bench_main(void *arg) {
     BENCH_CHECK(all->tasks, "out of memory");
     memset(all->tasks, 0,
            (size_t)all->count * sizeof *all->tasks); /* touched before the baseline */
+    if (all->compact) cio_loop_set_compact_tasks(cio_get_running_loop(), true);
     long rss0 = bench_status_kib("VmRSS"), pte0 = bench_status_kib("VmPTE");
     int64_t start = bench_now_ns();
     for (long i = 0; i < all->count; i++) {
@@ -149,7 +172,8 @@ static void *bench_main(void *arg) {
 
 int main(int argc, char **argv) {
     struct sleepers all = {.count = bench_arg(argc, argv, 1, 100000),
-                           .cleanup = bench_arg(argc, argv, 2, 1) != 0};
+                           .cleanup = bench_arg(argc, argv, 2, 1) != 0,
+                           .compact = bench_arg(argc, argv, 3, 0) != 0};
     BENCH_CHECK(all.count > 0, "task count must be positive");
     int rc = cio_run(bench_main, &all, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));

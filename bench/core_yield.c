@@ -12,7 +12,11 @@
  * Sanity: the two tasks must strictly alternate (a shared turn flag that
  * each flips), and the total count must be 2N.
  *
- * Usage: core_yield [yields-per-task]   (default 1,000,000) */
+ * Compact mode (second argument 1): the two are compact tasks on one shared
+ * stack (cio_task_options.compact), so every switch goes through the
+ * scheduler and copies the frames of both; reported as "cio-compact".
+ *
+ * Usage: core_yield [yields-per-task] [compact]   (default 1,000,000 and 0) */
 #include <cio.h>
 
 #include "core_bench.h"
@@ -44,15 +48,19 @@ static void *play(void *arg) {
 
 /* Run one game of n yields per task; returns its wall time in ns, and its
  * CPU time in *cpu_ns. */
+static bool compact;
+
 static int64_t run_game(struct pingpong *game, long n, int64_t *cpu_ns) {
     *game = (struct pingpong){.yields_per_task = n};
     struct player players[2] = {{game, 0}, {game, 1}};
     int64_t cpu0 = bench_cpu_ns();
     int64_t start = bench_now_ns();
+    cio_task_options opts = {.compact = compact};
+    cio_loop *loop = cio_get_running_loop();
     cio_task *a;
-    cio_create_task(play, &players[0], &a);
+    cio_loop_create_task_ex(loop, play, &players[0], &opts, &a);
     cio_task *b;
-    cio_create_task(play, &players[1], &b);
+    cio_loop_create_task_ex(loop, play, &players[1], &opts, &b);
     int rc_a = cio_await(a, NULL);
     int rc_b = cio_await(b, NULL);
     int64_t elapsed = bench_now_ns() - start;
@@ -70,13 +78,15 @@ static void *bench_main(void *arg) {
     BENCH_CHECK(game.switches == 2 * n, "expected %ld yields, counted %ld", 2 * n, game.switches);
     BENCH_CHECK(game.out_of_turn == 0, "tasks ran out of turn %ld times", game.out_of_turn);
     printf("core_yield: %ld yields, strictly alternating, %.3f s\n", game.switches, elapsed / 1e9);
-    bench_result("yield", "cio", "ns_per_switch", (double)elapsed / (double)game.switches);
-    bench_result("yield", "cio", "cpu_ns_per_switch", (double)cpu_ns / (double)game.switches);
+    const char *impl = compact ? "cio-compact" : "cio";
+    bench_result("yield", impl, "ns_per_switch", (double)elapsed / (double)game.switches);
+    bench_result("yield", impl, "cpu_ns_per_switch", (double)cpu_ns / (double)game.switches);
     return NULL;
 }
 
 int main(int argc, char **argv) {
     long n = bench_arg(argc, argv, 1, 1000000);
+    compact = bench_arg(argc, argv, 2, 0) != 0;
     BENCH_CHECK(n > 0, "yields per task must be positive");
     int rc = cio_run(bench_main, &n, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));

@@ -14,7 +14,7 @@
 #include "core/backtrace.h"
 
 #include "core/symbolize.h"
-#include "core/task.h"
+#include "core/compact.h" /* cio__compact_at */
 
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
@@ -72,7 +72,7 @@ int cio__backtrace_task(const cio_task *task, void **frames, size_t cap, size_t 
     uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
     if (task->state == CIO__TASK_RUNNING) /* the caller itself runs on it */
         *count = cio__backtrace_walk((uintptr_t)__builtin_frame_address(0), lo, hi, frames, cap);
-    else
+    else if (cio__compact_at(task, task->ctx) == task->ctx) /* else saved away (compact.c) */
         *count = walk_suspended(task, frames, cap);
     return 0;
 #else

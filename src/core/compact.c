@@ -22,6 +22,8 @@
  * (cio__compact_defer) until the pin ends. docs/internals.md has the rest. */
 #include "core/compact.h"
 
+#include "core/switch.h" /* cio__switch_enter, cio__switch_resumed */
+
 #include "cio/introspect.h" /* CIO_WAIT_NONE */
 
 #include <stdio.h>
@@ -36,6 +38,9 @@
 #ifndef ASAN_UNPOISON_MEMORY_REGION
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
 #endif
+
+/* The swapper's frames are the copies: memcpy, and the debug check's report. */
+#define SWAPPER_STACK_SIZE (64u * 1024u)
 
 static cio__ctx_entry task_entry; /* task.c's task_main, the same for every task */
 
@@ -176,14 +181,76 @@ bool cio__compact_defer(cio_task *task) {
     return true;
 }
 
+/* ---- the swapper ---------------------------------------------------------------------- */
+
+/* A compact task jumped here from the shared stack to switch to another
+ * (c->swap_to): copying onto the shared stack must happen off it. Two jumps
+ * and the copies, instead of a trip through the scheduler (bench/core_yield
+ * compact). Runs for the loop's life; never returns. */
+static void swapper_main(cio__transfer t) {
+    cio_loop *loop = cio__running_loop;
+    struct cio__compact *c = loop->compact;
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    for (;;) {
+        cio_task *from = t.data; /* a compact task, suspended (parked or queued) */
+        from->ctx = t.from;
+        cio_task *next = c->swap_to;
+        cio__switch_enter(loop, next); /* saves from's frames, restores next's */
+#if defined(CIO_ASAN)
+        __sanitizer_start_switch_fiber(
+            &c->swapper_fake_stack, (char *)next->stack.top - next->stack.size, next->stack.size);
+#endif
+        /* next stores our context in the stand-in's ctx (cio__switch_save_from) */
+        t = cio__ctx_jump(next->ctx, &c->swapper);
+#if defined(CIO_ASAN)
+        __sanitizer_finish_switch_fiber(c->swapper_fake_stack, NULL, NULL);
+#endif
+    }
+}
+
+/* The swapper's stack and first context, on first use; false if there is no
+ * memory for them (the scheduler does the swap then). TSan builds go through
+ * the scheduler: the swapper has no fiber of its own. */
+static bool swapper_ready(struct cio__compact *c) {
+#if defined(CIO_TSAN)
+    (void)c;
+    return false;
+#else
+    if (c->swapper.ctx) return true;
+    if (cio__stack_acquire(&c->swapper_stack, SWAPPER_STACK_SIZE) < 0) return false;
+    c->swapper_stack.name = "(compact tasks' swapper)";
+    c->swapper.ctx = cio__ctx_make(c->swapper_stack.top, c->swapper_stack.size, swapper_main);
+    return true;
+#endif
+}
+
+static void via_swapper(cio_loop *loop, struct cio__compact *c, cio_task *task, cio_task *next) {
+    c->swap_to = next;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(&task->asan_fake_stack,
+                                   (char *)c->swapper_stack.top - c->swapper_stack.size,
+                                   c->swapper_stack.size);
+#endif
+    cio__transfer back = cio__ctx_jump(c->swapper.ctx, task);
+    cio__switch_resumed(loop, task, back);
+}
+
 cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next) {
     struct cio__compact *c = loop->compact;
     if (resident_pinned(c, next)) {
         block(c, next);
         return NULL;
     }
-    if (!task->compact || c->resident == next) return next;
-    /* On the shared stack: put next back first in the batch, for the scheduler. */
+    /* A first run (of a task deferred before it ever ran) is the
+     * scheduler's: task_main takes its jumper for the scheduler. */
+    if (next->ctx && (!task->compact || c->resident == next)) return next;
+    if (next->ctx && swapper_ready(c)) {
+        via_swapper(loop, c, task, next);
+        return task;
+    }
+    /* Put next back first in the batch, for the scheduler. */
     next->ready.next = loop->batch;
     loop->batch = &next->ready;
     loop->ran_since_poll--;
@@ -233,5 +300,6 @@ void cio__compact_loop_close(cio_loop *loop) {
     if (!c) return;
     loop->compact = NULL;
     cio__stack_release(&c->shared);
+    cio__stack_release(&c->swapper_stack); /* no-op if never made */
     free(c);
 }

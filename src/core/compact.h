@@ -23,6 +23,16 @@ struct cio__compact {
     struct cio__ready *blocked; /* tasks waiting for a pinned resident to let go */
     struct cio__ready **blocked_tail;
     uint64_t saves, restores; /* frame copies out and in (tests, bench) */
+    /* The swapper: a context on a small stack of its own that a compact task
+     * switching to another jumps to, to have the frames copied off the
+     * shared stack (compact.c). Its ctx is kept in the ctx of a stand-in
+     * task, as the jump protocol (switch.h) stores a jumper's there. */
+    struct cio__stack swapper_stack;
+    cio_task swapper;
+    cio_task *swap_to; /* where the swapper goes next */
+#if defined(CIO_ASAN)
+    void *swapper_fake_stack;
+#endif
 };
 
 /* task.c's start(): a compact task's first run will be on the loop's shared
@@ -39,9 +49,11 @@ void cio__compact_swap_in(cio_loop *loop, cio_task *task);
  * resident is pinned), in which case it is kept until the pin ends. */
 bool cio__compact_defer(cio_task *task);
 
-/* cio__task_switch_out found next, a compact task, as the turn's next entry:
- * next itself, or NULL to go through the scheduler (task runs on the shared
- * stack, or next must wait for a pin), with next's entry put back or kept. */
+/* cio__task_switch_out found next (not task), a compact task, as the turn's
+ * next entry: next itself to switch to; NULL to go to the scheduler instead
+ * (next waits for a pin, or the swapper is unavailable: next's entry is put
+ * back); or task, once task (running on the shared stack) went to next
+ * through the swapper and was resumed. */
 cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next);
 
 /* The task finished or is being freed: its frames and residency go. */

@@ -176,7 +176,10 @@ static inline void cio__task_switch_out(cio_task *task) {
     }
     struct cio__ready *entry = cio__turn_next(loop, true);
     cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
-    if (next && __builtin_expect(next->compact, 0)) next = cio__compact_handoff(loop, task, next);
+    if (next && __builtin_expect(next->compact, 0) && next != task) {
+        next = cio__compact_handoff(loop, task, next);
+        if (next == task) return; /* it went through the swapper and is back (compact.c) */
+    }
     if (!next)
         cio__switch_to_scheduler(loop, task, false);
     else if (next != task)
