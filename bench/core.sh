@@ -84,6 +84,7 @@ go_peer=(env GOMAXPROCS=1 "$work/core_peer_go")
 
 bench_yield() {
     bench_run "$1" "cio yield" "$bin/core_yield" $YIELD_C
+    bench_run "$1" "cio-compact yield" "$bin/core_yield" $YIELD_C 1
     ((have_go)) && bench_run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
     ((have_tokio)) && bench_run "$1" "tokio yield" "$tokio_peer" yield $YIELD_C
     ((have_asyncio)) && bench_run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
@@ -108,6 +109,7 @@ bench_spawn() {
 sleepers() {
     local round=$1 count=$2
     bench_run "$round" "cio sleepers $count" "$bin/core_sleepers" "$count" 0
+    bench_run "$round" "cio-compact sleepers $count" "$bin/core_sleepers" "$count" 0 1
     ((have_go)) && bench_run "$round" "go sleepers $count" "${go_peer[@]}" sleepers "$count"
     ((have_tokio)) && bench_run "$round" "tokio sleepers $count" "$tokio_peer" sleepers "$count"
     ((have_asyncio)) && bench_run "$round" "asyncio sleepers $count" "${py[@]}" asyncio sleepers "$count"
@@ -149,7 +151,7 @@ import tables
 
 value = load(sys.argv[2])
 yield_c, yield_py, spawn_c, spawn_py, timers_c, timers_py = (int(n) for n in sys.argv[3:])
-ORDER = ["cio", "cio-notrim", "go", "tokio", "libuv", "asyncio", "uvloop"]
+ORDER = ["cio", "cio-compact", "cio-notrim", "go", "tokio", "libuv", "asyncio", "uvloop"]
 UNITS = {"ns_per_switch": "ns/switch", "ns_per_task": "ns/task", "rss_bytes_per_task": "bytes/task",
          "pte_bytes_per_task": "bytes/task", "start_ns": "ns/start", "stop_ns": "ns/stop",
          "fire_cpu_ns": "CPU ns/fire", "rss_bytes_per_timer": "bytes/timer",
@@ -169,6 +171,8 @@ for metric, title in (("ns_per_switch", "wall time"), ("cpu_ns_per_switch", "pro
     if r and metric == "ns_per_switch":  # the targets are judged on wall time
         if "asyncio" in r: verdict("yield ping-pong >= 50x asyncio", r["asyncio"] >= 50, f" ({r['asyncio']:.2f}x)")
         if "go" in r: verdict("yield ping-pong faster than Go", r["go"] > 1, f" ({r['go']:.2f}x)")
+        if "cio-compact" in r: verdict("compact tasks' yield ping-pong within 2x of normal tasks' (issue 18)",
+                                       r["cio-compact"] <= 2, f" ({r['cio-compact']:.2f}x)")
 for metric, title in (("ns_per_task", "wall time"), ("cpu_ns_per_task", "process CPU time")):
     r = table("spawn", metric, f"spawn + run + join, batches of 1000, {title}")
     if r and metric == "ns_per_task":
@@ -181,6 +185,9 @@ for count in sorted({b.split("_")[1] for (b, _, _, _) in value if b.startswith("
         cio = [v for (b, m, i, _), v in value.items() if (b, m, i) == (bench, "rss_bytes_per_task", "cio")]
         if cio: verdict(f"{int(count):,} sleeping tasks < 8 KiB (8,192 bytes) each, default stacks",
                         statistics.median(cio) < 8192, f" ({statistics.median(cio):,.0f} bytes)")
+        compact = [v for (b, m, i, _), v in value.items() if (b, m, i) == (bench, "rss_bytes_per_task", "cio-compact")]
+        if compact: verdict(f"{int(count):,} sleeping compact tasks < 1 KiB (1,024 bytes) each, RSS (issue 18)",
+                            statistics.median(compact) < 1024, f" ({statistics.median(compact):,.0f} bytes)")
         table(bench, "pte_bytes_per_task", f"{int(count):,} sleeping tasks, page tables per task (not in RSS)")
 TIMER_TABLES = (("start_ns", "start"), ("stop_ns", "cancel/stop"), ("fire_cpu_ns", "fire (CPU time)"),
                 ("start_warm_ns", "start, second pass"), ("stop_warm_ns", "cancel/stop, second pass"),

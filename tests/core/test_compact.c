@@ -321,6 +321,9 @@ static void *waits_on_own_event(void *arg) {
     (void)arg;
     cio_event event; /* the mistake: another task sets it while we are suspended */
     cio_event_init(&event);
+    struct cio__compact *c = shared_state();
+    char *top = c->shared.top, *at = (char *)&event;
+    if (at < top - c->shared.size || at >= top) fprintf(stderr, "(a fake stack)\n");
     cio_task *t = spawn_compact(setter, &event);
     cio_event_wait(&event);
     cio_await(t, NULL);
@@ -348,6 +351,7 @@ static void debug_mode_reports_a_waited_object_in_saved_frames(void **state) {
     (void)state;
     char out[4096];
     test_in_child(debug_child, out, sizeof out);
+    if (strstr(out, "(a fake stack)")) skip(); /* ASan's use-after-return keeps locals off it */
     assert_non_null(strstr(out, "in the frames of suspended compact task"));
 }
 
