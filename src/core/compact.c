@@ -34,9 +34,15 @@
 #if __has_include(<sanitizer/asan_interface.h>)
 #include <sanitizer/asan_interface.h>
 #endif
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
 #endif
 #ifndef ASAN_UNPOISON_MEMORY_REGION
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
+#ifndef VALGRIND_MAKE_MEM_UNDEFINED
+#define VALGRIND_MAKE_MEM_UNDEFINED(addr, len) ((void)(addr), (void)(len))
 #endif
 
 /* The swapper's frames are the copies: memcpy, and the debug check's report. */
@@ -106,6 +112,10 @@ static void save(struct cio__compact *c, cio_task *task) {
 static void restore(struct cio__compact *c, cio_task *task) {
     char *top = c->shared.top;
     ASAN_UNPOISON_MEMORY_REGION(top - c->shared.size, c->shared.size);
+    /* valgrind: below the last resident's stack pointer is no-access to it;
+     * the frames' own definedness comes with the copy. */
+    size_t len = task->ctx ? task->frames->len : 256;
+    VALGRIND_MAKE_MEM_UNDEFINED(top - len, len);
     if (!task->ctx) { /* its first run */
         task->ctx = cio__ctx_make(top, c->shared.size, task_entry);
         return;

@@ -311,33 +311,27 @@ static void a_file_read_into_a_compact_tasks_stack_is_safe(void **state) {
 
 /* ---- debug mode: an object on a compact task's stack that another waits on ----------- */
 
-static void *setter(void *arg) {
-    cio_sleep(0.001);
-    cio_event_set(arg);
-    return NULL;
-}
-
 static void *waits_on_own_event(void *arg) {
     (void)arg;
-    cio_event event; /* the mistake: another task sets it while we are suspended */
+    cio_event event; /* the mistake: another task would set it while we are suspended */
     cio_event_init(&event);
     struct cio__compact *c = shared_state();
     char *top = c->shared.top, *at = (char *)&event;
     if (at < top - c->shared.size || at >= top) fprintf(stderr, "(a fake stack)\n");
-    cio_task *t = spawn_compact(setter, &event);
     cio_event_wait(&event);
-    cio_await(t, NULL);
     return NULL;
 }
 
 static void *debug_main(void *arg) {
     (void)arg;
     cio_loop_set_debug(cio_get_running_loop(), true);
-    cio_task *a = spawn_compact(waits_on_own_event, NULL);
-    cio_task *b = spawn_compact(leaf, NULL); /* takes the shared stack from a */
+    spawn_compact(waits_on_own_event, NULL);
+    cio_task *b = spawn_compact(leaf, NULL); /* takes the shared stack: the report */
     cio_await(b, NULL);
-    cio_await(a, NULL);
-    return NULL;
+    /* Whoever touched the event now would corrupt b's old frames (or, under
+     * valgrind, read undefined bytes): stop here. */
+    fflush(stderr);
+    _exit(0);
 }
 
 static void debug_child(void) {
