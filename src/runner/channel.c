@@ -108,7 +108,7 @@ static void wake_all(struct waiter *waiter) {
 /* Park the calling task on list (the lock is held, and released here) until
  * served or interrupted. Returns the outcome: 0, -CIO_ECLOSED, or the
  * interrupt if it came while still listed (nothing given or taken). */
-static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
+static int park_listed(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
     waiter->loop = cio_get_running_loop();
     cio_event_init(&waiter->woken);
     append(list, waiter);
@@ -122,6 +122,17 @@ static int park(cio_channel *channel, struct waiters *list, struct waiter *waite
     if (listed) return rc;
     cio__event_wait_shielded(&waiter->woken); /* served meanwhile: its outcome stands */
     return waiter->status;
+}
+
+/* park_listed, with the caller's frames pinned: the waiter is usually on
+ * its stack, and other threads write it while it waits (a compact task's
+ * frames must stay on the shared stack meanwhile: core.h). */
+static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
+    cio_task *self = cio_current_task();
+    if (self) cio__task_pin_stack(self);
+    int rc = park_listed(channel, list, waiter);
+    if (self) cio__task_unpin_stack(self);
+    return rc;
 }
 
 /* ---- the API ---------------------------------------------------------------------- */
