@@ -9,7 +9,7 @@
  * the resident itself copies nothing. The copies happen on the stack of
  * whoever jumps (the scheduler, or a normal task handing off), never on the
  * shared stack: a compact task never hands off to another compact task
- * (cio__compact_handoff sends it through the scheduler).
+ * (cio__compact_switch_out sends it through the scheduler).
  *
  * A frame's address is where it ran, so a pointer into a suspended compact
  * task's frames is good only while it is the resident. cio keeps its wait
@@ -73,6 +73,9 @@ int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
     task->stack.mapping = NULL; /* not the task's to release */
     task->stack.name = task->name ? task->name : task->name_buf;
     task->ctx = NULL; /* made on its first swap-in, when the stack is its */
+#if defined(CIO_TSAN)
+    task->tsan_fiber = __tsan_create_fiber(0); /* as task.c's start() does */
+#endif
     return 0;
 }
 
@@ -207,7 +210,8 @@ static void swapper_main(cio__transfer t) {
         cio_task *from = t.data; /* a compact task, suspended (parked or queued) */
         from->ctx = t.from;
         cio_task *next = c->swap_to;
-        cio__switch_enter(loop, next); /* saves from's frames, restores next's */
+        cio__compact_swap_in(loop, next); /* saves from's frames, restores next's */
+        cio__switch_enter(loop, next);
 #if defined(CIO_ASAN)
         __sanitizer_start_switch_fiber(
             &c->swapper_fake_stack, (char *)next->stack.top - next->stack.size, next->stack.size);
@@ -247,24 +251,29 @@ static void via_swapper(cio_loop *loop, struct cio__compact *c, cio_task *task, 
     cio__switch_resumed(loop, task, back);
 }
 
-cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next) {
+void cio__compact_switch_out(cio_loop *loop, cio_task *task, cio_task *next) {
     struct cio__compact *c = loop->compact;
     if (resident_pinned(c, next)) {
         block(c, next);
-        return NULL;
+        cio__switch_to_scheduler(loop, task, false);
+        return;
     }
     /* A first run (of a task deferred before it ever ran) is the
      * scheduler's: task_main takes its jumper for the scheduler. */
-    if (next->ctx && (!task->compact || c->resident == next)) return next;
+    if (next->ctx && (!task->compact || c->resident == next)) {
+        cio__compact_swap_in(loop, next); /* on task's own stack, or a no-op */
+        cio__switch_to_next(loop, task, next);
+        return;
+    }
     if (next->ctx && swapper_ready(c)) {
         via_swapper(loop, c, task, next);
-        return task;
+        return;
     }
     /* Put next back first in the batch, for the scheduler. */
     next->ready.next = loop->batch;
     loop->batch = &next->ready;
     loop->ran_since_poll--;
-    return NULL;
+    cio__switch_to_scheduler(loop, task, false);
 }
 
 /* The pin ended: what waited for it is queued again, in order. */

@@ -41,20 +41,23 @@ struct cio__compact {
 int cio__compact_start(cio_task *task, cio__ctx_entry entry);
 
 /* Make task's frames the shared stack's, just before a jump to it: the
- * resident's are saved first. Never called on the shared stack itself (the
- * callers see to it: cio__compact_handoff, cio__compact_defer). */
+ * resident's are saved first. Called by the jumps that may go to a compact
+ * task (the scheduler's cio__switch_to_task, cio__compact_switch_out, the
+ * swapper; compact tasks never start eagerly), never on the shared stack
+ * itself: cio__compact_switch_out sees to it. */
 void cio__compact_swap_in(cio_loop *loop, cio_task *task);
 
 /* The scheduler is about to resume task: true if it must wait instead (the
  * resident is pinned), in which case it is kept until the pin ends. */
 bool cio__compact_defer(cio_task *task);
 
-/* cio__task_switch_out found next (not task), a compact task, as the turn's
- * next entry: next itself to switch to; NULL to go to the scheduler instead
- * (next waits for a pin, or the swapper is unavailable: next's entry is put
- * back); or task, once task (running on the shared stack) went to next
- * through the swapper and was resumed. */
-cio_task *cio__compact_handoff(cio_loop *loop, cio_task *task, cio_task *next);
+/* cio__task_switch_out's switch from task to next, a compact task (not
+ * task), the turn's next entry: straight to it, through the swapper (task
+ * runs on the shared stack), or to the scheduler (next waits for a pin, or
+ * must be started by the scheduler: its entry is kept or put back). Returns
+ * when task is resumed. Out of line: normal tasks never come here. */
+__attribute__((noinline)) void cio__compact_switch_out(cio_loop *loop, cio_task *task,
+                                                       cio_task *next);
 
 /* The task finished or is being freed: its frames and residency go. */
 void cio__compact_release(cio_task *task);

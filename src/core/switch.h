@@ -37,7 +37,6 @@ static inline void cio__switch_save_from(cio_loop *loop, cio__transfer back) {
 
 /* Make task the running one, just before jumping to it. */
 static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
-    if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task);
     loop->head.current = task;
     loop->head.budget = CIO__BUDGET;
     task->state = CIO__TASK_RUNNING;
@@ -47,6 +46,7 @@ static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
 /* Scheduler -> task. Returns when a task switches to the scheduler: that
  * task, which is `task` or one that `task` handed off to (directly or not). */
 static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
+    if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task); /* its frames */
     cio__switch_enter(loop, task);
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(&loop->asan_fake_stack,
@@ -168,7 +168,7 @@ static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
  * the switching task resumes it itself instead of jumping to the scheduler
  * only for the scheduler to jump to that task (one jump instead of two).
  * Inline: it is most of a yield. */
-static inline void cio__task_switch_out(cio_task *task) {
+__attribute__((always_inline)) static inline void cio__task_switch_out(cio_task *task) {
     cio_loop *loop = task->future.loop;
     if (__builtin_expect(task->eager, 0)) { /* its creator waits for this first suspension */
         cio__switch_eager_return(loop, task, false);
@@ -176,12 +176,10 @@ static inline void cio__task_switch_out(cio_task *task) {
     }
     struct cio__ready *entry = cio__turn_next(loop, true);
     cio_task *next = entry ? cio__container_of(entry, cio_task, ready) : NULL;
-    if (next && __builtin_expect(next->compact, 0) && next != task) {
-        next = cio__compact_handoff(loop, task, next);
-        if (next == task) return; /* it went through the swapper and is back (compact.c) */
-    }
     if (!next)
         cio__switch_to_scheduler(loop, task, false);
+    else if (__builtin_expect(next->compact, 0) && next != task)
+        cio__compact_switch_out(loop, task, next); /* out of line: kept off this path */
     else if (next != task)
         cio__switch_to_next(loop, task, next);
     else { /* it was the only one ready: go on, with a new turn's budget */

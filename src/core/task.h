@@ -63,10 +63,6 @@ struct cio_task {
     bool cancel_unseen;      /* cancelled since a wait last returned -ECANCELED: a return
                               * now ends the task cancelled (asyncio's _must_cancel) */
     int shield_depth;        /* > 0: waits are not interrupted */
-    bool compact;            /* runs on the loop's shared stack (compact.c) */
-    uint16_t stack_pins;     /* compact: > 0 while something outside it may write its
-                              * stack (cio__task_pin_stack): its frames stay put */
-    struct cio__compact_frames *frames; /* compact: its saved frames, or NULL */
 
     struct cio__wait_record wait;
     struct cio__timer sleep_timer;
@@ -89,6 +85,12 @@ struct cio_task {
 #if defined(CIO_TSAN)
     void *eager_fiber;
 #endif
+
+    /* Compact tasks (compact.c). */
+    bool compact;                       /* runs on the loop's shared stack */
+    uint16_t stack_pins;                /* > 0 while something outside it may write its
+                                         * stack (cio__task_pin_stack): its frames stay put */
+    struct cio__compact_frames *frames; /* its saved frames, or NULL */
 
     char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
