@@ -30,10 +30,14 @@
 #define FPU_SLOT 8
 #endif
 
-size_t cio__backtrace_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **frames, size_t cap) {
+/* The walk, reading each frame at its address + delta: a compact task's
+ * frames saved away are walked in their copy (compact.c), at the addresses
+ * they had and will have again on the shared stack. */
+static size_t walk_moved(uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t delta, void **frames,
+                         size_t cap) {
     size_t n = 0;
     while (n < cap && fp >= lo && fp + 16 <= hi && fp % sizeof(void *) == 0) {
-        const uintptr_t *frame = (const uintptr_t *)fp;
+        const uintptr_t *frame = (const uintptr_t *)(fp + delta);
         if (!frame[1]) break; /* the start trampoline's null return address */
         frames[n++] = (void *)frame[1];
         if (frame[0] <= fp) break; /* the chain only goes up the stack */
@@ -42,24 +46,42 @@ size_t cio__backtrace_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **fram
     return n;
 }
 
+size_t cio__backtrace_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **frames, size_t cap) {
+    return walk_moved(fp, lo, hi, 0, frames, cap);
+}
+
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(CIO_SWITCH_UCONTEXT)
+/* Where a suspended task's frames are read: on its stack, or for a compact
+ * task's saved away, in their copy - then only [ctx, top) exists (*lo). */
+static uintptr_t frames_delta(const cio_task *task, uintptr_t *lo) {
+    uintptr_t at = (uintptr_t)cio__compact_at(task, task->ctx);
+    if (at != (uintptr_t)task->ctx) *lo = (uintptr_t)task->ctx;
+    return at - (uintptr_t)task->ctx;
+}
+#endif
+
 #if defined(__x86_64__) && !defined(CIO_SWITCH_UCONTEXT)
 static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
-    const uintptr_t *saved = task->ctx;
     uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
-    if ((uintptr_t)saved < lo || (uintptr_t)saved + FPU_SLOT + 56 > hi || !cap) return 0;
+    uintptr_t delta = frames_delta(task, &lo);
+    uintptr_t ctx = (uintptr_t)task->ctx;
+    if (ctx < lo || ctx + FPU_SLOT + 56 > hi || !cap) return 0;
+    const uintptr_t *saved = (const uintptr_t *)(ctx + delta);
     frames[0] = (void *)saved[(FPU_SLOT + 48) / 8]; /* where it resumes */
-    return 1 + cio__backtrace_walk(saved[(FPU_SLOT + 40) / 8], lo, hi, frames + 1, cap - 1);
+    return 1 + walk_moved(saved[(FPU_SLOT + 40) / 8], lo, hi, delta, frames + 1, cap - 1);
 }
 #define HAVE_WALK 1
 #elif defined(__aarch64__) && !defined(CIO_SWITCH_UCONTEXT)
 /* switch_aarch64.S: x29 (the frame pointer) at ctx + 0x50, the resume
  * address (x30) at ctx + 0x58; frame records are {fp, lr} pairs as on x86-64. */
 static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
-    const uintptr_t *saved = task->ctx;
     uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
-    if ((uintptr_t)saved < lo || (uintptr_t)saved + 0x60 > hi || !cap) return 0;
+    uintptr_t delta = frames_delta(task, &lo);
+    uintptr_t ctx = (uintptr_t)task->ctx;
+    if (ctx < lo || ctx + 0x60 > hi || !cap) return 0;
+    const uintptr_t *saved = (const uintptr_t *)(ctx + delta);
     frames[0] = (void *)saved[0x58 / 8];
-    return 1 + cio__backtrace_walk(saved[0x50 / 8], lo, hi, frames + 1, cap - 1);
+    return 1 + walk_moved(saved[0x50 / 8], lo, hi, delta, frames + 1, cap - 1);
 }
 #define HAVE_WALK 1
 #endif
@@ -72,7 +94,7 @@ int cio__backtrace_task(const cio_task *task, void **frames, size_t cap, size_t 
     uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
     if (task->state == CIO__TASK_RUNNING) /* the caller itself runs on it */
         *count = cio__backtrace_walk((uintptr_t)__builtin_frame_address(0), lo, hi, frames, cap);
-    else if (cio__compact_at(task, task->ctx) == task->ctx) /* else saved away (compact.c) */
+    else
         *count = walk_suspended(task, frames, cap);
     return 0;
 #else

@@ -133,6 +133,40 @@ static void the_loop_default_makes_tasks_compact(void **state) {
     assert_int_equal(cio_loop_set_compact_tasks(NULL, true), -EINVAL);
 }
 
+/* ---- introspection: the stack of a task whose frames are saved away -------------------- */
+
+static void *long_sleeper(void *arg) {
+    (void)arg;
+    int rc = cio_sleep(100);
+    return rc < 0 ? cio_fail(rc) : NULL;
+}
+
+static void *backtrace_main(void *arg) {
+    (void)arg;
+    cio_task *a = spawn_compact(long_sleeper, NULL);
+    cio_yield(); /* a parks; its frames stay on the shared stack */
+    void *resident[32], *saved[32];
+    size_t n_resident, n_saved;
+    assert_int_equal(cio_task_get_stack(a, resident, 32, &n_resident), 0);
+    cio_task *b = spawn_compact(long_sleeper, NULL);
+    cio_yield(); /* b runs: a's frames go to their copy */
+    assert_ptr_equal(shared_state()->resident, b);
+    assert_int_equal(cio_task_get_stack(a, saved, 32, &n_saved), 0);
+    assert_true(n_resident >= 2);
+    assert_int_equal(n_saved, n_resident);
+    assert_memory_equal(saved, resident, n_saved * sizeof saved[0]);
+    cio_task_cancel(a);
+    cio_task_cancel(b);
+    assert_int_equal(cio_await(a, NULL), -ECANCELED);
+    assert_int_equal(cio_await(b, NULL), -ECANCELED);
+    return NULL;
+}
+
+static void the_stack_of_a_saved_away_task_is_read_from_its_copy(void **state) {
+    (void)state;
+    test_run_checked(backtrace_main, NULL);
+}
+
 /* ---- sync primitives, timeouts, cancellation ------------------------------------------- */
 
 static cio_lock lock;
@@ -430,6 +464,7 @@ int main(void) {
         cmocka_unit_test(compact_tasks_sleep_and_keep_their_frames),
         cmocka_unit_test(compact_tasks_await_compact_and_normal_tasks),
         cmocka_unit_test(the_loop_default_makes_tasks_compact),
+        cmocka_unit_test(the_stack_of_a_saved_away_task_is_read_from_its_copy),
         cmocka_unit_test(compact_tasks_use_locks_and_queues),
         cmocka_unit_test(compact_tasks_time_out_and_are_cancelled_while_suspended),
         cmocka_unit_test(deep_recursion_grows_the_copy),
