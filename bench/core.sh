@@ -85,6 +85,7 @@ go_peer=(env GOMAXPROCS=1 "$work/core_peer_go")
 bench_yield() {
     bench_run "$1" "cio yield" "$bin/core_yield" $YIELD_C
     bench_run "$1" "cio-compact yield" "$bin/core_yield" $YIELD_C 1
+    bench_run "$1" "cio-compact-1stack yield" "$bin/core_yield" $YIELD_C 2
     ((have_go)) && bench_run "$1" "go yield" "${go_peer[@]}" yield $YIELD_C
     ((have_tokio)) && bench_run "$1" "tokio yield" "$tokio_peer" yield $YIELD_C
     ((have_asyncio)) && bench_run "$1" "asyncio yield" "${py[@]}" asyncio yield $YIELD_PY
@@ -151,7 +152,7 @@ import tables
 
 value = load(sys.argv[2])
 yield_c, yield_py, spawn_c, spawn_py, timers_c, timers_py = (int(n) for n in sys.argv[3:])
-ORDER = ["cio", "cio-compact", "cio-notrim", "go", "tokio", "libuv", "asyncio", "uvloop"]
+ORDER = ["cio", "cio-compact", "cio-compact-1stack", "cio-notrim", "go", "tokio", "libuv", "asyncio", "uvloop"]
 UNITS = {"ns_per_switch": "ns/switch", "ns_per_task": "ns/task", "rss_bytes_per_task": "bytes/task",
          "pte_bytes_per_task": "bytes/task", "start_ns": "ns/start", "stop_ns": "ns/stop",
          "fire_cpu_ns": "CPU ns/fire", "rss_bytes_per_timer": "bytes/timer",
@@ -173,6 +174,8 @@ for metric, title in (("ns_per_switch", "wall time"), ("cpu_ns_per_switch", "pro
         if "go" in r: verdict("yield ping-pong faster than Go", r["go"] > 1, f" ({r['go']:.2f}x)")
         if "cio-compact" in r: verdict("compact tasks' yield ping-pong within 2x of normal tasks' (issue 18)",
                                        r["cio-compact"] <= 2, f" ({r['cio-compact']:.2f}x)")
+        if "cio-compact-1stack" in r: verdict("the same, both on one shared stack (every switch copies)",
+                                              r["cio-compact-1stack"] <= 2, f" ({r['cio-compact-1stack']:.2f}x)")
 for metric, title in (("ns_per_task", "wall time"), ("cpu_ns_per_task", "process CPU time")):
     r = table("spawn", metric, f"spawn + run + join, batches of 1000, {title}")
     if r and metric == "ns_per_task":

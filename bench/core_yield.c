@@ -12,13 +12,17 @@
  * Sanity: the two tasks must strictly alternate (a shared turn flag that
  * each flips), and the total count must be 2N.
  *
- * Compact mode (second argument 1): the two are compact tasks on one shared
- * stack (cio_task_options.compact), so every switch goes through the
- * scheduler and copies the frames of both; reported as "cio-compact".
+ * Compact mode (second argument 1): the two are compact tasks
+ * (cio_task_options.compact), on two of the loop's shared stacks as the
+ * round robin puts them, so a switch copies nothing; reported as
+ * "cio-compact". Argument 2: both on one shared stack (the loop given one),
+ * the worst case, where every switch saves one task's frames and restores
+ * the other's through the swapper context; "cio-compact-1stack".
  *
  * Usage: core_yield [yields-per-task] [compact]   (default 1,000,000 and 0) */
 #include <cio.h>
 
+#include "core/compact.h" /* white-box: one shared stack for mode 2 */
 #include "core_bench.h"
 
 struct pingpong {
@@ -48,15 +52,16 @@ static void *play(void *arg) {
 
 /* Run one game of n yields per task; returns its wall time in ns, and its
  * CPU time in *cpu_ns. */
-static bool compact;
+static long compact; /* 0, 1, or 2: one shared stack */
 
 static int64_t run_game(struct pingpong *game, long n, int64_t *cpu_ns) {
     *game = (struct pingpong){.yields_per_task = n};
     struct player players[2] = {{game, 0}, {game, 1}};
     int64_t cpu0 = bench_cpu_ns();
     int64_t start = bench_now_ns();
-    cio_task_options opts = {.compact = compact};
+    cio_task_options opts = {.compact = compact != 0};
     cio_loop *loop = cio_get_running_loop();
+    if (compact == 2) cio__compact_state(loop)->stacks = 1;
     cio_task *a;
     cio_loop_create_task_ex(loop, play, &players[0], &opts, &a);
     cio_task *b;
@@ -78,7 +83,7 @@ static void *bench_main(void *arg) {
     BENCH_CHECK(game.switches == 2 * n, "expected %ld yields, counted %ld", 2 * n, game.switches);
     BENCH_CHECK(game.out_of_turn == 0, "tasks ran out of turn %ld times", game.out_of_turn);
     printf("core_yield: %ld yields, strictly alternating, %.3f s\n", game.switches, elapsed / 1e9);
-    const char *impl = compact ? "cio-compact" : "cio";
+    const char *impl = compact == 2 ? "cio-compact-1stack" : compact ? "cio-compact" : "cio";
     bench_result("yield", impl, "ns_per_switch", (double)elapsed / (double)game.switches);
     bench_result("yield", impl, "cpu_ns_per_switch", (double)cpu_ns / (double)game.switches);
     return NULL;
@@ -86,7 +91,8 @@ static void *bench_main(void *arg) {
 
 int main(int argc, char **argv) {
     long n = bench_arg(argc, argv, 1, 1000000);
-    compact = bench_arg(argc, argv, 2, 0) != 0;
+    compact = bench_arg(argc, argv, 2, 0);
+    BENCH_CHECK(compact >= 0 && compact <= 2, "compact mode is 0, 1 or 2");
     BENCH_CHECK(n > 0, "yields per task must be positive");
     int rc = cio_run(bench_main, &n, NULL);
     BENCH_CHECK(rc == 0, "cio_run: %s", cio_strerror(rc));

@@ -50,26 +50,33 @@
 
 static cio__ctx_entry task_entry; /* task.c's task_main, the same for every task */
 
-static struct cio__compact *state_of(cio_loop *loop) {
+struct cio__compact *cio__compact_state(cio_loop *loop) {
     if (loop->compact) return loop->compact;
     struct cio__compact *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    /* Not cio__stack_default_size(): $CIO_STACK_SIZE sizes the normal stacks. */
-    if (cio__stack_acquire(&c->shared, CIO_COMPACT_STACK_SIZE) < 0) {
-        free(c);
-        return NULL;
-    }
-    c->shared.name = "(compact tasks' shared stack)";
+    c->stacks = CIO__COMPACT_STACKS;
     c->blocked_tail = &c->blocked;
     loop->compact = c;
     return c;
 }
 
+static struct cio__shared_stack *shared_of(const cio_task *task) {
+    return &task->future.loop->compact->shared[task->shared_stack];
+}
+
 int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
-    struct cio__compact *c = state_of(task->future.loop);
+    struct cio__compact *c = cio__compact_state(task->future.loop);
     if (!c) return -ENOMEM;
+    unsigned index = c->next_stack++ % c->stacks;
+    struct cio__shared_stack *s = &c->shared[index];
+    /* Not cio__stack_default_size(): $CIO_STACK_SIZE sizes the normal stacks. */
+    if (!s->stack.mapping) {
+        if (cio__stack_acquire(&s->stack, CIO_COMPACT_STACK_SIZE) < 0) return -ENOMEM;
+        s->stack.name = "(compact tasks' shared stack)";
+    }
     task_entry = entry;
-    task->stack = c->shared;
+    task->shared_stack = (uint8_t)index;
+    task->stack = s->stack;
     task->stack.mapping = NULL; /* not the task's to release */
     task->stack.name = task->name ? task->name : task->name_buf;
     task->ctx = NULL; /* made on its first swap-in, when the stack is its */
@@ -81,8 +88,8 @@ int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
 
 /* ---- saving and restoring frames ----------------------------------------------- */
 
-static size_t live_bytes(const struct cio__compact *c, const cio_task *task) {
-    return (size_t)((char *)c->shared.top - (char *)task->ctx);
+static size_t live_bytes(const cio_task *task) {
+    return (size_t)((char *)task->stack.top - (char *)task->ctx);
 }
 
 /* Room for len bytes of frames: false (frames untouched) without memory. */
@@ -99,7 +106,7 @@ static bool reserve(cio_task *task, size_t len) {
 }
 
 static void save(struct cio__compact *c, cio_task *task) {
-    size_t len = live_bytes(c, task);
+    size_t len = live_bytes(task);
     if (!reserve(task, len)) {
         cio__complain("cio: no memory to save the %zu bytes of frames of compact task '%s'", len,
                       cio_task_name(task));
@@ -113,14 +120,14 @@ static void save(struct cio__compact *c, cio_task *task) {
 }
 
 static void restore(struct cio__compact *c, cio_task *task) {
-    char *top = c->shared.top;
-    ASAN_UNPOISON_MEMORY_REGION(top - c->shared.size, c->shared.size);
+    char *top = task->stack.top;
+    ASAN_UNPOISON_MEMORY_REGION(top - task->stack.size, task->stack.size);
     /* valgrind: below the last resident's stack pointer is no-access to it;
      * the frames' own definedness comes with the copy. */
     size_t len = task->ctx ? task->frames->len : 256;
     VALGRIND_MAKE_MEM_UNDEFINED(top - len, len);
     if (!task->ctx) { /* its first run */
-        task->ctx = cio__ctx_make(top, c->shared.size, task_entry);
+        task->ctx = cio__ctx_make(top, task->stack.size, task_entry);
         return;
     }
     memcpy(top - task->frames->len, task->frames->data, task->frames->len);
@@ -136,8 +143,8 @@ static bool within(const void *p, const void *low, const void *top) {
 /* Just before task's frames leave the shared stack: does a wait, its own or
  * another task's, name something in them? Whoever wakes that wait will write
  * into another task's frames. O(tasks): debug mode only. */
-static void debug_check(cio_loop *loop, struct cio__compact *c, cio_task *task) {
-    const void *low = task->ctx, *top = c->shared.top;
+static void debug_check(cio_loop *loop, cio_task *task) {
+    const void *low = task->ctx, *top = task->stack.top;
     const void *own[] = {task->wait.owner, task->wait.item};
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (within(own[i], low, top))
@@ -158,27 +165,29 @@ static void debug_check(cio_loop *loop, struct cio__compact *c, cio_task *task) 
 
 void cio__compact_swap_in(cio_loop *loop, cio_task *task) {
     struct cio__compact *c = loop->compact;
-    if (c->resident == task) return;
-    if (c->resident) {
-        if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, c, c->resident);
-        save(c, c->resident);
+    struct cio__shared_stack *s = shared_of(task);
+    if (s->resident == task) return;
+    if (s->resident) {
+        if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, s->resident);
+        save(c, s->resident);
     }
     restore(c, task);
-    c->resident = task;
+    s->resident = task;
 }
 
 void *cio__compact_translate(const cio_task *task, void *p) {
-    const struct cio__compact *c = task->future.loop->compact;
-    if (!c || c->resident == task || !task->frames) return p;
-    char *top = c->shared.top, *low = top - task->frames->len;
+    if (!task->future.loop->compact || shared_of(task)->resident == task || !task->frames) return p;
+    char *top = task->stack.top, *low = top - task->frames->len;
     if ((char *)p < low || (char *)p >= top) return p;
     return task->frames->data + ((char *)p - low);
 }
 
 /* ---- who may switch to whom --------------------------------------------------------- */
 
-static bool resident_pinned(const struct cio__compact *c, const cio_task *task) {
-    return c->resident && c->resident != task && c->resident->stack_pins > 0;
+/* Is task's shared stack held by another task whose frames must stay put? */
+static bool resident_pinned(const cio_task *task) {
+    const cio_task *resident = shared_of(task)->resident;
+    return resident && resident != task && resident->stack_pins > 0;
 }
 
 static void block(struct cio__compact *c, cio_task *task) {
@@ -189,7 +198,7 @@ static void block(struct cio__compact *c, cio_task *task) {
 
 bool cio__compact_defer(cio_task *task) {
     struct cio__compact *c = task->future.loop->compact;
-    if (!resident_pinned(c, task)) return false;
+    if (!resident_pinned(task)) return false;
     block(c, task);
     return true;
 }
@@ -253,15 +262,18 @@ static void via_swapper(cio_loop *loop, struct cio__compact *c, cio_task *task, 
 
 void cio__compact_switch_out(cio_loop *loop, cio_task *task, cio_task *next) {
     struct cio__compact *c = loop->compact;
-    if (resident_pinned(c, next)) {
+    if (resident_pinned(next)) {
         block(c, next);
         cio__switch_to_scheduler(loop, task, false);
         return;
     }
     /* A first run (of a task deferred before it ever ran) is the
-     * scheduler's: task_main takes its jumper for the scheduler. */
-    if (next->ctx && (!task->compact || c->resident == next)) {
-        cio__compact_swap_in(loop, next); /* on task's own stack, or a no-op */
+     * scheduler's: task_main takes its jumper for the scheduler. Else a
+     * task not running on next's shared stack may copy next's frames
+     * itself (or finds them there). */
+    bool same_stack = task->compact && task->shared_stack == next->shared_stack;
+    if (next->ctx && (!same_stack || shared_of(next)->resident == next)) {
+        cio__compact_swap_in(loop, next);
         cio__switch_to_next(loop, task, next);
         return;
     }
@@ -309,7 +321,8 @@ int cio_loop_set_compact_tasks(cio_loop *loop, bool on) {
 
 void cio__compact_release(cio_task *task) {
     cio_loop *loop = task->future.loop;
-    if (loop->compact && loop->compact->resident == task) loop->compact->resident = NULL;
+    if (loop->compact && task->stack.top && shared_of(task)->resident == task)
+        shared_of(task)->resident = NULL;
     free(task->frames);
     task->frames = NULL;
 }
@@ -318,7 +331,8 @@ void cio__compact_loop_close(cio_loop *loop) {
     struct cio__compact *c = loop->compact;
     if (!c) return;
     loop->compact = NULL;
-    cio__stack_release(&c->shared);
-    cio__stack_release(&c->swapper_stack); /* no-op if never made */
+    for (unsigned i = 0; i < CIO__COMPACT_STACKS; i++)
+        cio__stack_release(&c->shared[i].stack); /* no-op if never made */
+    cio__stack_release(&c->swapper_stack);       /* no-op if never made */
     free(c);
 }

@@ -16,10 +16,22 @@ struct cio__compact_frames {
     unsigned char data[];
 };
 
-/* The loop's side: one shared stack, and which task's frames it holds. */
+/* A stack compact tasks share, and which task's frames it holds: its
+ * resident, the one that ran on it last (running or suspended), or NULL. */
+struct cio__shared_stack {
+    struct cio__stack stack; /* mapping NULL until first used */
+    struct cio_task *resident;
+};
+
+/* How many shared stacks a loop spreads its compact tasks over (round
+ * robin): two tasks on different ones switch with no copy at all. */
+#define CIO__COMPACT_STACKS 4
+
+/* The loop's side. */
 struct cio__compact {
-    struct cio__stack shared;
-    struct cio_task *resident;  /* whose frames are on it (maybe suspended), or NULL */
+    struct cio__shared_stack shared[CIO__COMPACT_STACKS];
+    unsigned stacks;            /* in use: CIO__COMPACT_STACKS (tests may lower it) */
+    unsigned next_stack;        /* the next task's, round robin */
     struct cio__ready *blocked; /* tasks waiting for a pinned resident to let go */
     struct cio__ready **blocked_tail;
     uint64_t saves, restores; /* frame copies out and in (tests, bench) */
@@ -35,8 +47,11 @@ struct cio__compact {
 #endif
 };
 
-/* task.c's start(): a compact task's first run will be on the loop's shared
- * stack (made now if the loop has none), entering at entry. Returns 0 or
+/* The loop's compact state, made on first use; NULL without memory. */
+struct cio__compact *cio__compact_state(cio_loop *loop);
+
+/* task.c's start(): a compact task's first run will be on one of the loop's
+ * shared stacks (made now if needed), entering at entry. Returns 0 or
  * -ENOMEM. */
 int cio__compact_start(cio_task *task, cio__ctx_entry entry);
 

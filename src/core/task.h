@@ -87,7 +87,8 @@ struct cio_task {
 #endif
 
     /* Compact tasks (compact.c). */
-    bool compact;                       /* runs on the loop's shared stack */
+    bool compact;                       /* runs on one of the loop's shared stacks */
+    uint8_t shared_stack;               /* which: loop->compact->shared[shared_stack] */
     uint16_t stack_pins;                /* > 0 while something outside it may write its
                                          * stack (cio__task_pin_stack): its frames stay put */
     struct cio__compact_frames *frames; /* its saved frames, or NULL */
