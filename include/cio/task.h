@@ -59,9 +59,9 @@ typedef struct cio_task_options {
      * and was never scheduled. Only when the loop runs on this thread;
      * otherwise the task starts on a later turn as usual. */
     bool eager_start;
-    /* A compact task (docs/tasks.md, "Compact tasks"): it runs on a stack its
-     * loop shares among compact tasks (CIO_COMPACT_STACK_SIZE; stack_size is
-     * ignored) and, while suspended, keeps a heap copy of only the frames it
+    /* A compact task (docs/tasks.md, "Compact tasks"): it runs on one of a
+     * few stacks its loop shares among compact tasks (CIO_COMPACT_STACK_SIZE
+     * each; stack_size is ignored) and, while suspended, keeps a heap copy of only the frames it
      * has live - a few hundred bytes for a task parked in a sleep - once
      * another compact task needs the stack. The price: no pointer into its
      * stack may be used by anyone while it is suspended (a local handed to
