@@ -59,7 +59,9 @@ def _tasks(loop):
 def _name(task):
     if int(task["name"]):
         return task["name"].string()
-    return task["name_buf"].string()
+    if int(task["name_buf"][0]):
+        return task["name_buf"].string()
+    return "Task-%d" % int(task["id"])  # a default name is written out only when asked for
 
 
 def _find(spec):
