@@ -255,7 +255,10 @@ cio_task *cio__waitq_first(struct cio__waitq *q);
 cio_task *cio__waitq_next(struct cio__waitq *q, cio_task *task);
 /* Unhook and return the longest waiter, for a waker that hands it something
  * first; NULL if none. */
-cio_task *cio__waitq_pop(struct cio__waitq *q);
+cio_task *cio__waitq_pop_first(struct cio__waitq *q); /* q not empty */
+static inline cio_task *cio__waitq_pop(struct cio__waitq *q) {
+    return cio__waitq_empty(q) ? NULL : cio__waitq_pop_first(q); /* no call when nobody waits */
+}
 /* Unhook the longest waiter and wake it with status: true if there was one. */
 bool cio__waitq_wake_first(struct cio__waitq *q, int status);
 /* Wake every waiter with status, in the order they came; returns how many. */
