@@ -102,6 +102,16 @@ CIO_EXPORT int cio_create_connection(const char *host, int port, const cio_proto
                                      void *arg, const cio_connect_options *opts,
                                      cio_transport **out);
 
+/* Connect to the Unix stream socket at path (as cio_open_unix_connection:
+ * '@' first names a Linux abstract socket; opts as there) and drive the
+ * connection with protocol (loop.create_unix_connection): the same
+ * transport, buffers and write path as a TCP one. Must run inside a task.
+ * Returns 0, cio_open_unix_connection's errors (-ENOENT, -ECONNREFUSED,
+ * -ENAMETOOLONG, ...), cio_transport_new's, or -EINVAL (NULL protocol or
+ * out). */
+CIO_EXPORT int cio_create_unix_connection(const char *path, const cio_protocol *protocol, void *arg,
+                                          const cio_connect_options *opts, cio_transport **out);
+
 /* Drive the connected stream socket fd (loop.connect_accepted_socket): made
  * non-blocking, owned by the transport on success (on failure it stays the
  * caller's). Returns 0, -EINVAL (fd not a stream socket, NULL protocol or
@@ -118,6 +128,16 @@ CIO_EXPORT int cio_connect_accepted_socket(int fd, const cio_protocol *protocol,
 CIO_EXPORT int cio_create_server(const char *host, int port, const cio_protocol *protocol,
                                  cio_protocol_factory factory, void *factory_arg,
                                  const cio_server_options *opts, cio_server **out);
+
+/* Serve the Unix socket at path (loop.create_unix_server): as
+ * cio_start_unix_server (path rules: '@' abstract, a stale socket file
+ * replaced, the file removed at close; opts as there) with each connection
+ * driven by protocol as cio_create_server does. Must run inside a task.
+ * Returns cio_start_unix_server's errors (-EADDRINUSE, -EACCES,
+ * -ENAMETOOLONG, ...); -EINVAL for a NULL protocol or out. */
+CIO_EXPORT int cio_create_unix_server(const char *path, const cio_protocol *protocol,
+                                      cio_protocol_factory factory, void *factory_arg,
+                                      const cio_server_options *opts, cio_server **out);
 
 /* ---- writing ---------------------------------------------------------------------- */
 
