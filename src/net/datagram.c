@@ -96,6 +96,24 @@ int cio_create_datagram_endpoint(const char *local_host, int local_port, const c
     return 0;
 }
 
+int cio__datagram_adopt(int fd, cio_datagram **out) {
+    *out = NULL;
+    cio_loop *loop = cio__running_loop;
+    if (fd < 0 || !loop) return -EINVAL;
+    int type;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -errno;
+    if (type != SOCK_DGRAM) return -EINVAL;
+    int rc = cio__fd_set_nonblocking(fd);
+    if (rc < 0) return rc;
+    cio_datagram *ep = malloc(sizeof *ep);
+    if (!ep) return -ENOMEM;
+    cio__net_adopt_fd(loop, fd);
+    *ep = (cio_datagram){.magic = DATAGRAM_MAGIC, .fd = fd};
+    *out = ep;
+    return 0;
+}
+
 /* ---- sending and receiving ------------------------------------------------------------------ */
 
 /* A wait on the socket ended because the endpoint was closed under it. */

@@ -233,6 +233,10 @@ void cio__stream_close_fd(cio_stream *stream);
  * registration the poller still keeps under its number (an earlier fd closed
  * with plain close()). Free when there is none. */
 void cio__net_adopt_fd(cio_loop *loop, int fd);
+/* datagram.c: an endpoint of the datagram socket fd (made non-blocking; the
+ * endpoint owns it on success). Returns 0, -EINVAL (fd < 0 or not
+ * SOCK_DGRAM, no running loop), -ENOTSOCK, -ENOMEM. */
+int cio__datagram_adopt(int fd, cio_datagram **out);
 /* Wait for fd readiness as the stream's reader (the caller is
  * stream->reader, so close can wake it) or writer; see the recheck rule
  * above. Returns 0, an interrupt, or -CIO_ECLOSED once the stream is closed
