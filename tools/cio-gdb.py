@@ -88,7 +88,9 @@ class InfoCioTasks(gdb.Command):
                 state = int(task["state"])
                 if state == 4:
                     continue
-                wait = _kind_name(int(task["tag"]["kind"])) if state == 3 else "-"
+                tag = task["tag"]  # an operation's label (core.h) wins over its inner wait
+                kind = int(tag["label"]["kind"]) or int(tag["kind"])
+                wait = _kind_name(kind) if state == 3 else "-"
                 if state == 3 and wait == "none":
                     wait = "other"
                 print("%6d  %-8s %-20s %-12s %s" % (int(task["id"]), STATES.get(state, state),
