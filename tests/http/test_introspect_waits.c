@@ -1,6 +1,7 @@
 /* What the task dump shows for the waits above the core (issue 16): a stream
- * read, a server's accept, an HTTP client request, a datagram receive and a
- * channel receive each show their own kind and detail ("stream read fd 7",
+ * read, a server's accept, an HTTP client request, a datagram receive, a
+ * channel receive and a submit to another loop each show their own kind and
+ * detail ("stream read fd 7",
  * "accept fd 5", "http request <url>"), not "other" or a bare "fd 7 read".
  * tests/core/test_introspect.c covers the core's own waits; this one needs
  * the net, HTTP and runner layers (and libcurl: the HTTP part skips without
@@ -9,6 +10,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,47 @@ static void waits_above_the_core(void **state) {
     assert_int_equal(cio_run(inspect, NULL, NULL), 0);
 }
 
+/* ---- a submit to another loop (cio_run_cores: two loops, two threads) ------------------ */
+
+static atomic_int remote_started;
+
+static void *wait_remotely(void *arg) {
+    (void)arg;
+    atomic_store(&remote_started, 1);
+    return status(cio_sleep(3600)); /* until cancelled */
+}
+
+static void *submit_and_wait(void *arg) {
+    return status(cio_loop_submit(arg, wait_remotely, NULL, NULL));
+}
+
+static void *inspect_submit(void *arg) {
+    int *failures = arg;
+    if (cio_cores_index() != 0) return status(cio_sleep(3600)); /* loop 1 serves */
+    cio_loop *other = cio_cores_loop(1);
+    cio_task *caller = test_spawn(submit_and_wait, other);
+    while (!atomic_load(&remote_started)) cio_sleep(0.001);
+    cio_task_info info = info_of(caller);
+    if (info.wait != CIO_WAIT_SUBMIT || info.wait_object != other) (*failures)++;
+    char *text = dump();
+    char line[64];
+    snprintf(line, sizeof line, "submit to loop %p", (void *)other);
+    if (!strstr(text, line)) (*failures)++;
+    free(text);
+    cio_task_cancel(caller);
+    if (cio_await(caller, NULL) != -ECANCELED) (*failures)++;
+    cio_cores_stop();
+    return NULL;
+}
+
+static void submit_shows_the_target_loop(void **state) {
+    (void)state;
+    int failures = 0;
+    cio_cores_options opts = {.loops = 2};
+    assert_int_equal(cio_run_cores_ex(inspect_submit, &failures, &opts), -ECANCELED);
+    assert_int_equal(failures, 0);
+}
+
 static void kind_names(void **state) {
     (void)state;
     assert_string_equal(cio_wait_kind_name(CIO_WAIT_STREAM_READ), "stream-read");
@@ -187,6 +230,7 @@ static void kind_names(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(waits_above_the_core),
+        cmocka_unit_test(submit_shows_the_target_loop),
         cmocka_unit_test(kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
