@@ -1,6 +1,6 @@
 /* What the task dump shows for the waits above the core (issue 16): a stream
  * read, a server's accept, an HTTP client request, a datagram receive, a
- * channel receive and a submit to another loop each show their own kind and
+ * channel receive, redis commands and a submit to another loop each show their own kind and
  * detail ("stream read fd 7",
  * "accept fd 5", "http request <url>"), not "other" or a bare "fd 7 read".
  * tests/core/test_introspect.c covers the core's own waits; this one needs
@@ -8,6 +8,8 @@
  * it), so it lives here. Real clock (the request goes through libcurl on
  * loopback); it takes a few milliseconds. */
 #include "testutil.h"
+
+#include <cio/redis.h>
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -22,6 +24,7 @@ static struct {
     cio_stream *client;
     cio_datagram *udp;
     cio_channel *channel;
+    cio_redis *redis; /* to the server above, which never answers */
     bool have_curl;
 } w;
 
@@ -62,6 +65,14 @@ static void *wait_channel(void *arg) {
     return status(cio_channel_receive(w.channel, &item));
 }
 
+static void *wait_redis(void *arg) {
+    (void)arg;
+    cio_redis_reply *reply = NULL;
+    int rc = cio_redis_call(w.redis, &reply, "GET", "k", NULL);
+    cio_redis_reply_free(reply);
+    return status(rc);
+}
+
 static bool curl_built(void) {
     cio_http_session *s = NULL;
     int rc = cio_http_session_new(NULL, &s);
@@ -76,6 +87,7 @@ static void setup(void) {
     assert_int_equal(cio_open_connection("127.0.0.1", w.port, NULL, &w.client), 0);
     assert_int_equal(cio_create_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &w.udp), 0);
     assert_int_equal(cio_channel_new(1, &w.channel), 0);
+    assert_int_equal(cio_redis_connect("127.0.0.1", w.port, NULL, &w.redis), 0);
     w.have_curl = curl_built();
 }
 
@@ -84,12 +96,15 @@ static void teardown(void) {
     cio_stream_free(w.client);
     cio_datagram_free(w.udp);
     cio_channel_free(w.channel);
+    cio_redis_free(w.redis);
     cio_server_close(w.server);
     assert_int_equal(cio_server_wait_closed(w.server), 0);
     cio_server_free(w.server);
 }
 
-enum { READ, HTTP, DATAGRAM, CHANNEL, WAITERS };
+/* Two redis commands: the first reads the replies (its wait is the socket's),
+ * the second waits for the first to hand it its reply. */
+enum { READ, HTTP, DATAGRAM, CHANNEL, REDIS_READER, REDIS_WAITER, WAITERS };
 
 static cio_task_info info_of(cio_task *task) {
     cio_task_info info;
@@ -125,6 +140,13 @@ static void check_infos(cio_task **t) {
     assert_int_equal(info.fd, cio_datagram_fd(w.udp));
     assert_int_equal(info.fd_events, CIO_FD_READ);
     assert_ptr_equal(info_of(t[CHANNEL]).wait_object, w.channel);
+    info = info_of(t[REDIS_READER]);
+    assert_ptr_equal(info.wait_object, w.redis);
+    assert_true(info.fd >= 0);
+    assert_int_equal(info.fd_events, CIO_FD_READ);
+    info = info_of(t[REDIS_WAITER]);
+    assert_ptr_equal(info.wait_object, w.redis);
+    assert_int_equal(info.fd, -1);
     if (!t[HTTP]) return;
     info = info_of(t[HTTP]);
     assert_string_equal(info.wait_detail, w.url);
@@ -135,7 +157,9 @@ static void check_dump(cio_task **t) {
     char *text = dump();
     char line[128];
     snprintf(line, sizeof line, "stream read fd %d", cio_stream_fd(w.client));
-    const char *lines[] = {line, "accept fd ", "datagram 0x", "channel 0x", " read)"};
+    char redis[64];
+    snprintf(redis, sizeof redis, "redis %p (fd ", (void *)w.redis);
+    const char *lines[] = {line, "accept fd ", "datagram 0x", "channel 0x", " read)", redis};
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
         if (!strstr(text, lines[i])) fail_msg("dump lacks '%s':\n%s", lines[i], text);
     snprintf(line, sizeof line, "http request %s ", w.url);
@@ -147,9 +171,12 @@ static void check_dump(cio_task **t) {
 static void *inspect(void *arg) {
     (void)arg;
     setup();
-    static const cio_wait_kind expect[WAITERS] = {CIO_WAIT_STREAM_READ, CIO_WAIT_HTTP,
-                                                  CIO_WAIT_DATAGRAM, CIO_WAIT_CHANNEL};
-    cio_task_fn fns[WAITERS] = {wait_read, wait_http, wait_datagram, wait_channel};
+    static const cio_wait_kind expect[WAITERS] = {
+        CIO_WAIT_STREAM_READ, CIO_WAIT_HTTP,  CIO_WAIT_DATAGRAM,
+        CIO_WAIT_CHANNEL,     CIO_WAIT_REDIS, CIO_WAIT_REDIS,
+    };
+    cio_task_fn fns[WAITERS] = {wait_read,    wait_http,  wait_datagram,
+                                wait_channel, wait_redis, wait_redis};
     cio_task *t[WAITERS] = {0};
     for (int i = 0; i < WAITERS; i++)
         if (i != HTTP || w.have_curl) t[i] = test_spawn(fns[i], NULL);
