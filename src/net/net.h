@@ -136,6 +136,7 @@ struct cio__stream_io {
     void (*close)(cio_stream *stream);
     unsigned (*wait_events)(cio_stream *stream, unsigned events);
     int (*goodbye)(cio_stream *stream);
+    const char *name; /* what a task dump adds to a wait on it ("tls", "pipe"), or NULL */
 };
 extern const struct cio__stream_io cio__socket_io; /* stream.c */
 extern const struct cio__stream_io cio__pipe_io;   /* pipe.c */

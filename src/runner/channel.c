@@ -108,7 +108,7 @@ static void wake_all(struct waiter *waiter) {
 /* Park the calling task on list (the lock is held, and released here) until
  * served or interrupted. Returns the outcome: 0, -CIO_ECLOSED, or the
  * interrupt if it came while still listed (nothing given or taken). */
-static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
+static int park_listed(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
     waiter->loop = cio_get_running_loop();
     cio_event_init(&waiter->woken);
     append(list, waiter);
@@ -122,6 +122,15 @@ static int park(cio_channel *channel, struct waiters *list, struct waiter *waite
     if (listed) return rc;
     cio__event_wait_shielded(&waiter->woken); /* served meanwhile: its outcome stands */
     return waiter->status;
+}
+
+/* park_listed, shown by introspection as a channel wait. */
+static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
+    cio_task *task = cio__task_current();
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_CHANNEL, channel, NULL);
+    int rc = park_listed(channel, list, waiter);
+    cio__wait_label_end(task, outer);
+    return rc;
 }
 
 /* ---- the API ---------------------------------------------------------------------- */
