@@ -52,7 +52,11 @@ static _Thread_local struct cio__vars *thread_vars;
 
 /* The contexts being run (cio_context_run) on this thread, newest first.
  * A task that suspends inside a run leaves its entry here, so the list is
- * searched by owner rather than treated as a stack. */
+ * searched by owner rather than treated as a stack. Each entry holds a
+ * reference to its context, so an entry never dangles: a task freed while
+ * suspended inside a run (its loop freed under it) leaves its context
+ * entered and referenced for good, matching no owner again (task ids are
+ * not reused). */
 static _Thread_local cio_context *entered_list;
 
 /* ---- maps --------------------------------------------------------------------------- */
@@ -222,8 +226,16 @@ struct token {
 _Static_assert(sizeof(struct token) <= sizeof(((cio_context_token *)0)->opaque),
                "cio_context_token too small");
 
-static struct token *token_of(const cio_context_token *token) {
-    return (struct token *)(uintptr_t)token->opaque;
+/* The token's state, copied out of / into its opaque words (memcpy: no
+ * access through another type than the words were stored with). */
+static struct token load(const cio_context_token *token) {
+    struct token t;
+    memcpy(&t, token->opaque, sizeof t);
+    return t;
+}
+
+static void store(cio_context_token *token, struct token t) {
+    memcpy(token->opaque, &t, sizeof t);
 }
 
 int cio_context_set_token(const cio_context_key *key, void *value, cio_context_token *token) {
@@ -239,14 +251,14 @@ int cio_context_set_token(const cio_context_key *key, void *value, cio_context_t
         return rc;
     }
     token->key = key;
-    *token_of(token) = (struct token){old, current_owner(), TOKEN_MAGIC};
+    store(token, (struct token){old, current_owner(), TOKEN_MAGIC});
     return 0;
 }
 
 /* 0 for a token made and not used yet, else the error, reported. */
 static int token_check(const cio_context_token *token, const char *caller) {
     if (!token) return -EINVAL;
-    uint64_t magic = token_of(token)->magic;
+    uint64_t magic = load(token).magic;
     if (magic == TOKEN_MAGIC) return 0;
     if (magic == TOKEN_USED_MAGIC) {
         cio__complain("%s: the token of %s has already been used once", caller,
@@ -258,28 +270,32 @@ static int token_check(const cio_context_token *token, const char *caller) {
     return -EINVAL;
 }
 
+/* Mark token used; its reference (if any) went to a context or was dropped. */
+static void used(cio_context_token *token) {
+    store(token, (struct token){NULL, {NULL, 0}, TOKEN_USED_MAGIC});
+}
+
 int cio_context_reset(const cio_context_key *key, cio_context_token *token) {
     if (!key_ok(key, "cio_context_reset")) return -EINVAL;
     int rc = token_check(token, "cio_context_reset");
     if (rc < 0) return rc;
-    struct token *t = token_of(token);
+    struct token t = load(token);
     if (token->key != key) {
         cio__complain("cio_context_reset: the token was made by another key (%s, not %s)",
                       token->key->name ? token->key->name : "?", key->name ? key->name : "?");
         return -EINVAL;
     }
-    if (!same_owner(t->made_in, current_owner())) {
+    if (!same_owner(t.made_in, current_owner())) {
         cio__complain("cio_context_reset: the token of %s was made in another context",
                       key->name ? key->name : "a key");
         return -EXDEV;
     }
-    if (t->old)
-        rc = install(key, t->old);
+    if (t.old)
+        rc = install(key, t.old);
     else if (find(*current_slot(), key) >= 0)
         rc = cio_context_delete(key);
     if (rc < 0) return rc;
-    t->old = NULL; /* its reference went to the context */
-    t->magic = TOKEN_USED_MAGIC;
+    used(token);
     return 0;
 }
 
@@ -287,18 +303,18 @@ int cio_context_token_old_value(const cio_context_token *token, void **value) {
     if (value) *value = NULL;
     int rc = token_check(token, "cio_context_token_old_value");
     if (rc < 0) return rc;
-    const struct token *t = token_of(token);
-    if (!t->old) return -ENOENT;
-    if (value) *value = t->old->value;
+    struct token t = load(token);
+    if (!t.old) return -ENOENT;
+    if (value) *value = t.old->value;
     return 0;
 }
 
 void cio_context_token_discard(cio_context_token *token) {
-    if (!token || token_of(token)->magic != TOKEN_MAGIC) return;
-    struct token *t = token_of(token);
-    if (t->old) var_unref(t->old);
-    t->old = NULL;
-    t->magic = TOKEN_USED_MAGIC;
+    if (!token) return;
+    struct token t = load(token);
+    if (t.magic != TOKEN_MAGIC) return;
+    if (t.old) var_unref(t.old);
+    used(token);
 }
 
 /* ---- context objects -------------------------------------------------------------------- */

@@ -14,9 +14,11 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define SIZE 1000
@@ -151,6 +153,56 @@ static void *order_main(void *arg) {
 static void queued_datagrams_keep_their_order(void **state) {
     (void)state;
     test_run_on_both_pollers(order_main);
+}
+
+/* ---- queued datagrams keep their address ---------------------------------------------------- */
+
+/* An unconnected sender: each datagram names its receiver, whose queue
+ * fills (net.unix.max_dgram_qlen) while it does not read. */
+static void *address_main(void *arg) {
+    (void)arg;
+    struct sockaddr_un to = {.sun_family = AF_UNIX};
+    int len = snprintf(to.sun_path + 1, sizeof to.sun_path - 1, "cio-test-dgq-%d", (int)getpid());
+    socklen_t tolen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+    int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    assert_true(receiver >= 0);
+    assert_int_equal(bind(receiver, (struct sockaddr *)&to, tolen), 0);
+    int sender = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(sender >= 0);
+    struct qrec r;
+    memset(&r, 0, sizeof r);
+    cio_event_init(&r.changed);
+    cio_datagram_transport *t;
+    assert_int_equal(cio_datagram_transport_from_socket(sender, &queue_protocol, &r, &t), 0);
+    char buf[SIZE];
+    uint32_t n = 0;
+    while (cio_datagram_transport_get_write_buffer_size(t) == 0) {
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, &n, sizeof n);
+        assert_int_equal(
+            cio_datagram_transport_sendto(t, buf, sizeof buf, (struct sockaddr *)&to, tolen), 0);
+        assert_true(++n < 100000);
+    }
+    for (int i = 0; i < 20; i++, n++) {
+        memcpy(buf, &n, sizeof n);
+        assert_int_equal(
+            cio_datagram_transport_sendto(t, buf, sizeof buf, (struct sockaddr *)&to, tolen), 0);
+    }
+    receive_in_order(receiver, 0, n);
+    assert_int_equal(cio_datagram_transport_get_write_buffer_size(t), 0);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(cio_datagram_transport_close(t), 0);
+    while (r.lost == 0) {
+        assert_int_equal(cio_event_wait(&r.changed), 0);
+        cio_event_clear(&r.changed);
+    }
+    close(receiver);
+    return NULL;
+}
+
+static void queued_datagrams_keep_their_address(void **state) {
+    (void)state;
+    test_run_on_both_pollers(address_main);
 }
 
 /* ---- close flushes, abort drops ----------------------------------------------------------- */
@@ -302,6 +354,7 @@ static void error_paths(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(queued_datagrams_keep_their_order),
+        cmocka_unit_test(queued_datagrams_keep_their_address),
         cmocka_unit_test(close_sends_the_queue_first),
         cmocka_unit_test(a_full_queue_refuses_and_abort_drops_it),
         cmocka_unit_test(a_queued_datagrams_error_goes_to_error_received),
