@@ -1,5 +1,5 @@
 # A thin wrapper around CMake. Build folders: build/ (default), build-asan/,
-# build-tsan/, build-fault/, build-release/ (soak). Every target installs
+# build-tsan/, build-fault/, build-release/ (soak), build-bench/ (bench). Every target installs
 # missing Debian packages first.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
@@ -80,11 +80,14 @@ soak: deps
 	cmake --build build-release -j $(JOBS) --target cio_soak
 	SOAK_SECONDS=$(SOAK_SECONDS) build-release/tests/cio_soak
 
-bench: all
+# Its own Release build folder, so build/ keeps its debug info (the gdb
+# helper's test needs it).
+BENCH_BUILD ?= build-bench
+bench: deps
 	@scripts/deps.sh bench || true
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
-	bench/run.sh $(BUILD)
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	bench/run.sh $(BENCH_BUILD)
 
 # Every fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang, libFuzzer, ASan +
 # UBSan, in build-fuzz/); fails if any target crashes. See docs/http-parser.md.

@@ -1,12 +1,14 @@
 /* Request IDs that follow the work: a task-local context value set once per
  * request and read by every task and thread-pool job the request starts,
- * with eager tasks (a cache hit never touches the scheduler) and a runner
- * that keeps one loop for two phases.
+ * with eager tasks (a cache hit never touches the scheduler), a value set
+ * for a while and put back with a token (var.set / var.reset), and a
+ * runner that keeps one loop for two phases.
  *
  *     $ ./request_ids
  *     [req-1] lookup alpha: cache hit
  *     [req-1] checksum in the pool: 518
- *     [req-2] lookup beta: cache miss, loaded
+ *     [req-2/load] lookup beta: cache miss, loading
+ *     [req-2] lookup beta: loaded
  *     [req-2] checksum in the pool: 412
  *     [-] shutdown: 2 requests
  */
@@ -33,8 +35,17 @@ static void *lookup(void *arg) {
         say("lookup %s: cache hit", key, 0);
         return NULL;
     }
-    cio_sleep(0.01); /* "load" it */
-    say("lookup %s: cache miss, loaded", key, 0);
+    /* While loading, log under a sub-id; the token puts the request's back. */
+    void *id = NULL;
+    cio_context_get(&request_id, &id);
+    char sub[32];
+    snprintf(sub, sizeof sub, "%s/load", id ? (char *)id : "-");
+    cio_context_token token;
+    if (cio_context_set_token(&request_id, strdup(sub), &token) < 0) return NULL;
+    say("lookup %s: cache miss, loading", key, 0);
+    cio_sleep(0.01);                        /* "load" it */
+    cio_context_reset(&request_id, &token); /* the sub-id is freed, the request's is back */
+    say("lookup %s: loaded", key, 0);
     return NULL;
 }
 

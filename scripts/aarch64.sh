@@ -11,18 +11,22 @@
 # - A container has no binfmt_misc to run an arm64 file directly: tests that
 #   re-execute themselves do it through $CIO_TEST_EMULATOR.
 # - Emulation is slow: ctest timeouts are scaled by 4.
+# - The gdb helper (tools/cio-gdb.py) runs too, with gdb-multiarch attached to
+#   qemu-user's gdbstub (tests/tools/gdb_helper.sh): examples/task_tree is
+#   built for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-aarch64}
 scripts/deps.sh aarch64
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake -DCIO_WERROR=ON \
-    -DCIO_BUILD_EXAMPLES=OFF -DCIO_BUILD_BENCH=OFF -DCIO_TEST_TIMEOUT_SCALE=4 >/dev/null
+    -DCIO_BUILD_EXAMPLES=ON -DCIO_BUILD_BENCH=OFF -DCIO_TEST_TIMEOUT_SCALE=4 >/dev/null
 suites=(tests/core tests/compose tests/sync tests/arch)
 programs=()
 for dir in "${suites[@]}"; do
     for file in "$dir"/test_*.c; do programs+=("$(basename "$file" .c)"); done
 done
-cmake --build "$build" -j "$(nproc)" --target "${programs[@]}" >/dev/null
+cmake --build "$build" -j "$(nproc)" --target "${programs[@]}" task_tree >/dev/null
+programs+=(gdb_helper)
 pattern="^($(
     IFS='|'
     echo "${programs[*]}"

@@ -6,7 +6,8 @@
 #                              Tokio from Debian's Rust packages, built offline)
 #   scripts/deps.sh aarch64    also the aarch64 cross build (scripts/aarch64.sh):
 #                              the cross compiler, qemu-user, and (multiarch,
-#                              dpkg --add-architecture arm64) cmocka for arm64
+#                              dpkg --add-architecture arm64) cmocka for arm64,
+#                              gdb-multiarch (the gdb helper under qemu's gdbstub)
 set -euo pipefail
 
 # libfuzzer-14-dev and libhttp-parser-dev: make fuzz (libFuzzer, and the
@@ -25,7 +26,7 @@ if [[ "${1:-}" == "bench" ]]; then
         librust-num-cpus-dev librust-libc-dev)
 fi
 if [[ "${1:-}" == "aarch64" ]]; then
-    packages+=(gcc-aarch64-linux-gnu qemu-user libcmocka-dev:arm64)
+    packages+=(gcc-aarch64-linux-gnu qemu-user libcmocka-dev:arm64 gdb-multiarch)
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         if [[ $(id -u) -ne 0 ]]; then
             echo "the aarch64 build needs arm64 packages: sudo dpkg --add-architecture arm64 && sudo apt-get update" >&2

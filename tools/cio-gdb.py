@@ -9,12 +9,19 @@
 # is when there is something to see. A task is named by its id (as `info
 # cio-tasks` prints it) or by the address of its struct cio_task.
 #
+# A target that cannot read thread-local storage (qemu-user's gdbstub has no
+# qGetTLSAddr) is searched instead for a `loop` variable in the frames of each
+# thread (cio's task_main and the loop's run functions hold one).
+#
 # cio-bt switches gdb's registers to the task's saved context, prints `bt`,
 # and puts them back. On x86-64 the switch (src/arch/switch_x86_64.S) leaves
 # on the suspended stack, from the saved stack pointer up: an 8-byte FPU
 # slot (absent with CIO_SWITCH_NO_FPU_STATE), r15, r14, r13, r12, rbx, rbp,
-# and the resume address. Needs a live process (a core file's registers
-# cannot be written) and the library's debug info (RelWithDebInfo does).
+# and the resume address. On aarch64 (src/arch/switch_aarch64.S): x19-x28,
+# x29 (the frame pointer), x30 (the resume address), d8-d15 and FPCR, 0xb0
+# bytes (0xa0 without the FPU state). Needs a live process (a core file's
+# registers cannot be written) and the library's debug info (RelWithDebInfo
+# does).
 import gdb
 
 STATES = {0: "created", 1: "ready", 2: "running", 3: "waiting", 4: "done"}
@@ -28,15 +35,37 @@ def _kind_name(kind):
         return str(kind)
 
 
+def _loop_in_frames():
+    """A `loop` (struct cio_loop *) held by a frame of the selected thread, or None."""
+    frame = gdb.newest_frame()
+    while frame is not None:
+        try:
+            loop = frame.read_var("loop")
+            if loop.type.strip_typedefs().code == gdb.TYPE_CODE_PTR and int(loop) \
+                    and loop.type.target().strip_typedefs().tag == "cio_loop":
+                return loop
+        except (gdb.error, ValueError):
+            pass
+        frame = frame.older()
+    return None
+
+
+def _running_loop():
+    """The loop the selected thread runs: its cio__running_loop, else a frame's."""
+    try:
+        return gdb.parse_and_eval("cio__running_loop")
+    except gdb.error:
+        return _loop_in_frames()  # no thread-local storage on this target
+
+
 def _loops():
     """The distinct loops the process's threads are running."""
     seen, loops = set(), []
     current = gdb.selected_thread()
     for thread in gdb.selected_inferior().threads():
         thread.switch()
-        try:
-            loop = gdb.parse_and_eval("cio__running_loop")
-        except gdb.error:
+        loop = _running_loop()
+        if loop is None:
             continue
         if int(loop) and int(loop) not in seen:
             seen.add(int(loop))
@@ -59,7 +88,9 @@ def _tasks(loop):
 def _name(task):
     if int(task["name"]):
         return task["name"].string()
-    return task["name_buf"].string()
+    if int(task["name_buf"][0]):
+        return task["name_buf"].string()
+    return "Task-%d" % int(task["id"])  # a default name is written out only when asked for
 
 
 def _find(spec):
@@ -88,7 +119,9 @@ class InfoCioTasks(gdb.Command):
                 state = int(task["state"])
                 if state == 4:
                     continue
-                wait = _kind_name(int(task["tag"]["kind"])) if state == 3 else "-"
+                tag = task["tag"]  # an operation's label (core.h) wins over its inner wait
+                kind = int(tag["label"]["kind"]) or int(tag["kind"])
+                wait = _kind_name(kind) if state == 3 else "-"
                 if state == 3 and wait == "none":
                     wait = "other"
                 print("%6d  %-8s %-20s %-12s %s" % (int(task["id"]), STATES.get(state, state),
@@ -124,20 +157,42 @@ def _fpu_slot(ctx):
     return 8
 
 
-def _with_context(ctx, fn):
-    if gdb.lookup_type("void").pointer().sizeof != 8 or "x86-64" not in \
-            gdb.selected_frame().architecture().name():
-        raise gdb.GdbError("cio-bt knows the x86-64 switch only")
+def _arch():
+    if gdb.lookup_type("void").pointer().sizeof != 8:
+        return None
+    name = gdb.selected_frame().architecture().name()
+    return "x86-64" if "x86-64" in name else "aarch64" if "aarch64" in name else None
+
+
+def _x86_64_context(ctx):
+    """{register: value} of a suspended task on x86-64."""
     ulong = gdb.lookup_type("unsigned long").pointer()
-    gdb.execute("select-frame 0")
-    saved = {r: int(gdb.parse_and_eval("$" + r)) for r in SAVED_REGS + ("rsp", "rip")}
     slot = _fpu_slot(ctx)
     words = [int(gdb.Value(ctx + slot + 8 * i).cast(ulong).dereference()) for i in range(7)]
+    regs = dict(zip(SAVED_REGS, words))
+    regs.update(rsp=ctx + slot + 56, rip=words[6])
+    return regs
+
+
+def _aarch64_context(ctx):
+    """{register: value} of a suspended task on aarch64 (switch_aarch64.S's layout)."""
+    ulong = gdb.lookup_type("unsigned long").pointer()
+    words = [int(gdb.Value(ctx + 8 * i).cast(ulong).dereference()) for i in range(12)]
+    regs = {"x%d" % (19 + i): words[i] for i in range(12)}  # x19 .. x28, x29, x30
+    regs.update(sp=ctx + 0xb0, pc=words[11])  # resumes at x30, sp above the saved block
+    return regs
+
+
+def _with_context(ctx, fn):
+    arch = _arch()
+    if arch is None:
+        raise gdb.GdbError("cio-bt knows the x86-64 and aarch64 switches only")
+    regs = _x86_64_context(ctx) if arch == "x86-64" else _aarch64_context(ctx)
+    gdb.execute("select-frame 0")
+    saved = {r: int(gdb.parse_and_eval("$" + r)) for r in regs}
     try:
-        for reg, value in zip(SAVED_REGS, words):
+        for reg, value in regs.items():
             gdb.execute("set $%s = %d" % (reg, value))
-        gdb.execute("set $rsp = %d" % (ctx + slot + 56))
-        gdb.execute("set $rip = %d" % words[6])
         fn()
     finally:
         for reg, value in saved.items():

@@ -10,7 +10,10 @@
  * -------                          ---
  * ContextVar("name")               static cio_context_key k = CIO_CONTEXT_KEY_INIT("name", dtor)
  * var.set(v) / var.get()           cio_context_set(&k, v) / cio_context_get(&k, &v)
- * var.reset(token) to unset        cio_context_delete(&k)
+ * token = var.set(v)               cio_context_set_token(&k, v, &token)
+ * var.reset(token)                 cio_context_reset(&k, &token)
+ * token.old_value (MISSING)        cio_context_token_old_value(&token, &v) (-ENOENT)
+ * (unset a var outright)           cio_context_delete(&k)
  * contextvars.copy_context()       cio_context_copy(&ctx)
  * ctx.run(fn, arg)                 cio_context_run(ctx, fn, arg, &result)
  * loop.call_soon(cb, context=ctx)  cio_call_soon_ex(loop, cb, arg, &opts, &h), opts.context
@@ -77,6 +80,59 @@ CIO_EXPORT int cio_context_get(const cio_context_key *key, void **value);
 /* Unbind key in the current context. Returns 0, -ENOENT (it was not set),
  * -EINVAL or -ENOMEM. */
 CIO_EXPORT int cio_context_delete(const cio_context_key *key);
+
+/* A token (contextvars.Token): what cio_context_reset needs to put a key back
+ * as it was before one set. A value in the caller's storage, but unlike
+ * other values it holds a reference: to the value the key had before (so
+ * it is still there to restore). It gives the reference back when it is
+ * used (cio_context_reset) or dropped (cio_context_token_discard); a token
+ * neither used nor dropped keeps that old value alive (its destructor never
+ * runs). key is the key it was made for (Token.var), read-only; the rest is
+ * private. A token may be used once, by the thread it was made on. */
+typedef struct cio_context_token {
+    const cio_context_key *key;
+    uint64_t opaque[4];
+} cio_context_token;
+
+/* var.set(value) returning a Token: cio_context_set, and *token (not NULL)
+ * records what key had before (or that it was unset) and which context the
+ * set was made in. Returns 0, -EINVAL (NULL or uninitialised key, NULL
+ * token) or -ENOMEM (nothing changed); on failure *token is left unusable
+ * (reset gives -EINVAL, discard does nothing). Any thread, as cio_context_set.
+ *
+ *     cio_context_token token;
+ *     cio_context_set_token(&request_id, "inner", &token);
+ *     ...
+ *     cio_context_reset(&request_id, &token);   // back to what it was */
+CIO_EXPORT int cio_context_set_token(const cio_context_key *key, void *value,
+                                     cio_context_token *token);
+
+/* var.reset(token): put key back in the current context as it was before the
+ * set that made token: the old value again (the same pointer, kept alive by
+ * the token), or unset if it had none. Values set for key in between are
+ * dropped (their destructors run once no context holds them); other keys
+ * are untouched. Consumes the token on success. Returns 0, or (token kept,
+ * nothing changed, a one-line report):
+ *   -EALREADY  token was used already (Python's RuntimeError);
+ *   -EINVAL    NULL or uninitialised key, NULL or never-made token, or a
+ *              token made for another key (ValueError);
+ *   -EXDEV     token was made in another context: another task, callback,
+ *              thread or cio_context_run (ValueError);
+ *   -ENOMEM.
+ * Any thread: the one the token was made on, in the same context. */
+CIO_EXPORT int cio_context_reset(const cio_context_key *key, cio_context_token *token);
+
+/* Token.old_value: 0 with the value key had before the set in *value
+ * (borrowed: valid while the token or a context holds it), or -ENOENT (it
+ * was unset: Token.MISSING), -EALREADY (token used or discarded) or -EINVAL
+ * (NULL or never-made token), with *value NULL. value may be NULL. Any
+ * thread. */
+CIO_EXPORT int cio_context_token_old_value(const cio_context_token *token, void **value);
+
+/* Drop an unused token: give back its reference to the old value (whose
+ * destructor may then run). A used, discarded, NULL or never-made token:
+ * no-op. Any thread. */
+CIO_EXPORT void cio_context_token_discard(cio_context_token *token);
 
 /* A context object (contextvars.Context): a handle holding a set of values,
  * counted with cio_context_ref / cio_context_unref. */

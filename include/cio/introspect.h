@@ -37,7 +37,22 @@ typedef enum cio_wait_kind {
     CIO_WAIT_PROCESS,    /* a child process to exit */
     CIO_WAIT_SIGNAL,     /* cio_wait_signals */
     CIO_WAIT_RING,       /* io_uring completions */
-    CIO_WAIT_OTHER,      /* another suspending call (the HTTP client, ...) */
+    CIO_WAIT_OTHER,      /* another suspending call */
+    /* Waits on an fd that say what for (fd and fd_events are set): */
+    CIO_WAIT_STREAM_READ,   /* a stream read (wait_object: the stream; wait_detail "tls"
+                             * on a TLS stream) */
+    CIO_WAIT_STREAM_WRITE,  /* a stream's writer waiting for its socket to take more */
+    CIO_WAIT_ACCEPT,        /* a server waiting for connections on its listening socket */
+    CIO_WAIT_CONNECT,       /* cio_sock_connect (open_connection): the connect to finish */
+    CIO_WAIT_TLS_HANDSHAKE, /* a TLS handshake (fd_events: what OpenSSL needs next) */
+    /* Operations made of several waits: the kind names the operation, and fd
+     * and fd_events are set while its inner wait is on an fd: */
+    CIO_WAIT_DATAGRAM, /* cio_datagram_send/recv (wait_object: the endpoint) */
+    CIO_WAIT_HTTP,     /* an HTTP client request (wait_detail: its URL) or a streamed body read */
+    CIO_WAIT_REDIS,    /* a redis command's reply (wait_object: the client) */
+    CIO_WAIT_PG,       /* a PostgreSQL connect, query or result (wait_object: the connection) */
+    CIO_WAIT_CHANNEL,  /* a cross-loop channel send or receive (wait_object: the channel) */
+    CIO_WAIT_SUBMIT,   /* cio_loop_submit: the answer from the other loop (wait_object: it) */
     CIO_WAIT_KIND_COUNT
 } cio_wait_kind;
 
@@ -51,8 +66,11 @@ typedef struct cio_task_info {
     const char *state; /* "created", "ready", "running", "waiting" or "done" (static text) */
     cio_wait_kind wait;
     const void *wait_object; /* the lock, queue, event, future, job ... waited on; else NULL */
-    int fd;                  /* CIO_WAIT_FD: the fd; else -1 */
-    unsigned fd_events;      /* CIO_WAIT_FD: CIO_FD_READ or CIO_FD_WRITE */
+    const char *wait_detail; /* borrowed text that says more (an HTTP request's URL, "tls");
+                              * valid while the task stays suspended; else NULL */
+    int fd;                  /* a wait on an fd (CIO_WAIT_FD, a stream read ...): the fd;
+                              * else -1 */
+    unsigned fd_events;      /* with fd: CIO_FD_READ or CIO_FD_WRITE; else 0 */
     double wakes_at;         /* CIO_WAIT_SLEEP: loop time (cio_loop_time) it is due; else -1 */
     double timeout_at;       /* inside a timeout scope: its deadline, loop time; else -1 */
     cio_task *awaits;        /* CIO_WAIT_TASK: the task awaited (borrowed); else NULL */

@@ -137,8 +137,10 @@ CIO_EXPORT cio_stream *cio_process_stderr(const cio_process *process);
  * lengths in *out_len / *err_len (each may be NULL). A child that exits
  * without reading all its input is not an error (EPIPE is ignored). Returns
  * 0, -ECANCELED / -ETIMEDOUT (the pipes are left as they are; the child is
- * killed if kill_on_cancel), -ENOMEM, -CIO_ECLOSED, -EINVAL, -EPERM; on error
- * nothing is returned in *out / *err. */
+ * killed if kill_on_cancel), -ENOMEM, -CIO_ECLOSED, -EINVAL, -EPERM, or the
+ * error of a failed read of stdout / stderr (-EIO...: then stdin is aborted,
+ * its unsent input dropped, so the feeding cannot wait for good on a child
+ * whose output nobody reads); on error nothing is returned in *out / *err. */
 CIO_EXPORT int cio_process_communicate(cio_process *process, const void *input, size_t len,
                                        char **out, size_t *out_len, char **err, size_t *err_len);
 

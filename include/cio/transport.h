@@ -102,6 +102,16 @@ CIO_EXPORT int cio_create_connection(const char *host, int port, const cio_proto
                                      void *arg, const cio_connect_options *opts,
                                      cio_transport **out);
 
+/* Connect to the Unix stream socket at path (as cio_open_unix_connection:
+ * '@' first names a Linux abstract socket; opts as there) and drive the
+ * connection with protocol (loop.create_unix_connection): the same
+ * transport, buffers and write path as a TCP one. Must run inside a task.
+ * Returns 0, cio_open_unix_connection's errors (-ENOENT, -ECONNREFUSED,
+ * -ENAMETOOLONG, ...), cio_transport_new's, or -EINVAL (NULL protocol or
+ * out). */
+CIO_EXPORT int cio_create_unix_connection(const char *path, const cio_protocol *protocol, void *arg,
+                                          const cio_connect_options *opts, cio_transport **out);
+
 /* Drive the connected stream socket fd (loop.connect_accepted_socket): made
  * non-blocking, owned by the transport on success (on failure it stays the
  * caller's). Returns 0, -EINVAL (fd not a stream socket, NULL protocol or
@@ -118,6 +128,16 @@ CIO_EXPORT int cio_connect_accepted_socket(int fd, const cio_protocol *protocol,
 CIO_EXPORT int cio_create_server(const char *host, int port, const cio_protocol *protocol,
                                  cio_protocol_factory factory, void *factory_arg,
                                  const cio_server_options *opts, cio_server **out);
+
+/* Serve the Unix socket at path (loop.create_unix_server): as
+ * cio_start_unix_server (path rules: '@' abstract, a stale socket file
+ * replaced, the file removed at close; opts as there) with each connection
+ * driven by protocol as cio_create_server does. Must run inside a task.
+ * Returns cio_start_unix_server's errors (-EADDRINUSE, -EACCES,
+ * -ENAMETOOLONG, ...); -EINVAL for a NULL protocol or out. */
+CIO_EXPORT int cio_create_unix_server(const char *path, const cio_protocol *protocol,
+                                      cio_protocol_factory factory, void *factory_arg,
+                                      const cio_server_options *opts, cio_server **out);
 
 /* ---- writing ---------------------------------------------------------------------- */
 
@@ -192,13 +212,18 @@ typedef struct cio_datagram_transport cio_datagram_transport;
 /* A datagram protocol's callbacks (asyncio.DatagramProtocol), each may be
  * NULL. datagram_received gets one whole datagram (borrowed for the call)
  * and its sender's address; error_received an error the socket reported
- * for an earlier send (-ECONNREFUSED on a connected endpoint). */
+ * for an earlier send (-ECONNREFUSED on a connected endpoint) or the error
+ * of a queued datagram's send (that datagram is dropped); pause_writing /
+ * resume_writing when the send queue goes above the high-water mark /
+ * comes back down to the low one. */
 typedef struct cio_datagram_protocol {
     void (*connection_made)(cio_datagram_transport *transport, void *arg);
     void (*datagram_received)(cio_datagram_transport *transport, const void *data, size_t len,
                               const struct sockaddr *addr, socklen_t addrlen, void *arg);
     void (*error_received)(cio_datagram_transport *transport, int err, void *arg);
     void (*connection_lost)(cio_datagram_transport *transport, int err, void *arg);
+    void (*pause_writing)(cio_datagram_transport *transport, void *arg);
+    void (*resume_writing)(cio_datagram_transport *transport, void *arg);
 } cio_datagram_protocol;
 
 /* Open a UDP endpoint as cio_create_datagram_endpoint does (the same
@@ -214,17 +239,49 @@ CIO_EXPORT int cio_create_datagram_transport(const char *local_host, int local_p
                                              const cio_datagram_options *opts,
                                              cio_datagram_transport **out);
 
-/* Send one datagram to addr (NULL: the connected peer), now or not at all:
- * UDP may drop datagrams anyway, so a full socket buffer is -EAGAIN rather
- * than a queue. Returns 0, -EAGAIN, -EMSGSIZE, -EDESTADDRREQ, -ECONNREFUSED,
- * -CIO_ECLOSED, -EINVAL. */
+/* Drive the datagram socket fd (UDP, a Unix SOCK_DGRAM socket, bound or
+ * connected as the caller made it) with protocol
+ * (loop.create_datagram_endpoint(sock=...)): made non-blocking, owned by
+ * the transport on success (on failure it stays the caller's).
+ * connection_made runs before this returns. Returns 0, -EINVAL (fd not a
+ * datagram socket, NULL protocol or out, no running loop), -ENOTSOCK,
+ * -ENOMEM. Loop thread, in a task or a callback. */
+CIO_EXPORT int cio_datagram_transport_from_socket(int fd, const cio_datagram_protocol *protocol,
+                                                  void *arg, cio_datagram_transport **out);
+
+/* Send one datagram to addr (NULL: the connected peer) (sendto). Never
+ * suspends. While nothing is queued it is sent at once; if the socket's
+ * buffer is full it is queued (copied) and sent, in order, when the socket
+ * is writable, as is every datagram after it until the queue is empty. The
+ * queue's size (get_write_buffer_size: bytes plus 8 per datagram, as
+ * asyncio counts) drives pause_writing / resume_writing; it is bounded at
+ * 16 times the high-water mark (at least 1 MiB), past which a datagram is
+ * refused with -ENOBUFS. Errors of a send made now are returned; those of a
+ * queued datagram go to error_received. Returns 0, -ENOBUFS, -EMSGSIZE,
+ * -EDESTADDRREQ, -ECONNREFUSED (a send made now), -CIO_ECLOSED (closing or
+ * closed), -ENOMEM, -EINVAL (NULL buf with len, addrlen too large, NULL or
+ * stale transport), -EPERM (another thread). */
 CIO_EXPORT int cio_datagram_transport_sendto(cio_datagram_transport *transport, const void *buf,
                                              size_t len, const struct sockaddr *addr,
                                              socklen_t addrlen);
-/* Close (close and abort are the same here: nothing is buffered);
- * connection_lost(0) follows from the loop. Returns 0, -CIO_ECLOSED (a
- * second call), -EINVAL. */
+/* The send queue's high and low water marks (set_write_buffer_limits):
+ * pause_writing when the queue goes above high, resume_writing when it is
+ * back down to low. 0: asyncio's defaults (64 KiB; high / 4; low 0 with high
+ * 0: 4 * low). Returns 0, -EINVAL (low > high, NULL), -EPERM. */
+CIO_EXPORT int cio_datagram_transport_set_write_buffer_limits(cio_datagram_transport *transport,
+                                                              size_t high, size_t low);
+/* Bytes queued, not yet sent, plus 8 per datagram (get_write_buffer_size);
+ * 0 for NULL. */
+CIO_EXPORT size_t
+cio_datagram_transport_get_write_buffer_size(const cio_datagram_transport *transport);
+/* Close (close): no more datagram_received or sendto; queued datagrams are
+ * still sent, then the socket closes and connection_lost(0) follows from
+ * the loop. Returns 0, -CIO_ECLOSED (a second call), -EINVAL, -EPERM. */
 CIO_EXPORT int cio_datagram_transport_close(cio_datagram_transport *transport);
+/* Close now, dropping the queue (abort); also after close while the queue
+ * drains. connection_lost(0) follows from the loop. Returns 0, -CIO_ECLOSED
+ * (the socket is closed already), -EINVAL, -EPERM. */
+CIO_EXPORT int cio_datagram_transport_abort(cio_datagram_transport *transport);
 CIO_EXPORT bool cio_datagram_transport_is_closing(const cio_datagram_transport *transport);
 /* The socket's fd and address (get_extra_info 'socket', 'sockname'):
  * as cio_datagram_fd / cio_datagram_sockname. */

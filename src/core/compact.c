@@ -77,8 +77,9 @@ int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
     task_entry = entry;
     task->shared_stack = (uint8_t)index;
     task->stack = s->stack;
-    task->stack.mapping = NULL; /* not the task's to release */
-    task->stack.name = task->name ? task->name : task->name_buf;
+    task->stack.mapping = NULL;    /* not the task's to release */
+    task->stack.name = task->name; /* NULL: the overflow report says Task-<task_id> */
+    task->stack.task_id = task->id;
     task->ctx = NULL; /* made on its first swap-in, when the stack is its */
 #if defined(CIO_TSAN)
     task->tsan_fiber = __tsan_create_fiber(0); /* as task.c's start() does */

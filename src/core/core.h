@@ -261,7 +261,10 @@ cio_task *cio__waitq_first(struct cio__waitq *q);
 cio_task *cio__waitq_next(struct cio__waitq *q, cio_task *task);
 /* Unhook and return the longest waiter, for a waker that hands it something
  * first; NULL if none. */
-cio_task *cio__waitq_pop(struct cio__waitq *q);
+cio_task *cio__waitq_pop_first(struct cio__waitq *q); /* q not empty */
+static inline cio_task *cio__waitq_pop(struct cio__waitq *q) {
+    return cio__waitq_empty(q) ? NULL : cio__waitq_pop_first(q); /* no call when nobody waits */
+}
 /* Unhook the longest waiter and wake it with status: true if there was one. */
 bool cio__waitq_wake_first(struct cio__waitq *q, int status);
 /* Wake every waiter with status, in the order they came; returns how many. */
@@ -277,12 +280,24 @@ uint64_t cio__wait_mask(const cio_task *task);
 /* ---- what a task waits on, for introspection (introspect.c) ----------------------
  *
  * A suspending call says what it is about to wait on just before it parks:
- * two stores, no allocation. cio__wait clears the tag once the wait returns,
- * so a site that says nothing shows as "other". The values are the public
- * cio_wait_kind's (cio/introspect.h). */
+ * a few stores, no allocation. cio__wait clears the kind once the wait
+ * returns, so a site that says nothing shows as "other". The values are the
+ * public cio_wait_kind's (cio/introspect.h).
+ *
+ * An operation made of several waits (an HTTP request, a redis command, a
+ * channel send) puts a label on the task for its whole length, and the
+ * label is what introspection shows, with the inner wait's fd if it has
+ * one: the label says why, the tag says on what. */
+struct cio__wait_label {
+    const void *object; /* the request, client, channel ... */
+    const char *detail; /* borrowed text for the dump (a URL), or NULL */
+    uint8_t kind;       /* enum cio_wait_kind; CIO_WAIT_NONE: no label */
+};
 struct cio__wait_tag {
-    const void *object; /* the lock, queue, future, watch, job, process ... */
+    const void *object; /* the lock, queue, future, watch, job, process, stream ... */
+    const char *detail; /* borrowed text for the dump ("tls"), or NULL */
     uint8_t kind;       /* enum cio_wait_kind */
+    struct cio__wait_label label;
 };
 /* Where the tag sits in struct cio_task (task.h asserts it): right after
  * the future, so layers that see no task fields can still store it. */
@@ -290,11 +305,33 @@ struct cio__task_head {
     cio_future future;
     struct cio__wait_tag tag;
 };
+static inline struct cio__wait_tag *cio__wait_tag_of(cio_task *task) {
+    return (struct cio__wait_tag *)(void *)((char *)task + offsetof(struct cio__task_head, tag));
+}
 static inline void cio__wait_tag(cio_task *task, uint8_t kind, const void *object) {
-    struct cio__wait_tag *tag =
-        (struct cio__wait_tag *)(void *)((char *)task + offsetof(struct cio__task_head, tag));
+    struct cio__wait_tag *tag = cio__wait_tag_of(task);
     tag->kind = kind;
     tag->object = object;
+    tag->detail = NULL;
+}
+static inline void cio__wait_tag_detail(cio_task *task, uint8_t kind, const void *object,
+                                        const char *detail) {
+    cio__wait_tag(task, kind, object);
+    cio__wait_tag_of(task)->detail = detail;
+}
+/* Label task's waits until cio__wait_label_end(task, the value returned),
+ * which every path out of the operation must call (labels nest). detail
+ * must stay valid until then. task may be NULL (not in a task): no-op. */
+static inline struct cio__wait_label cio__wait_label_begin(cio_task *task, uint8_t kind,
+                                                           const void *object, const char *detail) {
+    if (!task) return (struct cio__wait_label){0};
+    struct cio__wait_tag *tag = cio__wait_tag_of(task);
+    struct cio__wait_label outer = tag->label;
+    tag->label = (struct cio__wait_label){.object = object, .detail = detail, .kind = kind};
+    return outer;
+}
+static inline void cio__wait_label_end(cio_task *task, struct cio__wait_label outer) {
+    if (task) cio__wait_tag_of(task)->label = outer;
 }
 
 /* ---- the cooperative budget ---------------------------------------------------- */
@@ -375,6 +412,11 @@ void cio__loop_io_waiters_add(cio_loop *loop, int delta);
  * Returns 0, an interrupt, -EBUSY (someone else waits, or fd is watched:
  * cio__io_watch), -EBADF, or the poller's error. */
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck);
+/* As cio__io_wait, tagged for introspection as kind (a cio_wait_kind that
+ * waits on an fd: a stream read, an accept ...) with object and detail
+ * (cio__wait_tag_detail); cio__io_wait is this with CIO_WAIT_FD. */
+int cio__io_wait_as(cio_task *task, int fd, unsigned events, bool recheck, uint8_t kind,
+                    const void *object, const char *detail);
 void cio__io_ready(cio_loop *loop, int fd, unsigned events);
 void cio__io_free(cio_loop *loop);
 /* fd_callback.c: drop fd's add_reader/add_writer callbacks (cio_close). */
@@ -444,6 +486,12 @@ static inline cio_task *cio__loop_current(const cio_loop *loop) {
 static inline bool cio__budget_spend(cio_loop *loop) {
     struct cio__loop_head *head = cio__loop_head(loop);
     return --head->budget <= 0 && head->current;
+}
+
+/* The running task of this thread's loop, or NULL (quietly). */
+static inline cio_task *cio__task_current(void) {
+    cio_loop *loop = cio__running_loop;
+    return loop ? cio__loop_current(loop) : NULL;
 }
 
 static inline cio_task *cio__task_current_or_complain(const char *caller) {

@@ -51,7 +51,7 @@ static void report_open_scopes(cio_task *task) {
     task->shield_depth = 0;
 }
 
-void cio__task_finish_checks(cio_task *task, int error) {
+void cio__task_finish_checks_slow(cio_task *task, int error) {
     if (task->scopes || task->shield_depth > 0) report_open_scopes(task);
     if (!error || error == -ECANCELED) { /* a message belongs to a failure only */
         free(task->error_message);
@@ -59,7 +59,7 @@ void cio__task_finish_checks(cio_task *task, int error) {
     }
 }
 
-void cio__task_report_unretrieved(cio_task *task) {
+void cio__task_report_unretrieved_slow(cio_task *task) {
     int error = task->future.error;
     if (task->state != CIO__TASK_DONE || !error || error == -ECANCELED || task->future.retrieved)
         return;

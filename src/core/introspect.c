@@ -34,6 +34,17 @@ static const char *const kind_names[CIO_WAIT_KIND_COUNT] = {
     [CIO_WAIT_SIGNAL] = "signal",
     [CIO_WAIT_RING] = "ring",
     [CIO_WAIT_OTHER] = "other",
+    [CIO_WAIT_STREAM_READ] = "stream-read",
+    [CIO_WAIT_STREAM_WRITE] = "stream-write",
+    [CIO_WAIT_ACCEPT] = "accept",
+    [CIO_WAIT_CONNECT] = "connect",
+    [CIO_WAIT_TLS_HANDSHAKE] = "tls-handshake",
+    [CIO_WAIT_DATAGRAM] = "datagram",
+    [CIO_WAIT_HTTP] = "http",
+    [CIO_WAIT_REDIS] = "redis",
+    [CIO_WAIT_PG] = "pg",
+    [CIO_WAIT_CHANNEL] = "channel",
+    [CIO_WAIT_SUBMIT] = "submit",
 };
 
 const char *cio_wait_kind_name(cio_wait_kind kind) {
@@ -101,17 +112,36 @@ static cio_task *first_awaiter(cio_task *task, size_t *count) {
 
 /* ---- one task ------------------------------------------------------------------- */
 
+/* Kinds whose wait is an fd's readiness (io.c's cio__io_wait_as). */
+static bool on_fd(uint8_t kind) {
+    return kind == CIO_WAIT_FD || (kind >= CIO_WAIT_STREAM_READ && kind <= CIO_WAIT_TLS_HANDSHAKE);
+}
+
+static void fill_fd(const cio_task *task, cio_task_info *info) {
+    if (!on_fd(task->tag.kind) || task->wait.fd < 0) return;
+    info->fd = task->wait.fd;
+    info->fd_events = task->wait.events & CIO__READABLE ? CIO_FD_READ : CIO_FD_WRITE;
+}
+
+/* The label (the operation) wins over the tag (its current wait), but the
+ * fd of the tag's wait is kept. */
 static void fill_wait(const cio_task *task, cio_task_info *info) {
     info->fd = -1;
     info->wakes_at = -1;
     info->timeout_at = task->scopes ? (double)task->deadline / 1e9 : -1;
     if (task->state != CIO__TASK_PARKED) return;
+    fill_fd(task, info);
+    const struct cio__wait_label *label = &task->tag.label;
+    if (label->kind) {
+        info->wait = (cio_wait_kind)label->kind;
+        info->wait_object = label->object;
+        info->wait_detail = label->detail;
+        return;
+    }
     info->wait = task->tag.kind ? (cio_wait_kind)task->tag.kind : CIO_WAIT_OTHER;
     info->wait_object = task->tag.object;
-    if (info->wait == CIO_WAIT_FD) {
-        info->fd = task->wait.fd;
-        info->fd_events = task->wait.events & CIO__READABLE ? CIO_FD_READ : CIO_FD_WRITE;
-    } else if (info->wait == CIO_WAIT_SLEEP) {
+    info->wait_detail = task->tag.detail;
+    if (info->wait == CIO_WAIT_SLEEP) {
         info->wakes_at = (double)task->sleep_timer.when / 1e9;
     } else if (info->wait == CIO_WAIT_TASK) {
         info->awaits = cio__task_of_future((cio_future *)(uintptr_t)task->tag.object);
@@ -145,9 +175,42 @@ int cio_task_get_stack(cio_task *task, void **frames, size_t cap, size_t *count)
     return cio__backtrace_task(task, frames, cap, count);
 }
 
-/* "sleep until 2.000", "fd 7 read", "task worker #3", "lock 0x55..." */
+/* How the dump names a kind: "stream read fd 7", "http request <url>". */
+static const char *const kind_phrases[CIO_WAIT_KIND_COUNT] = {
+    [CIO_WAIT_STREAM_READ] = "stream read",     [CIO_WAIT_STREAM_WRITE] = "stream write",
+    [CIO_WAIT_TLS_HANDSHAKE] = "tls handshake", [CIO_WAIT_HTTP] = "http request",
+    [CIO_WAIT_SUBMIT] = "submit to loop",
+};
+
+static const char *phrase(cio_wait_kind kind) {
+    const char *p = (unsigned)kind < CIO_WAIT_KIND_COUNT ? kind_phrases[kind] : NULL;
+    return p ? p : cio_wait_kind_name(kind);
+}
+
+/* Waits on an fd that say what for: "stream read fd 7 (tls)", "accept fd 5",
+ * "tls handshake fd 9 read" (the direction where it varies). */
+static void describe_fd_kind(const cio_task_info *info, char *buf, size_t len) {
+    bool fixed = info->wait != CIO_WAIT_TLS_HANDSHAKE; /* the kind says the direction */
+    const char *dir = fixed ? "" : info->fd_events & CIO_FD_READ ? " read" : " write";
+    snprintf(buf, len, "%s fd %d%s%s%s%s", phrase(info->wait), info->fd, dir,
+             info->wait_detail ? " (" : "", info->wait_detail ? info->wait_detail : "",
+             info->wait_detail ? ")" : "");
+}
+
+/* "http request http://h/x (fd 8 read)", "redis 0x55.. (fd 6 read)", "lock 0x55..". */
+static void describe_other(const cio_task_info *info, char *buf, size_t len) {
+    int n = snprintf(buf, len, "%s", phrase(info->wait));
+    if (info->wait_detail)
+        n += snprintf(buf + n, len - (size_t)n, " %s", info->wait_detail);
+    else if (info->wait_object)
+        n += snprintf(buf + n, len - (size_t)n, " %p", info->wait_object);
+    if ((size_t)n >= len || info->fd < 0) return;
+    snprintf(buf + n, len - (size_t)n, " (fd %d %s)", info->fd,
+             info->fd_events & CIO_FD_READ ? "read" : "write");
+}
+
+/* "sleep until 2.000", "fd 7 read", "task worker #3", and describe_other. */
 static void describe_wait(const cio_task_info *info, char *buf, size_t len) {
-    const char *kind = cio_wait_kind_name(info->wait);
     if (info->wait == CIO_WAIT_NONE)
         snprintf(buf, len, "-");
     else if (info->wait == CIO_WAIT_SLEEP)
@@ -157,10 +220,10 @@ static void describe_wait(const cio_task_info *info, char *buf, size_t len) {
     else if (info->awaits)
         snprintf(buf, len, "task %s #%llu", cio_task_name(info->awaits),
                  (unsigned long long)info->awaits->id);
-    else if (info->wait_object)
-        snprintf(buf, len, "%s %p", kind, info->wait_object);
+    else if (info->wait >= CIO_WAIT_STREAM_READ && info->wait <= CIO_WAIT_TLS_HANDSHAKE)
+        describe_fd_kind(info, buf, len);
     else
-        snprintf(buf, len, "%s", kind);
+        describe_other(info, buf, len);
 }
 
 static int print_frames(cio_task *task, FILE *out) {
@@ -178,7 +241,7 @@ int cio_task_print_stack(cio_task *task, FILE *out) {
     if (!out) out = stderr;
     cio_task_info info;
     fill_info(task, &info);
-    char wait[96];
+    char wait[160];
     describe_wait(&info, wait, sizeof wait);
     if (fprintf(out, "Stack for task %s #%llu (%s, waits on: %s):\n", info.name,
                 (unsigned long long)info.id, info.state, wait) < 0)
@@ -199,7 +262,7 @@ static int check_loop(cio_loop *loop, const char *caller) {
 static int dump_row(cio_task *task, FILE *out) {
     cio_task_info info;
     fill_info(task, &info);
-    char wait[96], by[64] = "-";
+    char wait[160], by[64] = "-";
     describe_wait(&info, wait, sizeof wait);
     if (info.awaited_by)
         snprintf(by, sizeof by, "%s #%llu", cio_task_name(info.awaited_by),
@@ -252,7 +315,7 @@ static int print_tree(cio_task *task, int depth, FILE *out) {
     if (depth > 64) return fprintf(out, "%*s...\n", 2 * depth, "") < 0 ? -EIO : 0; /* a cycle */
     cio_task_info info;
     fill_info(task, &info);
-    char wait[96];
+    char wait[160];
     describe_wait(&info, wait, sizeof wait);
     if (fprintf(out, "%*s%c %s #%llu (%s: %s)\n", 2 * depth, "", depth ? '+' : '*', info.name,
                 (unsigned long long)info.id, info.state, wait) < 0)

@@ -39,6 +39,11 @@ static void abort_io(cio_task *task) {
 }
 
 int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
+    return cio__io_wait_as(task, fd, events, recheck, CIO_WAIT_FD, NULL, NULL);
+}
+
+int cio__io_wait_as(cio_task *task, int fd, unsigned events, bool recheck, uint8_t kind,
+                    const void *object, const char *detail) {
     cio_loop *loop = task->future.loop;
     if (fd < 0) return -EINVAL;
     struct cio__fd_waiters *waiters = waiters_for(loop, fd);
@@ -58,7 +63,7 @@ int cio__io_wait(cio_task *task, int fd, unsigned events, bool recheck) {
     task->wait.fd = fd;
     task->wait.events = events;
     loop->io_waiters++;
-    cio__wait_tag(task, CIO_WAIT_FD, NULL);
+    cio__wait_tag_detail(task, kind, object, detail);
     return cio__wait(task, abort_io, NULL);
 }
 

@@ -119,6 +119,23 @@ static void on_fd_ready(void *ctx, int fd, unsigned events) {
  * (a call_soon_threadsafe, a signal) before it calls the run a deadlock. */
 #define STALL_GRACE_MS 250
 
+/* Polls for the whole grace: a signal handler run on this thread ends a poll
+ * early (EINTR, which the poller reports as 0 events), and the signal it
+ * caught is still on its way to the loop (through the pump thread): that is
+ * no stall. (A process-directed signal reaches a loop thread when the
+ * sender's thread cannot take it, as under valgrind.) */
+static int stall_poll(cio_loop *loop) {
+    int64_t end = monotonic_ns() + (int64_t)STALL_GRACE_MS * 1000000;
+    int left = STALL_GRACE_MS, events;
+    do {
+        events = loop->poller_ops->poll(loop->poller, left, on_fd_ready, loop);
+        int64_t rest = end - monotonic_ns();
+        left = rest > 0 ? (int)((rest + 999999) / 1000000) : 0;
+    } while (events == 0 && left > 0 && !loop->ready.head &&
+             !atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire));
+    return events;
+}
+
 /* Nothing ready, no timer, no thread working for the loop: only I/O or
  * another thread can wake it. With no task waiting on an fd, a short wait
  * for another thread settles it: if nothing comes, every task is parked for
@@ -129,7 +146,7 @@ static void poll_idle_virtual(cio_loop *loop) {
         loop->poller_ops->poll(loop->poller, -1, on_fd_ready, loop);
         return;
     }
-    int events = loop->poller_ops->poll(loop->poller, STALL_GRACE_MS, on_fd_ready, loop);
+    int events = stall_poll(loop);
     if (events <= 0 && !loop->ready.head && !loop->timers.len && loop->holds == 0 &&
         !atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire))
         loop->stalled = true;

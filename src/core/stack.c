@@ -104,8 +104,10 @@ static struct {
     size_t guard_len;     /* GUARD_BYTES rounded up to pages */
     size_t default_size;  /* usable bytes, rounded up to pages */
     long mprotect_budget; /* mprotect-guarded stacks allowed at once */
+    bool on_valgrind;     /* RUNNING_ON_VALGRIND, asked once */
 } config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static atomic_bool configured; /* read_config() ran: skips pthread_once on every acquire */
 
 /* Set once madvise guards failed (or CIO_STACK_GUARD=mprotect): from then on,
  * every guard is an mprotect guard and counts against the budget. */
@@ -119,8 +121,9 @@ struct pool_bin {
     size_t size;
     struct cio__stack *head;
 };
-static _Thread_local struct {
+static CIO__TLS struct {
     struct pool_bin bins[POOL_SIZES];
+    struct pool_bin *last; /* the bin last taken from: a program mostly uses one size */
     size_t count, bytes;
     bool exit_hook; /* the thread-exit destructor is armed */
 } pool;
@@ -184,6 +187,7 @@ static long max_map_count(void) {
 
 static void read_config(void) {
     config.page = (size_t)sysconf(_SC_PAGESIZE);
+    config.on_valgrind = RUNNING_ON_VALGRIND;
     config.guard_len = round_up(GUARD_BYTES, config.page);
     config.default_size = round_up(default_size_from_env(), config.page);
     /* An mprotect-guarded stack is two mappings. Half of the cap is left to
@@ -197,10 +201,12 @@ static void read_config(void) {
     else if (guard && guard[0])
         cio__diag(NULL, CIO_DIAG_CONFIG, NULL, -EINVAL,
                   "ignoring CIO_STACK_GUARD='%s' (only \"mprotect\" is known)", guard);
+    atomic_store_explicit(&configured, true, memory_order_release);
 }
 
 static void configure(void) {
-    pthread_once(&config_once, read_config);
+    if (!atomic_load_explicit(&configured, memory_order_acquire))
+        pthread_once(&config_once, read_config);
 }
 
 size_t cio__stack_default_size(void) {
@@ -309,8 +315,9 @@ static void thread_exit(void *unused) {
 }
 
 static struct pool_bin *find_bin(size_t size) {
+    if (pool.last && pool.last->head && pool.last->size == size) return pool.last;
     for (int i = 0; i < POOL_SIZES; i++)
-        if (pool.bins[i].head && pool.bins[i].size == size) return &pool.bins[i];
+        if (pool.bins[i].head && pool.bins[i].size == size) return pool.last = &pool.bins[i];
     return NULL;
 }
 
@@ -319,8 +326,9 @@ static struct pool_bin *find_bin(size_t size) {
 static struct pool_bin *bin_to_fill(size_t size) {
     /* valgrind keeps registered stacks in a list it searches on stack
      * switches: under it, pool only the hot stacks. */
-    size_t max_stacks = RUNNING_ON_VALGRIND ? POOL_HOT_STACKS : POOL_MAX_STACKS;
+    size_t max_stacks = config.on_valgrind ? POOL_HOT_STACKS : POOL_MAX_STACKS;
     if (pool.count >= max_stacks || pool.bytes + size > POOL_MAX_BYTES) return NULL;
+    if (pool.last && pool.last->size == size) return pool.last; /* empty or not, it is ours */
     struct pool_bin *bin = find_bin(size);
     for (int i = 0; !bin && i < POOL_SIZES; i++)
         if (!pool.bins[i].head) bin = &pool.bins[i];
@@ -352,6 +360,7 @@ void cio__stack_release(struct cio__stack *stack) {
      * task there), so copy it out before writing the record. */
     struct cio__stack copy = *stack;
     copy.name = NULL;
+    copy.task_id = 0;
     /* A task that ended without unwinding leaves ASan's redzones poisoned on
      * its stack; the next task (and our record) must not trip on them. */
     ASAN_UNPOISON_MEMORY_REGION((char *)copy.top - copy.size, copy.size);
@@ -422,7 +431,14 @@ static void append_number(struct line *line, size_t n) {
 static void report_overflow(const struct cio__stack *stack) {
     struct line line = {.used = 0};
     append(&line, "cio: task '", SIZE_MAX);
-    append(&line, stack->name ? stack->name : "(unnamed)", 200); /* room for the rest */
+    if (stack->name) {
+        append(&line, stack->name, 200); /* room for the rest */
+    } else if (stack->task_id) {
+        append(&line, "Task-", SIZE_MAX); /* a default name, never written out (task.c) */
+        append_number(&line, stack->task_id);
+    } else {
+        append(&line, "(unnamed)", SIZE_MAX);
+    }
     append(&line, "' overflowed its ", SIZE_MAX);
     append_number(&line, stack->size / 1024);
     append(&line, " KiB stack\n", SIZE_MAX);

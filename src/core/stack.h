@@ -3,6 +3,7 @@
 #define CIO_CORE_STACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cio__stack {
     void *top;     /* highest address, 16-byte aligned: where the stack starts */
@@ -11,6 +12,7 @@ struct cio__stack {
     size_t mapping_len;
     unsigned valgrind_id;    /* VALGRIND_STACK_REGISTER id, 0 if none */
     const char *name;        /* owner's name for the overflow report; may be NULL */
+    uint64_t task_id;        /* with name NULL: reported as "Task-<id>" (0: unnamed) */
     struct cio__stack *next; /* pool free-list link (private to stack.c) */
 };
 

@@ -93,7 +93,7 @@ struct cio_task {
                                          * stack (cio__task_pin_stack): its frames stay put */
     struct cio__compact_frames *frames; /* its saved frames, or NULL */
 
-    char *name;          /* heap copy, or NULL for "Task-<id>" in name_buf */
+    char *name;          /* heap copy, or NULL for "Task-<id>", in name_buf once asked for */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
     char name_buf[24];
 #if defined(CIO_ASAN)
@@ -133,10 +133,18 @@ void cio__task_free(cio_task *task);
 cio_task *cio__task_of_entry(struct cio__ready *entry);
 void cio__task_spares_free(cio_loop *loop);
 /* failure.c: what a finishing task leaves behind - the scopes it left open
- * (reported), and its message (dropped unless it failed). */
-void cio__task_finish_checks(cio_task *task, int error);
+ * (reported), and its message (dropped unless it failed). Inline for the
+ * common task, which left nothing. */
+void cio__task_finish_checks_slow(cio_task *task, int error);
+static inline void cio__task_finish_checks(cio_task *task, int error) {
+    if (task->scopes || task->shield_depth > 0 || task->error_message)
+        cio__task_finish_checks_slow(task, error);
+}
 /* failure.c: the "error never retrieved" report of a task being freed. */
-void cio__task_report_unretrieved(cio_task *task);
+void cio__task_report_unretrieved_slow(cio_task *task);
+static inline void cio__task_report_unretrieved(cio_task *task) {
+    if (task->future.error && !task->future.retrieved) cio__task_report_unretrieved_slow(task);
+}
 
 /* timeout.c: the deadline timer of task fired or moved. */
 void cio__timeout_recompute(cio_task *task);

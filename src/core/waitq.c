@@ -38,7 +38,7 @@ cio_task *cio__waitq_next(struct cio__waitq *q, cio_task *task) {
     return node == &q->links ? NULL : task_of(node);
 }
 
-cio_task *cio__waitq_pop(struct cio__waitq *q) {
+cio_task *cio__waitq_pop_first(struct cio__waitq *q) {
     struct cio__list *node = cio__list_pop_front(&q->links);
     if (!node) return NULL;
     cio_task *task = task_of(node);

@@ -80,7 +80,12 @@ static void report(struct cio__watchdog *dog, const ucontext_t *uc) {
     put(" ms; it runs ");
     if (task) {
         put("task '");
-        put(task->name ? task->name : task->name_buf);
+        if (task->name) {
+            put(task->name);
+        } else { /* a default name may not be written out yet (task.c) */
+            put("Task-");
+            put_number(task->id);
+        }
         put("' #");
         put_number(task->id);
     } else {

@@ -182,6 +182,7 @@ ssize_t cio_http_client_response_read(cio_http_client_response *r, void *buf, si
         if (r->phase == CIO__HTTP_DONE) return r->result;
         if (r->waiter) return -EBUSY;
         r->waiter = task;
+        cio__wait_tag_detail(task, CIO_WAIT_HTTP, r, r->url);
         int rc = cio__wait(task, abort_read, r);
         if (rc < 0) return rc;
     }

@@ -141,7 +141,8 @@ static int accept_step(struct cio__listener *listener, cio_task *task, int *burs
     int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
         *burst = 0;
-        int rc = cio__io_wait(task, listener->fd, CIO__READABLE, false);
+        int rc = cio__io_wait_as(task, listener->fd, CIO__READABLE, false, CIO_WAIT_ACCEPT, server,
+                                 NULL);
         /* No memory to watch the fd: like running out of fds, not the end */
         return rc == -ENOMEM ? back_off(server, task) : rc;
     }

@@ -96,6 +96,24 @@ int cio_create_datagram_endpoint(const char *local_host, int local_port, const c
     return 0;
 }
 
+int cio__datagram_adopt(int fd, cio_datagram **out) {
+    *out = NULL;
+    cio_loop *loop = cio__running_loop;
+    if (fd < 0 || !loop) return -EINVAL;
+    int type;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return -errno;
+    if (type != SOCK_DGRAM) return -EINVAL;
+    int rc = cio__fd_set_nonblocking(fd);
+    if (rc < 0) return rc;
+    cio_datagram *ep = malloc(sizeof *ep);
+    if (!ep) return -ENOMEM;
+    cio__net_adopt_fd(loop, fd);
+    *ep = (cio_datagram){.magic = DATAGRAM_MAGIC, .fd = fd};
+    *out = ep;
+    return 0;
+}
+
 /* ---- sending and receiving ------------------------------------------------------------------ */
 
 /* A wait on the socket ended because the endpoint was closed under it. */
@@ -108,7 +126,11 @@ ssize_t cio_datagram_sendto(cio_datagram *ep, const void *buf, size_t len,
                             const struct sockaddr *addr, socklen_t addrlen) {
     int fd = open_fd(ep, "cio_datagram_sendto");
     if (fd < 0) return fd;
-    return closed_while_waiting(ep, cio_sock_sendto(fd, buf, len, addr, addrlen));
+    cio_task *task = cio__task_current(); /* NULL: cio_sock_sendto complains */
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_DATAGRAM, ep, NULL);
+    ssize_t rc = cio_sock_sendto(fd, buf, len, addr, addrlen);
+    cio__wait_label_end(task, outer);
+    return closed_while_waiting(ep, rc);
 }
 
 ssize_t cio_datagram_send(cio_datagram *ep, const void *buf, size_t len) {
@@ -119,7 +141,11 @@ ssize_t cio_datagram_recvfrom(cio_datagram *ep, void *buf, size_t cap, struct so
                               socklen_t *addrlen) {
     int fd = open_fd(ep, "cio_datagram_recvfrom");
     if (fd < 0) return fd;
-    return closed_while_waiting(ep, cio_sock_recvfrom(fd, buf, cap, addr, addrlen));
+    cio_task *task = cio__task_current(); /* NULL: cio_sock_recvfrom complains */
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_DATAGRAM, ep, NULL);
+    ssize_t rc = cio_sock_recvfrom(fd, buf, cap, addr, addrlen);
+    cio__wait_label_end(task, outer);
+    return closed_while_waiting(ep, rc);
 }
 
 /* ---- the rest ------------------------------------------------------------------------------- */

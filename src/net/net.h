@@ -136,6 +136,7 @@ struct cio__stream_io {
     void (*close)(cio_stream *stream);
     unsigned (*wait_events)(cio_stream *stream, unsigned events);
     int (*goodbye)(cio_stream *stream);
+    const char *name; /* what a task dump adds to a wait on it ("tls", "pipe"), or NULL */
 };
 extern const struct cio__stream_io cio__socket_io; /* stream.c */
 extern const struct cio__stream_io cio__pipe_io;   /* pipe.c */
@@ -233,6 +234,10 @@ void cio__stream_close_fd(cio_stream *stream);
  * registration the poller still keeps under its number (an earlier fd closed
  * with plain close()). Free when there is none. */
 void cio__net_adopt_fd(cio_loop *loop, int fd);
+/* datagram.c: an endpoint of the datagram socket fd (made non-blocking; the
+ * endpoint owns it on success). Returns 0, -EINVAL (fd < 0 or not
+ * SOCK_DGRAM, no running loop), -ENOTSOCK, -ENOMEM. */
+int cio__datagram_adopt(int fd, cio_datagram **out);
 /* Wait for fd readiness as the stream's reader (the caller is
  * stream->reader, so close can wake it) or writer; see the recheck rule
  * above. Returns 0, an interrupt, or -CIO_ECLOSED once the stream is closed

@@ -196,4 +196,5 @@ const struct cio__stream_io cio__pipe_io = {
     .recv = pipe_recv,
     .send = pipe_send,
     .shutdown_write = pipe_shutdown_write,
+    .name = "pipe",
 };

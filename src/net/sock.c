@@ -186,7 +186,7 @@ int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen) {
     if (rc == 0) rc = start_connect(fd, addr, addrlen);
     /* recheck=true: the socket is new to the poller (level check, once). */
     while (rc == 1) {
-        rc = cio__io_wait(task, fd, CIO__WRITABLE, true);
+        rc = cio__io_wait_as(task, fd, CIO__WRITABLE, true, CIO_WAIT_CONNECT, NULL, NULL);
         if (rc == 0) rc = connect_outcome(fd);
     }
     return rc;

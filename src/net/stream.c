@@ -173,7 +173,10 @@ unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events) {
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
     bool reading = events & CIO__READABLE;
     unsigned wanted = cio__stream_events_wanted(stream, events);
-    int rc = wanted ? cio__io_wait(task, stream->fd, wanted, false) : 0;
+    uint8_t kind = reading ? CIO_WAIT_STREAM_READ : CIO_WAIT_STREAM_WRITE;
+    int rc = wanted
+                 ? cio__io_wait_as(task, stream->fd, wanted, false, kind, stream, stream->io->name)
+                 : 0;
     /* A TLS read that needs the fd writable while the flusher waits for that
      * (or a send that needs it readable while the reader does): rare (key
      * updates), so let the other side make progress and try again. */

@@ -114,7 +114,7 @@ static int handshake_steps(struct cio__tls *tls, cio_task *task) {
         if (!events) return cio__tls_error(tls, err, "handshake");
         /* OpenSSL's BIO just saw EAGAIN (or served start_tls's buffered
          * bytes first, then saw it): no recheck needed. */
-        int rc = cio__io_wait(task, tls->fd, events, false);
+        int rc = cio__io_wait_as(task, tls->fd, events, false, CIO_WAIT_TLS_HANDSHAKE, tls, NULL);
         if (rc < 0) return rc;
     }
 }

@@ -266,6 +266,7 @@ const struct cio__stream_io cio__tls_io = {
     .close = tls_close,
     .wait_events = tls_wait_events,
     .goodbye = tls_goodbye,
+    .name = "tls",
 };
 #else
 typedef int cio__tls_io_unused; /* built without OpenSSL */

@@ -370,6 +370,16 @@ int cio_create_connection(const char *host, int port, const cio_protocol *protoc
     return cio_transport_new(stream, protocol, arg, out);
 }
 
+int cio_create_unix_connection(const char *path, const cio_protocol *protocol, void *arg,
+                               const cio_connect_options *opts, cio_transport **out) {
+    if (out) *out = NULL;
+    if (!protocol || !out) return -EINVAL;
+    cio_stream *stream;
+    int rc = cio_open_unix_connection(path, opts, &stream);
+    if (rc < 0) return rc;
+    return cio_transport_new(stream, protocol, arg, out);
+}
+
 int cio_connect_accepted_socket(int fd, const cio_protocol *protocol, void *arg,
                                 cio_transport **out) {
     if (out) *out = NULL;

@@ -5,16 +5,42 @@
  * watch runs a read pass when the socket is readable, which receives whole
  * datagrams until EAGAIN into one buffer the transport keeps, so reading
  * allocates nothing. connection_lost comes from the loop, as for stream
- * transports, and the memory goes after it. */
+ * transports, and the memory goes after it.
+ *
+ * Sending (asyncio's _SelectorDatagramTransport): sendto sends at once
+ * while nothing is queued; a datagram the socket refuses with EAGAIN, and
+ * every one after it until the queue drains, is copied once into its own
+ * queue entry, and the watch's WRITABLE reports flush the queue in order.
+ * An error from a flushed send goes to error_received (the datagram is
+ * dropped) and the flush goes on. pause_writing / resume_writing follow the
+ * queue's size against the water marks, and a bound stops a protocol that
+ * ignores them. close waits for the queue to drain; abort drops it. */
 #include "net/transport.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define DGRAM_MAGIC 0x63696f55u /* "cioU" */
 /* The largest UDP payload (65535 - 8 - 20): no datagram is ever cut. */
 #define DGRAM_MAX 65507
 /* Datagrams per read pass before the rest of the loop gets a turn. */
 #define DGRAM_BURST 64
+/* What each queued datagram adds to get_write_buffer_size beside its bytes
+ * (asyncio's _header_size), and the default water marks (asyncio's). */
+#define QUEUED_OVERHEAD 8
+#define DEFAULT_HIGH    (64 * 1024)
+/* The queue's bound: this many times the high-water mark, at least QUEUE_FLOOR. */
+#define QUEUE_FACTOR 16
+#define QUEUE_FLOOR  (1024 * 1024)
+
+/* A datagram waiting for the socket: one allocation, its bytes copied once. */
+struct queued {
+    struct queued *next;
+    size_t len;
+    socklen_t addrlen; /* 0: to the connected peer */
+    struct sockaddr_storage addr;
+    char data[];
+};
 
 struct cio_datagram_transport {
     uint32_t magic;
@@ -29,7 +55,12 @@ struct cio_datagram_transport {
     void *arg;
     struct cio__fd_watch watch;
     struct cio__close_hook loop_hook;
-    char *buf; /* DGRAM_MAX bytes */
+    char *buf;                   /* DGRAM_MAX bytes */
+    struct queued *head, **tail; /* datagrams not sent yet, oldest first */
+    size_t queued;               /* get_write_buffer_size */
+    size_t high, low;            /* water marks */
+    bool writing_paused;         /* pause_writing was called, resume_writing not yet */
+    bool ended;                  /* the socket is closed: connection_lost is due */
 };
 
 static int check(const cio_datagram_transport *t, const char *caller) {
@@ -49,8 +80,19 @@ static void set_waiting(cio_datagram_transport *t, bool waiting) {
     cio__loop_io_waiters_add(t->loop, waiting ? 1 : -1);
 }
 
+static void drop_queue(cio_datagram_transport *t) {
+    while (t->head) {
+        struct queued *q = t->head;
+        t->head = q->next;
+        free(q);
+    }
+    t->tail = &t->head;
+    t->queued = 0;
+}
+
 static void unref(cio_datagram_transport *t) {
     if (--t->refs > 0) return;
+    drop_queue(t);
     cio__loop_hook_remove(&t->loop_hook);
     cio_datagram_free(t->ep);
     free(t->buf);
@@ -73,6 +115,7 @@ static void loop_closing(cio_loop *loop, void *arg) {
     (void)loop;
     cio_datagram_transport *t = arg;
     t->closing = true;
+    t->ended = true;
     set_waiting(t, false);
     (void)cio_datagram_close(t->ep);
     if (!t->lost) call_lost(t, -ECANCELED);
@@ -112,9 +155,15 @@ static void read_pass(cio_datagram_transport *t) {
     unref(t);
 }
 
+static void flush(cio_datagram_transport *t);
+
 static void watch_ready(struct cio__fd_watch *watch, int fd, unsigned events) {
     (void)fd;
-    if (events & CIO__READABLE) read_pass(cio__container_of(watch, cio_datagram_transport, watch));
+    cio_datagram_transport *t = cio__container_of(watch, cio_datagram_transport, watch);
+    t->refs++; /* the read pass may close it, and the loop's close may free it */
+    if (events & CIO__READABLE) read_pass(t);
+    if ((events & CIO__WRITABLE) && t->head && !t->ended) flush(t);
+    unref(t);
 }
 
 /* ---- making one ---------------------------------------------------------------------------- */
@@ -135,7 +184,10 @@ static int start(cio_datagram *ep, const cio_datagram_protocol *protocol, void *
                                   .ep = ep,
                                   .protocol = protocol,
                                   .arg = arg,
-                                  .buf = buf};
+                                  .buf = buf,
+                                  .high = DEFAULT_HIGH,
+                                  .low = DEFAULT_HIGH / 4};
+    t->tail = &t->head;
     t->watch.ready = watch_ready;
     int rc = cio__io_watch(t->loop, cio_datagram_fd(ep), &t->watch, CIO__READABLE, true);
     if (rc < 0) {
@@ -164,14 +216,23 @@ int cio_create_datagram_transport(const char *local_host, int local_port, const 
     return rc;
 }
 
-/* ---- the rest -------------------------------------------------------------------------------- */
-
-int cio_datagram_transport_sendto(cio_datagram_transport *t, const void *buf, size_t len,
-                                  const struct sockaddr *addr, socklen_t addrlen) {
-    int rc = check(t, "cio_datagram_transport_sendto");
+int cio_datagram_transport_from_socket(int fd, const cio_datagram_protocol *protocol, void *arg,
+                                       cio_datagram_transport **out) {
+    if (out) *out = NULL;
+    if (!protocol || !out) return -EINVAL;
+    cio_datagram *ep;
+    int rc = cio__datagram_adopt(fd, &ep);
     if (rc < 0) return rc;
-    if (t->closing) return -CIO_ECLOSED;
-    if (!buf && len) return -EINVAL;
+    rc = start(ep, protocol, arg, out);
+    if (rc < 0) free(ep); /* on failure fd stays the caller's: not cio_datagram_free */
+    return rc;
+}
+
+/* ---- sending --------------------------------------------------------------------------------- */
+
+/* One datagram now: 0, -EAGAIN (the socket is full) or the send's error. */
+static int send_one(cio_datagram_transport *t, const void *buf, size_t len,
+                    const struct sockaddr *addr, socklen_t addrlen) {
     ssize_t n;
     do
         n = sendto(cio_datagram_fd(t->ep), buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, addr,
@@ -181,16 +242,137 @@ int cio_datagram_transport_sendto(cio_datagram_transport *t, const void *buf, si
     return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
 
+/* Ask for a WRITABLE report: the socket just said EAGAIN. */
+static void want_writable(cio_datagram_transport *t) {
+    if (cio__io_watch(t->loop, cio_datagram_fd(t->ep), &t->watch, CIO__WRITABLE, false) < 0)
+        (void)cio_datagram_transport_abort(t); /* no way to ever flush */
+}
+
+static void maybe_pause(cio_datagram_transport *t) {
+    if (t->writing_paused || t->queued <= t->high) return;
+    t->writing_paused = true;
+    if (t->protocol->pause_writing) t->protocol->pause_writing(t, t->arg);
+}
+
+static void maybe_resume(cio_datagram_transport *t) {
+    if (!t->writing_paused || t->queued > t->low) return;
+    t->writing_paused = false;
+    if (t->protocol->resume_writing) t->protocol->resume_writing(t, t->arg);
+}
+
+static size_t queue_bound(const cio_datagram_transport *t) {
+    return t->high > QUEUE_FLOOR / QUEUE_FACTOR ? t->high * QUEUE_FACTOR : QUEUE_FLOOR;
+}
+
+static int enqueue(cio_datagram_transport *t, const void *buf, size_t len,
+                   const struct sockaddr *addr, socklen_t addrlen) {
+    size_t cost = len + QUEUED_OVERHEAD;
+    if (t->queued + cost > queue_bound(t)) return -ENOBUFS;
+    struct queued *q = malloc(sizeof *q + len);
+    if (!q) return -ENOMEM;
+    q->next = NULL;
+    q->len = len;
+    q->addrlen = addr ? addrlen : 0;
+    if (addr) memcpy(&q->addr, addr, addrlen);
+    if (len) memcpy(q->data, buf, len);
+    bool first = !t->head;
+    *t->tail = q;
+    t->tail = &q->next;
+    t->queued += cost;
+    if (first) want_writable(t);
+    return 0;
+}
+
+static void finish_close(cio_datagram_transport *t);
+
+/* Send the queue in order until the socket is full again or it is empty.
+ * A send's error goes to error_received; the datagram is dropped. */
+static void flush(cio_datagram_transport *t) {
+    while (t->head && !t->ended) {
+        struct queued *q = t->head;
+        int rc = send_one(t, q->data, q->len, q->addrlen ? (struct sockaddr *)&q->addr : NULL,
+                          q->addrlen);
+        if (rc == -EAGAIN) {
+            want_writable(t);
+            return;
+        }
+        t->head = q->next;
+        if (!t->head) t->tail = &t->head;
+        t->queued -= q->len + QUEUED_OVERHEAD;
+        free(q);
+        if (rc < 0 && t->protocol->error_received) t->protocol->error_received(t, rc, t->arg);
+    }
+    if (t->ended) return;
+    maybe_resume(t); /* may send again, and queue */
+    if (!t->head && t->closing && !t->ended) finish_close(t);
+}
+
+/* ---- the rest -------------------------------------------------------------------------------- */
+
+int cio_datagram_transport_sendto(cio_datagram_transport *t, const void *buf, size_t len,
+                                  const struct sockaddr *addr, socklen_t addrlen) {
+    int rc = check(t, "cio_datagram_transport_sendto");
+    if (rc < 0) return rc;
+    if (t->closing) return -CIO_ECLOSED;
+    if ((!buf && len) || (addr && addrlen > sizeof(struct sockaddr_storage))) return -EINVAL;
+    if (!t->head) { /* nothing queued: order allows sending now */
+        rc = send_one(t, buf, len, addr, addrlen);
+        if (rc != -EAGAIN) return rc;
+    }
+    rc = enqueue(t, buf, len, addr, addrlen);
+    if (rc < 0) return rc;
+    t->refs++; /* pause_writing may close it */
+    maybe_pause(t);
+    unref(t);
+    return 0;
+}
+
+/* Close the socket and have connection_lost(0) called from the loop. */
+static void finish_close(cio_datagram_transport *t) {
+    t->ended = true;
+    set_waiting(t, false);
+    (void)cio_datagram_close(t->ep); /* cio_close ends the watch */
+    if (cio_call_soon(t->loop, lost_soon, t, NULL) == 0)
+        t->refs++; /* out of memory: the loop's close hook calls connection_lost */
+}
+
 int cio_datagram_transport_close(cio_datagram_transport *t) {
     int rc = check(t, "cio_datagram_transport_close");
     if (rc < 0) return rc;
     if (t->closing) return -CIO_ECLOSED;
     t->closing = true;
-    set_waiting(t, false);
-    (void)cio_datagram_close(t->ep); /* cio_close ends the watch */
-    rc = cio_call_soon(t->loop, lost_soon, t, NULL);
-    if (rc == 0) t->refs++; /* out of memory: the loop's close hook calls connection_lost */
+    if (!t->head) finish_close(t); /* else the last flush does */
     return 0;
+}
+
+int cio_datagram_transport_abort(cio_datagram_transport *t) {
+    int rc = check(t, "cio_datagram_transport_abort");
+    if (rc < 0) return rc;
+    if (t->ended) return -CIO_ECLOSED;
+    t->closing = true;
+    drop_queue(t);
+    finish_close(t);
+    return 0;
+}
+
+int cio_datagram_transport_set_write_buffer_limits(cio_datagram_transport *t, size_t high,
+                                                   size_t low) {
+    int rc = check(t, "cio_datagram_transport_set_write_buffer_limits");
+    if (rc < 0) return rc;
+    if (!high) high = low ? 4 * low : DEFAULT_HIGH;
+    if (!low) low = high / 4;
+    if (low > high) return -EINVAL;
+    t->high = high;
+    t->low = low;
+    t->refs++; /* a callback may close it */
+    maybe_pause(t);
+    maybe_resume(t);
+    unref(t);
+    return 0;
+}
+
+size_t cio_datagram_transport_get_write_buffer_size(const cio_datagram_transport *t) {
+    return check(t, "cio_datagram_transport_get_write_buffer_size") == 0 ? t->queued : 0;
 }
 
 bool cio_datagram_transport_is_closing(const cio_datagram_transport *t) {

@@ -1,7 +1,8 @@
 /* src/os/sigpump.c - the process-wide half of signal handling.
  *
- * A sigaction handler writes the signal number into a self-pipe; the pump
- * thread reads it and posts it, with cio_call_soon_threadsafe(), to every
+ * A sigaction handler marks the signal in a pending mask and writes a wake-up
+ * byte into a self-pipe; the pump thread, woken, takes the mask and posts each
+ * signal in it, with cio_call_soon_threadsafe(), to every
  * loop in the registry that wants that signal. Why not signalfd: it only sees
  * signals blocked in *every* thread, and threads the program made itself
  * would still take them with the default action. Why a thread and not a task
@@ -18,6 +19,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t pump_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,6 +32,10 @@ static struct sigaction saved[CIO__SIG_MAX]; /* the disposition ours replaced */
 static int pipe_fds[2] = {-1, -1};
 static atomic_int write_fd = -1; /* what the handler writes to; -1 when stopped */
 static atomic_int in_handler;    /* handlers running now: the pipe stays open meanwhile */
+/* Signals caught and not yet posted. A mask, not the bytes in the pipe, says
+ * which: a wake-up byte that could not be written (a full pipe) then loses no
+ * signal, since the pump, woken by the bytes already there, sees the bit. */
+static _Atomic uint64_t pending;
 static pthread_t pump_thread;
 static bool pump_running; /* under pump_lock */
 
@@ -54,15 +61,25 @@ static bool second_sigint(int signo) {
     return true;
 }
 
+/* One byte to wake the pump. A full pipe (EAGAIN) needs none: the pump has
+ * bytes to read and will see the pending bit. Any other failure is tried
+ * again a few times: a lost wake-up would leave the signal (a child's
+ * SIGCHLD) unseen until the next one, and its waiter hanging. */
+static void wake_pump(int fd) {
+    unsigned char byte = 1;
+    for (int tries = 0; tries < 4; tries++) {
+        if (write(fd, &byte, 1) == 1 || errno == EAGAIN) return;
+    }
+}
+
 static void on_signal(int signo) {
     if (second_sigint(signo)) return;
     atomic_fetch_add(&in_handler, 1);
     int saved_errno = errno;
     int fd = atomic_load(&write_fd);
-    unsigned char byte = (unsigned char)signo;
     if (fd >= 0) {
-        ssize_t written = write(fd, &byte, 1); /* full pipe: the signal merges with those queued */
-        (void)written;
+        atomic_fetch_or(&pending, CIO__SIG_BIT(signo));
+        wake_pump(fd);
     }
     errno = saved_errno;
     atomic_fetch_sub(&in_handler, 1);
@@ -81,23 +98,33 @@ static void post(int signo) {
     pthread_mutex_unlock(&registry_lock);
 }
 
-/* Reads signal numbers until it reads the stop byte 0. */
+/* Posts the signals caught since the last call. */
+static void post_pending(void) {
+    uint64_t caught = atomic_exchange(&pending, 0);
+    for (int signo = 1; signo < CIO__SIG_MAX; signo++)
+        if (caught & CIO__SIG_BIT(signo)) post(signo);
+}
+
+/* Wakes on each byte and posts what is pending, until it reads the stop
+ * byte 0 or EOF. A failed read is tried again (after a pause, so a lasting
+ * error does not spin): ending the thread would lose every later signal. */
 static void *pump_main(void *arg) {
     (void)arg;
     unsigned char buf[64];
     for (;;) {
         ssize_t got = read(pipe_fds[0], buf, sizeof buf);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return NULL;
-        for (ssize_t i = 0; i < got; i++) {
-            if (buf[i] == 0) return NULL;
-            post(buf[i]);
+        if (got < 0) {
+            if (errno != EINTR) nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+            continue;
         }
+        if (got == 0 || memchr(buf, 0, (size_t)got)) return NULL;
+        post_pending();
     }
 }
 
 static int start_pump(void) {
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -errno;
+    atomic_store(&pending, 0);               /* caught while no pump ran: nobody wanted them */
     fcntl(pipe_fds[1], F_SETFL, O_NONBLOCK); /* the handler never blocks */
     sigset_t all, old;
     sigfillset(&all);

@@ -167,15 +167,35 @@ static void *reap_in_background(void *arg) {
     return NULL;
 }
 
-static void orphan(cio_process *process) {
-    if (process->pidfd < 0) { /* SIGCHLD-watched: nobody else will reap it */
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_t thread;
-        pthread_create(&thread, &attr, reap_in_background, (void *)(intptr_t)process->pid);
-        pthread_attr_destroy(&attr);
+/* The orphan's reaper could not start: reap it now rather than leave a
+ * zombie for good. One that has not exited is killed first (said on stderr):
+ * waiting for it could block the loop's close for as long as it runs. */
+static void reap_now(pid_t pid) {
+    pid_t got;
+    while ((got = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR) {
     }
+    if (got != 0) return; /* reaped, or not ours to reap (ECHILD) */
+    cio__complain("cio_loop_close: no thread to reap child %d in the background; killed it",
+                  (int)pid);
+    kill(pid, SIGKILL);
+    reap_in_background((void *)(intptr_t)pid);
+}
+
+/* Starts a detached thread that reaps pid; 0 or a positive error number. */
+static int start_reaper(pid_t pid) {
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc != 0) return rc;
+    rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    if (rc == 0) rc = pthread_create(&thread, &attr, reap_in_background, (void *)(intptr_t)pid);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+static void orphan(cio_process *process) {
+    /* SIGCHLD-watched: nobody else will reap it */
+    if (process->pidfd < 0 && start_reaper(process->pid) != 0) reap_now(process->pid);
     cio__process_wake_waiters(process, -CIO_ECLOSED);
     process->loop = NULL;
     if (process->freed) free_handle(process);

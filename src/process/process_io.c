@@ -104,22 +104,33 @@ cio_stream *cio_process_stderr(const cio_process *process) {
 
 struct collector {
     cio_stream *stream;
-    bool keep; /* false: drain and drop */
+    cio_stream *stdin_pipe; /* stopped when this collector fails */
+    bool keep;              /* false: drain and drop */
     char *data;
     size_t len;
+    int failed; /* its own error (not a cancel by communicate), or 0 */
 };
 
-static void *collect(void *arg) {
-    struct collector *c = arg;
-    if (c->keep) {
-        int rc = cio_stream_read_all(c->stream, &c->data, &c->len);
-        return rc < 0 ? cio_fail(rc) : NULL;
-    }
+static int read_output(struct collector *c) {
+    if (c->keep) return cio_stream_read_all(c->stream, &c->data, &c->len);
     char sink[16 * 1024];
     ssize_t got;
     while ((got = cio_stream_read(c->stream, sink, sizeof sink)) > 0) {
     }
-    return got < 0 ? cio_fail((int)got) : NULL;
+    return (int)got;
+}
+
+/* A failed read stops the feeding too: with nobody reading its output, a
+ * child that echoes its input would block, and the feed with it, for good. */
+static void *collect(void *arg) {
+    struct collector *c = arg;
+    int rc = read_output(c);
+    if (rc >= 0) return NULL;
+    if (rc != -ECANCELED) {
+        c->failed = rc;
+        if (c->stdin_pipe && cio_stream_fd(c->stdin_pipe) >= 0) cio_stream_abort(c->stdin_pipe);
+    }
+    return cio_fail(rc);
 }
 
 static bool usable(const cio_stream *stream) {
@@ -170,8 +181,8 @@ int cio_process_communicate(cio_process *process, const void *input, size_t len,
     cio_task *task = task_for(process, "cio_process_communicate", &rc);
     if (!task) return rc;
     if (!input && len) return -EINVAL;
-    struct collector c[2] = {{process->pipes[1], out != NULL, NULL, 0},
-                             {process->pipes[2], err != NULL, NULL, 0}};
+    struct collector c[2] = {{process->pipes[1], process->pipes[0], out != NULL, NULL, 0, 0},
+                             {process->pipes[2], process->pipes[0], err != NULL, NULL, 0, 0}};
     cio_task *readers[2] = {NULL, NULL};
     for (int i = 0; i < 2 && rc == 0; i++)
         if (usable(c[i].stream)) rc = cio_create_task(collect, &c[i], &readers[i]);
@@ -180,6 +191,8 @@ int cio_process_communicate(cio_process *process, const void *input, size_t len,
         for (int i = 0; i < 2; i++)
             if (readers[i]) cio_task_cancel(readers[i]);
     for (int i = 0; i < 2; i++) rc = finish_collector(readers[i], rc);
+    for (int i = 1; i >= 0; i--) /* a read's error, not the aborted feed's, is the cause */
+        if (c[i].failed) rc = c[i].failed;
     if (rc == 0)
         rc = cio_process_wait(process, NULL);
     else if (rc != -CIO_ECLOSED)

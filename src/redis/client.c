@@ -15,6 +15,8 @@
 
 #include "redis.h"
 
+#include "core/core.h" /* the wait label (introspection) */
+
 #define INITIAL_SLOTS 64
 #define MAX_SLOTS     (16u * 1024 * 1024)
 #define INITIAL_RBUF  (64u * 1024) /* one socket read of pipelined replies */
@@ -337,6 +339,8 @@ static int await_entry(cio_redis *c, uint64_t seq, cio_redis_reply **reply) {
     cio__redis_entry(c, seq)->wake = &wake;
     c->waiters++;
     int rc = 0;
+    cio_task *task = cio__task_current();
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_REDIS, c, NULL);
     while (rc == 0 && cio__redis_entry(c, seq)->state == ENTRY_PENDING) {
         if (!c->reading && c->conn) {
             uint64_t gen = c->gen;
@@ -348,6 +352,7 @@ static int await_entry(cio_redis *c, uint64_t seq, cio_redis_reply **reply) {
             cio_event_clear(&wake);
         }
     }
+    cio__wait_label_end(task, outer);
     redis_entry *e = cio__redis_entry(c, seq);
     e->wake = NULL;
     c->waiters--;

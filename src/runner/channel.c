@@ -124,14 +124,17 @@ static int park_listed(cio_channel *channel, struct waiters *list, struct waiter
     return waiter->status;
 }
 
-/* park_listed, with the caller's frames pinned: the waiter is usually on
- * its stack, and other threads write it while it waits (a compact task's
- * frames must stay on the shared stack meanwhile: core.h). */
+/* park_listed, shown by introspection as a channel wait, with the caller's
+ * frames pinned: the waiter is usually on its stack, and other threads write
+ * it while it waits (a compact task's frames must stay on its shared stack
+ * meanwhile: core.h). */
 static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
-    cio_task *self = cio_current_task();
-    if (self) cio__task_pin_stack(self);
+    cio_task *task = cio__task_current();
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_CHANNEL, channel, NULL);
+    if (task) cio__task_pin_stack(task);
     int rc = park_listed(channel, list, waiter);
-    if (self) cio__task_unpin_stack(self);
+    if (task) cio__task_unpin_stack(task);
+    cio__wait_label_end(task, outer);
     return rc;
 }
 

@@ -7,8 +7,8 @@
  * on that path, so the caller returns only once each message it is owed has
  * arrived: the answer always, and the ack of a cancel it sent. */
 #include "cio.h"
+#include "core/core.h" /* the wait label (introspection) */
 #include "cio/cores.h"
-#include "core/core.h" /* cio__task_pin_stack */
 #include "runner/crossing.h"
 
 struct submission {
@@ -77,7 +77,19 @@ static void cancel_remote(void *arg) {
 
 /* ---- the caller's side ------------------------------------------------------------ */
 
-static int submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
+/* 0 once the target answered, or the interrupt that came first (passed on
+ * to the target, whose every message owed to this stack is waited out). */
+static int wait_answer(struct submission *submission, cio_loop *target) {
+    int rc = cio_event_wait(&submission->answered);
+    if (rc == 0) return 0;
+    if (!cio_event_is_set(&submission->answered) &&
+        cio_call_soon_threadsafe(target, cancel_remote, submission) == 0)
+        cio__event_wait_shielded(&submission->acked);
+    cio__event_wait_shielded(&submission->answered);
+    return rc;
+}
+
+int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
     if (result) *result = NULL;
     if (!target || !fn) return -EINVAL;
     if (!cio_current_task()) return -EPERM;
@@ -88,26 +100,14 @@ static int submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
     cio_event_init(&submission.acked);
     int rc = cio_call_soon_threadsafe(target, start_remote, &submission);
     if (rc < 0) return rc;
-    rc = cio_event_wait(&submission.answered);
-    if (rc == 0) {
-        if (result) *result = submission.result;
-        return submission.error;
-    }
-    /* Interrupted (cancelled, or a timeout scope expired): pass it on, then
-     * wait out every message the target still owes this stack. */
-    if (!cio_event_is_set(&submission.answered) &&
-        cio_call_soon_threadsafe(target, cancel_remote, &submission) == 0)
-        cio__event_wait_shielded(&submission.acked);
-    cio__event_wait_shielded(&submission.answered);
-    return rc;
-}
-
-/* The other thread writes into the caller's stack while it waits: a compact
- * task's frames must stay on the shared stack meanwhile (core.h). */
-int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) {
-    cio_task *self = cio_current_task();
-    if (self) cio__task_pin_stack(self);
-    int rc = submit(target, fn, arg, result);
-    if (self) cio__task_unpin_stack(self);
-    return rc;
+    cio_task *task = cio__task_current();
+    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_SUBMIT, target, NULL);
+    /* The target's thread writes into this stack while we wait: a compact
+     * task's frames stay on its shared stack meanwhile (core.h). */
+    cio__task_pin_stack(task);
+    rc = wait_answer(&submission, target);
+    cio__task_unpin_stack(task);
+    cio__wait_label_end(task, outer);
+    if (rc == 0 && result) *result = submission.result;
+    return rc == 0 ? submission.error : rc;
 }

@@ -48,7 +48,13 @@ static inline int cio__sync_bind(uint64_t *bound, const cio_loop *running, const
 /* The running task, bound to obj's loop: NULL after a diagnostic (outside a
  * task, or another loop's primitive); *rc says which error. */
 static inline cio_task *cio__sync_task(uint64_t *bound, const char *caller, int *rc) {
-    cio_task *task = cio__task_current_or_complain(caller);
+    cio_loop *running = cio__running_loop; /* the common case first: bound to it, in a task */
+    cio_task *task = running ? cio__loop_current(running) : NULL;
+    if (__builtin_expect(task && *bound == cio__loop_serial(running), 1)) {
+        *rc = 0;
+        return task;
+    }
+    task = cio__task_current_or_complain(caller);
     *rc = -EPERM;
     if (!task || cio__sync_bind(bound, cio__task_loop(task), caller) < 0) return NULL;
     *rc = 0;

@@ -347,6 +347,168 @@ static void bad_keys_are_refused(void **state) {
     assert_int_equal(cio_context_delete(&junk), 0);
 }
 
+/* ---- tokens (var.set returning a Token, var.reset): CPython test_context.py ------------- */
+
+static cio_context_key other = CIO_CONTEXT_KEY_INIT("other", NULL);
+
+/* test_context_var_reset_1: reset unsets a key that had no value; a token is
+ * good once. */
+static void *reset_1(void *arg) {
+    (void)arg;
+    cio_context_token t;
+    assert_int_equal(cio_context_set_token(&request_id, "1", &t), 0);
+    assert_ptr_equal(t.key, &request_id); /* Token.var */
+    assert_string_equal(get(&request_id), "1");
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+    assert_int_equal(cio_context_get(&request_id, NULL), -ENOENT);
+    assert_int_equal(cio_context_reset(&request_id, &t), -EALREADY); /* RuntimeError */
+    return NULL;
+}
+
+/* test_context_var_reset_2: resets unwind sets in between, other keys stay. */
+static void *reset_2(void *arg) {
+    (void)arg;
+    cio_context_token t0, t1;
+    assert_int_equal(cio_context_set_token(&request_id, "1", &t0), 0);
+    assert_int_equal(cio_context_set_token(&request_id, "2", &t1), 0);
+    assert_int_equal(cio_context_set(&other, "o"), 0);
+    assert_int_equal(cio_context_set(&request_id, "3"), 0);
+    assert_int_equal(cio_context_reset(&request_id, &t1), 0);
+    assert_string_equal(get(&request_id), "1");
+    assert_string_equal(get(&other), "o");
+    assert_int_equal(cio_context_reset(&request_id, &t0), 0);
+    assert_int_equal(cio_context_get(&request_id, NULL), -ENOENT);
+    assert_string_equal(get(&other), "o");
+    return NULL;
+}
+
+static void *reset_elsewhere(void *arg) {
+    return (void *)(intptr_t)cio_context_reset(&request_id, arg);
+}
+
+/* test_context_var_reset_3: a token is for the context it was made in. */
+static void *reset_3(void *arg) {
+    cio_context *ctx2 = arg;
+    cio_context_token t;
+    assert_int_equal(cio_context_set_token(&request_id, "1", &t), 0);
+    void *rc;
+    assert_int_equal(cio_context_run(ctx2, reset_elsewhere, &t, &rc), 0);
+    assert_int_equal((int)(intptr_t)rc, -EXDEV); /* ValueError */
+    assert_string_equal(get(&request_id), "1");  /* the token is still good here */
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+    return NULL;
+}
+
+/* test_context_var_reset_4: a token is for the key that made it. */
+static void *reset_4(void *arg) {
+    (void)arg;
+    cio_context_token t;
+    assert_int_equal(cio_context_set_token(&request_id, "1", &t), 0);
+    assert_int_equal(cio_context_reset(&other, &t), -EINVAL); /* ValueError */
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+    return NULL;
+}
+
+/* test_context_getset_1: Token.old_value, MISSING first. */
+static void *old_values(void *arg) {
+    (void)arg;
+    cio_context_token t0, t;
+    void *old = &old;
+    assert_int_equal(cio_context_set_token(&request_id, "42", &t0), 0);
+    assert_int_equal(cio_context_token_old_value(&t0, &old), -ENOENT); /* Token.MISSING */
+    assert_null(old);
+    assert_int_equal(cio_context_set_token(&request_id, "spam", &t), 0);
+    assert_int_equal(cio_context_token_old_value(&t, &old), 0);
+    assert_string_equal(old, "42");
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+    assert_string_equal(get(&request_id), "42");
+    assert_int_equal(cio_context_token_old_value(&t, &old), -EALREADY);
+    assert_int_equal(cio_context_reset(&request_id, &t0), 0);
+    return NULL;
+}
+
+static void run_in_fresh_context(void *(*fn)(void *), void *arg) {
+    cio_context *ctx;
+    assert_int_equal(cio_context_copy(&ctx), 0); /* the test thread's: empty */
+    assert_int_equal(cio_context_run(ctx, fn, arg, NULL), 0);
+    cio_context_unref(ctx);
+}
+
+static void tokens_as_cpython_test_context(void **state) {
+    (void)state;
+    run_in_fresh_context(reset_1, NULL);
+    run_in_fresh_context(reset_2, NULL);
+    cio_context *ctx2;
+    assert_int_equal(cio_context_copy(&ctx2), 0);
+    run_in_fresh_context(reset_3, ctx2);
+    cio_context_unref(ctx2);
+    run_in_fresh_context(reset_4, NULL);
+    run_in_fresh_context(old_values, NULL);
+    reset_1(NULL); /* the thread's own context works the same */
+}
+
+static void *token_task_main(void *arg) {
+    (void)arg;
+    cio_context_token t;
+    assert_int_equal(cio_context_set_token(&request_id, "parent", &t), 0);
+    assert_int_equal(cio_sleep(1), 0); /* the same task after a suspension */
+    /* a child task is another context (its return is a cio_fail value) */
+    assert_int_equal(cio_await(test_spawn(reset_elsewhere, &t), NULL), -EXDEV);
+    void *rc;
+    cio_context *ctx;
+    assert_int_equal(cio_context_copy(&ctx), 0);
+    assert_int_equal(cio_context_run(ctx, reset_elsewhere, &t, &rc), 0);
+    assert_int_equal((int)(intptr_t)rc, -EXDEV);
+    cio_context_unref(ctx);
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+    assert_int_equal(cio_context_get(&request_id, NULL), -ENOENT);
+    return NULL;
+}
+
+static void tokens_belong_to_their_task(void **state) {
+    (void)state;
+    assert_int_equal(test_run(token_task_main, NULL, NULL, NULL), 0);
+}
+
+static void tokens_keep_the_old_value_alive(void **state) {
+    (void)state;
+    reset();
+    cio_context_token t;
+    assert_int_equal(cio_context_set(&owned, "a"), 0);
+    assert_int_equal(cio_context_set_token(&owned, "b", &t), 0);
+    assert_int_equal(destroyed, 0); /* "a" is the token's */
+    assert_int_equal(cio_context_reset(&owned, &t), 0);
+    assert_string_equal(destroyed_log, "b");
+    assert_string_equal(get(&owned), "a");
+    assert_int_equal(cio_context_set_token(&owned, "c", &t), 0);
+    cio_context_token_discard(&t);
+    assert_string_equal(destroyed_log, "ba"); /* no context and no token hold "a" */
+    cio_context_token_discard(&t);            /* twice: no-op */
+    assert_int_equal(cio_context_reset(&owned, &t), -EALREADY);
+    assert_int_equal(cio_context_delete(&owned), 0);
+    assert_string_equal(destroyed_log, "bac");
+}
+
+static void bad_tokens_are_refused(void **state) {
+    (void)state;
+    cio_context_token t, junk;
+    memset(&junk, 0, sizeof junk);
+    void *old = &old;
+    assert_int_equal(cio_context_set_token(&request_id, "x", NULL), -EINVAL);
+    assert_int_equal(cio_context_set_token(NULL, "x", &t), -EINVAL);
+    assert_int_equal(cio_context_reset(&request_id, &t), -EINVAL); /* left unusable */
+    assert_int_equal(cio_context_reset(&request_id, NULL), -EINVAL);
+    assert_int_equal(cio_context_reset(&request_id, &junk), -EINVAL);
+    assert_int_equal(cio_context_token_old_value(&junk, &old), -EINVAL);
+    assert_null(old);
+    assert_int_equal(cio_context_token_old_value(NULL, NULL), -EINVAL);
+    cio_context_token_discard(NULL);
+    cio_context_token_discard(&junk);
+    assert_int_equal(cio_context_set_token(&request_id, "x", &t), 0);
+    assert_int_equal(cio_context_reset(NULL, &t), -EINVAL);
+    assert_int_equal(cio_context_reset(&request_id, &t), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(set_get_delete_in_a_task),
@@ -360,6 +522,10 @@ int main(void) {
         cmocka_unit_test(to_thread_jobs_run_in_a_copy),
         cmocka_unit_test(tasks_made_outside_copy_the_threads_context),
         cmocka_unit_test(bad_keys_are_refused),
+        cmocka_unit_test(tokens_as_cpython_test_context),
+        cmocka_unit_test(tokens_belong_to_their_task),
+        cmocka_unit_test(tokens_keep_the_old_value_alive),
+        cmocka_unit_test(bad_tokens_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

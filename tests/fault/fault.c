@@ -241,6 +241,13 @@ static bool armed_times_now(int call) {
     return left > 0;
 }
 
+bool cio_fault_armed(const char *name) {
+    for (int i = 0; i < N_CALLS; i++)
+        if (strcmp(names[i], name) == 0)
+            return atomic_load(&armed[i]) != 0 || atomic_load(&armed_times[i]) != 0;
+    return false;
+}
+
 void cio_fault_disarm(void) {
     for (int i = 0; i < N_CALLS; i++) atomic_store(&armed[i], 0), atomic_store(&armed_times[i], 0);
 }

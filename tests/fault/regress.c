@@ -7,6 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- src/core/timeout.c: the deadline timer could not be armed ---- */
@@ -187,6 +191,126 @@ static void failed_spawn_plan_is_an_error(void **state) {
     assert_int_equal(test_run(spawn_without_file_actions, NULL, NULL, NULL), 0);
 }
 
+/* ---- src/os/sigpump.c: the handler's wake-up write, the pump's read failed ---- */
+
+static void count_signal(void *arg) {
+    cio_event_set(arg);
+}
+
+/* SIGUSR1 caught by a handler, raised with `call` (write: the signal
+ * handler's wake-up of the pump; read: the pump's first read) failing once.
+ * Before the fix the signal was lost (write) or the pump thread ended
+ * (read): the wait ran into the scope's 10 s. */
+static void *signal_with_failed_call(void *arg) {
+    const char *call = arg;
+    cio_event arrived;
+    cio_event_init(&arrived);
+    /* read: armed before the pump starts, so its first read fails (this
+     * thread makes none until the arm has fired: the pump's is the one) */
+    bool pump_read = strcmp(call, "read") == 0;
+    if (pump_read) assert_int_equal(cio_fault_arm(call, 0), 0);
+    assert_int_equal(cio_add_signal_handler(NULL, SIGUSR1, count_signal, &arrived), 0);
+    for (int i = 0; pump_read && i < 5000 && cio_fault_armed(call); i++) usleep(1000);
+    if (strcmp(call, "write") == 0) assert_int_equal(cio_fault_arm(call, 0), 0);
+    raise(SIGUSR1);
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 10.0);
+    int rc = cio_event_wait(&arrived);
+    cio_timeout_end(&scope);
+    cio_fault_disarm();
+    cio_remove_signal_handler(NULL, SIGUSR1);
+    return rc < 0 ? cio_fail(rc) : NULL;
+}
+
+static void run_with_real_clock(cio_task_fn fn, void *arg) {
+    cio_loop *loop;
+    assert_int_equal(cio_loop_new(NULL, &loop), 0); /* real clock: a real signal, a real child */
+    cio_task *task;
+    assert_int_equal(cio_loop_create_task(loop, fn, arg, &task), 0);
+    int rc = cio_loop_run_until_complete(loop, task, NULL);
+    cio_loop_free(loop);
+    if (rc == -ENOSYS) skip();
+    assert_int_equal(rc, 0);
+}
+
+static void failed_signal_wakeup_is_tried_again(void **state) {
+    (void)state;
+    run_with_real_clock(signal_with_failed_call, "write");
+}
+
+static void failed_pump_read_is_tried_again(void **state) {
+    (void)state;
+    run_with_real_clock(signal_with_failed_call, "read");
+}
+
+/* ---- src/process/process_io.c: a read of communicate() failed ---- */
+
+/* 1 MiB through cat with the first read of its stdout failing: before the
+ * fix the feed waited for good on cat, which waited for its stdout to be
+ * read (here: the scope's 10 s, -ETIMEDOUT). Now the read's error. */
+static void *communicate_with_failed_read(void *arg) {
+    (void)arg;
+    enum { SIZE = 1 << 20 };
+    static char input[SIZE];
+    cio_process_options opts = {.stdin_mode = CIO_STDIO_PIPE, .stdout_mode = CIO_STDIO_PIPE};
+    const char *const argv[] = {"cat", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
+    assert_int_equal(cio_fault_arm("read", 0), 0);
+    char *out = NULL;
+    cio_timeout scope;
+    cio_timeout_begin(&scope, 10.0);
+    int rc = cio_process_communicate(process, input, SIZE, &out, NULL, NULL, NULL);
+    cio_timeout_end(&scope);
+    cio_fault_disarm();
+    cio_process_kill(process);
+    cio_process_wait(process, NULL);
+    cio_process_free(process);
+    assert_null(out);
+    assert_int_equal(rc, -EIO);
+    return NULL;
+}
+
+static void failed_communicate_read_stops_the_feed(void **state) {
+    (void)state;
+    run_with_real_clock(communicate_with_failed_read, NULL);
+}
+
+/* ---- src/process/process.c: an orphan's reaper thread could not start ---- */
+
+static pid_t orphan_pid;
+
+static void *leave_a_child(void *arg) {
+    (void)arg;
+    cio_process_options opts = {.watcher = CIO_WATCHER_SIGCHLD};
+    const char *const argv[] = {"sleep", "100", NULL};
+    cio_process *process;
+    assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
+    orphan_pid = cio_process_pid(process);
+    cio_process_free(process); /* still running: reaped when the loop closes */
+    return NULL;
+}
+
+static void orphan_without_reaper_is_reaped(void **state) {
+    (void)state;
+    cio_loop *loop;
+    assert_int_equal(cio_loop_new(NULL, &loop), 0);
+    cio_task *task;
+    assert_int_equal(cio_loop_create_task(loop, leave_a_child, NULL, &task), 0);
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
+    assert_int_equal(cio_fault_arm("pthread_create", 0), 0);
+    cio_loop_free(loop); /* orphans the child: its reaper cannot start (reported) */
+    cio_fault_disarm();
+    /* Before the fix the child went on running, a zombie after it, for good. */
+    pid_t got = waitpid(orphan_pid, NULL, WNOHANG);
+    if (got == 0) {
+        kill(orphan_pid, SIGKILL);
+        waitpid(orphan_pid, NULL, 0);
+    }
+    assert_int_equal(got, -1);
+    assert_int_equal(errno, ECHILD);
+}
+
 /* ---- src/net/tls_context.c: no memory for a TLS context ---- */
 
 static void failed_tls_context_leaves_out_null(void **state) {
@@ -224,6 +348,10 @@ int main(void) {
         cmocka_unit_test(failed_tls_context_leaves_out_null),
         cmocka_unit_test(interrupted_waitpid_still_reaps),
         cmocka_unit_test(interrupted_waitid_still_reaps),
+        cmocka_unit_test(failed_signal_wakeup_is_tried_again),
+        cmocka_unit_test(failed_pump_read_is_tried_again),
+        cmocka_unit_test(failed_communicate_read_stops_the_feed),
+        cmocka_unit_test(orphan_without_reaper_is_reaped),
         cmocka_unit_test(default_loop_without_a_key_is_null), /* last: see there */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

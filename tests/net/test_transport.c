@@ -178,6 +178,83 @@ static void server_and_client_exchange_data(void **state) {
     test_run_on_both_pollers(server_and_client_main);
 }
 
+/* ---- Unix sockets (create_unix_server / create_unix_connection) -------------------------- */
+
+static void unix_exchange(const char *path) {
+    server_connections = 0;
+    cio_server *server;
+    assert_int_equal(cio_create_unix_server(path, &recorder, new_connection, NULL, NULL, &server),
+                     0);
+    struct rec client;
+    rec_init(&client);
+    cio_transport *t;
+    assert_int_equal(cio_create_unix_connection(path, &recorder, &client, NULL, &t), 0);
+    assert_int_equal(client.made, 1);
+    /* Written in pieces, echoed by the server's protocol. */
+    static char big[sizeof client.data];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cio_transport_write(t, big + i * sizeof big / 4, sizeof big / 4), 0);
+    wait_for_bytes(&client, sizeof big);
+    assert_memory_equal(client.data, big, sizeof big);
+    assert_int_equal(server_recs[0].made, 1);
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    assert_int_equal(cio_transport_peername(t, (struct sockaddr *)&local, &llen), 0);
+    assert_int_equal(local.ss_family, AF_UNIX);
+    assert_int_equal(cio_transport_close(t), 0);
+    wait_for(&client, &client.lost, 1);
+    wait_for(&server_recs[0], &server_recs[0].lost, 1);
+    assert_int_equal(server_recs[0].eofs, 1);
+    assert_int_equal(server_recs[0].lost_err, 0);
+    assert_int_equal(cio_server_close(server), 0);
+    assert_int_equal(cio_server_wait_closed(server), 0);
+    cio_server_free(server);
+}
+
+static void *unix_main(void *arg) {
+    (void)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/cio-test-transport-%d.sock", (int)getpid());
+    unlink(path);
+    unix_exchange(path);
+    assert_int_equal(access(path, F_OK), -1); /* the server removed its socket file */
+    char abstract[64];
+    snprintf(abstract, sizeof abstract, "@cio-test-transport-%d", (int)getpid());
+    unix_exchange(abstract);
+
+    /* Error paths: nothing there, a file in the way, bad arguments. */
+    struct rec r;
+    rec_init(&r);
+    cio_transport *t = (cio_transport *)&t;
+    assert_int_equal(cio_create_unix_connection(path, &recorder, &r, NULL, &t), -ENOENT);
+    assert_null(t);
+    assert_int_equal(r.made, 0);
+    assert_int_equal(cio_create_unix_connection(path, NULL, &r, NULL, &t), -EINVAL);
+    assert_int_equal(cio_create_unix_connection(path, &recorder, &r, NULL, NULL), -EINVAL);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    cio_server *server = (cio_server *)&server;
+    assert_int_equal(cio_create_unix_server(path, &recorder, NULL, &r, NULL, &server), -EADDRINUSE);
+    assert_null(server);
+    unlink(path);
+    assert_int_equal(cio_create_unix_server(path, NULL, NULL, NULL, NULL, &server), -EINVAL);
+    assert_int_equal(cio_create_unix_server(path, &recorder, NULL, NULL, NULL, NULL), -EINVAL);
+    char long_path[200];
+    memset(long_path, 'x', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    assert_int_equal(cio_create_unix_server(long_path, &recorder, NULL, NULL, NULL, &server),
+                     -ENAMETOOLONG);
+    return NULL;
+}
+
+static void unix_server_and_client(void **state) {
+    (void)state;
+    test_run_on_both_pollers(unix_main);
+}
+
 /* ---- pause and resume reading -------------------------------------------------------------- */
 
 static void *pause_reading_main(void *arg) {
@@ -570,6 +647,7 @@ static void loop_close_ends_open_transports(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_and_client_exchange_data),
+        cmocka_unit_test(unix_server_and_client),
         cmocka_unit_test(pause_and_resume_reading),
         cmocka_unit_test(backpressure_pauses_and_resumes_writing),
         cmocka_unit_test(eof_received_keeps_the_transport_open),

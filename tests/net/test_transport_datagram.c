@@ -49,7 +49,12 @@ static void lost(cio_datagram_transport *t, int err, void *arg) {
     cio_event_set(&r->changed);
 }
 
-static const cio_datagram_protocol recorder = {made, received, error, lost};
+static const cio_datagram_protocol recorder = {
+    .connection_made = made,
+    .datagram_received = received,
+    .error_received = error,
+    .connection_lost = lost,
+};
 
 static void wait_for(struct drec *r, const int *count, int n) {
     while (*count < n) {

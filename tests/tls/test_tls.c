@@ -29,31 +29,10 @@ static void echo(cio_stream *stream, void *arg) {
     free(buf);
 }
 
-struct peer {
-    cio_tls_context *ctx;
-    cio_server *server;
-    int port;
-};
-
-static void serve(struct peer *peer, const char *cert, const cio_tls_options *opts,
+/* The fixture's loopback server, with echo unless a handler is given. */
+static void serve(tls_peer *peer, const char *cert, const cio_tls_options *opts,
                   cio_connection_handler handler) {
-    peer->ctx = tls_server_context(cert, opts);
-    cio_server_options sopts = {.tls = peer->ctx};
-    assert_int_equal(
-        cio_start_server("127.0.0.1", 0, handler ? handler : echo, NULL, &sopts, &peer->server), 0);
-    peer->port = cio_server_port(peer->server);
-    cio_tls_context_free(peer->ctx); /* the server keeps its own reference */
-}
-
-static void unserve(struct peer *peer) {
-    cio_server_close(peer->server);
-    assert_int_equal(cio_server_wait_closed(peer->server), 0);
-    cio_server_free(peer->server);
-}
-
-static int connect_to(struct peer *peer, cio_tls_context *ctx, const char *name, cio_stream **out) {
-    cio_connect_options opts = {.tls = ctx, .server_hostname = name};
-    return cio_open_connection("127.0.0.1", peer->port, &opts, out);
+    tls_serve(peer, cert, opts, handler ? handler : echo, NULL);
 }
 
 static void finish(cio_stream *stream) {
@@ -67,11 +46,11 @@ static void finish(cio_stream *stream) {
 
 static void *verified(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, "server", NULL, NULL);
     cio_tls_context *ctx = tls_client_context(NULL);
     cio_stream *stream;
-    assert_int_equal(connect_to(&peer, ctx, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, ctx, "localhost", &stream), 0);
     assert_true(cio_stream_is_tls(stream));
     assert_int_equal(cio_stream_write(stream, "hello\n", 6), 0);
     char line[64];
@@ -95,10 +74,10 @@ static void *verified(void *arg) {
     free(pem);
     finish(stream);
     /* By IP address: checked against the certificate's IP entry. */
-    assert_int_equal(connect_to(&peer, ctx, NULL, &stream), 0);
+    assert_int_equal(tls_connect(&peer, ctx, NULL, &stream), 0);
     finish(stream);
     cio_tls_context_free(ctx);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -134,9 +113,9 @@ static void *send_pattern(void *arg) {
     return NULL;
 }
 
-static void echo_size(cio_tls_context *ctx, struct peer *peer, size_t size) {
+static void echo_size(cio_tls_context *ctx, tls_peer *peer, size_t size) {
     cio_stream *stream;
-    assert_int_equal(connect_to(peer, ctx, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(peer, ctx, "localhost", &stream), 0);
     struct transfer transfer = {stream, size};
     cio_task *sender = test_spawn(send_pattern, &transfer);
     char *all;
@@ -152,14 +131,14 @@ static void echo_size(cio_tls_context *ctx, struct peer *peer, size_t size) {
 
 static void *echo_sizes(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, "server", NULL, NULL);
     cio_tls_context *ctx = tls_client_context(NULL);
     size_t sizes[] = {0,     1,     64,     16383,
                       16384, 16385, 100000, (size_t)test_scaled(16 << 20, 1 << 20)};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) echo_size(ctx, &peer, sizes[i]);
     cio_tls_context_free(ctx);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -181,18 +160,18 @@ static const struct refusal *refusal; /* the case refused() runs */
 
 static void *refused(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, refusal->cert, NULL, NULL);
     handler_calls = 0;
     cio_tls_context *ctx = tls_client_context(NULL);
     cio_stream *stream = NULL;
-    assert_int_equal(connect_to(&peer, ctx, refusal->name, &stream), -CIO_ECERTIFICATE);
+    assert_int_equal(tls_connect(&peer, ctx, refusal->name, &stream), -CIO_ECERTIFICATE);
     assert_null(stream);
     if (!strstr(cio_tls_last_error(), refusal->reason))
         fail_msg("error \"%s\" lacks \"%s\"", cio_tls_last_error(), refusal->reason);
     /* The server dropped the client before its handler and serves on. */
     cio_tls_context *trusting = tls_client_context(&(cio_tls_options){.insecure = true});
-    assert_int_equal(connect_to(&peer, trusting, refusal->name, &stream), 0);
+    assert_int_equal(tls_connect(&peer, trusting, refusal->name, &stream), 0);
     assert_int_equal(cio_stream_write(stream, "x\n", 2), 0);
     char line[8];
     assert_int_equal(cio_stream_readline(stream, line, sizeof line), 2);
@@ -200,7 +179,7 @@ static void *refused(void *arg) {
     assert_int_equal(handler_calls, 1);
     cio_tls_context_free(trusting);
     cio_tls_context_free(ctx);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -249,7 +228,7 @@ static void whoami(cio_stream *stream, void *arg) {
 
 static void *client_certificates(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     cio_tls_options sopts = {.ca_file = tls_file("ca.pem"),
                              .verify_client = CIO_TLS_CLIENT_CERT_REQUIRED};
     serve(&peer, "server", &sopts, whoami);
@@ -259,7 +238,7 @@ static void *client_certificates(void *arg) {
                              .key_file = tls_file("client.key")};
     cio_tls_context *with = tls_client_context(&copts);
     cio_stream *stream;
-    assert_int_equal(connect_to(&peer, with, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, with, "localhost", &stream), 0);
     char line[128];
     assert_int_equal(cio_stream_readline(stream, line, sizeof line), 14);
     assert_string_equal(line, "CN=cio client\n");
@@ -267,7 +246,7 @@ static void *client_certificates(void *arg) {
     /* Without: TLS 1.3 finishes the client's handshake before the server
      * checks, so the refusal is the client's first read. */
     cio_tls_context *without = tls_client_context(NULL);
-    assert_int_equal(connect_to(&peer, without, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, without, "localhost", &stream), 0);
     assert_int_equal(cio_stream_readline(stream, line, sizeof line), -EPROTO);
     if (!strstr(cio_tls_last_error(), "certificate required"))
         fail_msg("error \"%s\"", cio_tls_last_error());
@@ -275,7 +254,7 @@ static void *client_certificates(void *arg) {
     assert_int_equal(handler_calls, 1);
     cio_tls_context_free(with);
     cio_tls_context_free(without);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -289,13 +268,13 @@ static void test_client_certificate(void **state) {
 
 static void *alpn(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     const char *server_protocols[] = {"h2", "http/1.1", NULL};
     serve(&peer, "server", &(cio_tls_options){.alpn = server_protocols}, NULL);
     const char *http1[] = {"http/1.1", NULL}, *unknown[] = {"spdy/1", NULL};
     cio_tls_context *ctx = tls_client_context(&(cio_tls_options){.alpn = http1});
     cio_stream *stream;
-    assert_int_equal(connect_to(&peer, ctx, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, ctx, "localhost", &stream), 0);
     cio_tls_info info;
     assert_int_equal(cio_stream_tls_info(stream, &info), 0);
     assert_string_equal(info.alpn, "http/1.1");
@@ -303,11 +282,11 @@ static void *alpn(void *arg) {
     cio_tls_context_free(ctx);
     /* No protocol in common: the server refuses (RFC 7301). */
     ctx = tls_client_context(&(cio_tls_options){.alpn = unknown});
-    assert_int_equal(connect_to(&peer, ctx, "localhost", &stream), -EPROTO);
+    assert_int_equal(tls_connect(&peer, ctx, "localhost", &stream), -EPROTO);
     if (!strstr(cio_tls_last_error(), "no application protocol"))
         fail_msg("error \"%s\"", cio_tls_last_error());
     cio_tls_context_free(ctx);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -316,9 +295,9 @@ static void test_alpn(void **state) {
     test_run_checked(alpn, NULL);
 }
 
-static bool echo_once(struct peer *peer, cio_tls_context *ctx) {
+static bool echo_once(tls_peer *peer, cio_tls_context *ctx) {
     cio_stream *stream;
-    assert_int_equal(connect_to(peer, ctx, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(peer, ctx, "localhost", &stream), 0);
     assert_int_equal(cio_stream_write(stream, "again\n", 6), 0);
     char line[16];
     assert_int_equal(cio_stream_readline(stream, line, sizeof line), 6); /* takes the tickets too */
@@ -330,7 +309,7 @@ static bool echo_once(struct peer *peer, cio_tls_context *ctx) {
 
 static void *resumption(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, "server", NULL, NULL);
     cio_tls_context *ctx = tls_client_context(NULL);
     assert_false(echo_once(&peer, ctx));
@@ -340,7 +319,7 @@ static void *resumption(void *arg) {
     assert_false(echo_once(&peer, ctx));
     assert_false(echo_once(&peer, ctx));
     cio_tls_context_free(ctx);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -410,25 +389,25 @@ static void truncating(cio_stream *stream, void *arg) {
 
 static void *truncation(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, "server", NULL, truncating);
     cio_tls_context *strict = tls_client_context(NULL);
     cio_tls_context *lenient = tls_client_context(&(cio_tls_options){.accept_truncation = true});
     cio_stream *stream;
     char buf[16];
-    assert_int_equal(connect_to(&peer, strict, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, strict, "localhost", &stream), 0);
     assert_int_equal(cio_stream_readline(stream, buf, sizeof buf), 5);
     assert_int_equal(cio_stream_read(stream, buf, sizeof buf), -CIO_ETRUNCATED);
     assert_int_equal(cio_stream_read(stream, buf, sizeof buf), -CIO_ETRUNCATED); /* it stays */
     finish(stream);
-    assert_int_equal(connect_to(&peer, lenient, "localhost", &stream), 0);
+    assert_int_equal(tls_connect(&peer, lenient, "localhost", &stream), 0);
     assert_int_equal(cio_stream_readline(stream, buf, sizeof buf), 5);
     assert_int_equal(cio_stream_read(stream, buf, sizeof buf), 0);
     finish(stream);
     /* close_notify from the echo server's write_eof: a clean EOF. */
     cio_tls_context_free(strict);
     cio_tls_context_free(lenient);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -475,7 +454,7 @@ static void test_timeout_silent_server(void **state) {
 
 static void *silent_client(void *arg) {
     (void)arg;
-    struct peer peer;
+    tls_peer peer;
     serve(&peer, "server", &(cio_tls_options){.handshake_timeout = 7}, NULL);
     handler_calls = 0;
     cio_stream *stream;
@@ -488,7 +467,7 @@ static void *silent_client(void *arg) {
     assert_int_equal(handler_calls, 0);
     assert_int_equal(cio_server_connections(peer.server), 0);
     finish(stream);
-    unserve(&peer);
+    tls_unserve(&peer);
     return NULL;
 }
 
@@ -553,13 +532,6 @@ static void test_bad_contexts(void **state) {
 }
 
 int main(void) {
-    cio_tls_context *probe = NULL;
-    if (cio_tls_context_new(NULL, &probe) == -ENOTSUP ||
-        system("openssl version >/dev/null") != 0) {
-        printf("skipped: cio built without OpenSSL, or no openssl command\n");
-        return 0;
-    }
-    cio_tls_context_free(probe);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verified_handshake),
         cmocka_unit_test(test_echo_sizes),
@@ -577,5 +549,5 @@ int main(void) {
         cmocka_unit_test(test_cancel_handshake),
         cmocka_unit_test(test_bad_contexts),
     };
-    return cmocka_run_group_tests(tests, tls_fixture_setup, tls_fixture_teardown);
+    return TLS_RUN_TESTS(tests);
 }

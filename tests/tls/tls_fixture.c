@@ -95,6 +95,38 @@ cio_tls_context *tls_client_context(const cio_tls_options *opts) {
     return ctx;
 }
 
+bool tls_usable(void) {
+    cio_tls_context *probe = NULL;
+    if (cio_tls_context_new(NULL, &probe) == -ENOTSUP ||
+        system("openssl version >/dev/null") != 0) {
+        printf("skipped: cio built without OpenSSL, or no openssl command\n");
+        return false;
+    }
+    cio_tls_context_free(probe);
+    return true;
+}
+
+void tls_serve(tls_peer *peer, const char *cert, const cio_tls_options *opts,
+               cio_connection_handler handler, void *arg) {
+    cio_tls_context *ctx = tls_server_context(cert, opts);
+    cio_server_options sopts = {.tls = ctx};
+    assert_int_equal(cio_start_server("127.0.0.1", 0, handler, arg, &sopts, &peer->server), 0);
+    peer->port = cio_server_port(peer->server);
+    cio_tls_context_free(ctx); /* the server keeps its own reference */
+}
+
+void tls_unserve(tls_peer *peer) {
+    cio_server_close(peer->server);
+    assert_int_equal(cio_server_wait_closed(peer->server), 0);
+    cio_server_free(peer->server);
+    peer->server = NULL;
+}
+
+int tls_connect(const tls_peer *peer, cio_tls_context *ctx, const char *name, cio_stream **out) {
+    cio_connect_options opts = {.tls = ctx, .server_hostname = name};
+    return cio_open_connection("127.0.0.1", peer->port, &opts, out);
+}
+
 int tls_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

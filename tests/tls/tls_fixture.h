@@ -24,6 +24,30 @@ cio_tls_context *tls_server_context(const char *name, const cio_tls_options *opt
 /* A client context trusting ca.pem, with opts' other settings. */
 cio_tls_context *tls_client_context(const cio_tls_options *opts);
 
+/* True when the TLS tests can run: cio has OpenSSL and there is an openssl
+ * command (the fixture's PKI needs it); else prints why not, for the log. */
+bool tls_usable(void);
+/* main() of a TLS test program: its tests with the fixture's PKI made before
+ * and removed after, or none (exit 0) when TLS is not usable here. */
+#define TLS_RUN_TESTS(tests)                                                                       \
+    (tls_usable() ? cmocka_run_group_tests(tests, tls_fixture_setup, tls_fixture_teardown) : 0)
+
+/* A loopback TLS server (cio_start_server on 127.0.0.1, a free port) with
+ * cert "name" and opts' other settings (may be NULL), running
+ * handler(stream, arg) per connection. The server keeps its own reference to
+ * the context. Loop thread, in a task; fails the test if it cannot start. */
+typedef struct tls_peer {
+    cio_server *server;
+    int port;
+} tls_peer;
+void tls_serve(tls_peer *peer, const char *cert, const cio_tls_options *opts,
+               cio_connection_handler handler, void *arg);
+/* Close the server and wait until it is closed; then free it. */
+void tls_unserve(tls_peer *peer);
+/* Connect to peer over TLS with ctx (a tls_client_context), checking the
+ * certificate against name (server_hostname). cio_open_connection's result. */
+int tls_connect(const tls_peer *peer, cio_tls_context *ctx, const char *name, cio_stream **out);
+
 /* A free loopback TCP port (bound once, then released). */
 int tls_free_port(void);
 

@@ -3,13 +3,28 @@
 # once every task waits: `info cio-tasks` lists them with their waits, and
 # `cio-bt` prints a suspended task's backtrace through the frame that called
 # cio_sleep (task_tree_sleeper), then gdb's own registers are back.
-#   gdb_helper.sh GDB HELPER TASK_TREE
+#   gdb_helper.sh GDB HELPER TASK_TREE [EMULATOR]
+# With EMULATOR (qemu-aarch64: scripts/aarch64.sh, GDB gdb-multiarch) the
+# program runs under the emulator's gdbstub and gdb attaches to it remotely.
 set -euo pipefail
-gdb=$1 helper=$2 program=$3
-out=$("$gdb" -batch -nx -x "$helper" -ex 'break task_tree_ready' -ex 'run 0.1' -ex 'ptype struct cio_loop' \
+gdb=$1 helper=$2 program=$3 emulator=${4:-}
+commands=(-ex 'break task_tree_ready')
+if [[ -n $emulator ]]; then
+    port=$((20000 + RANDOM % 20000))
+    "$emulator" -g "$port" "$program" 0.1 >/dev/null 2>&1 &
+    emulated=$!
+    trap 'kill "$emulated" 2>/dev/null || true' EXIT
+    sleep 0.5 # the stub listens before the program's first instruction
+    commands+=(-ex "target remote :$port" -ex 'continue')
+    target=("$program")
+else
+    commands+=(-ex 'run 0.1')
+    target=(--args "$program")
+fi
+out=$(timeout 50 "$gdb" -batch -nx -x "$helper" "${commands[@]}" -ex 'ptype struct cio_loop' \
     -ex 'info cio-tasks' -ex 'cio-bt 2' -ex 'cio-bt 6' -ex 'cio-bt 1' -ex 'bt 1' \
-    --args "$program" 2>&1) || true
-if grep -q "ptrace: Operation not permitted\|Cannot create process\|not in executable format" <<<"$out"; then
+    "${target[@]}" 2>&1) || true
+if grep -q "ptrace: Operation not permitted\|Cannot create process\|not in executable format\|Connection refused" <<<"$out"; then
     echo "gdb cannot run programs here: skipped"; echo "$out" | tail -3; exit 77
 fi
 # The helper reads cio's structs, which need debug info (-g: the default
@@ -32,4 +47,4 @@ grep -q 'task 1 is running: only a suspended task' <<<"$out" || fail "cio-bt 1: 
 # registers restored: gdb's own frame 0 is the breakpoint again
 grep -Eq '^#0 +task_tree_ready \(\)' <<<"$(grep -A1 'only a suspended task' <<<"$out")" \
     || fail "registers not restored after cio-bt"
-echo "gdb helper: ok"
+echo "gdb helper: ok${emulator:+ (under $emulator)}"
