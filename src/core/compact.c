@@ -96,7 +96,9 @@ static size_t live_bytes(const cio_task *task) {
 /* Room for len bytes of frames: false (frames untouched) without memory. */
 static bool reserve(cio_task *task, size_t len) {
     if (task->frames && task->frames->cap >= len) return true;
-    size_t cap = task->frames ? (size_t)task->frames->cap * 2 : 256;
+    /* Right-sized at first (malloc's granule: 16 bytes), then doubled: a
+     * parked task's frames are about the same size at every suspension. */
+    size_t cap = task->frames ? (size_t)task->frames->cap * 2 : (len + 15) & ~(size_t)15;
     while (cap < len) cap *= 2;
     struct cio__compact_frames *grown = realloc(task->frames, sizeof *grown + cap);
     if (!grown) return false;
