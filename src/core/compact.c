@@ -1,25 +1,28 @@
 /* src/core/compact.c - compact tasks (cio_task_options.compact): many tasks
- * share one stack per loop, and a suspended one that had to give it up keeps
- * only a heap copy of its live frames (libaco's copy-stack mode).
+ * share a few stacks per loop, and a suspended one that had to give its
+ * stack up keeps only a heap copy of its live frames (libaco's copy-stack
+ * mode).
  *
- * The shared stack holds the frames of its resident: the compact task that
- * ran on it last, running or suspended. Resuming another compact task first
- * saves the resident's frames ([its saved sp, top), into a buffer kept across
- * suspensions and grown by doubling) and copies the new one's back; resuming
- * the resident itself copies nothing. The copies happen on the stack of
- * whoever jumps (the scheduler, or a normal task handing off), never on the
- * shared stack: a compact task never hands off to another compact task
- * (cio__compact_switch_out sends it through the scheduler).
+ * A shared stack holds the frames of its resident: the compact task that ran
+ * on it last, running or suspended. Resuming another compact task of that
+ * stack first saves the resident's frames ([its saved sp, top), into a
+ * buffer kept across suspensions, right-sized then doubled) and copies the
+ * new one's back; resuming the resident itself copies nothing. The copies
+ * happen on the stack of whoever jumps (the scheduler, a normal task or a
+ * compact task of another shared stack handing off), never on the stack
+ * being written: a compact task switching to another of its own shared
+ * stack goes through the swapper, a context with a stack of its own.
  *
  * A frame's address is where it ran, so a pointer into a suspended compact
  * task's frames is good only while it is the resident. cio keeps its wait
  * records in the task struct; the one record of its own it keeps on the
  * task's stack, the timeout scope chain, is read through
  * cio__compact_translate. A wait in which someone else writes into the
- * task's stack while it is suspended (a thread-pool or io_uring file
- * operation, a submission to another loop) pins it (cio__task_pin_stack):
- * the resident then keeps the shared stack, and other compact tasks wait
- * (cio__compact_defer) until the pin ends. docs/internals.md has the rest. */
+ * task's stack while it is suspended (file operations, a submission to
+ * another loop, a channel wait) pins it (cio__task_pin_stack): the resident
+ * then keeps its shared stack, and the other compact tasks of that stack
+ * wait (cio__compact_defer) until the pin ends. docs/internals.md has the
+ * rest. */
 #include "core/compact.h"
 
 #include "core/switch.h" /* cio__switch_enter, cio__switch_resumed */
