@@ -51,6 +51,9 @@
 /* The swapper's frames are the copies: memcpy, and the debug check's report. */
 #define SWAPPER_STACK_SIZE (64u * 1024u)
 
+/* Debug mode: the byte a saved task's frames are overwritten with. */
+#define CIO__COMPACT_POISON 0xcd
+
 static cio__ctx_entry task_entry; /* task.c's task_main, the same for every task */
 
 struct cio__compact *cio__compact_state(cio_loop *loop) {
@@ -150,7 +153,10 @@ static bool within(const void *p, const void *low, const void *top) {
  * another task's, name something in them? Whoever wakes that wait will write
  * into another task's frames. O(tasks): debug mode only. */
 static void debug_check(cio_loop *loop, cio_task *task) {
-    const void *low = task->ctx, *top = task->stack.top;
+    void *low = task->ctx, *top = task->stack.top;
+    /* What the next task's frames do not cover reads as 0xcd... to a stale
+     * pointer (a pointer loaded from it faults): the mistake shows sooner. */
+    memset(low, CIO__COMPACT_POISON, (size_t)((char *)top - (char *)low));
     const void *own[] = {task->wait.owner, task->wait.item};
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (within(own[i], low, top))
@@ -174,8 +180,9 @@ void cio__compact_swap_in(cio_loop *loop, cio_task *task) {
     struct cio__shared_stack *s = shared_of(task);
     if (s->resident == task) return;
     if (s->resident) {
-        if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, s->resident);
-        save(c, s->resident);
+        cio_task *resident = s->resident;
+        save(c, resident);
+        if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, resident);
     }
     restore(c, task);
     s->resident = task;

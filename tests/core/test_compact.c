@@ -455,6 +455,49 @@ static void *debug_main(void *arg) {
     _exit(0);
 }
 
+/* A stale pointer into saved frames, read in debug mode: the part of the
+ * frames the next resident does not cover is poisoned. */
+static volatile unsigned long *published;
+
+static unsigned long publish_deep(int depth) {
+    volatile unsigned long local[64];
+    for (int i = 0; i < 64; i++) local[i] = 42;
+    if (depth > 0) return publish_deep(depth - 1) + local[0];
+    published = &local[0]; /* the mistake */
+    cio_sleep(100);
+    return local[0];
+}
+
+static void *deep_publisher(void *arg) {
+    (void)arg;
+    publish_deep(8);
+    return NULL;
+}
+
+static void *stale_main(void *arg) {
+    (void)arg;
+    one_shared_stack();
+    cio_loop_set_debug(cio_get_running_loop(), true);
+    cio_task *a = spawn_compact(deep_publisher, NULL);
+    cio_yield(); /* a parks deep; published points into its frames */
+    assert_int_equal(*published, 42);
+    char *top = a->stack.top, *at = (char *)published;
+    bool on_stack = at >= top - a->stack.size && at < top; /* not on ASan's fake stack */
+    cio_task *b = spawn_compact(long_sleeper, NULL);       /* shallow: covers only the top */
+    cio_yield();
+    if (on_stack) assert_int_equal(*published, 0xcdcdcdcdcdcdcdcdul);
+    cio_task_cancel(a);
+    cio_task_cancel(b);
+    cio_await(a, NULL);
+    cio_await(b, NULL);
+    return NULL;
+}
+
+static void debug_mode_poisons_saved_frames(void **state) {
+    (void)state;
+    test_run_checked(stale_main, NULL);
+}
+
 static void debug_child(void) {
     cio_loop *loop = test_loop_new();
     cio_task *t = test_spawn_on(loop, debug_main, NULL);
@@ -482,6 +525,7 @@ int main(void) {
         cmocka_unit_test(compact_tasks_use_streams_on_loopback),
         cmocka_unit_test(a_file_read_into_a_compact_tasks_stack_is_safe),
         cmocka_unit_test(debug_mode_reports_a_waited_object_in_saved_frames),
+        cmocka_unit_test(debug_mode_poisons_saved_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
