@@ -470,7 +470,7 @@ static unsigned long publish_deep(int depth) {
 
 static void *deep_publisher(void *arg) {
     (void)arg;
-    publish_deep(8);
+    publish_deep(40); /* ~20 KiB deep: below what b touches, even briefly */
     return NULL;
 }
 
