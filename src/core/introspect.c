@@ -131,8 +131,8 @@ static void fill_wait(const cio_task *task, cio_task_info *info) {
     info->timeout_at = task->scopes ? (double)task->deadline / 1e9 : -1;
     if (task->state != CIO__TASK_PARKED) return;
     fill_fd(task, info);
-    const struct cio__wait_label *label = &task->tag.label;
-    if (label->kind) {
+    const struct cio__wait_label *label = task->tag.label;
+    if (label) {
         info->wait = (cio_wait_kind)label->kind;
         info->wait_object = label->object;
         info->wait_detail = label->detail;
