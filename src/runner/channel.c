@@ -127,9 +127,10 @@ static int park_listed(cio_channel *channel, struct waiters *list, struct waiter
 /* park_listed, shown by introspection as a channel wait. */
 static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
     cio_task *task = cio__task_current();
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_CHANNEL, channel, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_CHANNEL, channel, NULL);
     int rc = park_listed(channel, list, waiter);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     return rc;
 }
 
