@@ -1,8 +1,9 @@
 /* src/core/wakeup.c - everything that crosses threads: the inbox that
  * cio_call_soon_threadsafe() fills and the eventfd that wakes the poller.
  *
- * Senders append under inbox_lock and set wakeup_pending; only the one that
- * turns it from false to true may have to wake the loop. The loop clears
+ * Senders append under inbox_lock and set wakeup_pending (under the lock
+ * too, with the eventfd write: see cio_call_soon_threadsafe); only the one
+ * that turns it from false to true may have to wake the loop. The loop clears
  * wakeup_pending *before* taking the inbox, so a sender that arrives in
  * between always counts as the first again.
  *
@@ -90,24 +91,6 @@ static int wake(cio_loop *loop) {
     return rc;
 }
 
-/* Take item back out of the inbox: true if it was still there (it will not
- * run), false if the loop has taken it already (it will). */
-static bool withdraw(cio_loop *loop, struct cio__inbox_item *item) {
-    pthread_mutex_lock(&loop->inbox_lock);
-    struct cio__inbox_item *prev = NULL, *at = loop->inbox_head;
-    while (at && at != item) prev = at, at = at->next;
-    if (at) {
-        if (prev)
-            prev->next = item->next;
-        else
-            loop->inbox_head = item->next;
-        if (loop->inbox_tail == item) loop->inbox_tail = prev;
-    }
-    pthread_mutex_unlock(&loop->inbox_lock);
-    if (at) free(item);
-    return at != NULL;
-}
-
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
     if (loop->head.closed) return -CIO_ECLOSED;
@@ -117,23 +100,34 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     struct cio__inbox_item *item = malloc(sizeof *item);
     if (!item) return -ENOMEM;
     *item = (struct cio__inbox_item){NULL, cb, arg};
+    /* All under the lock, the eventfd write too: once the lock is released
+     * the loop may take the item, run it and be freed (the item may be what
+     * lets it end), so nothing of the loop may be touched after; and
+     * cio__wakeup_close takes the lock before it closes the eventfd. */
     pthread_mutex_lock(&loop->inbox_lock);
-    if (loop->inbox_tail)
-        loop->inbox_tail->next = item;
+    struct cio__inbox_item *prev = loop->inbox_tail;
+    if (prev)
+        prev->next = item;
     else
         loop->inbox_head = item;
     loop->inbox_tail = item;
-    pthread_mutex_unlock(&loop->inbox_lock);
+    int rc = 0;
     if (!atomic_exchange(&loop->wakeup_pending, true) && !atomic_load(&loop->inbox_watched)) {
-        int rc = wake(loop);
+        rc = wake(loop);
         if (rc < 0) {
             /* Left pending, the flag would stop every later post from waking
              * the loop: the loop would sleep on with calls in its inbox. */
             atomic_store(&loop->wakeup_pending, false);
-            if (withdraw(loop, item)) return rc;
+            if (prev)
+                prev->next = NULL;
+            else
+                loop->inbox_head = NULL;
+            loop->inbox_tail = prev;
         }
     }
-    return 0;
+    pthread_mutex_unlock(&loop->inbox_lock);
+    if (rc < 0) free(item);
+    return rc;
 }
 
 /* On the loop thread: move the inbox onto the ready queue, in order. */
