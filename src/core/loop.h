@@ -40,9 +40,10 @@ struct cio_loop {
      * Only set on a loop that had cross-thread posts lately (cross_recent);
      * the protocol and its memory-order argument are in wakeup.c. */
     atomic_bool inbox_watched;
-    int cross_recent; /* blocking polls left to spin and watch (loop thread) */
-    int64_t spin_ns;  /* cio_loop_options.spin_us: how long to spin first */
-    int holds;        /* work in other threads the virtual clock must wait for */
+    atomic_int posters; /* cio_call_soon_threadsafe calls still touching the loop */
+    int cross_recent;   /* blocking polls left to spin and watch (loop thread) */
+    int64_t spin_ns;    /* cio_loop_options.spin_us: how long to spin first */
+    int holds;          /* work in other threads the virtual clock must wait for */
 
     struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
     struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */

@@ -1,8 +1,7 @@
 /* src/core/wakeup.c - everything that crosses threads: the inbox that
  * cio_call_soon_threadsafe() fills and the eventfd that wakes the poller.
  *
- * Senders append under inbox_lock and set wakeup_pending (under the lock
- * too, with the eventfd write: see cio_call_soon_threadsafe); only the one
+ * Senders append under inbox_lock and then set wakeup_pending; only the one
  * that turns it from false to true may have to wake the loop. The loop clears
  * wakeup_pending *before* taking the inbox, so a sender that arrives in
  * between always counts as the first again.
@@ -53,6 +52,7 @@ int cio__wakeup_init(cio_loop *loop) {
     pthread_mutex_init(&loop->inbox_lock, NULL);
     atomic_init(&loop->wakeup_pending, false);
     atomic_init(&loop->inbox_watched, false);
+    atomic_init(&loop->posters, 0);
     return loop->poller_ops->arm(loop->poller, loop->wakeup_fd, CIO__READABLE, true);
 }
 
@@ -67,6 +67,9 @@ static struct cio__inbox_item *take_inbox(cio_loop *loop) {
 
 void cio__wakeup_close(cio_loop *loop) {
     struct cio__inbox_item *item = take_inbox(loop);
+    /* A poster whose item the loop has run may still be writing the eventfd
+     * (cio_call_soon_threadsafe): a few instructions and a syscall. */
+    while (atomic_load_explicit(&loop->posters, memory_order_acquire) > 0) sched_yield();
     while (item) {
         struct cio__inbox_item *next = item->next;
         free(item);
@@ -91,6 +94,24 @@ static int wake(cio_loop *loop) {
     return rc;
 }
 
+/* Take item back out of the inbox: true if it was still there (it will not
+ * run; freed here), false if the loop has taken it already (it will). */
+static bool withdraw(cio_loop *loop, struct cio__inbox_item *item) {
+    pthread_mutex_lock(&loop->inbox_lock);
+    struct cio__inbox_item *prev = NULL, *at = loop->inbox_head;
+    while (at && at != item) prev = at, at = at->next;
+    if (at) {
+        if (prev)
+            prev->next = item->next;
+        else
+            loop->inbox_head = item->next;
+        if (loop->inbox_tail == item) loop->inbox_tail = prev;
+    }
+    pthread_mutex_unlock(&loop->inbox_lock);
+    if (at) free(item);
+    return at != NULL;
+}
+
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
     if (loop->head.closed) return -CIO_ECLOSED;
@@ -100,17 +121,19 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     struct cio__inbox_item *item = malloc(sizeof *item);
     if (!item) return -ENOMEM;
     *item = (struct cio__inbox_item){NULL, cb, arg};
-    /* All under the lock, the eventfd write too: once the lock is released
-     * the loop may take the item, run it and be freed (the item may be what
-     * lets it end), so nothing of the loop may be touched after; and
-     * cio__wakeup_close takes the lock before it closes the eventfd. */
+    /* The loop may take the item as soon as the lock is released, run it
+     * and be freed (the item may be what lets it end): posters counts this
+     * call until its last touch of the loop, and cio__wakeup_close waits for
+     * it to drop to 0. (The write is not made under the lock: the woken loop
+     * would block on it at once.) */
+    atomic_fetch_add_explicit(&loop->posters, 1, memory_order_relaxed);
     pthread_mutex_lock(&loop->inbox_lock);
-    struct cio__inbox_item *prev = loop->inbox_tail;
-    if (prev)
-        prev->next = item;
+    if (loop->inbox_tail)
+        loop->inbox_tail->next = item;
     else
         loop->inbox_head = item;
     loop->inbox_tail = item;
+    pthread_mutex_unlock(&loop->inbox_lock);
     int rc = 0;
     if (!atomic_exchange(&loop->wakeup_pending, true) && !atomic_load(&loop->inbox_watched)) {
         rc = wake(loop);
@@ -118,15 +141,10 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
             /* Left pending, the flag would stop every later post from waking
              * the loop: the loop would sleep on with calls in its inbox. */
             atomic_store(&loop->wakeup_pending, false);
-            if (prev)
-                prev->next = NULL;
-            else
-                loop->inbox_head = NULL;
-            loop->inbox_tail = prev;
+            if (!withdraw(loop, item)) rc = 0; /* the loop has it: it will run */
         }
     }
-    pthread_mutex_unlock(&loop->inbox_lock);
-    if (rc < 0) free(item);
+    atomic_fetch_sub_explicit(&loop->posters, 1, memory_order_release);
     return rc;
 }
 
