@@ -16,7 +16,7 @@ static cio_handoff *handoff;
 static int listen_fd, port;
 static atomic_int acceptor_status, second_serve_status;
 static atomic_bool serving_started; /* the other task has entered cio_handoff_serve */
-static sem_t loop1_done; /* loop 1 has stopped serving */
+static sem_t loop1_done;            /* loop 1 has stopped serving */
 
 static void open_listener(void) {
     listen_fd = cio_socket(AF_INET, SOCK_STREAM, 0);
@@ -194,6 +194,49 @@ static void queued_connections_are_closed_by_free(void **state) {
     assert_int_equal(test_count_fds(), fds_before);
 }
 
+/* Every slot has stopped serving: the acceptor closes the connection it
+ * took (the client sees EOF) and returns -CIO_ECLOSED. */
+static void *no_slot_main(void *arg) {
+    (void)arg;
+    cio_task *serving;
+    if (cio_create_task(serve_then_stop, NULL, &serving) < 0) return cio_fail(-ENOMEM);
+    atomic_store(&serving_started, false);
+    while (!atomic_load(&serving_started)) cio_sleep(0);
+    cio_task_cancel(serving);
+    if (cio_await(serving, NULL) != -ECANCELED) return cio_fail(-EPROTO);
+    sem_post(&loop1_done);
+    atomic_store(&acceptor_status, cio_handoff_accept(handoff, listen_fd));
+    return NULL;
+}
+
+static void *client_after_stop(void *arg) {
+    char *answer = arg;
+    sem_wait(&loop1_done);
+    *answer = ask();
+    return NULL;
+}
+
+static void a_connection_no_loop_takes_is_closed(void **state) {
+    (void)state;
+    int fds_before = test_count_fds();
+    sem_init(&loop1_done, 0, 0);
+    assert_int_equal(cio_handoff_new(1, &handoff), 0);
+    open_listener();
+    char answer = 0;
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, client_after_stop, &answer), 0);
+    cio_cores_options opts = {.loops = 1};
+    assert_int_equal(cio_run_cores_ex(no_slot_main, NULL, &opts), 0);
+    pthread_join(thread, NULL);
+    assert_int_equal(answer, 'E');
+    assert_int_equal(atomic_load(&acceptor_status), -CIO_ECLOSED);
+    assert_int_equal(cio_handoff_count(handoff, 0), 0);
+    cio_handoff_free(handoff);
+    close(listen_fd);
+    sem_destroy(&loop1_done);
+    assert_int_equal(test_count_fds(), fds_before);
+}
+
 /* ---- misuse ------------------------------------------------------------------------------ */
 
 static void *second_serve(void *arg) {
@@ -263,6 +306,7 @@ int main(void) {
         cmocka_unit_test(connections_reach_every_loop),
         cmocka_unit_test(a_loop_that_stopped_serving_gets_none),
         cmocka_unit_test(queued_connections_are_closed_by_free),
+        cmocka_unit_test(a_connection_no_loop_takes_is_closed),
         cmocka_unit_test(bad_arguments_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
