@@ -59,7 +59,10 @@ static void *channel_main(void *arg) {
 }
 
 static void run(const char *name, cio_task_fn fn) {
-    cio_cores_options opts = {.loops = 2};
+    /* CROSS_SPIN_US: cio_loop_options.spin_us of both loops (0: default) */
+    const char *spin = getenv("CROSS_SPIN_US");
+    cio_loop_options loop_opts = {.spin_us = spin ? atoi(spin) : 0};
+    cio_cores_options opts = {.loops = 2, .loop = &loop_opts};
     int64_t start = bench_now_ns(), start_cpu = bench_cpu_ns();
     int rc = cio_run_cores_ex(fn, NULL, &opts);
     int64_t elapsed = bench_now_ns() - start, cpu = bench_cpu_ns() - start_cpu;

@@ -4,11 +4,15 @@
  * (read, write, read-EAGAIN: 3 syscalls a message). What a write leaves
  * over waits for EPOLLOUT, and reading pauses meanwhile.
  *
- *     echo_floor PORT      serve on 127.0.0.1:PORT until killed */
+ *     echo_floor PORT [THREADS]   serve on 127.0.0.1:PORT until killed;
+ *                                 THREADS > 1 (bench/cores.sh): as many
+ *                                 threads, each with its own SO_REUSEPORT
+ *                                 listener and epoll, sharing nothing */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,21 +72,21 @@ static void accept_all(int listener, int epfd) {
     }
 }
 
-int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: echo_floor PORT\n");
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
+static int port;
+
+/* One server: its own listener (SO_REUSEPORT) and epoll. */
+static void *run(void *arg) {
+    (void)arg;
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int on = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
     struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)atoi(argv[1])),
+                               .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 128) < 0) {
         perror("echo_floor");
-        return 1;
+        exit(1);
     }
     int epfd = epoll_create1(0);
     struct epoll_event event = {.events = EPOLLIN, .data.ptr = NULL};
@@ -97,4 +101,19 @@ int main(int argc, char **argv) {
                 accept_all(listener, epfd);
         }
     }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: echo_floor PORT [THREADS]\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    port = atoi(argv[1]);
+    int threads = argc == 3 ? atoi(argv[2]) : 1;
+    for (int i = 1; i < threads; i++) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, run, NULL) != 0) return 1;
+    }
+    run(NULL);
 }

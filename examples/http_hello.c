@@ -1,6 +1,8 @@
 /* http_hello: the plaintext benchmark server.
  *
  *     http_hello PORT          then: curl http://127.0.0.1:PORT/
+ *     http_hello PORT LOOPS    on LOOPS loops (0: one per CPU), each
+ *                              listening with SO_REUSEPORT (cio/cores.h)
  *
  * Answers every request with "Hello, World!" (text/plain) on 127.0.0.1:PORT.
  * On SIGTERM or SIGINT it shuts down gracefully (stops accepting, lets the
@@ -51,9 +53,29 @@ static void *serve(void *arg) {
     return rc < 0 ? cio_fail(rc) : NULL;
 }
 
+/* One of several loops: the same server with SO_REUSEPORT. SIGINT stops
+ * every loop (cio_run_cores); requests in flight are cut short. */
+static void *serve_on_core(void *arg) {
+    int port = atoi(arg);
+    cio_http_server_options opts = {.reuse_port = true};
+    cio_http_server *server;
+    int rc = cio_http_serve("127.0.0.1", port, hello, NULL, &opts, &server);
+    if (rc < 0) {
+        fprintf(stderr, "http_hello: port %d: %s\n", port, cio_strerror(rc));
+        return cio_fail(rc);
+    }
+    if (cio_cores_index() == 0) {
+        printf("listening on 127.0.0.1:%d with %d loops\n", port, cio_cores_count());
+        fflush(stdout);
+    }
+    rc = cio_http_server_serve_forever(server);
+    cio_http_server_free(server);
+    return rc < 0 && rc != -ECANCELED ? cio_fail(rc) : NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: http_hello PORT\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: http_hello PORT [LOOPS]\n");
         return 2;
     }
     /* As nginx's worker_rlimit_nofile: many clients need many fds. */
@@ -61,6 +83,11 @@ int main(int argc, char **argv) {
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (argc == 3) {
+        cio_cores_options opts = {.loops = atoi(argv[2]), .pin = true};
+        int rc = cio_run_cores_ex(serve_on_core, argv[1], &opts);
+        return rc == 0 || rc == -EINTR ? 0 : 1;
     }
     return cio_run(serve, argv[1], NULL) == 0 ? 0 : 1;
 }

@@ -26,6 +26,7 @@
 #include "cio/thread.h"
 #include "cio/cores.h"
 #include "cio/channel.h"
+#include "cio/handoff.h"
 #include "cio/runner.h"
 #include "cio/process.h"
 #include "cio/signal.h"

@@ -120,7 +120,7 @@ class InfoCioTasks(gdb.Command):
                 if state == 4:
                     continue
                 tag = task["tag"]  # an operation's label (core.h) wins over its inner wait
-                kind = int(tag["label"]["kind"]) or int(tag["kind"])
+                kind = int(tag["label"].dereference()["kind"]) if int(tag["label"]) else int(tag["kind"])
                 wait = _kind_name(kind) if state == 3 else "-"
                 if state == 3 and wait == "none":
                     wait = "other"

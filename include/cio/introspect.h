@@ -38,11 +38,17 @@ typedef enum cio_wait_kind {
     CIO_WAIT_SIGNAL,     /* cio_wait_signals */
     CIO_WAIT_RING,       /* io_uring completions */
     CIO_WAIT_OTHER,      /* another suspending call */
-    /* Waits on an fd that say what for (fd and fd_events are set): */
+    /* Waits on an fd that say what for (fd and fd_events are set, except
+     * where said): */
     CIO_WAIT_STREAM_READ,   /* a stream read (wait_object: the stream; wait_detail "tls"
-                             * on a TLS stream) */
-    CIO_WAIT_STREAM_WRITE,  /* a stream's writer waiting for its socket to take more */
-    CIO_WAIT_ACCEPT,        /* a server waiting for connections on its listening socket */
+                             * or "pipe" on those) */
+    CIO_WAIT_STREAM_WRITE,  /* a stream's writer waiting for its socket to take more; or,
+                             * with no fd, cio_stream_drain (wait_detail "drain") or
+                             * cio_stream_wait_closed ("close") waiting for the writer */
+    CIO_WAIT_ACCEPT,        /* a server waiting for connections on its listening socket
+                             * (wait_object: the server); or, with no fd, a server at
+                             * max_connections or out of fds, or a task in its
+                             * serve_forever or wait_closed (wait_detail says which) */
     CIO_WAIT_CONNECT,       /* cio_sock_connect (open_connection): the connect to finish */
     CIO_WAIT_TLS_HANDSHAKE, /* a TLS handshake (fd_events: what OpenSSL needs next) */
     /* Operations made of several waits: the kind names the operation, and fd

@@ -44,7 +44,17 @@ typedef struct cio_loop_options {
     /* Start in debug mode (cio/debug.h: cio_loop_set_debug); false leaves
      * it to $CIO_DEBUG. */
     bool debug;
+    /* Microseconds an idle loop that had cio_call_soon_threadsafe posts
+     * lately spins, watching its inbox, before it sleeps in poll: an answer
+     * that comes within it skips the eventfd wake-up (docs/cores.md,
+     * "Crossing latency"). 0: CIO_LOOP_SPIN_US_DEFAULT; negative: never
+     * spin. A loop with no posts lately never spins. Ignored on the
+     * virtual clock. */
+    int spin_us;
 } cio_loop_options;
+
+/* cio_loop_options.spin_us when left 0. */
+#define CIO_LOOP_SPIN_US_DEFAULT 20
 
 /* A value naming one scheduled callback (call_soon/call_later/call_at).
  * Copy it freely: cancelling a handle whose callback already ran or was

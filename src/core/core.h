@@ -289,15 +289,18 @@ uint64_t cio__wait_mask(const cio_task *task);
  * label is what introspection shows, with the inner wait's fd if it has
  * one: the label says why, the tag says on what. */
 struct cio__wait_label {
-    const void *object; /* the request, client, channel ... */
-    const char *detail; /* borrowed text for the dump (a URL), or NULL */
-    uint8_t kind;       /* enum cio_wait_kind; CIO_WAIT_NONE: no label */
+    const void *object;                  /* the request, client, channel ... */
+    const char *detail;                  /* borrowed text for the dump (a URL), or NULL */
+    const struct cio__wait_label *outer; /* the label it nests in, or NULL */
+    uint8_t kind;                        /* enum cio_wait_kind */
 };
 struct cio__wait_tag {
     const void *object; /* the lock, queue, future, watch, job, process, stream ... */
     const char *detail; /* borrowed text for the dump ("tls"), or NULL */
-    uint8_t kind;       /* enum cio_wait_kind */
-    struct cio__wait_label label;
+    /* The operation's label, in the frame of the call that made it (valid
+     * while it runs), or NULL: one pointer keeps the task small. */
+    const struct cio__wait_label *label;
+    uint8_t kind; /* enum cio_wait_kind */
 };
 /* Where the tag sits in struct cio_task (task.h asserts it): right after
  * the future, so layers that see no task fields can still store it. */
@@ -319,19 +322,20 @@ static inline void cio__wait_tag_detail(cio_task *task, uint8_t kind, const void
     cio__wait_tag(task, kind, object);
     cio__wait_tag_of(task)->detail = detail;
 }
-/* Label task's waits until cio__wait_label_end(task, the value returned),
- * which every path out of the operation must call (labels nest). detail
- * must stay valid until then. task may be NULL (not in a task): no-op. */
-static inline struct cio__wait_label cio__wait_label_begin(cio_task *task, uint8_t kind,
-                                                           const void *object, const char *detail) {
-    if (!task) return (struct cio__wait_label){0};
+/* Label task's waits with kind, object and detail (valid until the end)
+ * until cio__wait_label_end(task, label), which every path out of the
+ * operation must call; label is the caller's (on its stack). Labels nest.
+ * task may be NULL (not in a task): no-op. */
+static inline void cio__wait_label_begin(cio_task *task, struct cio__wait_label *label,
+                                         uint8_t kind, const void *object, const char *detail) {
+    if (!task) return;
     struct cio__wait_tag *tag = cio__wait_tag_of(task);
-    struct cio__wait_label outer = tag->label;
-    tag->label = (struct cio__wait_label){.object = object, .detail = detail, .kind = kind};
-    return outer;
+    *label = (struct cio__wait_label){
+        .object = object, .detail = detail, .outer = tag->label, .kind = kind};
+    tag->label = label;
 }
-static inline void cio__wait_label_end(cio_task *task, struct cio__wait_label outer) {
-    if (task) cio__wait_tag_of(task)->label = outer;
+static inline void cio__wait_label_end(cio_task *task, const struct cio__wait_label *label) {
+    if (task) cio__wait_tag_of(task)->label = label->outer;
 }
 
 /* ---- the cooperative budget ---------------------------------------------------- */

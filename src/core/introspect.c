@@ -8,7 +8,7 @@
  * or wait is a done-callback whose argument is the watch that task parked
  * with (its tag's object), found by a scan of the loop's tasks. */
 #include "core/backtrace.h"
-#include "core/task.h"
+#include "core/compact.h" /* cio__compact_at: a label in saved-away frames */
 
 #include <math.h>
 
@@ -131,11 +131,13 @@ static void fill_wait(const cio_task *task, cio_task_info *info) {
     info->timeout_at = task->scopes ? (double)task->deadline / 1e9 : -1;
     if (task->state != CIO__TASK_PARKED) return;
     fill_fd(task, info);
-    const struct cio__wait_label *label = &task->tag.label;
-    if (label->kind) {
+    /* The label lies in the frames of the call that made it: for a compact
+     * task whose frames are saved away, in their copy (compact.c). */
+    const struct cio__wait_label *label = cio__compact_at(task, (void *)task->tag.label);
+    if (label) {
         info->wait = (cio_wait_kind)label->kind;
         info->wait_object = label->object;
-        info->wait_detail = label->detail;
+        info->wait_detail = cio__compact_at(task, (void *)label->detail);
         return;
     }
     info->wait = task->tag.kind ? (cio_wait_kind)task->tag.kind : CIO_WAIT_OTHER;
@@ -190,6 +192,11 @@ static const char *phrase(cio_wait_kind kind) {
 /* Waits on an fd that say what for: "stream read fd 7 (tls)", "accept fd 5",
  * "tls handshake fd 9 read" (the direction where it varies). */
 static void describe_fd_kind(const cio_task_info *info, char *buf, size_t len) {
+    if (info->fd < 0) { /* a drain, a server's serve_forever ...: waits on no fd itself */
+        snprintf(buf, len, "%s (%s)", phrase(info->wait),
+                 info->wait_detail ? info->wait_detail : "no fd");
+        return;
+    }
     bool fixed = info->wait != CIO_WAIT_TLS_HANDSHAKE; /* the kind says the direction */
     const char *dir = fixed ? "" : info->fd_events & CIO_FD_READ ? " read" : " write";
     snprintf(buf, len, "%s fd %d%s%s%s%s", phrase(info->wait), info->fd, dir,

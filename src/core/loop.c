@@ -110,7 +110,7 @@ static int poll_timeout(cio_loop *loop) {
 static void on_fd_ready(void *ctx, int fd, unsigned events) {
     cio_loop *loop = ctx;
     if (fd == loop->wakeup_fd)
-        cio__wakeup_drain(loop);
+        cio__wakeup_fired(loop);
     else
         cio__io_ready(loop, fd, events);
 }
@@ -192,10 +192,13 @@ static void poll_backend(cio_loop *loop) {
     }
     loop->ran_since_poll = 0;
     cio__loop_heartbeat(loop, true);
-    if (loop->clock == CIO_CLOCK_VIRTUAL)
+    if (loop->clock == CIO_CLOCK_VIRTUAL) {
         poll_virtual(loop, timeout);
-    else
+    } else {
+        if (timeout != 0 && cio__wakeup_before_sleep(loop)) timeout = 0;
         loop->poller_ops->poll(loop->poller, timeout, on_fd_ready, loop);
+        cio__wakeup_after_poll(loop);
+    }
     cio__loop_heartbeat(loop, false);
 }
 
@@ -240,6 +243,8 @@ static int loop_init(cio_loop *loop, const cio_loop_options *opts) {
      * production loop must not start skipping time because of a variable. */
     loop->clock =
         opts && opts->clock == CIO_CLOCK_VIRTUAL ? CIO_CLOCK_VIRTUAL : CIO_CLOCK_MONOTONIC;
+    int spin_us = opts && opts->spin_us ? opts->spin_us : CIO_LOOP_SPIN_US_DEFAULT;
+    loop->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
     cio__list_init(&loop->tasks);
     cio__list_init(&loop->spare_tasks);
     cio__list_init(&loop->close_hooks);

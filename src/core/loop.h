@@ -35,7 +35,15 @@ struct cio_loop {
     pthread_mutex_t inbox_lock;
     struct cio__inbox_item *inbox_head, *inbox_tail;
     atomic_bool wakeup_pending;
-    int holds; /* work in other threads the virtual clock must wait for */
+    /* True while the loop will look at wakeup_pending before it next sleeps
+     * (it is awake, or spinning): a poster then need not write the eventfd.
+     * Only set on a loop that had cross-thread posts lately (cross_recent);
+     * the protocol and its memory-order argument are in wakeup.c. */
+    atomic_bool inbox_watched;
+    atomic_int posters; /* cio_call_soon_threadsafe calls still touching the loop */
+    int cross_recent;   /* blocking polls left to spin and watch (loop thread) */
+    int64_t spin_ns;    /* cio_loop_options.spin_us: how long to spin first */
+    int holds;          /* work in other threads the virtual clock must wait for */
 
     struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
     struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */
@@ -81,6 +89,12 @@ struct cio_loop {
     void *tsan_scheduler_fiber;
 #endif
 };
+
+/* wakeup.c: the eventfd fired (read it, drain); before a blocking poll on
+ * the monotonic clock (true: a post is pending, do not sleep); after it. */
+void cio__wakeup_fired(cio_loop *loop);
+bool cio__wakeup_before_sleep(cio_loop *loop);
+void cio__wakeup_after_poll(cio_loop *loop);
 
 /* The loop comes back from poll (or starts running: idle false), or goes
  * into poll (or stops running: idle true). For the watchdog (watchdog.c). */

@@ -292,9 +292,10 @@ int cio_http_session_request(cio_http_session *session, const char *method, cons
     cio_http_client_response *r = response_new(m, session, opts);
     if (!r) return -ENOMEM;
     /* Shown by introspection as "http request <url>" while it waits. */
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_HTTP, r, url);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_HTTP, r, url);
     int rc = run(r, task, method, url, opts);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     if (opts && opts->error)
         snprintf(opts->error, CIO_HTTP_ERROR_SIZE, "%s", rc < 0 ? r->errbuf : "");
     if (rc < 0) {

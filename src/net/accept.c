@@ -121,14 +121,16 @@ static bool connection_error(int err) {
 static int back_off(cio_server *server, cio_task *task) {
     cio_timeout scope;
     cio_timeout_begin(&scope, ACCEPT_RETRY_DELAY);
-    int rc = cio__net_park(task, &server->changes);
+    int rc = cio__net_park_as(task, &server->changes, CIO_WAIT_ACCEPT, server, "out of fds");
     return cio_timeout_end(&scope) == -ETIMEDOUT ? 0 : rc;
 }
 
 /* One step of the loop: accept, or wait. 0 to go on, or what ends it. */
 static int accept_step(struct cio__listener *listener, cio_task *task, int *burst) {
     cio_server *server = listener->server;
-    if (at_capacity(server)) return cio__net_park(task, &server->changes);
+    if (at_capacity(server))
+        return cio__net_park_as(task, &server->changes, CIO_WAIT_ACCEPT, server,
+                                "at max_connections");
     if (++*burst > ACCEPT_BURST) {
         *burst = 0;
         return cio_yield();

@@ -127,9 +127,10 @@ ssize_t cio_datagram_sendto(cio_datagram *ep, const void *buf, size_t len,
     int fd = open_fd(ep, "cio_datagram_sendto");
     if (fd < 0) return fd;
     cio_task *task = cio__task_current(); /* NULL: cio_sock_sendto complains */
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_DATAGRAM, ep, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_DATAGRAM, ep, NULL);
     ssize_t rc = cio_sock_sendto(fd, buf, len, addr, addrlen);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     return closed_while_waiting(ep, rc);
 }
 
@@ -142,9 +143,10 @@ ssize_t cio_datagram_recvfrom(cio_datagram *ep, void *buf, size_t cap, struct so
     int fd = open_fd(ep, "cio_datagram_recvfrom");
     if (fd < 0) return fd;
     cio_task *task = cio__task_current(); /* NULL: cio_sock_recvfrom complains */
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_DATAGRAM, ep, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_DATAGRAM, ep, NULL);
     ssize_t rc = cio_sock_recvfrom(fd, buf, cap, addr, addrlen);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     return closed_while_waiting(ep, rc);
 }
 

@@ -42,6 +42,13 @@
 static inline int cio__net_park(cio_task *task, struct cio__waitq *list) {
     return cio__waitq_park(list, task, NULL, NULL);
 }
+/* cio__net_park, shown by introspection as kind (a cio_wait_kind) on object,
+ * with detail (static text, or NULL). */
+static inline int cio__net_park_as(cio_task *task, struct cio__waitq *list, uint8_t kind,
+                                   const void *object, const char *detail) {
+    cio__wait_tag_detail(task, kind, object, detail);
+    return cio__waitq_park(list, task, NULL, NULL);
+}
 /* Wake every task parked on list with status. */
 static inline void cio__net_wake_all(struct cio__waitq *list, int status) {
     cio__waitq_wake_all(list, status);

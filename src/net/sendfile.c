@@ -187,7 +187,8 @@ static int check_stream(cio_stream *stream) {
 /* Let what earlier writes buffered go first: wait until the flusher is done. */
 static int wait_flushed(cio_stream *stream, cio_task *task) {
     int rc = 0;
-    while (rc == 0 && stream->flusher) rc = cio__net_park(task, &stream->drainers);
+    while (rc == 0 && stream->flusher)
+        rc = cio__net_park_as(task, &stream->drainers, CIO_WAIT_STREAM_WRITE, stream, "drain");
     if (rc == 0) rc = check_stream(stream);
     return rc;
 }

@@ -307,11 +307,14 @@ int cio_server_abort_clients(cio_server *server) {
     return for_each_client(server, cio_stream_abort, "cio_server_abort_clients");
 }
 
-/* Park until done(server) holds; the server stays allocated meanwhile. */
-static int wait_until(cio_server *server, cio_task *task, bool (*done)(const cio_server *)) {
+/* Park until done(server) holds; the server stays allocated meanwhile. why
+ * (static text) says what for in a task dump: "accept (serve_forever)". */
+static int wait_until(cio_server *server, cio_task *task, bool (*done)(const cio_server *),
+                      const char *why) {
     int rc = 0;
     cio__server_ref(server);
-    while (rc == 0 && !done(server)) rc = cio__net_park(task, &server->changes);
+    while (rc == 0 && !done(server))
+        rc = cio__net_park_as(task, &server->changes, CIO_WAIT_ACCEPT, server, why);
     cio__server_unref(server);
     return rc;
 }
@@ -348,7 +351,7 @@ int cio_server_serve_forever(cio_server *server) {
     if (rc < 0) return rc;
     if (server->closed) return -CIO_ECLOSED;
     rc = server->serving ? 0 : start_acceptors(server);
-    if (rc == 0) rc = wait_until(server, task, is_closed);
+    if (rc == 0) rc = wait_until(server, task, is_closed, "serve_forever");
     if (rc < 0 && live(server) && !server->closed) cio_server_close(server);
     return rc;
 }
@@ -356,7 +359,7 @@ int cio_server_serve_forever(cio_server *server) {
 int cio_server_wait_closed(cio_server *server) {
     cio_task *task;
     int rc = check_task(server, &task, "cio_server_wait_closed");
-    return rc < 0 ? rc : wait_until(server, task, is_finished);
+    return rc < 0 ? rc : wait_until(server, task, is_finished, "wait_closed");
 }
 
 void cio_server_free(cio_server *server) {

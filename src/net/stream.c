@@ -233,7 +233,7 @@ int cio_stream_wait_closed(cio_stream *stream) {
     if (!stream || stream->loop != cio__task_loop(task)) return -EINVAL;
     cio__stream_ref(stream); /* a free() meanwhile must not pull it from under us */
     while (rc == 0 && stream->state != CIO__STREAM_CLOSED)
-        rc = cio__net_park(task, &stream->closers);
+        rc = cio__net_park_as(task, &stream->closers, CIO_WAIT_STREAM_WRITE, stream, "close");
     cio__stream_unref(stream);
     return rc;
 }

@@ -202,7 +202,8 @@ int cio_stream_drain(cio_stream *stream) {
     if (stream->state != CIO__STREAM_OPEN) return -CIO_ECLOSED;
     if (cio__budget_spend(stream->loop) && (rc = cio__budget_yield(task)) < 0) return rc;
     cio__stream_ref(stream);
-    while (rc == 0 && stream->paused) rc = cio__net_park(task, &stream->drainers);
+    while (rc == 0 && stream->paused)
+        rc = cio__net_park_as(task, &stream->drainers, CIO_WAIT_STREAM_WRITE, stream, "drain");
     cio__stream_unref(stream);
     return rc;
 }

@@ -115,9 +115,10 @@ int cio__pg_wait(cio_pg *conn, bool writable, double timeout) {
     int fd = PQsocket(conn->pq);
     if (fd < 0) return -ECONNRESET;
     cio_task *task = cio_current_task(); /* (libcio_pg sees only exported symbols) */
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_PG, conn, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_PG, conn, NULL);
     int rc = writable ? cio_wait_writable(fd, timeout) : cio_wait_readable(fd, timeout);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     if (!conn->closing) return rc;
     finish_close(conn); /* another task closed it while we waited: ours to finish */
     return -CIO_ECLOSED;
@@ -234,10 +235,11 @@ static int poll_connect(PGconn *pq) {
         int fd = PQsocket(pq);
         if (fd < 0) return connect_failure(pq);
         cio_task *task = cio_current_task(); /* (libcio_pg sees only exported symbols) */
-        struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_PG, pq, "connect");
+        struct cio__wait_label label;
+        cio__wait_label_begin(task, &label, CIO_WAIT_PG, pq, "connect");
         int rc =
             status == PGRES_POLLING_READING ? cio_wait_readable(fd, -1) : cio_wait_writable(fd, -1);
-        cio__wait_label_end(task, outer);
+        cio__wait_label_end(task, &label);
         if (rc < 0) return rc;
         status = PQconnectPoll(pq);
     }

@@ -174,10 +174,14 @@ static void reap_now(pid_t pid) {
     pid_t got;
     while ((got = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR) {
     }
-    if (got != 0) return; /* reaped, or not ours to reap (ECHILD) */
+    if (got != 0) return;          /* reaped, or not ours to reap (ECHILD) */
+    if (kill(pid, SIGKILL) != 0) { /* cannot happen to our own child; never wait on a live one */
+        cio__complain("cio_loop_close: no thread to reap child %d, which cannot be killed either",
+                      (int)pid);
+        return;
+    }
     cio__complain("cio_loop_close: no thread to reap child %d in the background; killed it",
                   (int)pid);
-    kill(pid, SIGKILL);
     reap_in_background((void *)(intptr_t)pid);
 }
 

@@ -340,7 +340,8 @@ static int await_entry(cio_redis *c, uint64_t seq, cio_redis_reply **reply) {
     c->waiters++;
     int rc = 0;
     cio_task *task = cio__task_current();
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_REDIS, c, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_REDIS, c, NULL);
     while (rc == 0 && cio__redis_entry(c, seq)->state == ENTRY_PENDING) {
         if (!c->reading && c->conn) {
             uint64_t gen = c->gen;
@@ -352,7 +353,7 @@ static int await_entry(cio_redis *c, uint64_t seq, cio_redis_reply **reply) {
             cio_event_clear(&wake);
         }
     }
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     redis_entry *e = cio__redis_entry(c, seq);
     e->wake = NULL;
     c->waiters--;

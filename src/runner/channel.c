@@ -130,11 +130,12 @@ static int park_listed(cio_channel *channel, struct waiters *list, struct waiter
  * meanwhile: core.h). */
 static int park(cio_channel *channel, struct waiters *list, struct waiter *waiter) {
     cio_task *task = cio__task_current();
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_CHANNEL, channel, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_CHANNEL, channel, NULL);
     if (task) cio__task_pin_stack(task);
     int rc = park_listed(channel, list, waiter);
     if (task) cio__task_unpin_stack(task);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     return rc;
 }
 

@@ -101,13 +101,14 @@ int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) 
     int rc = cio_call_soon_threadsafe(target, start_remote, &submission);
     if (rc < 0) return rc;
     cio_task *task = cio__task_current();
-    struct cio__wait_label outer = cio__wait_label_begin(task, CIO_WAIT_SUBMIT, target, NULL);
+    struct cio__wait_label label;
+    cio__wait_label_begin(task, &label, CIO_WAIT_SUBMIT, target, NULL);
     /* The target's thread writes into this stack while we wait: a compact
      * task's frames stay on its shared stack meanwhile (core.h). */
     cio__task_pin_stack(task);
     rc = wait_answer(&submission, target);
     cio__task_unpin_stack(task);
-    cio__wait_label_end(task, outer);
+    cio__wait_label_end(task, &label);
     if (rc == 0 && result) *result = submission.result;
     return rc == 0 ? submission.error : rc;
 }

@@ -173,6 +173,42 @@ static void the_stack_of_a_saved_away_task_is_read_from_its_copy(void **state) {
     test_run_checked(backtrace_main, NULL);
 }
 
+/* A wait label (introspection) lies in the frames of the call that made it:
+ * read from the copy once they are saved away. */
+static void *receiver(void *arg) {
+    char buf[64];
+    ssize_t n = cio_datagram_recvfrom(arg, buf, sizeof buf, NULL, NULL);
+    return n < 0 ? cio_fail((int)n) : NULL;
+}
+
+static void *label_main(void *arg) {
+    (void)arg;
+    one_shared_stack();
+    cio_loop_set_debug(cio_get_running_loop(), true); /* saved frames poisoned */
+    cio_datagram *ep;
+    assert_int_equal(cio_create_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &ep), 0);
+    cio_task *a = spawn_compact(receiver, ep);
+    cio_yield(); /* a parks in the receive, its label in its frames */
+    cio_task *b = spawn_compact(long_sleeper, NULL);
+    cio_yield(); /* b runs: a's frames go to their copy */
+    assert_ptr_equal(shared_state()->shared[0].resident, b);
+    cio_task_info info;
+    assert_int_equal(cio_task_get_info(a, &info), 0);
+    assert_int_equal(info.wait, CIO_WAIT_DATAGRAM);
+    assert_ptr_equal(info.wait_object, ep);
+    cio_task_cancel(a);
+    cio_task_cancel(b);
+    assert_int_equal(cio_await(a, NULL), -ECANCELED);
+    assert_int_equal(cio_await(b, NULL), -ECANCELED);
+    cio_datagram_free(ep);
+    return NULL;
+}
+
+static void the_wait_label_of_a_saved_away_task_is_read_from_its_copy(void **state) {
+    (void)state;
+    test_run_checked(label_main, NULL);
+}
+
 /* ---- sync primitives, timeouts, cancellation ------------------------------------------- */
 
 static cio_lock lock;
@@ -519,6 +555,7 @@ int main(void) {
         cmocka_unit_test(compact_tasks_await_compact_and_normal_tasks),
         cmocka_unit_test(the_loop_default_makes_tasks_compact),
         cmocka_unit_test(the_stack_of_a_saved_away_task_is_read_from_its_copy),
+        cmocka_unit_test(the_wait_label_of_a_saved_away_task_is_read_from_its_copy),
         cmocka_unit_test(compact_tasks_use_locks_and_queues),
         cmocka_unit_test(compact_tasks_time_out_and_are_cancelled_while_suspended),
         cmocka_unit_test(deep_recursion_grows_the_copy),

@@ -28,6 +28,9 @@ static struct {
     int pipe[2];
     atomic_bool release_job;
     cio_process *process;
+    int stream_pipe[2];
+    cio_stream *stream; /* of stream_pipe[0] */
+    cio_server *server; /* its accept task waits on its listening socket */
 } w;
 
 static void *wait_sleep(void *arg) {
@@ -99,6 +102,15 @@ static void *wait_signal(void *arg) {
     (void)arg;
     return status(cio_wait_signal(SIGUSR2));
 }
+static void *wait_stream(void *arg) {
+    (void)arg;
+    char buf[8];
+    ssize_t n = cio_stream_read(w.stream, buf, sizeof buf);
+    return status(n < 0 ? (int)n : 0);
+}
+static void no_handler(cio_stream *stream, void *arg) {
+    (void)stream, (void)arg;
+}
 
 static void setup_objects(void) {
     assert_int_equal(cio_lock_init(&w.lock), 0);
@@ -116,17 +128,26 @@ static void setup_objects(void) {
     const char *argv[] = {"sleep", "100", NULL};
     assert_int_equal(cio_create_subprocess_exec(argv, NULL, &w.process), 0);
     assert_int_equal(cio_lock_acquire(&w.lock), 0); /* so wait_lock waits */
+    assert_int_equal(pipe(w.stream_pipe), 0);
+    assert_int_equal(cio_stream_from_fd(w.stream_pipe[0], 0, &w.stream), 0);
+    assert_int_equal(cio_start_server("127.0.0.1", 0, no_handler, NULL, NULL, &w.server), 0);
 }
 
 static void teardown_objects(void) {
-    cio_process_kill(w.process);
-    assert_int_equal(cio_process_wait(w.process, NULL), 0);
+    int killed = cio_process_kill(w.process); /* else the wait would last the child's 100 s */
+    if (killed == 0) assert_int_equal(cio_process_wait(w.process, NULL), 0);
     cio_process_free(w.process);
     cio_close(w.pipe[0]);
     close(w.pipe[1]);
     cio_queue_free(w.empty);
     cio_queue_free(w.full);
     cio_future_unref(w.future);
+    cio_stream_free(w.stream);
+    close(w.stream_pipe[1]);
+    cio_server_close(w.server);
+    assert_int_equal(cio_server_wait_closed(w.server), 0);
+    cio_server_free(w.server);
+    assert_int_equal(killed, 0);
 }
 
 static cio_task *named(cio_task_fn fn, void *arg, const char *name) {
@@ -141,14 +162,15 @@ static cio_task_info info_of(cio_task *task) {
     return info;
 }
 
-#define KINDS 16
+#define KINDS 17
 
 static void check_waits(cio_task **t, cio_task *inner, cio_task **pair) {
     static const cio_wait_kind expect[KINDS] = {
         CIO_WAIT_SLEEP,     CIO_WAIT_FD,        CIO_WAIT_LOCK,    CIO_WAIT_EVENT,
         CIO_WAIT_CONDITION, CIO_WAIT_SEMAPHORE, CIO_WAIT_BARRIER, CIO_WAIT_QUEUE_GET,
         CIO_WAIT_QUEUE_PUT, CIO_WAIT_FUTURE,    CIO_WAIT_TASK,    CIO_WAIT_TASKS,
-        CIO_WAIT_JOB,       CIO_WAIT_PROCESS,   CIO_WAIT_SIGNAL,  CIO_WAIT_NONE,
+        CIO_WAIT_JOB,       CIO_WAIT_PROCESS,   CIO_WAIT_SIGNAL,  CIO_WAIT_STREAM_READ,
+        CIO_WAIT_NONE,
     };
     for (int i = 0; i < KINDS - 1; i++) {
         cio_task_info info = info_of(t[i]);
@@ -170,6 +192,11 @@ static void check_waits(cio_task **t, cio_task *inner, cio_task **pair) {
     assert_ptr_equal(info_of(t[8]).wait_object, w.full);
     assert_ptr_equal(info_of(t[9]).wait_object, w.future);
     assert_ptr_equal(info_of(t[10]).awaits, inner);
+    info = info_of(t[15]);
+    assert_ptr_equal(info.wait_object, w.stream);
+    assert_int_equal(info.fd, w.stream_pipe[0]);
+    assert_int_equal(info.fd_events, CIO_FD_READ);
+    assert_string_equal(info.wait_detail, "pipe");
     /* who awaits: cio_await directly, gather through its done-callbacks */
     assert_ptr_equal(info_of(inner).awaited_by, t[10]);
     assert_ptr_equal(info_of(pair[0]).awaited_by, t[11]);
@@ -182,7 +209,7 @@ static void check_waits(cio_task **t, cio_task *inner, cio_task **pair) {
 
 static const char *const names[KINDS - 1] = {
     "w-sleep", "w-fd",     "w-lock",  "w-event",  "w-cond", "w-sem",     "w-barrier", "w-get",
-    "w-put",   "w-future", "w-await", "w-gather", "w-job",  "w-process", "w-signal",
+    "w-put",   "w-future", "w-await", "w-gather", "w-job",  "w-process", "w-signal",  "w-stream",
 };
 
 static void check_dump(void) {
@@ -204,9 +231,13 @@ static void check_dump(void) {
         "semaphore 0x", "barrier 0x",
         "condition 0x", "event 0x",
         "future 0x",    "running",
+        "accept fd ",
     };
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
         if (!strstr(text, lines[i])) fail_msg("dump lacks '%s':\n%s", lines[i], text);
+    char line[48];
+    snprintf(line, sizeof line, "stream read fd %d (pipe)", w.stream_pipe[0]);
+    if (!strstr(text, line)) fail_msg("dump lacks '%s':\n%s", line, text);
     if (getenv("CIO_TEST_SHOW")) fputs(text, stderr);
     free(text);
 }
@@ -220,7 +251,7 @@ static void *inspect_every_kind(void *arg) {
     cio_task_fn fns[KINDS - 1] = {wait_sleep,     wait_fd,        wait_lock,    wait_event,
                                   wait_condition, wait_semaphore, wait_barrier, wait_get,
                                   wait_put,       wait_future,    wait_task,    wait_gather,
-                                  wait_job,       wait_process,   wait_signal};
+                                  wait_job,       wait_process,   wait_signal,  wait_stream};
     void *args[KINDS - 1] = {[8] = &w, [10] = inner, [11] = pair}; /* both consume */
     for (int i = 0; i < KINDS - 1; i++) t[i] = named(fns[i], args[i], names[i]);
     for (int i = 0; i < 5; i++) assert_int_equal(cio_yield(), 0);

@@ -256,6 +256,9 @@ static void *communicate_with_failed_read(void *arg) {
     const char *const argv[] = {"cat", NULL};
     cio_process *process;
     assert_int_equal(cio_create_subprocess_exec(argv, &opts, &process), 0);
+    /* The exit watcher's thread reads its wake-up for the new child: let it,
+     * so that the armed read is the stdout pipe's. */
+    assert_int_equal(cio_sleep(0.1), 0);
     assert_int_equal(cio_fault_arm("read", 0), 0);
     char *out = NULL;
     cio_timeout scope;

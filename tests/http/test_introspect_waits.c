@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct {
     cio_server *server;
@@ -25,6 +27,8 @@ static struct {
     cio_datagram *udp;
     cio_channel *channel;
     cio_redis *redis; /* to the server above, which never answers */
+    int pair[2];      /* pair[1] is never read: writes to pair[0] back up */
+    cio_stream *full; /* of pair[0] */
     bool have_curl;
 } w;
 
@@ -73,6 +77,19 @@ static void *wait_redis(void *arg) {
     return status(rc);
 }
 
+static void *wait_drain(void *arg) {
+    (void)arg;
+    size_t len = (size_t)8 << 20;
+    char *big = calloc(1, len);
+    int rc = cio_stream_write(w.full, big, len);
+    free(big);
+    return status(rc < 0 ? rc : cio_stream_drain(w.full));
+}
+static void *wait_server_closed(void *arg) {
+    (void)arg;
+    return status(cio_server_wait_closed(w.server));
+}
+
 static bool curl_built(void) {
     cio_http_session *s = NULL;
     int rc = cio_http_session_new(NULL, &s);
@@ -88,6 +105,8 @@ static void setup(void) {
     assert_int_equal(cio_create_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &w.udp), 0);
     assert_int_equal(cio_channel_new(1, &w.channel), 0);
     assert_int_equal(cio_redis_connect("127.0.0.1", w.port, NULL, &w.redis), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, w.pair), 0);
+    assert_int_equal(cio_stream_from_socket(w.pair[0], 0, &w.full), 0);
     w.have_curl = curl_built();
 }
 
@@ -97,6 +116,9 @@ static void teardown(void) {
     cio_datagram_free(w.udp);
     cio_channel_free(w.channel);
     cio_redis_free(w.redis);
+    cio_stream_abort(w.full);
+    cio_stream_free(w.full);
+    close(w.pair[1]);
     cio_server_close(w.server);
     assert_int_equal(cio_server_wait_closed(w.server), 0);
     cio_server_free(w.server);
@@ -104,7 +126,7 @@ static void teardown(void) {
 
 /* Two redis commands: the first reads the replies (its wait is the socket's),
  * the second waits for the first to hand it its reply. */
-enum { READ, HTTP, DATAGRAM, CHANNEL, REDIS_READER, REDIS_WAITER, WAITERS };
+enum { READ, HTTP, DATAGRAM, CHANNEL, REDIS_READER, REDIS_WAITER, DRAIN, SERVER, WAITERS };
 
 static cio_task_info info_of(cio_task *task) {
     cio_task_info info;
@@ -159,7 +181,11 @@ static void check_dump(cio_task **t) {
     snprintf(line, sizeof line, "stream read fd %d", cio_stream_fd(w.client));
     char redis[64];
     snprintf(redis, sizeof redis, "redis %p (fd ", (void *)w.redis);
-    const char *lines[] = {line, "accept fd ", "datagram 0x", "channel 0x", " read)", redis};
+    char flusher[48];
+    snprintf(flusher, sizeof flusher, "stream write fd %d", w.pair[0]);
+    const char *lines[] = {
+        line,  "accept fd ", "datagram 0x",          "channel 0x",          " read)",
+        redis, flusher,      "stream write (drain)", "accept (wait_closed)"};
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
         if (!strstr(text, lines[i])) fail_msg("dump lacks '%s':\n%s", lines[i], text);
     snprintf(line, sizeof line, "http request %s ", w.url);
@@ -172,11 +198,11 @@ static void *inspect(void *arg) {
     (void)arg;
     setup();
     static const cio_wait_kind expect[WAITERS] = {
-        CIO_WAIT_STREAM_READ, CIO_WAIT_HTTP,  CIO_WAIT_DATAGRAM,
-        CIO_WAIT_CHANNEL,     CIO_WAIT_REDIS, CIO_WAIT_REDIS,
+        CIO_WAIT_STREAM_READ, CIO_WAIT_HTTP,  CIO_WAIT_DATAGRAM,     CIO_WAIT_CHANNEL,
+        CIO_WAIT_REDIS,       CIO_WAIT_REDIS, CIO_WAIT_STREAM_WRITE, CIO_WAIT_ACCEPT,
     };
-    cio_task_fn fns[WAITERS] = {wait_read,    wait_http,  wait_datagram,
-                                wait_channel, wait_redis, wait_redis};
+    cio_task_fn fns[WAITERS] = {wait_read,  wait_http,  wait_datagram, wait_channel,
+                                wait_redis, wait_redis, wait_drain,    wait_server_closed};
     cio_task *t[WAITERS] = {0};
     for (int i = 0; i < WAITERS; i++)
         if (i != HTTP || w.have_curl) t[i] = test_spawn(fns[i], NULL);

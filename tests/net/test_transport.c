@@ -94,8 +94,11 @@ static void wait_for(struct rec *r, const int *count, int n) {
     }
 }
 
+/* An EOF or a lost connection first fails the test: no more bytes can come
+ * (under make fault: the server's side could not be made). */
 static void wait_for_bytes(struct rec *r, size_t n) {
     while (r->len < n) {
+        if (r->eofs || r->lost) fail_msg("the connection ended after %zu of %zu bytes", r->len, n);
         assert_int_equal(cio_event_wait(&r->changed), 0);
         cio_event_clear(&r->changed);
     }

@@ -92,6 +92,14 @@ static int send_seq(cio_datagram_transport *t, uint32_t seq) {
 
 /* Read n datagrams at peer (waiting for the loop to flush), expecting the
  * sequence numbers first, first + 1, ... in that order. */
+/* Until the protocol's connection_lost ran. */
+static void wait_lost(struct qrec *r) {
+    while (r->lost == 0) {
+        assert_int_equal(cio_event_wait(&r->changed), 0);
+        cio_event_clear(&r->changed);
+    }
+}
+
 static void receive_in_order(int peer, uint32_t first, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         char buf[SIZE + 1];
@@ -141,10 +149,7 @@ static void *order_main(void *arg) {
     assert_int_equal(cio_datagram_transport_get_write_buffer_size(t), 0);
     receive_in_order(peer, n, 1);
     assert_int_equal(cio_datagram_transport_close(t), 0);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     assert_int_equal(r.lost_err, 0);
     close(peer);
     return NULL;
@@ -192,10 +197,7 @@ static void *address_main(void *arg) {
     assert_int_equal(cio_datagram_transport_get_write_buffer_size(t), 0);
     assert_int_equal(r.errors, 0);
     assert_int_equal(cio_datagram_transport_close(t), 0);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     close(receiver);
     return NULL;
 }
@@ -221,10 +223,7 @@ static void *close_main(void *arg) {
     assert_int_equal(cio_sleep(1), 0);
     assert_int_equal(r.lost, 0); /* waits for its queue */
     receive_in_order(peer, 0, n);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     assert_int_equal(r.lost_err, 0);
     close(peer);
     return NULL;
@@ -253,10 +252,7 @@ static void *bound_main(void *arg) {
     assert_int_equal(cio_datagram_transport_abort(t), 0);
     assert_int_equal(cio_datagram_transport_abort(t), -CIO_ECLOSED);
     assert_int_equal(cio_datagram_transport_close(t), -CIO_ECLOSED);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     receive_in_order(peer, 0, direct);
     char buf[SIZE];
     assert_int_equal(recv(peer, buf, sizeof buf, MSG_DONTWAIT), -1); /* the queue was dropped */
@@ -289,10 +285,7 @@ static void *flush_error_main(void *arg) {
     /* Sent now, the same datagram's error is returned. */
     assert_int_equal(cio_datagram_transport_sendto(t, huge, sizeof huge, NULL, 0), -EMSGSIZE);
     assert_int_equal(cio_datagram_transport_abort(t), 0);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     close(peer);
     return NULL;
 }
@@ -337,10 +330,7 @@ static void *errors_main(void *arg) {
     assert_int_equal(cio_datagram_transport_sendto(t, "x", 1, NULL, 0), 0);
     assert_int_equal(cio_datagram_transport_close(t), 0);
     assert_int_equal(cio_datagram_transport_abort(t), -CIO_ECLOSED);
-    while (r.lost == 0) {
-        assert_int_equal(cio_event_wait(&r.changed), 0);
-        cio_event_clear(&r.changed);
-    }
+    wait_lost(&r);
     assert_int_equal(cio_datagram_transport_abort(t), -EINVAL); /* freed: stale */
     close(fds[1]);
     return NULL;

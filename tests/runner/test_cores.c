@@ -200,7 +200,8 @@ static void count_accept(cio_stream *stream, void *arg) {
 
 static void *port_of_loop_zero(void *arg) {
     struct reuse *reuse = arg;
-    while (!atomic_load(&reuse->port)) cio_sleep(0.001);
+    while (!atomic_load(&reuse->port)) /* a stop (loop 0 could not serve) cancels the sleep */
+        if (cio_sleep(0.001) < 0) return cio_fail(-ECANCELED);
     return NULL;
 }
 
@@ -225,7 +226,7 @@ static void *serve_on_every_loop(void *arg) {
             cio_stream_free(client);
         }
         while (atomic_load(&reuse->accepted[0]) + atomic_load(&reuse->accepted[1]) < CONNECTIONS)
-            cio_sleep(0.001);
+            if (cio_sleep(0.001) < 0) return cio_fail(-ECANCELED);
         cio_cores_stop();
     }
     rc = cio_server_serve_forever(server);

@@ -14,7 +14,13 @@ if [[ -n $emulator ]]; then
     "$emulator" -g "$port" "$program" 0.1 >/dev/null 2>&1 &
     emulated=$!
     trap 'kill "$emulated" 2>/dev/null || true' EXIT
-    sleep 0.5 # the stub listens before the program's first instruction
+    # The stub listens before the program's first instruction; wait for it in
+    # /proc/net/tcp (a probe connection would take the stub's one client).
+    hex=$(printf ':%04X ' "$port")
+    for _ in $(seq 200); do
+        grep -q "$hex[0-9A-F:]* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && break
+        sleep 0.05
+    done
     commands+=(-ex "target remote :$port" -ex 'continue')
     target=("$program")
 else
