@@ -70,9 +70,11 @@ CIO_EXPORT int cio_cores_index(void);
 /* How many loops the calling loop's group has, or -EPERM outside a group. */
 CIO_EXPORT int cio_cores_count(void);
 
-/* The group's loop at index (borrowed: valid until that loop's main task and
- * its leftovers are done), or NULL outside a group, for an index out of range,
- * or for a loop that has already ended. For cio_loop_submit. */
+/* The group's loop at index (borrowed: valid for as long as any task of the
+ * group runs, since a loop whose main task ended goes on serving what the
+ * others submit to it until every loop's main task has ended), or NULL
+ * outside a group or for an index out of range (or, on a loop that could not
+ * be made, for that index). For cio_loop_submit. */
 CIO_EXPORT cio_loop *cio_cores_loop(int index);
 
 /* Cancel the main task of every loop of the calling loop's group (any of its

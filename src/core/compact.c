@@ -222,6 +222,7 @@ bool cio__compact_defer(cio_task *task) {
  * (c->swap_to): copying onto the shared stack must happen off it. Two jumps
  * and the copies, instead of a trip through the scheduler (bench/core_yield
  * compact). Runs for the loop's life; never returns. */
+#if !defined(CIO_TSAN) /* TSan builds swap through the scheduler (swapper_ready) */
 static void swapper_main(cio__transfer t) {
     cio_loop *loop = cio__running_loop;
     struct cio__compact *c = loop->compact;
@@ -245,6 +246,7 @@ static void swapper_main(cio__transfer t) {
 #endif
     }
 }
+#endif
 
 /* The swapper's stack and first context, on first use; false if there is no
  * memory for them (the scheduler does the swap then). TSan builds go through

@@ -4,8 +4,12 @@
  * The calling thread runs a coordinator loop under cio_run (so it takes the
  * SIGINT rule from there) whose main task starts the workers and waits for
  * them. Each worker thread makes its loop, runs fn as that loop's main task,
- * cancels what is left, frees the loop and tells the coordinator. A stop
- * posts a cancel of each worker's main task to its loop.
+ * cancels what is left and tells the coordinator; then it holds: its loop
+ * goes on serving what other loops post to it (a cio_loop_submit from a
+ * main task still running elsewhere) until the coordinator, once every
+ * worker got that far, releases them all. Only then are the loops freed, so
+ * a loop from cio_cores_loop() stays valid while any task of the group may
+ * use it. A stop posts a cancel of each worker's main task to its loop.
  *
  * group->lock guards the loops[] table: a worker clears its entry (under the
  * lock) before it frees its loop, and a stop posts (under the lock) only to
@@ -26,6 +30,7 @@ struct worker {
     bool started;
     cio_task *main_task; /* worker thread only */
     int status;          /* written before the worker tells the coordinator */
+    cio_event released;  /* its loop's: set by the coordinator's release post */
 };
 
 struct group {
@@ -97,9 +102,35 @@ static int arrive(struct group *group, int index, cio_loop *loop, int error) {
     return failed;
 }
 
+static void release_worker(void *arg) {
+    struct worker *worker = arg;
+    cio_event_set(&worker->released);
+}
+
+static void *hold_main(void *arg) {
+    struct worker *worker = arg;
+    cio__event_wait_shielded(&worker->released);
+    return NULL;
+}
+
+/* The worker's own part is over (status set): tell the coordinator, then
+ * serve what other loops still post here until it releases every worker. */
+static void hold(struct worker *worker, cio_loop *loop) {
+    struct group *group = worker->group;
+    if (worker->status < 0 && worker->status != -ECANCELED) stop_all(group);
+    cio_task *holder = NULL;
+    bool holding = cio_loop_create_task(loop, hold_main, worker, &holder) == 0;
+    cio__post_owed(group->coordinator, on_worker_finished, group);
+    if (holding) {
+        cio_loop_run_until_complete(loop, holder, NULL); /* takes the ref */
+        cio__loop_cancel_remaining(loop);                /* what late posts started */
+    }
+}
+
 static int run_worker_loop(struct worker *worker) {
     struct group *group = worker->group;
     cio_loop *loop = NULL;
+    cio_event_init(&worker->released);
     int rc = cio_loop_new(group->loop_options, &loop);
     if (rc == 0) rc = cio_loop_create_task(loop, group->fn, group->arg, &worker->main_task);
     int failed = arrive(group, worker->index, rc == 0 ? loop : NULL, rc);
@@ -114,30 +145,41 @@ static int run_worker_loop(struct worker *worker) {
          * leftovers are cancelled) or be dropped with the loop: it finds no
          * task either way. */
         worker->main_task = NULL;
-        pthread_mutex_lock(&group->lock);
-        group->loops[worker->index] = NULL;
-        pthread_mutex_unlock(&group->lock);
     }
-    if (loop) {
-        cio__loop_cancel_remaining(loop); /* as cio_run: leftovers cancelled and awaited */
-        cio_loop_free(loop);
+    worker->status = rc;
+    if (!loop) {
+        if (rc < 0 && rc != -ECANCELED) stop_all(group);
+        cio__post_owed(group->coordinator, on_worker_finished, group);
+        return rc;
     }
+    cio__loop_cancel_remaining(loop); /* as cio_run: leftovers cancelled and awaited */
+    hold(worker, loop);
+    pthread_mutex_lock(&group->lock);
+    group->loops[worker->index] = NULL;
+    pthread_mutex_unlock(&group->lock);
+    cio_loop_free(loop);
     return rc;
 }
 
 static void *worker_main(void *arg) {
     struct worker *worker = arg;
-    struct group *group = worker->group;
     current_worker = worker;
     if (worker->cpu >= 0) pin(worker->cpu);
-    worker->status = run_worker_loop(worker);
+    run_worker_loop(worker); /* tells the coordinator, sets worker->status */
     current_worker = NULL;
-    if (worker->status < 0 && worker->status != -ECANCELED) stop_all(group);
-    cio__post_owed(group->coordinator, on_worker_finished, group);
     return NULL;
 }
 
 /* ---- the coordinator ---------------------------------------------------------------- */
+
+/* Every worker holds (or never made a loop): none has a task left that could
+ * post to another, so all may now free their loops. */
+static void release_all(struct group *group) {
+    pthread_mutex_lock(&group->lock);
+    for (int i = 0; i < group->count; i++)
+        if (group->loops[i]) cio__post_owed(group->loops[i], release_worker, &group->workers[i]);
+    pthread_mutex_unlock(&group->lock);
+}
 
 /* The i-th CPU this process may run on, wrapping round; -1 if unknown. */
 static int nth_cpu(int i) {
@@ -181,6 +223,7 @@ static void *coordinate(void *arg) {
     int waited = cio_event_wait(&group->all_finished);
     if (waited < 0) stop_all(group); /* Ctrl-C, or the caller's own cancel */
     cio__event_wait_shielded(&group->all_finished);
+    release_all(group);
     for (int i = 0; i < started; i++) pthread_join(group->workers[i].thread, NULL);
     if (rc < 0) return cio_fail(rc);
     return waited < 0 ? cio_fail(waited) : NULL;

@@ -181,6 +181,35 @@ static void submit_runs_on_the_target_loop(void **state) {
     cio_loop_free(loop);
 }
 
+/* A loop whose main task ended still serves the others' submissions: the
+ * loop cio_cores_loop() gave stays valid while any task of the group runs
+ * (it was freed at once, and the submit read freed memory). */
+static atomic_int early_main_done;
+
+static void *submit_after_the_other_ended(void *arg) {
+    int *failures = arg;
+    if (cio_cores_index() == 1) {
+        atomic_store(&early_main_done, 1);
+        return NULL; /* loop 1 ends its part at once */
+    }
+    cio_loop *other = cio_cores_loop(1);
+    while (!atomic_load(&early_main_done)) cio_sleep(0.001);
+    cio_sleep(0.05); /* let loop 1 get past its main task and its leftovers */
+    void *result = NULL;
+    if (cio_loop_submit(other, where_am_i, NULL, &result) != 0 || result != (void *)101)
+        (*failures)++;
+    if (cio_cores_loop(1) != other) (*failures)++;
+    return NULL;
+}
+
+static void loop_serves_submissions_after_its_main_ended(void **state) {
+    (void)state;
+    int failures = 0;
+    cio_cores_options opts = {.loops = 2};
+    assert_int_equal(cio_run_cores_ex(submit_after_the_other_ended, &failures, &opts), 0);
+    assert_int_equal(failures, 0);
+}
+
 /* ---- SO_REUSEPORT: every loop serves one port ------------------------------------------- */
 
 #define CONNECTIONS 64
@@ -276,6 +305,7 @@ int main(void) {
         cmocka_unit_test(stop_cancels_every_main),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(submit_runs_on_the_target_loop),
+        cmocka_unit_test(loop_serves_submissions_after_its_main_ended),
         cmocka_unit_test(reuse_port_spreads_connections_over_loops),
         cmocka_unit_test(sigint_stops_every_loop),
     };
