@@ -285,15 +285,21 @@ static void unmap_stack(const struct cio__stack *stack) {
 
 static void thread_exit(void *unused);
 
+static bool exit_key_made; /* written once, under exit_key_once */
+
 static void make_exit_key(void) {
-    pthread_key_create(&exit_key, thread_exit);
+    exit_key_made = pthread_key_create(&exit_key, thread_exit) == 0;
 }
 
-/* Arm thread_exit for this thread (main's never runs: exit() skips it). */
-static void arm_exit_hook(void) {
-    if (pool.exit_hook) return;
+/* Arm thread_exit for this thread (main's never runs: exit() skips it).
+ * False if it cannot be armed (no key: an unset key is another library's
+ * slot): the caller unmaps instead of pooling, so nothing outlives the
+ * thread. */
+static bool arm_exit_hook(void) {
+    if (pool.exit_hook) return true;
     pthread_once(&exit_key_once, make_exit_key);
-    pool.exit_hook = pthread_setspecific(exit_key, &pool) == 0;
+    pool.exit_hook = exit_key_made && pthread_setspecific(exit_key, &pool) == 0;
+    return pool.exit_hook;
 }
 
 static void free_altstack(void) {
@@ -365,11 +371,10 @@ void cio__stack_release(struct cio__stack *stack) {
      * its stack; the next task (and our record) must not trip on them. */
     ASAN_UNPOISON_MEMORY_REGION((char *)copy.top - copy.size, copy.size);
     struct pool_bin *bin = bin_to_fill(copy.size);
-    if (!bin) {
+    if (!bin || !arm_exit_hook()) {
         unmap_stack(&copy);
         return;
     }
-    arm_exit_hook();
     if (pool.count >= POOL_HOT_STACKS && copy.size > config.page)
         madvise((char *)copy.top - copy.size, copy.size - config.page, MADV_FREE);
     struct cio__stack *record = (struct cio__stack *)copy.top - 1;
@@ -530,7 +535,7 @@ static int ensure_altstack(void) {
     }
     altstack = mem;
     altstack_ready = true;
-    arm_exit_hook();
+    (void)arm_exit_hook(); /* unarmed, the altstack outlives the thread: 64 KiB, no crash */
     return 0;
 }
 
