@@ -172,3 +172,14 @@ cio_task *test_spawn_on(cio_loop *loop, cio_task_fn fn, void *arg) {
     assert_int_equal(cio_loop_create_task(loop, fn, arg, &task), 0);
     return task;
 }
+
+char *test_dump_tasks(void) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(cio_loop_dump_tasks(NULL, out, false), 0);
+    fclose(out);
+    if (getenv("CIO_TEST_SHOW")) fputs(text, stderr);
+    return text;
+}

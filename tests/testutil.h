@@ -89,4 +89,8 @@ const char *test_emulator(void);
  * (a pool bound, a limit). */
 int test_scaled(int n, int min);
 
+/* cio_loop_dump_tasks() of the running loop, as a malloc'd string the caller
+ * frees (also written to stderr when $CIO_TEST_SHOW is set). */
+char *test_dump_tasks(void);
+
 #endif

@@ -213,11 +213,7 @@ static const char *const names[KINDS - 1] = {
 };
 
 static void check_dump(void) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_int_equal(cio_loop_dump_tasks(NULL, out, false), 0);
-    fclose(out);
+    char *text = test_dump_tasks();
     static const char *const lines[] = {
         "w-sleep ",     "sleep until 100.000",
         "w-fd ",        "fd ",

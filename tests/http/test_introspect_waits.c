@@ -141,16 +141,6 @@ static bool settled(cio_task **t, const cio_wait_kind *expect) {
     return true;
 }
 
-static char *dump(void) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_int_equal(cio_loop_dump_tasks(NULL, out, false), 0);
-    fclose(out);
-    if (getenv("CIO_TEST_SHOW")) fputs(text, stderr);
-    return text;
-}
-
 static void check_infos(cio_task **t) {
     cio_task_info info = info_of(t[READ]);
     assert_int_equal(info.fd, cio_stream_fd(w.client));
@@ -176,7 +166,7 @@ static void check_infos(cio_task **t) {
 }
 
 static void check_dump(cio_task **t) {
-    char *text = dump();
+    char *text = test_dump_tasks();
     char line[128];
     snprintf(line, sizeof line, "stream read fd %d", cio_stream_fd(w.client));
     char redis[64];
@@ -250,7 +240,7 @@ static void *inspect_submit(void *arg) {
     while (!atomic_load(&remote_started)) cio_sleep(0.001);
     cio_task_info info = info_of(caller);
     if (info.wait != CIO_WAIT_SUBMIT || info.wait_object != other) (*failures)++;
-    char *text = dump();
+    char *text = test_dump_tasks();
     char line[64];
     snprintf(line, sizeof line, "submit to loop %p", (void *)other);
     if (!strstr(text, line)) (*failures)++;

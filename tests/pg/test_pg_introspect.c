@@ -43,12 +43,7 @@ static void *inspect(void *arg) {
     assert_int_equal(info.wait, CIO_WAIT_PG);
     assert_string_equal(info.wait_detail, "connect");
     assert_true(info.fd >= 0);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_int_equal(cio_loop_dump_tasks(NULL, out, false), 0);
-    fclose(out);
-    if (getenv("CIO_TEST_SHOW")) fputs(text, stderr);
+    char *text = test_dump_tasks();
     char line[64];
     snprintf(line, sizeof line, "pg connect (fd %d read)", info.fd);
     if (!strstr(text, line)) fail_msg("dump lacks '%s':\n%s", line, text);

@@ -27,16 +27,6 @@ static void *read_tls(void *arg) {
     return n < 0 ? cio_fail((int)n) : NULL;
 }
 
-static char *dump(void) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_int_equal(cio_loop_dump_tasks(NULL, out, false), 0);
-    fclose(out);
-    if (getenv("CIO_TEST_SHOW")) fputs(text, stderr);
-    return text;
-}
-
 static bool has_all(const char *text, const char *const *lines, size_t count) {
     for (size_t i = 0; i < count; i++)
         if (!strstr(text, lines[i])) return false;
@@ -61,11 +51,11 @@ static void *inspect(void *arg) {
     char line[64];
     snprintf(line, sizeof line, "stream read fd %d (tls)", cio_stream_fd(w.tls));
     const char *lines[] = {"tls handshake fd ", line};
-    char *text = dump();
+    char *text = test_dump_tasks();
     for (int i = 0; i < 500 && !has_all(text, lines, 2); i++) { /* real sockets: a moment */
         free(text);
         assert_int_equal(cio_sleep(0.01), 0);
-        text = dump();
+        text = test_dump_tasks();
     }
     for (size_t i = 0; i < 2; i++)
         if (!strstr(text, lines[i])) fail_msg("dump lacks '%s':\n%s", lines[i], text);
