@@ -55,28 +55,78 @@
 
 #include "fault.h"
 
-/* Every wrapped call; calls.txt lists the same names for the renaming. */
-#define SIMPLE_CALLS(X)                                                                            \
-    X(malloc)                                                                                      \
-    X(calloc)                                                                                      \
-    X(realloc)                                                                                     \
-    X(strdup)                                                                                      \
-    X(strndup)                                                                                     \
-    X(mmap) X(mprotect) X(madvise) X(socket) X(accept4) X(epoll_create1) X(epoll_ctl)              \
-        X(epoll_wait) X(poll) X(eventfd) X(pipe2) X(openat) X(bind) X(listen) X(connect)           \
-            X(shutdown) X(setsockopt) X(getsockopt) X(getsockname) X(getpeername) X(read) X(write) \
-                X(pread) X(pwrite) X(writev) X(recv) X(recvfrom) X(recvmsg) X(send) X(sendto)      \
-                    X(sendmsg) X(fcntl) X(fstat) X(stat) X(lstat) X(statx) X(fsync) X(rename)      \
-                        X(unlink) X(fchmod) X(close) X(pthread_create) X(pthread_mutex_init)       \
-                            X(pthread_cond_init) X(pthread_key_create) X(posix_spawnp)             \
-                                X(posix_spawn_file_actions_init)                                   \
-                                    X(posix_spawn_file_actions_adddup2)                            \
-                                        X(posix_spawn_file_actions_addopen)                        \
-                                            X(posix_spawn_file_actions_addchdir_np) X(sigaction)   \
-                                                X(sigaltstack) X(pthread_sigmask) X(sigtimedwait)  \
-                                                    X(waitid) X(waitpid) X(kill) X(getaddrinfo)    \
-                                                        X(getnameinfo) X(fopen) X(syscall)         \
-                                                            X(sched_getaffinity)
+/* Every wrapped call; calls.txt lists the same names for the renaming. One
+ * a line, left alone by clang-format, which would stagger the list. */
+// clang-format off
+#define SIMPLE_CALLS(X) \
+    X(malloc) \
+    X(calloc) \
+    X(realloc) \
+    X(strdup) \
+    X(strndup) \
+    X(mmap) \
+    X(mprotect) \
+    X(madvise) \
+    X(socket) \
+    X(accept4) \
+    X(epoll_create1) \
+    X(epoll_ctl) \
+    X(epoll_wait) \
+    X(poll) \
+    X(eventfd) \
+    X(pipe2) \
+    X(openat) \
+    X(bind) \
+    X(listen) \
+    X(connect) \
+    X(shutdown) \
+    X(setsockopt) \
+    X(getsockopt) \
+    X(getsockname) \
+    X(getpeername) \
+    X(read) \
+    X(write) \
+    X(pread) \
+    X(pwrite) \
+    X(writev) \
+    X(recv) \
+    X(recvfrom) \
+    X(recvmsg) \
+    X(send) \
+    X(sendto) \
+    X(sendmsg) \
+    X(fcntl) \
+    X(fstat) \
+    X(stat) \
+    X(lstat) \
+    X(statx) \
+    X(fsync) \
+    X(rename) \
+    X(unlink) \
+    X(fchmod) \
+    X(close) \
+    X(pthread_create) \
+    X(pthread_mutex_init) \
+    X(pthread_cond_init) \
+    X(pthread_key_create) \
+    X(posix_spawnp) \
+    X(posix_spawn_file_actions_init) \
+    X(posix_spawn_file_actions_adddup2) \
+    X(posix_spawn_file_actions_addopen) \
+    X(posix_spawn_file_actions_addchdir_np) \
+    X(sigaction) \
+    X(sigaltstack) \
+    X(pthread_sigmask) \
+    X(sigtimedwait) \
+    X(waitid) \
+    X(waitpid) \
+    X(kill) \
+    X(getaddrinfo) \
+    X(getnameinfo) \
+    X(fopen) \
+    X(syscall) \
+    X(sched_getaffinity)
+// clang-format on
 #ifdef HAVE_LIBURING
 #define URING_CALLS(X) X(io_uring_queue_init) X(io_uring_submit) X(io_uring_get_probe_ring)
 #else
