@@ -30,7 +30,6 @@ struct worker {
     bool started;
     cio_task *main_task; /* worker thread only */
     int status;          /* written before the worker tells the coordinator */
-    cio_event released;  /* its loop's: set by the coordinator's release post */
 };
 
 struct group {
@@ -102,35 +101,22 @@ static int arrive(struct group *group, int index, cio_loop *loop, int error) {
     return failed;
 }
 
+/* Posted by the coordinator to every held loop once all are held. */
 static void release_worker(void *arg) {
-    struct worker *worker = arg;
-    cio_event_set(&worker->released);
+    cio_loop_stop(arg);
 }
 
-static void *hold_main(void *arg) {
-    struct worker *worker = arg;
-    cio__event_wait_shielded(&worker->released);
-    return NULL;
-}
-
-/* The worker's own part is over (status set): tell the coordinator, then
- * serve what other loops still post here until it releases every worker. */
-static void hold(struct worker *worker, cio_loop *loop) {
+/* The worker's own part is over (status set): a failure stops the others,
+ * and the coordinator counts it as finished. */
+static void tell_finished(struct worker *worker) {
     struct group *group = worker->group;
     if (worker->status < 0 && worker->status != -ECANCELED) stop_all(group);
-    cio_task *holder = NULL;
-    bool holding = cio_loop_create_task(loop, hold_main, worker, &holder) == 0;
     cio__post_owed(group->coordinator, on_worker_finished, group);
-    if (holding) {
-        cio_loop_run_until_complete(loop, holder, NULL); /* takes the ref */
-        cio__loop_cancel_remaining(loop);                /* what late posts started */
-    }
 }
 
-static int run_worker_loop(struct worker *worker) {
+static void run_worker_loop(struct worker *worker) {
     struct group *group = worker->group;
     cio_loop *loop = NULL;
-    cio_event_init(&worker->released);
     int rc = cio_loop_new(group->loop_options, &loop);
     if (rc == 0) rc = cio_loop_create_task(loop, group->fn, group->arg, &worker->main_task);
     int failed = arrive(group, worker->index, rc == 0 ? loop : NULL, rc);
@@ -141,31 +127,31 @@ static int run_worker_loop(struct worker *worker) {
     if (rc == 0 || worker->main_task) {
         int ran = cio_loop_run_until_complete(loop, worker->main_task, NULL); /* takes the ref */
         if (rc == 0) rc = ran;
-        /* A stop posted before the entry is cleared may still run (while the
-         * leftovers are cancelled) or be dropped with the loop: it finds no
-         * task either way. */
+        /* A stop posted from now on finds no task to cancel. */
         worker->main_task = NULL;
     }
     worker->status = rc;
     if (!loop) {
-        if (rc < 0 && rc != -ECANCELED) stop_all(group);
-        cio__post_owed(group->coordinator, on_worker_finished, group);
-        return rc;
+        tell_finished(worker);
+        return;
     }
     cio__loop_cancel_remaining(loop); /* as cio_run: leftovers cancelled and awaited */
-    hold(worker, loop);
+    tell_finished(worker);
+    /* Hold: serve what other loops still post here (a release that comes
+     * first makes this one turn, as cio_loop_stop says). */
+    cio_loop_run_forever(loop);
+    cio__loop_cancel_remaining(loop); /* what late posts started */
     pthread_mutex_lock(&group->lock);
     group->loops[worker->index] = NULL;
     pthread_mutex_unlock(&group->lock);
     cio_loop_free(loop);
-    return rc;
 }
 
 static void *worker_main(void *arg) {
     struct worker *worker = arg;
     current_worker = worker;
     if (worker->cpu >= 0) pin(worker->cpu);
-    run_worker_loop(worker); /* tells the coordinator, sets worker->status */
+    run_worker_loop(worker); /* sets worker->status, tells the coordinator */
     current_worker = NULL;
     return NULL;
 }
@@ -177,7 +163,7 @@ static void *worker_main(void *arg) {
 static void release_all(struct group *group) {
     pthread_mutex_lock(&group->lock);
     for (int i = 0; i < group->count; i++)
-        if (group->loops[i]) cio__post_owed(group->loops[i], release_worker, &group->workers[i]);
+        if (group->loops[i]) cio__post_owed(group->loops[i], release_worker, group->loops[i]);
     pthread_mutex_unlock(&group->lock);
 }
 
