@@ -35,6 +35,18 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry);
  * some context jumps back here: with that context and the data it passed. */
 cio__transfer cio__ctx_jump(cio__ctx to, void *data);
 
+/* Call entry(arg) on the stack [stack_top - size, stack_top) (stack_top
+ * 16-byte aligned), as a
+ * plain call does: if entry returns, so does this, with {NULL, NULL}. While
+ * entry runs, *caller holds the calling context, suspended as by
+ * cio__ctx_jump: a jump to it from entry's stack returns from this call
+ * with that jump's transfer instead, and from then on entry must never
+ * return (it ends by jumping elsewhere, as a context's entry does). This is
+ * how an eager task starts: one that finishes without suspending costs a
+ * call, without making a context or jumping twice. */
+cio__transfer cio__ctx_call(void *stack_top, size_t size, void (*entry)(void *arg), void *arg,
+                            cio__ctx *caller);
+
 /* shadow_stack.c: 0 if tasks can run in this process, or -ENOTSUP with
  * *message (static text) saying why: it runs with a user shadow stack (x86
  * CET SHSTK), which this switch does not keep in step. Checked once. */

@@ -80,6 +80,67 @@ cio__ctx_jump:
     ret
     .size   cio__ctx_jump, .-cio__ctx_jump
 
+/* cio__transfer cio__ctx_call(void *stack_top, size_t size,
+ *                             void (*entry)(void *), void *arg, cio__ctx *caller)
+ * x0 = stack_top, x1 = size (not needed here), x2 = entry, x3 = arg,
+ * x4 = caller. The frame saved here is the one cio__ctx_jump leaves, x30
+ * being our return address, so *caller resumes there like any suspended
+ * context. If entry returns, we come back the ordinary way: sp (kept at
+ * the new stack's top) and the registers are restored; FPCR is left as
+ * entry left it, as any call leaves it. */
+    .globl  cio__ctx_call
+    .hidden cio__ctx_call
+    .type   cio__ctx_call, %function
+    .p2align 4
+cio__ctx_call:
+    hint    #34                 /* bti c */
+    sub     sp, sp, #SAVED_BYTES
+    stp     x19, x20, [sp, #0x00]
+    stp     x21, x22, [sp, #0x10]
+    stp     x23, x24, [sp, #0x20]
+    stp     x25, x26, [sp, #0x30]
+    stp     x27, x28, [sp, #0x40]
+    stp     x29, x30, [sp, #0x50]
+    stp     d8,  d9,  [sp, #0x60]
+    stp     d10, d11, [sp, #0x70]
+    stp     d12, d13, [sp, #0x80]
+    stp     d14, d15, [sp, #0x90]
+#if !defined(CIO_SWITCH_NO_FPU_STATE)
+    mrs     x9, fpcr
+    str     x9, [sp, #0xa0]
+#endif
+    mov     x9, sp
+    str     x9, [x4]            /* *caller: this context, resumable by a jump */
+    and     x10, x0, #~15
+    mov     sp, x10             /* onto the new stack */
+    stp     x9, xzr, [sp, #-16]!    /* the way back */
+    mov     x29, #0             /* the end of the new stack's frame chain */
+    mov     x0, x3
+    /* entry's return address lies in this CFI region, which marks the
+     * outermost frame (as start does): unwinders and debuggers stop at
+     * entry instead of walking into the caller's stack. */
+    .cfi_startproc
+    .cfi_undefined x30
+    blr     x2
+    ldr     x9, [sp]            /* entry returned: back on the caller's stack */
+    mov     sp, x9
+    ldp     x19, x20, [sp, #0x00]
+    ldp     x21, x22, [sp, #0x10]
+    ldp     x23, x24, [sp, #0x20]
+    ldp     x25, x26, [sp, #0x30]
+    ldp     x27, x28, [sp, #0x40]
+    ldp     x29, x30, [sp, #0x50]
+    ldp     d8,  d9,  [sp, #0x60]
+    ldp     d10, d11, [sp, #0x70]
+    ldp     d12, d13, [sp, #0x80]
+    ldp     d14, d15, [sp, #0x90]
+    add     sp, sp, #SAVED_BYTES
+    mov     x0, #0              /* transfer {NULL, NULL}: entry returned */
+    mov     x1, #0
+    ret
+    .cfi_endproc
+    .size   cio__ctx_call, .-cio__ctx_call
+
 /* cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry)
  * Builds a suspended frame that resumes at the start trampoline with entry in
  * x19 and a zero frame pointer (the end of the frame chain). FPCR is copied

@@ -65,3 +65,30 @@ cio__transfer cio__ctx_jump(cio__ctx to, void *data) {
      * transfer in the slot. */
     return in_flight;
 }
+
+/* cio__ctx_call on ucontext: a context made for the call, whose start
+ * records the caller and, if entry returns, jumps back with returned_mark
+ * as the data, which the caller turns into {NULL, NULL}. The made context
+ * then lies dead at the stack's top, as a finished task's does. */
+struct call {
+    void (*entry)(void *arg);
+    void *arg;
+    cio__ctx *caller;
+};
+static char returned_mark;
+
+static void call_start(cio__transfer start) {
+    struct call call = *(struct call *)start.data; /* on the caller's stack */
+    *call.caller = start.from;
+    call.entry(call.arg);
+    cio__ctx_jump(*call.caller, &returned_mark);
+    abort(); /* never resumed */
+}
+
+cio__transfer cio__ctx_call(void *stack_top, size_t size, void (*entry)(void *arg), void *arg,
+                            cio__ctx *caller) {
+    struct call call = {.entry = entry, .arg = arg, .caller = caller};
+    cio__transfer back = cio__ctx_jump(cio__ctx_make(stack_top, size, call_start), &call);
+    if (back.data == &returned_mark) return (cio__transfer){NULL, NULL};
+    return back;
+}

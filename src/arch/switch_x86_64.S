@@ -59,12 +59,20 @@ cio__ctx_jump:
     subq    $8, %rsp
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
+    movl    (%rsp), %r8d        /* ours, to compare with `to`'s below */
+    movzwl  4(%rsp), %r9d
 #endif
     movq    %rsp, %rax          /* transfer.from: this context, now suspended */
     movq    %rdi, %rsp          /* switch stacks: from here on we are `to` */
 #if FPU_SLOT
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
+    /* Loading MXCSR and the control word is slow (they are serializing on
+     * some cores); skip it when the two contexts already agree, which is
+     * the common case (as the aarch64 switch does for FPCR). */
+    cmpl    (%rsp), %r8d
+    jne     .Lload_fpu_state
+    cmpw    4(%rsp), %r9w
+    jne     .Lload_fpu_state
+.Lfpu_state_loaded:
     addq    $8, %rsp
 #endif
     popq    %r15
@@ -77,7 +85,68 @@ cio__ctx_jump:
     movq    %rsi, %rdx          /* transfer.data as a return value ... */
     movq    %rax, %rdi          /* ... and {rdi, rsi} as entry's argument */
     notrack jmp *%rcx
+#if FPU_SLOT
+.Lload_fpu_state:
+    ldmxcsr (%rsp)
+    fldcw   4(%rsp)
+    jmp     .Lfpu_state_loaded
+#endif
     .size   cio__ctx_jump, .-cio__ctx_jump
+
+/* cio__transfer cio__ctx_call(void *stack_top, size_t size,
+ *                             void (*entry)(void *), void *arg, cio__ctx *caller)
+ * rdi = stack_top, rsi = size (not needed here), rdx = entry, rcx = arg,
+ * r8 = caller. The frame pushed
+ * here, above our return address, is the one cio__ctx_jump leaves, so
+ * *caller resumes at our return address like any suspended context. If
+ * entry returns, we come back the ordinary way: the old stack pointer
+ * (kept at the new stack's top) and the registers are restored, the FPU
+ * control state is left as entry left it (as any call leaves it), and
+ * `ret` keeps the return-stack buffer in step. */
+    .globl  cio__ctx_call
+    .hidden cio__ctx_call
+    .type   cio__ctx_call, @function
+    .p2align 4
+cio__ctx_call:
+    endbr64
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+#if FPU_SLOT
+    pushq   $0
+    stmxcsr (%rsp)
+    fnstcw  4(%rsp)
+#endif
+    movq    %rsp, (%r8)         /* *caller: this context, resumable by a jump */
+    movq    %rsp, %rax
+    movq    %rdi, %rsp          /* onto the new stack */
+    andq    $-16, %rsp
+    pushq   %rax                /* the way back */
+    pushq   $0                  /* keeps rsp 16-byte aligned for the call */
+    xorl    %ebp, %ebp          /* the end of the new stack's frame chain */
+    movq    %rcx, %rdi
+    /* entry's return address lies in this CFI region, which marks the
+     * outermost frame (as start does): unwinders and debuggers stop at
+     * entry instead of walking into the caller's stack. */
+    .cfi_startproc
+    .cfi_undefined rip
+    call    *%rdx
+    movq    8(%rsp), %rsp       /* entry returned: back on the caller's stack */
+    addq    $FPU_SLOT, %rsp
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+    xorl    %eax, %eax          /* transfer {NULL, NULL}: entry returned */
+    xorl    %edx, %edx
+    ret
+    .cfi_endproc
+    .size   cio__ctx_call, .-cio__ctx_call
 
 /* cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry)
  * Builds a suspended frame whose resume address is the start trampoline,

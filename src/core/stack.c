@@ -136,6 +136,7 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
  * the handlers we displaced. */
 /* initial-exec: a plain %fs-relative store on every switch, no __tls_get_addr. */
 CIO__TLS const struct cio__stack *cio__stack_running;
+CIO__TLS struct cio__stack_slot cio__stack_slot;
 static _Thread_local bool chaining;
 static _Thread_local void *altstack;
 static _Thread_local bool altstack_ready;
@@ -299,6 +300,7 @@ static bool arm_exit_hook(void) {
     if (pool.exit_hook) return true;
     pthread_once(&exit_key_once, make_exit_key);
     pool.exit_hook = exit_key_made && pthread_setspecific(exit_key, &pool) == 0;
+    if (pool.exit_hook) cio__stack_slot.size = config.default_size; /* the slot may fill now */
     return pool.exit_hook;
 }
 
@@ -316,6 +318,7 @@ static void thread_exit(void *unused) {
     /* Disarmed first: a later destructor that releases a stack re-arms it,
      * and glibc then runs another round of destructors. */
     pool.exit_hook = false;
+    cio__stack_slot.size = 0;
     cio__stack_pool_drain();
     free_altstack();
 }
@@ -342,7 +345,7 @@ static struct pool_bin *bin_to_fill(size_t size) {
     return bin;
 }
 
-int cio__stack_acquire(struct cio__stack *stack, size_t size) {
+int cio__stack_acquire_slow(struct cio__stack *stack, size_t size) {
     configure();
     if (size == 0) size = config.default_size;
     if (size > MAX_STACK_BYTES) return -EINVAL;
@@ -358,9 +361,7 @@ int cio__stack_acquire(struct cio__stack *stack, size_t size) {
     return 0;
 }
 
-/* Not from code running on this stack: the pool record goes at its top,
- * where the entry frame of the task that ran on it lies. */
-void cio__stack_release(struct cio__stack *stack) {
+void cio__stack_release_slow(struct cio__stack *stack) {
     if (!stack || !stack->mapping) return;
     /* *stack may lie inside the stack memory itself (a caller may keep its
      * task there), so copy it out before writing the record. */
@@ -386,6 +387,11 @@ void cio__stack_release(struct cio__stack *stack) {
 }
 
 void cio__stack_pool_drain(void) {
+    if (cio__stack_slot.record) {
+        struct cio__stack record = *cio__stack_slot.record; /* it lives in what we unmap */
+        cio__stack_slot.record = NULL;
+        unmap_stack(&record);
+    }
     for (int i = 0; i < POOL_SIZES; i++) {
         while (pool.bins[i].head) {
             struct cio__stack record = *pool.bins[i].head; /* it lives in what we unmap */

@@ -67,6 +67,36 @@ static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
     return from;
 }
 
+/* Scheduler -> a task's first run, as a call of entry(task) on its stack
+ * (cio__ctx_call): as cio__switch_to_task, except that a task that ends
+ * without switching out returns (entry returns), for no jump at all. */
+static inline cio_task *cio__switch_call_task(cio_loop *loop, cio_task *task,
+                                              void (*entry)(void *task)) {
+    cio__switch_enter(loop, task);
+    task->in_call = true;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(&loop->asan_fake_stack,
+                                   (char *)task->stack.top - task->stack.size, task->stack.size);
+#endif
+#if defined(CIO_TSAN)
+    if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(task->tsan_fiber, 0);
+#endif
+    cio__transfer back =
+        cio__ctx_call(task->stack.top, task->stack.size, entry, task, &loop->scheduler_ctx);
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
+#endif
+    cio_task *from = task; /* it returned: it ended */
+    if (back.from) {       /* a task jumped to the scheduler: task, or one it handed off to */
+        from = back.data;
+        from->ctx = back.from;
+    }
+    cio__stack_set_running(NULL);
+    loop->head.current = NULL;
+    return from;
+}
+
 /* In a task that a jump just resumed. */
 static inline void cio__switch_resumed(cio_loop *loop, cio_task *task, cio__transfer back) {
 #if defined(CIO_ASAN)
@@ -110,16 +140,15 @@ static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task 
 }
 
 /* Task -> the creator of an eager task (task.c's run_eagerly), at the
- * task's first switch out or its end (finished): the creator resumes and
- * the task, if not finished, is left parked or queued like any other.
- * Returns when the task is resumed. */
-static inline void cio__switch_eager_return(cio_loop *loop, cio_task *task, bool finished) {
+ * task's first switch out: the creator resumes and the task is left parked
+ * or queued like any other. (An eager task that ends without suspending
+ * returns to its creator instead: eager_main.) Returns when the task is
+ * resumed. */
+static inline void cio__switch_eager_return(cio_loop *loop, cio_task *task) {
     task->eager = false;
 #if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(finished ? NULL : &task->asan_fake_stack,
-                                   task->eager_stack_bottom, task->eager_stack_size);
-#else
-    (void)finished;
+    __sanitizer_start_switch_fiber(&task->asan_fake_stack, task->eager_stack_bottom,
+                                   task->eager_stack_size);
 #endif
 #if defined(CIO_TSAN)
     __tsan_switch_to_fiber(task->eager_fiber, 0);
@@ -170,8 +199,9 @@ static inline struct cio__ready *cio__turn_next(cio_loop *loop, bool handoff) {
  * Inline: it is most of a yield. */
 __attribute__((always_inline)) static inline void cio__task_switch_out(cio_task *task) {
     cio_loop *loop = task->future.loop;
+    task->in_call = false; /* its entry's caller has gone on: it must not return there */
     if (__builtin_expect(task->eager, 0)) { /* its creator waits for this first suspension */
-        cio__switch_eager_return(loop, task, false);
+        cio__switch_eager_return(loop, task);
         return;
     }
     struct cio__ready *entry = cio__turn_next(loop, true);

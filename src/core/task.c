@@ -132,7 +132,7 @@ int cio_task_new(cio_loop *loop, cio_task_fn fn, void *arg, const cio_task_optio
     task->deadline = INT64_MAX;
     task->stack_size = opts ? opts->stack_size : 0;
     task->compact = (opts && opts->compact) || loop->compact_default; /* compact.c */
-    if (set_name(task, opts ? opts->name : NULL) < 0) {
+    if (opts && opts->name && set_name(task, opts->name) < 0) {
         task_dispose(task);
         return -ENOMEM;
     }
@@ -209,8 +209,8 @@ static void finish(cio_task *task, int error, void *result) {
     cio_loop *loop = task->future.loop;
     task->state = CIO__TASK_DONE;
     loop->unfinished_tasks--;
-    cio__timer_stop(loop, &task->sleep_timer);
-    cio__timer_stop(loop, &task->deadline_timer);
+    if (cio__timer_armed(&task->sleep_timer)) cio__timer_stop(loop, &task->sleep_timer);
+    if (cio__timer_armed(&task->deadline_timer)) cio__timer_stop(loop, &task->deadline_timer);
     cio__future_complete(&task->future, error, result);
     if (task->vars) drop_vars(task);
 }
@@ -224,24 +224,9 @@ static int cancelled_unseen(const cio_task *task) {
     return task->cancel_unseen && task->cancel_requests > 0 ? -ECANCELED : 0;
 }
 
-/* The first and only frame on a task's stack. The scheduler starts tasks
- * (start.data is NULL), or for an eager start the creator (run_eagerly),
- * having made this one current; task->eager tells which to return to. */
-static void task_main(cio__transfer start) {
-#if defined(CIO_ASAN)
-    cio_task *self = cio__running_loop->head.current;
-    if (self->eager)
-        __sanitizer_finish_switch_fiber(NULL, &self->eager_stack_bottom, &self->eager_stack_size);
-    else
-        __sanitizer_finish_switch_fiber(NULL, &cio__running_loop->scheduler_stack_bottom,
-                                        &cio__running_loop->scheduler_stack_size);
-#endif
-    cio_loop *loop = cio__running_loop;
-    cio_task *task = loop->head.current;
-    if (task->eager)
-        task->eager_return = start.from; /* its creator (run_eagerly) */
-    else
-        loop->scheduler_ctx = start.from;
+/* The task's function and its end, for every way in (task_main, call_main,
+ * eager_main). */
+static void run_body(cio_task *task) {
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
     int error = cio_error_of(result);
@@ -251,11 +236,66 @@ static void task_main(cio__transfer start) {
         finish(task, error, NULL);
     else
         finish(task, cancelled_unseen(task), result);
-    if (task->eager)
-        cio__switch_eager_return(loop, task, true); /* finished without suspending */
-    else
-        cio__switch_to_scheduler(loop, task, true);
+}
+
+/* The first frame of a compact task, which the scheduler starts by a jump
+ * (compact.c makes its context on a shared stack), having made it current. */
+static void task_main(cio__transfer start) {
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(NULL, &cio__running_loop->scheduler_stack_bottom,
+                                    &cio__running_loop->scheduler_stack_size);
+#endif
+    cio_loop *loop = cio__running_loop;
+    cio_task *task = loop->head.current;
+    loop->scheduler_ctx = start.from;
+    run_body(task);
+    cio__switch_to_scheduler(loop, task, true);
     abort(); /* a finished task is never resumed */
+}
+
+/* The first frame of the stack of a task the scheduler starts by a call
+ * (cio__switch_call_task). One that ends without switching out returns to
+ * the scheduler; one that switched out was resumed by a jump since, and
+ * ends with one, as task_main does. */
+static void call_main(void *arg) {
+    cio_task *task = arg;
+    cio_loop *loop = task->future.loop;
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom,
+                                    &loop->scheduler_stack_size);
+#endif
+    run_body(task);
+    if (!task->in_call) {
+        cio__switch_to_scheduler(loop, task, true);
+        abort(); /* a finished task is never resumed */
+    }
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(NULL, loop->scheduler_stack_bottom, loop->scheduler_stack_size);
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(loop->tsan_scheduler_fiber, 0);
+#endif
+}
+
+/* The first frame of an eager task's stack, called there by run_eagerly.
+ * As call_main, for a task whose caller is its creator. */
+static void eager_main(void *arg) {
+    cio_task *task = arg;
+#if defined(CIO_ASAN)
+    __sanitizer_finish_switch_fiber(NULL, &task->eager_stack_bottom, &task->eager_stack_size);
+#endif
+    run_body(task);
+    if (!task->in_call) {
+        cio__switch_to_scheduler(task->future.loop, task, true);
+        abort(); /* a finished task is never resumed */
+    }
+    task->eager = false;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(NULL, task->eager_stack_bottom, task->eager_stack_size);
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(task->eager_fiber, 0);
+#endif
 }
 
 static void drop_loop_reference(cio_task *task) {
@@ -273,13 +313,11 @@ static void drop_loop_reference(cio_task *task) {
     }
 }
 
-static int start(cio_task *task) {
-    if (task->compact) return cio__compact_start(task, task_main);
+static int take_stack(cio_task *task) {
     int rc = cio__stack_acquire(&task->stack, task->stack_size);
     if (rc < 0) return rc;
     task->stack.name = task->name;
     task->stack.task_id = task->id;
-    task->ctx = cio__ctx_make(task->stack.top, task->stack.size, task_main);
 #if defined(CIO_TSAN)
     task->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -301,34 +339,39 @@ cio_task *cio__task_of_entry(struct cio__ready *entry) {
     return cio__container_of(entry, cio_task, ready);
 }
 
-/* A task's first turn: cancelled before it started, it never runs (asyncio). */
+/* A task's first turn: cancelled before it started, it never runs (asyncio).
+ * Otherwise it starts by a call on its stack, or for a compact task on a
+ * shared stack (compact.c). */
 static void run_task_entry(struct cio__ready *entry) {
     cio_task *task = cio__container_of(entry, cio_task, ready);
-    if (task->cancel_requests > 0) {
-        finish(task, -ECANCELED, NULL);
-        drop_loop_reference(task);
-        return;
-    }
-    int rc = start(task);
+    int rc = task->cancel_requests > 0 ? -ECANCELED
+             : task->compact           ? cio__compact_start(task, task_main)
+                                       : take_stack(task);
     if (rc < 0) {
         finish(task, rc, NULL);
         drop_loop_reference(task);
         return;
     }
     task->ready.run = cio__task_resume;
-    cio__task_resume(entry);
+    if (task->compact) {
+        cio__task_resume(entry);
+        return;
+    }
+    cio_task *back = cio__switch_call_task(task->future.loop, task, call_main);
+    if (back->state == CIO__TASK_DONE) drop_loop_reference(back);
 }
 
 /* Eager start (asyncio 3.12's eager tasks): run the new task now, on its own
  * stack, straight from the creating call - a task, a callback, or code on
- * the scheduler's stack - until its first switch out, which comes back here
- * (cio__switch_eager_return) instead of going through the scheduler. A task
- * that finishes without suspending so costs a stack from the pool and two
- * jumps, and never touches the ready queue. The creator's running state
- * (current task, budget, the stack the overflow handler names) is put back
- * by hand, since no scheduler pass restores it. */
+ * the scheduler's stack - as a call on that stack (cio__ctx_call). Its
+ * first switch out jumps back here (cio__switch_eager_return) instead of
+ * going through the scheduler; a task that finishes without suspending just
+ * returns, so it costs a stack from the pool and a call, and never touches
+ * the ready queue. The creator's running state (current task, budget, the
+ * stack the overflow handler names) is put back by hand, since no scheduler
+ * pass restores it. */
 static void run_eagerly(cio_loop *loop, cio_task *task) {
-    int rc = start(task);
+    int rc = take_stack(task);
     if (rc < 0) {
         finish(task, rc, NULL);
         drop_loop_reference(task);
@@ -337,6 +380,7 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
     cio_task *creator = loop->head.current;
     int budget = loop->head.budget;
     task->eager = true;
+    task->in_call = true;
     task->ready.run = cio__task_resume;
     cio__switch_enter(loop, task);
 #if defined(CIO_ASAN)
@@ -348,11 +392,12 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
     task->eager_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(task->tsan_fiber, 0);
 #endif
-    cio__transfer back = cio__ctx_jump(task->ctx, creator);
+    cio__transfer back =
+        cio__ctx_call(task->stack.top, task->stack.size, eager_main, task, &task->eager_return);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
 #endif
-    task->ctx = back.from; /* back.data is task: only it jumps back here */
+    if (back.from) task->ctx = back.from; /* it suspended; back.data is task */
     loop->head.current = creator;
     loop->head.budget = budget;
     cio__stack_set_running(creator ? &creator->stack : NULL);
@@ -377,8 +422,8 @@ void cio__task_free(cio_task *task) {
     if (!cio__list_empty(&task->future.waiters)) cio__future_free_callbacks(&task->future);
     cio__origin_free(&task->future);
     if (task->vars) drop_vars(task);
-    free(task->name);
-    free(task->error_message);
+    if (task->name) free(task->name); /* both NULL for most tasks: skip the calls */
+    if (task->error_message) free(task->error_message);
     task_dispose(task);
 }
 

@@ -74,8 +74,12 @@ struct cio_task {
 
     struct cio__vars *vars; /* its context (context.c): NULL until something is set */
 
-    /* Started eagerly and not yet switched out: its first switch out (or its
-     * end) resumes eager_return, its creator, instead of the scheduler. */
+    /* Started by a call on its stack (cio__ctx_call: the first run of a task
+     * that is not compact, and an eager start) and not switched out since:
+     * at its end it returns to the caller instead of jumping (task.c). */
+    bool in_call;
+    /* Started eagerly and not yet switched out: its first switch out resumes
+     * eager_return, its creator, instead of the scheduler. */
     bool eager;
     cio__ctx eager_return;
 #if defined(CIO_ASAN)
