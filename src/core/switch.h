@@ -87,6 +87,10 @@ static inline cio_task *cio__switch_call_task(cio_loop *loop, cio_task *task,
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
 #endif
+#if defined(CIO_TSAN)
+    /* Not in entry before it returns: its return belongs to the task's fiber. */
+    if (!back.from) __tsan_switch_to_fiber(loop->tsan_scheduler_fiber, 0);
+#endif
     cio_task *from = task; /* it returned: it ended */
     if (back.from) {       /* a task jumped to the scheduler: task, or one it handed off to */
         from = back.data;

@@ -272,9 +272,7 @@ static void call_main(void *arg) {
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(NULL, loop->scheduler_stack_bottom, loop->scheduler_stack_size);
 #endif
-#if defined(CIO_TSAN)
-    __tsan_switch_to_fiber(loop->tsan_scheduler_fiber, 0);
-#endif
+    /* TSan's switch back is the caller's: our own return belongs to this fiber. */
 }
 
 /* The first frame of an eager task's stack, called there by run_eagerly.
@@ -293,9 +291,7 @@ static void eager_main(void *arg) {
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(NULL, task->eager_stack_bottom, task->eager_stack_size);
 #endif
-#if defined(CIO_TSAN)
-    __tsan_switch_to_fiber(task->eager_fiber, 0);
-#endif
+    /* TSan's switch back is run_eagerly's: our own return belongs to this fiber. */
 }
 
 static void drop_loop_reference(cio_task *task) {
@@ -396,6 +392,9 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
         cio__ctx_call(task->stack.top, task->stack.size, eager_main, task, &task->eager_return);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+#endif
+#if defined(CIO_TSAN)
+    if (!back.from) __tsan_switch_to_fiber(task->eager_fiber, 0); /* it returned */
 #endif
     if (back.from) task->ctx = back.from; /* it suspended; back.data is task */
     loop->head.current = creator;
