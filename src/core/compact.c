@@ -231,11 +231,34 @@ bool cio__compact_defer(cio_task *task) {
 
 /* ---- the swapper ---------------------------------------------------------------------- */
 
-/* A compact task jumped here from the shared stack to switch to another
- * (c->swap_to): copying onto the shared stack must happen off it. Two jumps
- * and the copies, instead of a trip through the scheduler (bench/core_yield
- * compact). Runs for the loop's life; never returns. */
-#if !defined(CIO_TSAN) /* TSan builds swap through the scheduler (swapper_ready) */
+/* A compact task switching to another of its own shared stack (c->swap_to)
+ * leaves the shared stack for the swapper's, where the copies happen: they
+ * must not run on the stack they write. On x86-64 that is one jump, the
+ * copies done on the way (cio__ctx_jump_via); elsewhere, and under ASan,
+ * whose fiber annotations want a context to switch to, the swapper is a
+ * context of its own that the task jumps to and that jumps on (two jumps).
+ * Either way it is cheaper than a trip through the scheduler
+ * (bench/core_yield compact). TSan builds go through the scheduler
+ * (swapper_ready): the swapper has no fiber of its own. */
+#if defined(CIO__CTX_JUMP_VIA) && !defined(CIO_ASAN) && !defined(CIO_TSAN)
+#define SWAPPER_ONE_JUMP 1
+#endif
+
+#if defined(SWAPPER_ONE_JUMP)
+/* On the swapper's stack, between the running task's jump (from) and
+ * next's resumption: returns next's context. The jumper is the resident of
+ * next's shared stack, whose frames save() takes from its context. */
+static cio__ctx swap_between(void *arg, cio__ctx from) {
+    cio_task *next = arg;
+    cio_loop *loop = next->future.loop;
+    struct cio__compact *c = loop->compact;
+    loop->head.current->ctx = from;
+    swap(loop, c, &c->shared[next->shared_stack], next);
+    cio__switch_enter(loop, next);
+    return next->ctx;
+}
+#elif !defined(CIO_TSAN)
+/* The swapper as a context: runs for the loop's life; never returns. */
 static void swapper_main(cio__transfer t) {
     cio_loop *loop = cio__running_loop;
     struct cio__compact *c = loop->compact;
@@ -261,18 +284,19 @@ static void swapper_main(cio__transfer t) {
 }
 #endif
 
-/* The swapper's stack and first context, on first use; false if there is no
- * memory for them (the scheduler does the swap then). TSan builds go through
- * the scheduler: the swapper has no fiber of its own. */
+/* The swapper's stack (and context), on first use; false if there is no
+ * memory for them (the scheduler does the swap then). */
 static bool swapper_ready(struct cio__compact *c) {
 #if defined(CIO_TSAN)
     (void)c;
     return false;
 #else
-    if (c->swapper.ctx) return true;
+    if (c->swapper_stack.mapping) return true;
     if (cio__stack_acquire(&c->swapper_stack, SWAPPER_STACK_SIZE) < 0) return false;
     c->swapper_stack.name = "(compact tasks' swapper)";
+#if !defined(SWAPPER_ONE_JUMP)
     c->swapper.ctx = cio__ctx_make(c->swapper_stack.top, c->swapper_stack.size, swapper_main);
+#endif
     return true;
 #endif
 }
@@ -296,9 +320,12 @@ __attribute__((noinline)) static void jump_to(cio_task *task, cio_task *next) {
     cio__switch_resumed(task->future.loop, task, back);
 }
 
-/* Through the swapper, to next (c->swap_to), of task's own shared stack. */
+/* Through the swapper, to next, of task's own shared stack. */
 __attribute__((noinline)) static void via_swapper(struct cio__compact *c, cio_task *task,
                                                   cio_task *next) {
+#if defined(SWAPPER_ONE_JUMP)
+    cio__transfer back = cio__ctx_jump_via(c->swapper_stack.top, task, swap_between, next);
+#else
     c->swap_to = next;
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(&task->asan_fake_stack,
@@ -306,6 +333,7 @@ __attribute__((noinline)) static void via_swapper(struct cio__compact *c, cio_ta
                                    c->swapper_stack.size);
 #endif
     cio__transfer back = cio__ctx_jump(c->swapper.ctx, task);
+#endif
     cio__switch_resumed(task->future.loop, task, back);
 }
 
