@@ -231,13 +231,11 @@ bool cio__compact_defer(cio_task *task) {
 
 /* ---- the swapper ---------------------------------------------------------------------- */
 
-/* A compact task switching to another of its own shared stack (c->swap_to)
- * leaves the shared stack for the swapper's, where the copies happen: they
- * must not run on the stack they write. On x86-64 that is one jump, the
- * copies done on the way (cio__ctx_jump_via); elsewhere, and under ASan,
- * whose fiber annotations want a context to switch to, the swapper is a
- * context of its own that the task jumps to and that jumps on (two jumps).
- * Either way it is cheaper than a trip through the scheduler
+/* A compact task switching to another of its own shared stack leaves the shared stack for the
+ * swapper's, where the copies happen: they must not run on the stack they write. On x86-64 that is
+ * one jump, the copies done on the way (cio__ctx_jump_via); elsewhere, and under ASan, whose fiber
+ * annotations want a context to switch to, the swapper is a context of its own that the task jumps
+ * to and that jumps on (two jumps). Either way it is cheaper than a trip through the scheduler
  * (bench/core_yield compact). TSan builds go through the scheduler
  * (swapper_ready): the swapper has no fiber of its own. */
 #if defined(CIO__CTX_JUMP_VIA) && !defined(CIO_ASAN) && !defined(CIO_TSAN)

@@ -36,13 +36,16 @@ struct cio__compact {
     struct cio__ready **blocked_tail;
     uint64_t saves, restores; /* frame copies out and in (tests, bench) */
     bool on_valgrind;         /* RUNNING_ON_VALGRIND, asked once: a restore tells it */
-    /* The swapper: a context on a small stack of its own that a compact task
-     * switching to another jumps to, to have the frames copied off the
-     * shared stack (compact.c). Its ctx is kept in the ctx of a stand-in
-     * task, as the jump protocol (switch.h) stores a jumper's there. */
+    /* The swapper: a small stack of the loop's where a compact task
+     * switching to another of its shared stack has the frames copied, off
+     * the shared stack (compact.c). On x86-64 the task's one jump runs the
+     * copies there (cio__ctx_jump_via). Elsewhere and under ASan the swapper
+     * is a context of its own, jumped to and from: its ctx is kept in the
+     * ctx of a stand-in task, as the jump protocol (switch.h) stores a
+     * jumper's there, and swap_to is where it goes next. */
     struct cio__stack swapper_stack;
     cio_task swapper;
-    cio_task *swap_to; /* where the swapper goes next */
+    cio_task *swap_to;
 #if defined(CIO_ASAN)
     void *swapper_fake_stack;
 #endif
