@@ -47,6 +47,19 @@ cio__transfer cio__ctx_jump(cio__ctx to, void *data);
 cio__transfer cio__ctx_call(void *stack_top, size_t size, void (*entry)(void *arg), void *arg,
                             cio__ctx *caller);
 
+/* x86-64's assembly also has cio__ctx_jump_via (CIO__CTX_JUMP_VIA defined):
+ * suspend the current context, call fn(arg, that context) on the stack
+ * below stack_top (16-byte aligned; a stack nothing else runs on meanwhile),
+ * and resume the context fn returns, handing it data. Returns like
+ * cio__ctx_jump. One jump where a context of its own in between would take
+ * two: src/core/compact.c's swapper copies frames onto the stack the jumper
+ * leaves. fn runs with no frame chain above it and must not jump. */
+#if defined(__x86_64__) && !defined(CIO_SWITCH_UCONTEXT)
+#define CIO__CTX_JUMP_VIA 1
+typedef cio__ctx (*cio__ctx_via_fn)(void *arg, cio__ctx from);
+cio__transfer cio__ctx_jump_via(void *stack_top, void *data, cio__ctx_via_fn fn, void *arg);
+#endif
+
 /* shadow_stack.c: 0 if tasks can run in this process, or -ENOTSUP with
  * *message (static text) saying why: it runs with a user shadow stack (x86
  * CET SHSTK), which this switch does not keep in step. Checked once. */

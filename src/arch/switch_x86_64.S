@@ -93,6 +93,67 @@ cio__ctx_jump:
 #endif
     .size   cio__ctx_jump, .-cio__ctx_jump
 
+/* cio__transfer cio__ctx_jump_via(void *stack_top, void *data,
+ *                                 cio__ctx_via_fn fn, void *arg)
+ * rdi = stack_top, rsi = data, rdx = fn, rcx = arg. Suspends like
+ * cio__ctx_jump, then calls fn(arg, from) on stack_top's stack and resumes
+ * the context fn returns (rax) as cio__ctx_jump resumes `to`. from and data
+ * wait in rbx and r12 across the call: fn preserves them, and the suspended
+ * context's own values are already on its stack. rbp is zeroed for the
+ * call, so a frame-pointer walk from fn ends there rather than wandering
+ * into the stack it leaves (which fn may be overwriting).
+ *
+ * Unlike cio__ctx_jump it resumes with `ret`: the context it resumes was
+ * suspended by this same function, from the same call site as a rule (two
+ * compact tasks of one shared stack taking turns), so the return-stack
+ * buffer's top entry, pushed by the jumper's call, is the right prediction,
+ * and the resumed code's own returns then find their entries in order. With
+ * cio__ctx_jump's pop and jmp that entry stays behind and the resumed side's
+ * next two returns mispredict: 68 -> 55 ns per switch in bench/core_yield 2
+ * (bench/results/compact-switch.md). */
+    .globl  cio__ctx_jump_via
+    .hidden cio__ctx_jump_via
+    .type   cio__ctx_jump_via, @function
+    .p2align 4
+cio__ctx_jump_via:
+    endbr64
+    pushq   %rbp
+    pushq   %rbx
+    pushq   %r12
+    pushq   %r13
+    pushq   %r14
+    pushq   %r15
+#if FPU_SLOT
+    subq    $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw  4(%rsp)
+#endif
+    movq    %rsp, %rbx          /* from: this context, now suspended */
+    movq    %rsi, %r12          /* data */
+    movq    %rdi, %rsp          /* onto fn's stack, 16-byte aligned before the call */
+    xorl    %ebp, %ebp
+    movq    %rcx, %rdi
+    movq    %rbx, %rsi
+    call    *%rdx               /* fn(arg, from): the context to resume */
+    movq    %rax, %rsp          /* switch stacks: from here on we are `to` */
+    movq    %rbx, %rax          /* transfer.from ... */
+    movq    %r12, %rdx          /* ... and .data, as cio__ctx_jump returns them */
+    movq    %rbx, %rdi          /* and {rdi, rsi} as entry's argument */
+    movq    %r12, %rsi
+#if FPU_SLOT
+    ldmxcsr (%rsp)
+    fldcw   4(%rsp)
+    addq    $8, %rsp
+#endif
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+    ret
+    .size   cio__ctx_jump_via, .-cio__ctx_jump_via
+
 /* cio__transfer cio__ctx_call(void *stack_top, size_t size,
  *                             void (*entry)(void *), void *arg, cio__ctx *caller)
  * rdi = stack_top, rsi = size (not needed here), rdx = entry, rcx = arg,

@@ -47,6 +47,9 @@
 #ifndef VALGRIND_MAKE_MEM_UNDEFINED
 #define VALGRIND_MAKE_MEM_UNDEFINED(addr, len) ((void)(addr), (void)(len))
 #endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* The swapper's frames are the copies: memcpy, and the debug check's report. */
 #define SWAPPER_STACK_SIZE (64u * 1024u)
@@ -62,6 +65,7 @@ struct cio__compact *cio__compact_state(cio_loop *loop) {
     if (!c) return NULL;
     c->stacks = CIO__COMPACT_STACKS;
     c->blocked_tail = &c->blocked;
+    c->on_valgrind = RUNNING_ON_VALGRIND; /* its client request costs every restore */
     loop->compact = c;
     return c;
 }
@@ -99,28 +103,30 @@ static size_t live_bytes(const cio_task *task) {
     return (size_t)((char *)task->stack.top - (char *)task->ctx);
 }
 
-/* Room for len bytes of frames: false (frames untouched) without memory. */
-static bool reserve(cio_task *task, size_t len) {
-    if (task->frames && task->frames->cap >= len) return true;
+/* Room for len bytes of frames, which save() found too few: false (frames
+ * untouched) without memory. Out of line: once a task's buffer fits, a save
+ * only copies. */
+__attribute__((noinline, cold)) static bool grow(cio_task *task, size_t len) {
     /* Right-sized at first (malloc's granule: 16 bytes), then doubled: a
      * parked task's frames are about the same size at every suspension. */
     size_t cap = task->frames ? (size_t)task->frames->cap * 2 : (len + 15) & ~(size_t)15;
     while (cap < len) cap *= 2;
     struct cio__compact_frames *grown = realloc(task->frames, sizeof *grown + cap);
-    if (!grown) return false;
+    if (!grown) {
+        cio__complain("cio: no memory to save the %zu bytes of frames of compact task '%s'", len,
+                      cio_task_name(task));
+        return false;
+    }
     if (!task->frames) grown->len = 0;
     grown->cap = (uint32_t)cap;
     task->frames = grown;
     return true;
 }
 
-static void save(struct cio__compact *c, cio_task *task) {
+static inline void save(struct cio__compact *c, cio_task *task) {
     size_t len = live_bytes(task);
-    if (!reserve(task, len)) {
-        cio__complain("cio: no memory to save the %zu bytes of frames of compact task '%s'", len,
-                      cio_task_name(task));
+    if (__builtin_expect(!task->frames || task->frames->cap < len, 0) && !grow(task, len))
         abort(); /* its frames would be overwritten: nothing sound is left to do */
-    }
     /* ASan: the frames' redzones are poisoned; their owner re-poisons them. */
     ASAN_UNPOISON_MEMORY_REGION(task->ctx, len);
     memcpy(task->frames->data, task->ctx, len);
@@ -128,13 +134,15 @@ static void save(struct cio__compact *c, cio_task *task) {
     c->saves++;
 }
 
-static void restore(struct cio__compact *c, cio_task *task) {
+static inline void restore(struct cio__compact *c, cio_task *task) {
     char *top = task->stack.top;
     ASAN_UNPOISON_MEMORY_REGION(top - task->stack.size, task->stack.size);
     /* valgrind: below the last resident's stack pointer is no-access to it;
      * the frames' own definedness comes with the copy. */
-    size_t len = task->ctx ? task->frames->len : 256;
-    VALGRIND_MAKE_MEM_UNDEFINED(top - len, len);
+    if (__builtin_expect(c->on_valgrind, 0)) {
+        size_t len = task->ctx ? task->frames->len : 256;
+        VALGRIND_MAKE_MEM_UNDEFINED(top - len, len);
+    }
     if (!task->ctx) { /* its first run */
         task->ctx = cio__ctx_make(top, task->stack.size, task_entry);
         return;
@@ -175,17 +183,22 @@ static void debug_check(cio_loop *loop, cio_task *task) {
     }
 }
 
-void cio__compact_swap_in(cio_loop *loop, cio_task *task) {
-    struct cio__compact *c = loop->compact;
-    struct cio__shared_stack *s = shared_of(task);
-    if (s->resident == task) return;
-    if (s->resident) {
-        cio_task *resident = s->resident;
+/* Make task's frames those of its shared stack s, which holds another's (or
+ * none). Inline: the swapper's whole work. */
+__attribute__((always_inline)) static inline void
+swap(cio_loop *loop, struct cio__compact *c, struct cio__shared_stack *s, cio_task *task) {
+    cio_task *resident = s->resident;
+    if (resident) {
         save(c, resident);
         if (__builtin_expect(loop->head.debug, 0)) debug_check(loop, resident);
     }
     restore(c, task);
     s->resident = task;
+}
+
+void cio__compact_swap(cio_loop *loop, cio_task *task) {
+    struct cio__compact *c = loop->compact;
+    swap(loop, c, &c->shared[task->shared_stack], task);
 }
 
 void *cio__compact_translate(const cio_task *task, void *p) {
@@ -218,11 +231,32 @@ bool cio__compact_defer(cio_task *task) {
 
 /* ---- the swapper ---------------------------------------------------------------------- */
 
-/* A compact task jumped here from the shared stack to switch to another
- * (c->swap_to): copying onto the shared stack must happen off it. Two jumps
- * and the copies, instead of a trip through the scheduler (bench/core_yield
- * compact). Runs for the loop's life; never returns. */
-#if !defined(CIO_TSAN) /* TSan builds swap through the scheduler (swapper_ready) */
+/* A compact task switching to another of its own shared stack leaves the shared stack for the
+ * swapper's, where the copies happen: they must not run on the stack they write. On x86-64 that is
+ * one jump, the copies done on the way (cio__ctx_jump_via); elsewhere, and under ASan, whose fiber
+ * annotations want a context to switch to, the swapper is a context of its own that the task jumps
+ * to and that jumps on (two jumps). Either way it is cheaper than a trip through the scheduler
+ * (bench/core_yield compact). TSan builds go through the scheduler
+ * (swapper_ready): the swapper has no fiber of its own. */
+#if defined(CIO__CTX_JUMP_VIA) && !defined(CIO_ASAN) && !defined(CIO_TSAN)
+#define SWAPPER_ONE_JUMP 1
+#endif
+
+#if defined(SWAPPER_ONE_JUMP)
+/* On the swapper's stack, between the running task's jump (from) and
+ * next's resumption: returns next's context. The jumper is the resident of
+ * next's shared stack, whose frames save() takes from its context. */
+static cio__ctx swap_between(void *arg, cio__ctx from) {
+    cio_task *next = arg;
+    cio_loop *loop = next->future.loop;
+    struct cio__compact *c = loop->compact;
+    loop->head.current->ctx = from;
+    swap(loop, c, &c->shared[next->shared_stack], next);
+    cio__switch_enter(loop, next);
+    return next->ctx;
+}
+#elif !defined(CIO_TSAN)
+/* The swapper as a context: runs for the loop's life; never returns. */
 static void swapper_main(cio__transfer t) {
     cio_loop *loop = cio__running_loop;
     struct cio__compact *c = loop->compact;
@@ -233,7 +267,7 @@ static void swapper_main(cio__transfer t) {
         cio_task *from = t.data; /* a compact task, suspended (parked or queued) */
         from->ctx = t.from;
         cio_task *next = c->swap_to;
-        cio__compact_swap_in(loop, next); /* saves from's frames, restores next's */
+        swap(loop, c, &c->shared[next->shared_stack], next); /* saves from's, restores next's */
         cio__switch_enter(loop, next);
 #if defined(CIO_ASAN)
         __sanitizer_start_switch_fiber(
@@ -248,23 +282,48 @@ static void swapper_main(cio__transfer t) {
 }
 #endif
 
-/* The swapper's stack and first context, on first use; false if there is no
- * memory for them (the scheduler does the swap then). TSan builds go through
- * the scheduler: the swapper has no fiber of its own. */
+/* The swapper's stack (and context), on first use; false if there is no
+ * memory for them (the scheduler does the swap then). */
 static bool swapper_ready(struct cio__compact *c) {
 #if defined(CIO_TSAN)
     (void)c;
     return false;
 #else
-    if (c->swapper.ctx) return true;
+    if (c->swapper_stack.mapping) return true;
     if (cio__stack_acquire(&c->swapper_stack, SWAPPER_STACK_SIZE) < 0) return false;
     c->swapper_stack.name = "(compact tasks' swapper)";
+#if !defined(SWAPPER_ONE_JUMP)
     c->swapper.ctx = cio__ctx_make(c->swapper_stack.top, c->swapper_stack.size, swapper_main);
+#endif
     return true;
 #endif
 }
 
-static void via_swapper(cio_loop *loop, struct cio__compact *c, cio_task *task, cio_task *next) {
+/* The ways out of cio__compact_switch_out, which tail-calls them: the frames
+ * a suspended compact task keeps (and copies at every swap) are those on its
+ * stack at its jump, so each keeps only task across it (loop is read again
+ * from it) and cio__compact_switch_out none (bench/results/compact-switch.md). */
+
+/* Straight to next, whose frames are in place. */
+__attribute__((noinline)) static void jump_to(cio_task *task, cio_task *next) {
+    cio__switch_enter(task->future.loop, next);
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(&task->asan_fake_stack,
+                                   (char *)next->stack.top - next->stack.size, next->stack.size);
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+    cio__transfer back = cio__ctx_jump(next->ctx, task);
+    cio__switch_resumed(task->future.loop, task, back);
+}
+
+/* Through the swapper, to next, of task's own shared stack. */
+__attribute__((noinline)) static void via_swapper(struct cio__compact *c, cio_task *task,
+                                                  cio_task *next) {
+#if defined(SWAPPER_ONE_JUMP)
+    cio__transfer back = cio__ctx_jump_via(c->swapper_stack.top, task, swap_between, next);
+#else
     c->swap_to = next;
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(&task->asan_fake_stack,
@@ -272,35 +331,48 @@ static void via_swapper(cio_loop *loop, struct cio__compact *c, cio_task *task, 
                                    c->swapper_stack.size);
 #endif
     cio__transfer back = cio__ctx_jump(c->swapper.ctx, task);
-    cio__switch_resumed(loop, task, back);
+#endif
+    cio__switch_resumed(task->future.loop, task, back);
+}
+
+/* To the scheduler, next waiting for a pin (blocked) or put back first in
+ * the batch. */
+__attribute__((noinline, cold)) static void to_scheduler(cio_task *task) {
+    cio__switch_to_scheduler(task->future.loop, task, false);
+}
+
+static void put_back(cio_loop *loop, cio_task *next) {
+    next->ready.next = loop->batch;
+    loop->batch = &next->ready;
+    loop->ran_since_poll--;
 }
 
 void cio__compact_switch_out(cio_loop *loop, cio_task *task, cio_task *next) {
     struct cio__compact *c = loop->compact;
-    if (resident_pinned(next)) {
+    const cio_task *resident = c->shared[next->shared_stack].resident;
+    if (resident == next) { /* its frames are in place (so it ran: ctx is set) */
+        jump_to(task, next);
+        return;
+    }
+    if (resident && resident->stack_pins > 0) {
         block(c, next);
-        cio__switch_to_scheduler(loop, task, false);
+        to_scheduler(task);
         return;
     }
     /* A first run (of a task deferred before it ever ran) is the
      * scheduler's: task_main takes its jumper for the scheduler. Else a
-     * task not running on next's shared stack may copy next's frames
-     * itself (or finds them there). */
-    bool same_stack = task->compact && task->shared_stack == next->shared_stack;
-    if (next->ctx && (!same_stack || shared_of(next)->resident == next)) {
-        cio__compact_swap_in(loop, next);
-        cio__switch_to_next(loop, task, next);
+     * task not running on next's shared stack copies next's frames itself. */
+    if (next->ctx && !(task->compact && task->shared_stack == next->shared_stack)) {
+        cio__compact_swap(loop, next);
+        jump_to(task, next);
         return;
     }
     if (next->ctx && swapper_ready(c)) {
-        via_swapper(loop, c, task, next);
+        via_swapper(c, task, next);
         return;
     }
-    /* Put next back first in the batch, for the scheduler. */
-    next->ready.next = loop->batch;
-    loop->batch = &next->ready;
-    loop->ran_since_poll--;
-    cio__switch_to_scheduler(loop, task, false);
+    put_back(loop, next);
+    to_scheduler(task);
 }
 
 /* The pin ended: what waited for it is queued again, in order. */

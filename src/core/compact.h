@@ -35,13 +35,17 @@ struct cio__compact {
     struct cio__ready *blocked; /* tasks waiting for a pinned resident to let go */
     struct cio__ready **blocked_tail;
     uint64_t saves, restores; /* frame copies out and in (tests, bench) */
-    /* The swapper: a context on a small stack of its own that a compact task
-     * switching to another jumps to, to have the frames copied off the
-     * shared stack (compact.c). Its ctx is kept in the ctx of a stand-in
-     * task, as the jump protocol (switch.h) stores a jumper's there. */
+    bool on_valgrind;         /* RUNNING_ON_VALGRIND, asked once: a restore tells it */
+    /* The swapper: a small stack of the loop's where a compact task
+     * switching to another of its shared stack has the frames copied, off
+     * the shared stack (compact.c). On x86-64 the task's one jump runs the
+     * copies there (cio__ctx_jump_via). Elsewhere and under ASan the swapper
+     * is a context of its own, jumped to and from: its ctx is kept in the
+     * ctx of a stand-in task, as the jump protocol (switch.h) stores a
+     * jumper's there, and swap_to is where it goes next. */
     struct cio__stack swapper_stack;
     cio_task swapper;
-    cio_task *swap_to; /* where the swapper goes next */
+    cio_task *swap_to;
 #if defined(CIO_ASAN)
     void *swapper_fake_stack;
 #endif
@@ -59,8 +63,13 @@ int cio__compact_start(cio_task *task, cio__ctx_entry entry);
  * resident's are saved first. Called by the jumps that may go to a compact
  * task (the scheduler's cio__switch_to_task, cio__compact_switch_out, the
  * swapper; compact tasks never start eagerly), never on the shared stack
- * itself: cio__compact_switch_out sees to it. */
-void cio__compact_swap_in(cio_loop *loop, cio_task *task);
+ * itself: cio__compact_switch_out sees to it. Inline: resuming the resident
+ * (the usual case with several shared stacks) copies nothing and costs this
+ * test alone. */
+void cio__compact_swap(cio_loop *loop, cio_task *task);
+static inline void cio__compact_swap_in(cio_loop *loop, cio_task *task) {
+    if (loop->compact->shared[task->shared_stack].resident != task) cio__compact_swap(loop, task);
+}
 
 /* The scheduler is about to resume task: true if it must wait instead (the
  * resident is pinned), in which case it is kept until the pin ends. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <fenv.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -465,6 +466,82 @@ static void a_file_read_into_a_compact_tasks_stack_is_safe(void **state) {
     unlink(path);
 }
 
+/* ---- taking turns on one shared stack ------------------------------------------------- */
+
+/* Compact tasks of one shared stack yielding in turn switch through the
+ * swapper, which on x86-64 resumes the next with a `ret` (switch_x86_64.S,
+ * cio__ctx_jump_via): here each suspends at its own call depth, and one
+ * last before a normal task's turn, so some are resumed at another site
+ * than the jumper's. Values kept in registers and frames, and each task's
+ * rounding mode (the FPU state a switch keeps), must survive every swap. */
+enum { TURNS = 200, TURN_TAKERS = 3 };
+
+struct turns {
+    int turn; /* which compact task's turn it is */
+    int out_of_turn;
+};
+
+struct taker {
+    struct turns *turns;
+    int me, depth, rounding;
+};
+
+static __attribute__((noinline)) void take_turn(struct taker *self, int depth) {
+    unsigned long mine = (unsigned long)self->me * 1000003u + (unsigned long)depth;
+    if (depth > 0) {
+        take_turn(self, depth - 1);
+    } else {
+        struct turns *turns = self->turns;
+        if (turns->turn != self->me) turns->out_of_turn++;
+        turns->turn = (self->me + 1) % TURN_TAKERS;
+        assert_int_equal(cio_yield(), 0);
+    }
+    assert_int_equal(mine, (unsigned long)self->me * 1000003u + (unsigned long)depth);
+}
+
+static void *turn_taker(void *arg) {
+    struct taker *self = arg;
+#if !defined(CIO_SWITCH_NO_FPU_STATE)
+    assert_int_equal(fesetround(self->rounding), 0);
+#endif
+    for (int i = 0; i < TURNS; i++) {
+        take_turn(self, self->depth);
+#if !defined(CIO_SWITCH_NO_FPU_STATE)
+        assert_int_equal(fegetround(), self->rounding);
+#endif
+    }
+    return NULL;
+}
+
+static void *normal_yielder(void *arg) {
+    (void)arg;
+    for (int i = 0; i < TURNS; i++) assert_int_equal(cio_yield(), 0);
+    return NULL;
+}
+
+static void *turns_main(void *arg) {
+    (void)arg;
+    one_shared_stack();
+    struct turns turns = {0};
+    struct taker takers[TURN_TAKERS] = {
+        {&turns, 0, 0, FE_TONEAREST}, {&turns, 1, 3, FE_UPWARD}, {&turns, 2, 7, FE_DOWNWARD}};
+    cio_task *tasks[TURN_TAKERS + 1];
+    for (int i = 0; i < TURN_TAKERS; i++) tasks[i] = spawn_compact(turn_taker, &takers[i]);
+    tasks[TURN_TAKERS] = test_spawn(normal_yielder, NULL);
+    uint64_t saves = shared_state()->saves;
+    for (int i = 0; i <= TURN_TAKERS; i++) assert_int_equal(cio_await(tasks[i], NULL), 0);
+    assert_int_equal(turns.out_of_turn, 0);
+    /* Every compact task's turn but the first swapped frames. */
+    assert_true(shared_state()->saves - saves >= (uint64_t)(TURNS - 1) * TURN_TAKERS);
+    assert_int_equal(fegetround(), FE_TONEAREST); /* the tasks' modes stayed theirs */
+    return NULL;
+}
+
+static void compact_tasks_taking_turns_on_one_stack_keep_registers_and_fpu_state(void **state) {
+    (void)state;
+    test_run_checked(turns_main, NULL);
+}
+
 /* ---- debug mode: an object on a compact task's stack that another waits on ----------- */
 
 static void *waits_on_own_event(void *arg) {
@@ -559,6 +636,7 @@ int main(void) {
         cmocka_unit_test(compact_tasks_use_locks_and_queues),
         cmocka_unit_test(compact_tasks_time_out_and_are_cancelled_while_suspended),
         cmocka_unit_test(deep_recursion_grows_the_copy),
+        cmocka_unit_test(compact_tasks_taking_turns_on_one_stack_keep_registers_and_fpu_state),
         cmocka_unit_test(compact_tasks_use_streams_on_loopback),
         cmocka_unit_test(a_file_read_into_a_compact_tasks_stack_is_safe),
         cmocka_unit_test(debug_mode_reports_a_waited_object_in_saved_frames),
