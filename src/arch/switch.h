@@ -3,8 +3,8 @@
  * Modelled on Boost.Context's fcontext: a suspended context is just its saved
  * stack pointer, with the callee-saved registers (and MXCSR / x87 control word
  * on x86-64, FPCR on aarch64, unless CIO_SWITCH_NO_FPU_STATE) pushed on its own
- * stack. Resuming pops them and jumps (never `ret`, which would mispredict the
- * return-stack buffer).
+ * stack. Resuming pops them and returns into the resumed context (`ret`: see
+ * switch_x86_64.S for why not a jump).
  *
  * Implementations: switch_x86_64.S, switch_aarch64.S, and switch_ucontext.c
  * (portable fallback, selected by CMake with -DCIO_SWITCH=ucontext). */

@@ -12,15 +12,20 @@
  * {from, data} in rax:rdx. For a context's first run the same registers also
  * hold it as entry's argument: a two-pointer struct is passed in rdi:rsi.
  *
- * Resuming pops the return address and jumps to it rather than executing
- * `ret`: a `ret` here returns into a different call chain than the one that
- * called us, so the return-stack buffer mispredicts on every switch (~14 ns
- * per round trip, as measured when the switch was written; docs/design.md).
+ * Resuming executes `ret`. It returns into another call chain than the one
+ * that called us, so the return-stack buffer's top entry (pushed by our
+ * caller's call) is the wrong guess for that one return; but it is consumed,
+ * and the resumed side's next returns pop the entries below it, which are
+ * right whenever the two contexts suspended through the same calls - the
+ * common case: tasks park in the same few waits. A pop and an indirect jump,
+ * as the switch did first, leaves that entry behind, and then every later
+ * return mispredicts: yield ping-pong went from 24.8 to 19.4 ns per switch
+ * with `ret` (bench/core_yield, pinned, 8 interleaved rounds, minimum; the
+ * compact-switch measurement in bench/results/compact-switch.md found the
+ * same). The start trampoline is reached by `ret` as well.
  *
- * CET: every global function starts with endbr64. The resume jump carries the
- * notrack prefix because its target is a return address, which has no
- * endbr64; notrack is how IBT allows such a jump (GCC's jump tables use it
- * too). We claim IBT in the property note only when the build asks for it
+ * CET: every global function starts with endbr64; `ret` is not subject to
+ * IBT. We claim IBT in the property note only when the build asks for it
  * (__CET__ & 1) and never claim SHSTK: a shadow stack would need the switch to
  * swap shadow-stack pointers too, which this code does not do. */
 
@@ -81,10 +86,9 @@ cio__ctx_jump:
     popq    %r12
     popq    %rbx
     popq    %rbp
-    popq    %rcx                /* where `to` resumes */
     movq    %rsi, %rdx          /* transfer.data as a return value ... */
     movq    %rax, %rdi          /* ... and {rdi, rsi} as entry's argument */
-    notrack jmp *%rcx
+    ret                         /* to where `to` resumes */
 #if FPU_SLOT
 .Lload_fpu_state:
     ldmxcsr (%rsp)
