@@ -1,12 +1,16 @@
 /* echo_load - the echo benchmark's load client: plain C, one thread,
  * edge-triggered epoll, N connections with one message in flight on each.
  *
- *     echo_load PORT CONNECTIONS SIZE SECONDS
+ *     echo_load PORT CONNECTIONS SIZE SECONDS [MESSAGES]
  *
  * Connects to 127.0.0.1:PORT, then for SECONDS sends a SIZE-byte message on
  * every connection and sends the next as soon as the whole echo is back.
- * Prints the completed round trips per second. Exits non-zero if the server
- * misbehaves (wrong bytes, early close). */
+ * Prints the completed round trips per second. With MESSAGES it starts
+ * exactly that many messages in all and stops when their echoes are back
+ * (or SECONDS ran out): a fixed amount of work, for counting the server's
+ * instructions per message (bench/echo_instr.sh). Exits non-zero if the
+ * server misbehaves (wrong bytes, early close) or, with MESSAGES, if not
+ * all of them came back in time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,11 +27,13 @@
 struct conn {
     int fd;
     size_t sent, received; /* of the message in flight */
+    int busy;              /* a message is in flight (not once MESSAGES were begun) */
 };
 
 static size_t size;
 static char *message, *sink;
 static unsigned long long round_trips;
+static unsigned long long started, limit = ~0ull; /* messages begun, MESSAGES */
 
 static double now(void) {
     struct timespec ts;
@@ -54,7 +60,7 @@ static int open_connection(int port) {
 
 /* Send what the socket takes of the message in flight. */
 static void pump_out(struct conn *c) {
-    while (c->sent < size) {
+    while (c->busy && c->sent < size) {
         ssize_t n = send(c->fd, message + c->sent, size - c->sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EAGAIN) return;
         if (n < 0) die("send");
@@ -62,9 +68,18 @@ static void pump_out(struct conn *c) {
     }
 }
 
+/* Begin the next message on c, unless MESSAGES were all begun. */
+static void start_message(struct conn *c) {
+    c->sent = c->received = 0;
+    c->busy = started < limit;
+    if (!c->busy) return;
+    started++;
+    pump_out(c);
+}
+
 /* Read until EAGAIN; each complete echo counts and starts the next message. */
 static void pump_in(struct conn *c) {
-    for (;;) {
+    while (c->busy) {
         ssize_t n = recv(c->fd, sink, size - c->received, 0);
         if (n < 0 && errno == EAGAIN) return;
         if (n <= 0) die(n == 0 ? "server closed" : "recv");
@@ -75,21 +90,21 @@ static void pump_in(struct conn *c) {
         c->received += (size_t)n;
         if (c->received == size) {
             round_trips++;
-            c->sent = c->received = 0;
-            pump_out(c);
+            start_message(c);
         }
     }
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: echo_load PORT CONNECTIONS SIZE SECONDS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: echo_load PORT CONNECTIONS SIZE SECONDS [MESSAGES]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
     int port = atoi(argv[1]), count = atoi(argv[2]);
     size = (size_t)atol(argv[3]);
     double seconds = atof(argv[4]);
+    if (argc == 6) limit = strtoull(argv[5], NULL, 10);
     message = malloc(size);
     sink = malloc(size);
     for (size_t i = 0; i < size; i++) message[i] = (char)('a' + i % 26);
@@ -101,9 +116,9 @@ int main(int argc, char **argv) {
         epoll_ctl(epfd, EPOLL_CTL_ADD, conns[i].fd, &event);
     }
     double start = now(), end = start + seconds;
-    for (int i = 0; i < count; i++) pump_out(&conns[i]);
+    for (int i = 0; i < count; i++) start_message(&conns[i]);
     struct epoll_event events[256];
-    while (now() < end) {
+    while (now() < end && round_trips < limit) {
         int ready = epoll_wait(epfd, events, 256, 100);
         for (int i = 0; i < ready; i++) {
             struct conn *c = events[i].data.ptr;
@@ -112,5 +127,9 @@ int main(int argc, char **argv) {
         }
     }
     printf("%.0f\n", (double)round_trips / (now() - start));
+    if (argc == 6 && round_trips < limit) {
+        fprintf(stderr, "echo_load: %llu of %llu messages echoed in time\n", round_trips, limit);
+        return 1;
+    }
     return 0;
 }

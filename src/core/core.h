@@ -401,6 +401,11 @@ struct cio__fd_watch {
  * arms are oneshot). Returns 0, -ENOMEM or the poller's error. */
 int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned events,
                   bool recheck);
+/* Whether a watch stays armed on loop's poller once cio__io_watch armed it
+ * (until the fd is unwatched, forgotten or closed): then a watcher that
+ * would re-arm with recheck=false after each report may skip that call (see
+ * cio__poller_ops.persistent). */
+bool cio__io_watch_persists(const cio_loop *loop);
 /* Stop watching fd and drop it from the poller; call before closing fd. */
 void cio__io_unwatch(cio_loop *loop, int fd);
 /* Drop fd from the poller and forget what it reported (missed edges, a

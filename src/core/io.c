@@ -104,6 +104,10 @@ int cio__io_watch(cio_loop *loop, int fd, struct cio__fd_watch *watch, unsigned 
     return loop->poller_ops->arm(loop->poller, fd, events, recheck);
 }
 
+bool cio__io_watch_persists(const cio_loop *loop) {
+    return loop->poller_ops->persistent;
+}
+
 void cio__io_unwatch(cio_loop *loop, int fd) {
     if (fd < 0) return;
     if ((size_t)fd < loop->fds_len) loop->fds[fd].watch = NULL;

@@ -12,8 +12,7 @@
 /* Smallest block a buffer grows to: one page of payload. */
 #define MIN_CAPACITY 4096
 
-int cio__buffer_reserve(struct cio__buffer *buffer, size_t room) {
-    if (buffer->cap - buffer->end >= room) return 0;
+int cio__buffer_make_room(struct cio__buffer *buffer, size_t room) {
     size_t live = cio__buffer_len(buffer);
     if (buffer->start > 0 && buffer->cap - live >= room) {
         memmove(buffer->data, buffer->data + buffer->start, live);

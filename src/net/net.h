@@ -82,8 +82,13 @@ static inline char *cio__buffer_head(const struct cio__buffer *buffer) {
 }
 
 /* Make room for at least `room` bytes after end, moving the live bytes to
- * the front or growing (doubling, at least to `room`). 0 or -ENOMEM. */
-int cio__buffer_reserve(struct cio__buffer *buffer, size_t room);
+ * the front or growing (doubling, at least to `room`). 0 or -ENOMEM. The
+ * check is inline: every read of a transport and every fill makes it, and
+ * it almost always finds the room there. */
+int cio__buffer_make_room(struct cio__buffer *buffer, size_t room);
+static inline int cio__buffer_reserve(struct cio__buffer *buffer, size_t room) {
+    return buffer->cap - buffer->end >= room ? 0 : cio__buffer_make_room(buffer, room);
+}
 int cio__buffer_append(struct cio__buffer *buffer, const void *data, size_t len);
 void cio__buffer_consume(struct cio__buffer *buffer, size_t len);
 void cio__buffer_clear(struct cio__buffer *buffer); /* drops the bytes, keeps the memory */
@@ -232,6 +237,10 @@ bool cio__stream_valid(const cio_stream *stream, const char *caller);
 int cio__fd_set_nonblocking(int fd);
 void cio__stream_ref(cio_stream *stream);
 void cio__stream_unref(cio_stream *stream);
+/* stream_write.c: cio_stream_writev for a caller that has already made
+ * its handle and thread check (a transport holding the stream): the same
+ * returns but the check's. */
+int cio__stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt);
 /* stream_write.c: after close(): close fd once the flusher has sent what
  * is buffered and the transport's goodbye (at once if there is neither). */
 void cio__stream_close_when_flushed(cio_stream *stream);
@@ -258,8 +267,11 @@ ssize_t cio__stream_receive_once(cio_stream *stream, void *dst, size_t len);
  * least room bytes (0: the stream's usual 16 KiB). */
 ssize_t cio__stream_fill_once(cio_stream *stream, size_t room);
 /* The fd events to wait for before reading (events CIO__READABLE) or sending
- * again; 0: retry now (a TLS engine holds bytes). */
-unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events);
+ * again; 0: retry now (a TLS engine holds bytes). Inline: a transport asks
+ * after every short read. */
+static inline unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events) {
+    return stream->io->wait_events ? stream->io->wait_events(stream, events) : events;
+}
 /* Set TCP_NODELAY (unless nagle) and SO_KEEPALIVE (if keepalive) on a TCP
  * socket; Unix sockets are left as they are. Failures are ignored: they are
  * tuning, not correctness. */

@@ -166,10 +166,6 @@ const struct cio__stream_io cio__socket_io = {
 /* ---- waiting for the socket ------------------------------------------------------------- */
 
 /* The fd events the transport needs for this direction: 0 to retry now. */
-unsigned cio__stream_events_wanted(cio_stream *stream, unsigned events) {
-    return stream->io->wait_events ? stream->io->wait_events(stream, events) : events;
-}
-
 int cio__stream_wait(cio_stream *stream, cio_task *task, unsigned events) {
     bool reading = events & CIO__READABLE;
     unsigned wanted = cio__stream_events_wanted(stream, events);

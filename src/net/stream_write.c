@@ -19,14 +19,18 @@
 /* The flusher's stack: it runs only this file's short loop. */
 #define FLUSHER_STACK (64u * 1024u)
 
-static int check_write(const cio_stream *stream, const char *caller) {
-    int rc = cio__stream_check(stream, caller);
-    if (rc < 0) return rc;
+/* Whether a checked handle (cio__stream_check) can take a write now. */
+static int writable_state(const cio_stream *stream) {
     if (stream->kind == CIO__STREAM_READ_END) return -EBADF;
     if (stream->write_error) return stream->write_error;
     if (stream->state != CIO__STREAM_OPEN || stream->eof_wanted) return -CIO_ECLOSED;
     if (stream->upgrading || stream->sending_file) return -EBUSY;
     return 0;
+}
+
+static int check_write(const cio_stream *stream, const char *caller) {
+    int rc = cio__stream_check(stream, caller);
+    return rc < 0 ? rc : writable_state(stream);
 }
 
 /* One send of iov through the transport: the count the fd took (0 if it
@@ -162,13 +166,15 @@ static int queue(cio_stream *stream, const struct iovec *iov, int iovcnt, size_t
 }
 
 static size_t total_length(const struct iovec *iov, int iovcnt) {
+    if (iovcnt == 1) return iov[0].iov_len; /* write(), transport_write: no loop to set up */
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
     return total;
 }
 
-int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
-    int rc = check_write(stream, "cio_stream_writev");
+/* writev past the handle check: send what the fd takes, queue the rest. */
+static int write_checked(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    int rc = writable_state(stream);
     if (rc < 0) return rc;
     if ((!iov && iovcnt) || iovcnt < 0 || iovcnt > IOV_MAX) return -EINVAL;
     size_t total = total_length(iov, iovcnt);
@@ -182,12 +188,21 @@ int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
     return sent == total ? 0 : queue(stream, iov, iovcnt, sent);
 }
 
+int cio__stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    return write_checked(stream, iov, iovcnt);
+}
+
+int cio_stream_writev(cio_stream *stream, const struct iovec *iov, int iovcnt) {
+    int rc = cio__stream_check(stream, "cio_stream_writev");
+    return rc < 0 ? rc : write_checked(stream, iov, iovcnt);
+}
+
 int cio_stream_write(cio_stream *stream, const void *buf, size_t len) {
-    int rc = check_write(stream, "cio_stream_write");
+    int rc = cio__stream_check(stream, "cio_stream_write");
     if (rc < 0) return rc;
     if (!buf && len) return -EINVAL;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    return cio_stream_writev(stream, &iov, 1);
+    return write_checked(stream, &iov, 1);
 }
 
 /* ---- drain, limits, write_eof ------------------------------------------------------------ */

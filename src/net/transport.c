@@ -210,15 +210,23 @@ static int deliver_buffered(cio_transport *transport) {
 }
 
 /* One recv for the protocol: the count (already delivered), 0 at EOF,
- * -EAGAIN, or an error. */
+ * -EAGAIN, or an error. Called only while wants_data(), which the recv
+ * cannot change: what it read goes to data_received without asking again.
+ * `in` is emptied before the call (it may close or re-enter), so a write of
+ * the data from inside data_received that the socket takes whole copies
+ * nothing. */
 static ssize_t receive(cio_transport *transport) {
     cio_stream *stream = transport->stream;
     const cio_protocol *protocol = transport->protocol;
     if (!protocol->get_buffer) {
         size_t room = transport->room;
         ssize_t n = cio__stream_fill_once(stream, room);
-        if (n > 0 && (size_t)n >= room && room < MAX_ROOM) transport->room = room * 2;
-        if (n > 0) (void)deliver_buffered(transport);
+        if (n <= 0) return n;
+        if ((size_t)n >= room && room < MAX_ROOM) transport->room = room * 2;
+        const char *head = cio__buffer_head(&stream->in);
+        size_t len = cio__buffer_len(&stream->in);
+        cio__buffer_clear(&stream->in);
+        if (protocol->data_received) protocol->data_received(transport, head, len, transport->arg);
         return n;
     }
     void *buf = NULL;
@@ -232,16 +240,26 @@ static ssize_t receive(cio_transport *transport) {
     return n;
 }
 
-/* Wait for the next readiness report (after EAGAIN or a short read). */
-static void arm(cio_transport *transport) {
+/* Wait for the next readiness report (after EAGAIN or a short read): true
+ * if armed, false if that failed (the transport is aborted). On a poller
+ * whose arms persist (epoll) the first arm is the only one: re-arming after
+ * each read would be a call per message that changes nothing. */
+static bool arm(cio_transport *transport) {
+    if (transport->armed) {
+        set_waiting(transport, true);
+        return true;
+    }
     cio_stream *stream = transport->stream;
     unsigned events = cio__stream_events_wanted(stream, CIO__READABLE);
     if (events == 0) events = CIO__READABLE; /* cannot happen after a short read: be safe */
     int rc = cio__io_watch(transport->loop, stream->fd, &transport->watch, events, false);
-    if (rc < 0)
+    if (rc < 0) {
         abort_now(transport, rc);
-    else
-        set_waiting(transport, true);
+        return false;
+    }
+    transport->armed = cio__io_watch_persists(transport->loop);
+    set_waiting(transport, true);
+    return true;
 }
 
 /* The peer ended its side: eof_received decides whether to close. */
@@ -255,11 +273,13 @@ static void got_eof(cio_transport *transport) {
 static void read_later(void *arg);
 
 /* Read while the socket has data and the protocol wants it. Runs from the
- * fd watch (inside the poller's dispatch) or from the loop. */
+ * fd watch (inside the poller's dispatch) or from the loop. A transport
+ * that was waiting and arms again stays counted as waiting throughout (no
+ * loop can see the count meanwhile); one that stops reading is not. */
 static void read_pass(cio_transport *transport) {
     cio__transport_ref(transport); /* a callback may close it: connection_lost is queued anyway */
-    set_waiting(transport, false);
     cio_stream *stream = transport->stream;
+    bool armed = false;
     int rc = deliver_buffered(transport); /* what the stream read before (a TLS handshake's) */
     for (int i = 0; rc == 0 && wants_data(transport); i++) {
         if (i == READ_BURST) {
@@ -273,12 +293,13 @@ static void read_pass(cio_transport *transport) {
         bool drained = n > 0 && stream->drained && !transport->hangup;
         if (n == -EAGAIN || (drained && wants_data(transport) &&
                              cio__stream_events_wanted(stream, CIO__READABLE))) {
-            arm(transport);
+            armed = arm(transport);
             break;
         }
         if (n == 0) got_eof(transport);
         if (n < 0) rc = (int)n;
     }
+    if (!armed) set_waiting(transport, false);
     if (rc < 0) abort_now(transport, rc);
     cio__transport_unref(transport);
 }
@@ -404,12 +425,12 @@ int cio_transport_write(cio_transport *transport, const void *buf, size_t len) {
     if (rc < 0) return rc;
     if (!buf && len) return -EINVAL;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    return cio_stream_writev(transport->stream, &iov, 1);
+    return cio__stream_writev(transport->stream, &iov, 1); /* checked: its stream is live */
 }
 
 int cio_transport_writelines(cio_transport *transport, const struct iovec *iov, int iovcnt) {
     int rc = cio__transport_check(transport, "cio_transport_writelines");
-    return rc < 0 ? rc : cio_stream_writev(transport->stream, iov, iovcnt);
+    return rc < 0 ? rc : cio__stream_writev(transport->stream, iov, iovcnt);
 }
 
 int cio_transport_write_eof(cio_transport *transport) {

@@ -24,6 +24,7 @@ struct cio_transport {
     bool lost;        /* connection_lost has been called */
     bool waiting;     /* armed for the next read: counted in loop->io_waiters */
     bool hangup;      /* the poller reported a hang-up: read until EOF or EAGAIN */
+    bool armed;       /* the watch is armed and stays so (a persistent poller): no re-arm */
     int error;        /* what connection_lost gets */
     size_t room;      /* what the next read offers recv (transport.c) */
     struct cio__fd_watch watch;

@@ -147,6 +147,7 @@ const struct cio__poller_ops cio__poller_epoll = {
     .arm = arm,
     .forget = forget,
     .poll = poll_poller,
+    .persistent = true,
 };
 
 #else

@@ -39,6 +39,11 @@ struct cio__poller_ops {
     int (*arm)(cio__poller *poller, int fd, unsigned events, bool recheck);
     void (*forget)(cio__poller *poller, int fd);
     int (*poll)(cio__poller *poller, int timeout_ms, cio__ready_fn ready, void *ctx);
+    /* Once armed, an fd stays armed for both directions until forget(): an
+     * arm(recheck=false) of it again is a no-op, which a caller re-arming
+     * after every report may skip (epoll's edge-triggered registration; not
+     * poll's oneshot interest). */
+    bool persistent;
 };
 
 extern const struct cio__poller_ops cio__poller_epoll;

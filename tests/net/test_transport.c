@@ -288,6 +288,95 @@ static void pause_and_resume_reading(void **state) {
     test_run_on_both_pollers(pause_reading_main);
 }
 
+/* Echo rounds where data_received pauses reading each time and the peer's
+ * task resumes it after reading the echo: every round's bytes come through
+ * (on epoll the transport arms its fd once and keeps it armed, across the
+ * pauses; on poll it re-arms after every report). */
+static void echo_and_pause(cio_transport *t, const void *data, size_t len, void *arg) {
+    received(t, data, len, arg);
+    assert_int_equal(cio_transport_pause_reading(t), 0);
+}
+
+static const cio_protocol pausing_echo = {
+    .connection_made = made,
+    .data_received = echo_and_pause,
+    .connection_lost = lost,
+};
+
+static void *echo_rounds_main(void *arg) {
+    (void)arg;
+    struct rec r;
+    rec_init(&r);
+    r.echo = true;
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    cio_transport *t;
+    assert_int_equal(cio_connect_accepted_socket(fds[0], &pausing_echo, &r, &t), 0);
+    cio_stream *peer;
+    assert_int_equal(cio_stream_from_socket(fds[1], 0, &peer), 0);
+    for (int round = 0; round < 50; round++) {
+        char message[16], echo[16];
+        int len = snprintf(message, sizeof message, "round %d", round);
+        assert_int_equal(cio_stream_write(peer, message, (size_t)len), 0);
+        assert_int_equal(cio_stream_readexactly(peer, echo, (size_t)len, NULL), 0);
+        assert_memory_equal(echo, message, (size_t)len);
+        assert_false(cio_transport_is_reading(t)); /* paused by data_received */
+        assert_int_equal(cio_transport_resume_reading(t), 0);
+    }
+    assert_int_equal(r.chunks, 50);
+    assert_int_equal(cio_transport_close(t), 0);
+    wait_for(&r, &r.lost, 1);
+    assert_int_equal(r.lost_err, 0);
+    cio_stream_free(peer);
+    return NULL;
+}
+
+static void echo_rounds_pausing_in_data_received(void **state) {
+    (void)state;
+    test_run_on_both_pollers(echo_rounds_main);
+}
+
+/* A transport that stopped reading no longer counts as waiting for its
+ * fd: with nothing else to wake it, the virtual-clock loop reports the main
+ * task's wait as a deadlock instead of polling forever. A read pass keeps
+ * an armed transport counted throughout; one that ends paused (by
+ * data_received) or at an EOF it keeps open (eof_received true) must drop
+ * out. */
+static int stuck_fds[2];
+
+static void *stopped_then_stuck_main(void *arg) {
+    struct rec *r = arg;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stuck_fds), 0);
+    cio_transport *t;
+    const cio_protocol *protocol = r->keep_open ? &recorder : &pausing_echo;
+    assert_int_equal(cio_connect_accepted_socket(stuck_fds[0], protocol, r, &t), 0);
+    assert_int_equal(write(stuck_fds[1], "one", 3), 3);
+    wait_for_bytes(r, 3); /* a read pass armed the fd (and data_received paused) */
+    if (r->keep_open) {
+        assert_int_equal(shutdown(stuck_fds[1], SHUT_WR), 0);
+        wait_for(r, &r->eofs, 1);
+    } else {
+        assert_int_equal(write(stuck_fds[1], "two", 3), 3);
+    }
+    cio_event never;
+    cio_event_init(&never);
+    (void)cio_event_wait(&never); /* the loop ends it: nothing can set it */
+    return NULL;
+}
+
+static void stopped_transport_does_not_keep_the_loop_waiting(void **state) {
+    (void)state;
+    for (int keep_open = 0; keep_open <= 1; keep_open++) {
+        struct rec r;
+        rec_init(&r);
+        r.keep_open = keep_open;
+        assert_int_equal(test_run(stopped_then_stuck_main, &r, NULL, NULL), -EDEADLK);
+        assert_int_equal(r.len, 3);  /* paused: "two" stayed unread */
+        assert_int_equal(r.lost, 1); /* the loop's close ended the transport */
+        close(stuck_fds[1]);
+    }
+}
+
 /* ---- backpressure ---------------------------------------------------------------------------- */
 
 static void *backpressure_main(void *arg) {
@@ -652,6 +741,8 @@ int main(void) {
         cmocka_unit_test(server_and_client_exchange_data),
         cmocka_unit_test(unix_server_and_client),
         cmocka_unit_test(pause_and_resume_reading),
+        cmocka_unit_test(echo_rounds_pausing_in_data_received),
+        cmocka_unit_test(stopped_transport_does_not_keep_the_loop_waiting),
         cmocka_unit_test(backpressure_pauses_and_resumes_writing),
         cmocka_unit_test(eof_received_keeps_the_transport_open),
         cmocka_unit_test(eof_received_false_closes),
