@@ -28,6 +28,13 @@ bool cio__task_check(const cio_task *task, const char *caller) {
     return false;
 }
 
+/* cio__task_check, inline for the common case: a live task, debug mode off
+ * (the wrong-thread check is debug mode's). */
+static inline bool task_usable(const cio_task *task, const char *caller) {
+    if (__builtin_expect(cio__task_valid(task) && !task->future.loop->head.debug, 1)) return true;
+    return cio__task_check(task, caller);
+}
+
 cio_task *cio__task_complain_outside(const char *caller) {
     cio__complain("%s: must be called from inside a task (it suspends the caller)", caller);
     return NULL;
@@ -416,7 +423,7 @@ bool cio__task_returned(const cio_task *task) {
 /* ---- references ---------------------------------------------------------------------- */
 
 cio_task *cio_task_ref(cio_task *task) {
-    if (cio__task_check(task, "cio_task_ref")) task->future.refs++;
+    if (task_usable(task, "cio_task_ref")) task->future.refs++;
     return task;
 }
 
@@ -433,7 +440,7 @@ void cio__task_free(cio_task *task) {
 }
 
 void cio_task_unref(cio_task *task) {
-    if (!task || !cio__task_check(task, "cio_task_unref")) return;
+    if (!task || !task_usable(task, "cio_task_unref")) return;
     if (task->future.refs == 0) {
         /* Only the loop's own reference is left: taking it would free a
          * task that is still queued or running. */
@@ -459,7 +466,7 @@ static bool foreign(const cio_task *task) {
 
 int cio_await(cio_task *task, void **result) {
     if (result) *result = NULL;
-    if (!cio__task_check(task, "cio_await")) return -EINVAL;
+    if (!task_usable(task, "cio_await")) return -EINVAL;
     if (foreign(task)) {
         cio__complain("cio_await: task '%s' belongs to another loop", cio_task_name(task));
         return -EINVAL;
