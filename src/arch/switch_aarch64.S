@@ -32,13 +32,9 @@
 
     .text
 
-/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
-    .globl  cio__ctx_jump
-    .hidden cio__ctx_jump
-    .type   cio__ctx_jump, %function
-    .p2align 4
-cio__ctx_jump:
-    hint    #34                 /* bti c */
+/* The frame every suspended context has (see the top of the file); FPCR is
+ * left in x9 for cio__ctx_jump's comparison. */
+.macro SAVE_CONTEXT
     sub     sp, sp, #SAVED_BYTES
     stp     x19, x20, [sp, #0x00]
     stp     x21, x22, [sp, #0x10]
@@ -54,17 +50,11 @@ cio__ctx_jump:
     mrs     x9, fpcr
     str     x9, [sp, #0xa0]
 #endif
-    mov     x2, sp              /* transfer.from: this context, now suspended */
-    mov     sp, x0              /* switch stacks: from here on we are `to` */
-#if !defined(CIO_SWITCH_NO_FPU_STATE)
-    /* Writing FPCR can stall the pipeline on some cores; skip it when the two
-     * contexts already agree, which is the common case. x9 holds our FPCR. */
-    ldr     x10, [sp, #0xa0]
-    cmp     x9, x10
-    b.eq    1f
-    msr     fpcr, x10
-1:
-#endif
+.endm
+
+/* The registers of that frame (FPCR is the caller's business), and sp
+ * above it. */
+.macro RESTORE_REGISTERS
     ldp     x19, x20, [sp, #0x00]
     ldp     x21, x22, [sp, #0x10]
     ldp     x23, x24, [sp, #0x20]
@@ -76,6 +66,28 @@ cio__ctx_jump:
     ldp     d12, d13, [sp, #0x80]
     ldp     d14, d15, [sp, #0x90]
     add     sp, sp, #SAVED_BYTES
+.endm
+
+/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
+    .globl  cio__ctx_jump
+    .hidden cio__ctx_jump
+    .type   cio__ctx_jump, %function
+    .p2align 4
+cio__ctx_jump:
+    hint    #34                 /* bti c */
+    SAVE_CONTEXT
+    mov     x2, sp              /* transfer.from: this context, now suspended */
+    mov     sp, x0              /* switch stacks: from here on we are `to` */
+#if !defined(CIO_SWITCH_NO_FPU_STATE)
+    /* Writing FPCR can stall the pipeline on some cores; skip it when the two
+     * contexts already agree, which is the common case. x9 holds our FPCR. */
+    ldr     x10, [sp, #0xa0]
+    cmp     x9, x10
+    b.eq    1f
+    msr     fpcr, x10
+1:
+#endif
+    RESTORE_REGISTERS
     mov     x0, x2              /* transfer = {from, data}; x1 is data already */
     ret
     .size   cio__ctx_jump, .-cio__ctx_jump
@@ -94,21 +106,7 @@ cio__ctx_jump:
     .p2align 4
 cio__ctx_call:
     hint    #34                 /* bti c */
-    sub     sp, sp, #SAVED_BYTES
-    stp     x19, x20, [sp, #0x00]
-    stp     x21, x22, [sp, #0x10]
-    stp     x23, x24, [sp, #0x20]
-    stp     x25, x26, [sp, #0x30]
-    stp     x27, x28, [sp, #0x40]
-    stp     x29, x30, [sp, #0x50]
-    stp     d8,  d9,  [sp, #0x60]
-    stp     d10, d11, [sp, #0x70]
-    stp     d12, d13, [sp, #0x80]
-    stp     d14, d15, [sp, #0x90]
-#if !defined(CIO_SWITCH_NO_FPU_STATE)
-    mrs     x9, fpcr
-    str     x9, [sp, #0xa0]
-#endif
+    SAVE_CONTEXT
     mov     x9, sp
     str     x9, [x4]            /* *caller: this context, resumable by a jump */
     and     x10, x0, #~15
@@ -124,17 +122,7 @@ cio__ctx_call:
     blr     x2
     ldr     x9, [sp]            /* entry returned: back on the caller's stack */
     mov     sp, x9
-    ldp     x19, x20, [sp, #0x00]
-    ldp     x21, x22, [sp, #0x10]
-    ldp     x23, x24, [sp, #0x20]
-    ldp     x25, x26, [sp, #0x30]
-    ldp     x27, x28, [sp, #0x40]
-    ldp     x29, x30, [sp, #0x50]
-    ldp     d8,  d9,  [sp, #0x60]
-    ldp     d10, d11, [sp, #0x70]
-    ldp     d12, d13, [sp, #0x80]
-    ldp     d14, d15, [sp, #0x90]
-    add     sp, sp, #SAVED_BYTES
+    RESTORE_REGISTERS
     mov     x0, #0              /* transfer {NULL, NULL}: entry returned */
     mov     x1, #0
     ret

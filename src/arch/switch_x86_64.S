@@ -47,13 +47,9 @@
 
     .text
 
-/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
-    .globl  cio__ctx_jump
-    .hidden cio__ctx_jump
-    .type   cio__ctx_jump, @function
-    .p2align 4
-cio__ctx_jump:
-    endbr64
+/* The frame every suspended context has (see the top of the file): the
+ * callee-saved registers, then the FPU slot. */
+.macro SAVE_CONTEXT
     pushq   %rbp
     pushq   %rbx
     pushq   %r12
@@ -64,6 +60,28 @@ cio__ctx_jump:
     subq    $8, %rsp
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
+#endif
+.endm
+
+/* The registers of that frame, once the FPU slot is dealt with. */
+.macro RESTORE_REGISTERS
+    popq    %r15
+    popq    %r14
+    popq    %r13
+    popq    %r12
+    popq    %rbx
+    popq    %rbp
+.endm
+
+/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
+    .globl  cio__ctx_jump
+    .hidden cio__ctx_jump
+    .type   cio__ctx_jump, @function
+    .p2align 4
+cio__ctx_jump:
+    endbr64
+    SAVE_CONTEXT
+#if FPU_SLOT
     movl    (%rsp), %r8d        /* ours, to compare with `to`'s below */
     movzwl  4(%rsp), %r9d
 #endif
@@ -80,12 +98,7 @@ cio__ctx_jump:
 .Lfpu_state_loaded:
     addq    $8, %rsp
 #endif
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %rbx
-    popq    %rbp
+    RESTORE_REGISTERS
     movq    %rsi, %rdx          /* transfer.data as a return value ... */
     movq    %rax, %rdi          /* ... and {rdi, rsi} as entry's argument */
     ret                         /* to where `to` resumes */
@@ -107,31 +120,19 @@ cio__ctx_jump:
  * call, so a frame-pointer walk from fn ends there rather than wandering
  * into the stack it leaves (which fn may be overwriting).
  *
- * Unlike cio__ctx_jump it resumes with `ret`: the context it resumes was
- * suspended by this same function, from the same call site as a rule (two
- * compact tasks of one shared stack taking turns), so the return-stack
- * buffer's top entry, pushed by the jumper's call, is the right prediction,
- * and the resumed code's own returns then find their entries in order. With
- * cio__ctx_jump's pop and jmp that entry stays behind and the resumed side's
- * next two returns mispredict: 68 -> 55 ns per switch in bench/core_yield 2
- * (bench/results/compact-switch.md). */
+ * It resumes with `ret`, as cio__ctx_jump does (the top of the file): the
+ * context it resumes was suspended by this same function, from the same
+ * call site as a rule (two compact tasks of one shared stack taking turns),
+ * so even that first return is predicted. With the pop and jmp the switch
+ * used before, the resumed side's next two returns mispredicted: 68 -> 55
+ * ns per switch in bench/core_yield 2 (bench/results/compact-switch.md). */
     .globl  cio__ctx_jump_via
     .hidden cio__ctx_jump_via
     .type   cio__ctx_jump_via, @function
     .p2align 4
 cio__ctx_jump_via:
     endbr64
-    pushq   %rbp
-    pushq   %rbx
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
-#if FPU_SLOT
-    subq    $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
-#endif
+    SAVE_CONTEXT
     movq    %rsp, %rbx          /* from: this context, now suspended */
     movq    %rsi, %r12          /* data */
     movq    %rdi, %rsp          /* onto fn's stack, 16-byte aligned before the call */
@@ -149,12 +150,7 @@ cio__ctx_jump_via:
     fldcw   4(%rsp)
     addq    $8, %rsp
 #endif
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %rbx
-    popq    %rbp
+    RESTORE_REGISTERS
     ret
     .size   cio__ctx_jump_via, .-cio__ctx_jump_via
 
@@ -174,17 +170,7 @@ cio__ctx_jump_via:
     .p2align 4
 cio__ctx_call:
     endbr64
-    pushq   %rbp
-    pushq   %rbx
-    pushq   %r12
-    pushq   %r13
-    pushq   %r14
-    pushq   %r15
-#if FPU_SLOT
-    pushq   $0
-    stmxcsr (%rsp)
-    fnstcw  4(%rsp)
-#endif
+    SAVE_CONTEXT
     movq    %rsp, (%r8)         /* *caller: this context, resumable by a jump */
     movq    %rsp, %rax
     movq    %rdi, %rsp          /* onto the new stack */
@@ -201,12 +187,7 @@ cio__ctx_call:
     call    *%rdx
     movq    8(%rsp), %rsp       /* entry returned: back on the caller's stack */
     addq    $FPU_SLOT, %rsp
-    popq    %r15
-    popq    %r14
-    popq    %r13
-    popq    %r12
-    popq    %rbx
-    popq    %rbp
+    RESTORE_REGISTERS
     xorl    %eax, %eax          /* transfer {NULL, NULL}: entry returned */
     xorl    %edx, %edx
     ret

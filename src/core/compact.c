@@ -306,14 +306,7 @@ static bool swapper_ready(struct cio__compact *c) {
 
 /* Straight to next, whose frames are in place. */
 __attribute__((noinline)) static void jump_to(cio_task *task, cio_task *next) {
-    cio__switch_enter(task->future.loop, next);
-#if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(&task->asan_fake_stack,
-                                   (char *)next->stack.top - next->stack.size, next->stack.size);
-#endif
-#if defined(CIO_TSAN)
-    __tsan_switch_to_fiber(next->tsan_fiber, 0);
-#endif
+    cio__switch_enter_stack(task->future.loop, next, CIO__FAKE_STACK(task));
     cio__transfer back = cio__ctx_jump(next->ctx, task);
     cio__switch_resumed(task->future.loop, task, back);
 }

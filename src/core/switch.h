@@ -43,19 +43,36 @@ static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
     cio__stack_set_running(&task->stack);
 }
 
-/* Scheduler -> task. Returns when a task switches to the scheduler: that
- * task, which is `task` or one that `task` handed off to (directly or not). */
-static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
-    if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task); /* its frames */
+/* Where ASan keeps the fake stack of the side a switch leaves (a task or the
+ * loop's scheduler); the field exists in ASan builds only. */
+#if defined(CIO_ASAN)
+#define CIO__FAKE_STACK(owner) (&(owner)->asan_fake_stack)
+#else
+#define CIO__FAKE_STACK(owner) NULL
+#endif
+
+/* Make task the running one and tell the sanitizers that its stack is
+ * about to run, just before jumping to or calling into it; fake_stack:
+ * CIO__FAKE_STACK of the side that leaves. */
+static inline void cio__switch_enter_stack(cio_loop *loop, cio_task *task, void **fake_stack) {
     cio__switch_enter(loop, task);
 #if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(&loop->asan_fake_stack,
-                                   (char *)task->stack.top - task->stack.size, task->stack.size);
+    __sanitizer_start_switch_fiber(fake_stack, (char *)task->stack.top - task->stack.size,
+                                   task->stack.size);
+#else
+    (void)fake_stack;
 #endif
 #if defined(CIO_TSAN)
     if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(task->tsan_fiber, 0);
 #endif
+}
+
+/* Scheduler -> task. Returns when a task switches to the scheduler: that
+ * task, which is `task` or one that `task` handed off to (directly or not). */
+static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
+    if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task); /* its frames */
+    cio__switch_enter_stack(loop, task, CIO__FAKE_STACK(loop));
     cio__transfer back = cio__ctx_jump(task->ctx, NULL);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
@@ -72,16 +89,8 @@ static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
  * without switching out returns (entry returns), for no jump at all. */
 static inline cio_task *cio__switch_call_task(cio_loop *loop, cio_task *task,
                                               void (*entry)(void *task)) {
-    cio__switch_enter(loop, task);
     task->in_call = true;
-#if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(&loop->asan_fake_stack,
-                                   (char *)task->stack.top - task->stack.size, task->stack.size);
-#endif
-#if defined(CIO_TSAN)
-    if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(task->tsan_fiber, 0);
-#endif
+    cio__switch_enter_stack(loop, task, CIO__FAKE_STACK(loop));
     cio__transfer back =
         cio__ctx_call(task->stack.top, task->stack.size, entry, task, &loop->scheduler_ctx);
 #if defined(CIO_ASAN)
@@ -131,14 +140,7 @@ static inline void cio__switch_to_scheduler(cio_loop *loop, cio_task *task, bool
  * and next is the entry the scheduler would have resumed now. Returns when
  * task is resumed. */
 static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task *next) {
-    cio__switch_enter(loop, next);
-#if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(&task->asan_fake_stack,
-                                   (char *)next->stack.top - next->stack.size, next->stack.size);
-#endif
-#if defined(CIO_TSAN)
-    __tsan_switch_to_fiber(next->tsan_fiber, 0);
-#endif
+    cio__switch_enter_stack(loop, next, CIO__FAKE_STACK(task));
     cio__transfer back = cio__ctx_jump(next->ctx, task);
     cio__switch_resumed(loop, task, back);
 }

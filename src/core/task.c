@@ -391,16 +391,11 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
     task->eager = true;
     task->in_call = true;
     task->ready.run = cio__task_resume;
-    cio__switch_enter(loop, task);
-#if defined(CIO_ASAN)
-    void *fake_stack = NULL;
-    __sanitizer_start_switch_fiber(&fake_stack, (char *)task->stack.top - task->stack.size,
-                                   task->stack.size);
-#endif
 #if defined(CIO_TSAN)
     task->eager_fiber = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(task->tsan_fiber, 0);
 #endif
+    void *fake_stack = NULL;
+    cio__switch_enter_stack(loop, task, &fake_stack);
     cio__transfer back =
         cio__ctx_call(task->stack.top, task->stack.size, eager_main, task, &task->eager_return);
 #if defined(CIO_ASAN)
