@@ -62,7 +62,20 @@ struct cio_task {
     bool returned;           /* its function returned a value (task.c: cio__task_returned) */
     bool cancel_unseen;      /* cancelled since a wait last returned -ECANCELED: a return
                               * now ends the task cancelled (asyncio's _must_cancel) */
-    int shield_depth;        /* > 0: waits are not interrupted */
+    /* Started by a call on its stack (cio__ctx_call: the first run of a task
+     * that is not compact, and an eager start) and not switched out since:
+     * at its end it returns to the caller instead of jumping (task.c). */
+    bool in_call;
+    /* Started eagerly and not yet switched out: its first switch out resumes
+     * eager_return, its creator, instead of the scheduler. */
+    bool eager;
+    int shield_depth; /* > 0: waits are not interrupted */
+
+    /* Compact tasks (compact.c). */
+    bool compact;         /* runs on one of the loop's shared stacks */
+    uint8_t shared_stack; /* which: loop->compact->shared[shared_stack] */
+    uint16_t stack_pins;  /* > 0 while something outside it may write its stack
+                           * (cio__task_pin_stack): its frames stay put */
 
     struct cio__wait_record wait;
     struct cio__timer sleep_timer;
@@ -74,14 +87,7 @@ struct cio_task {
 
     struct cio__vars *vars; /* its context (context.c): NULL until something is set */
 
-    /* Started by a call on its stack (cio__ctx_call: the first run of a task
-     * that is not compact, and an eager start) and not switched out since:
-     * at its end it returns to the caller instead of jumping (task.c). */
-    bool in_call;
-    /* Started eagerly and not yet switched out: its first switch out resumes
-     * eager_return, its creator, instead of the scheduler. */
-    bool eager;
-    cio__ctx eager_return;
+    cio__ctx eager_return; /* an eager task's creator, while eager */
 #if defined(CIO_ASAN)
     const void *eager_stack_bottom; /* the creator's stack, for the switch back */
     size_t eager_stack_size;
@@ -90,16 +96,11 @@ struct cio_task {
     void *eager_fiber;
 #endif
 
-    /* Compact tasks (compact.c). */
-    bool compact;                       /* runs on one of the loop's shared stacks */
-    uint8_t shared_stack;               /* which: loop->compact->shared[shared_stack] */
-    uint16_t stack_pins;                /* > 0 while something outside it may write its
-                                         * stack (cio__task_pin_stack): its frames stay put */
-    struct cio__compact_frames *frames; /* its saved frames, or NULL */
+    struct cio__compact_frames *frames; /* a compact task's saved frames, or NULL */
 
     char *name;          /* heap copy, or NULL for "Task-<id>", in name_buf once asked for */
     char *error_message; /* cio_fail_msg()'s text (heap), kept only if the task failed */
-    char name_buf[24];
+    char name_buf[sizeof "Task-18446744073709551615"]; /* the longest id */
 #if defined(CIO_ASAN)
     void *asan_fake_stack;
 #endif

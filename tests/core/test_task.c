@@ -2,6 +2,8 @@
  * names, misuse, and many tasks. All on the virtual clock. */
 #include "testutil.h"
 
+#include "core/loop.h" /* white-box: the task id counter */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +326,20 @@ static void *names_runner(void *arg) {
     return NULL;
 }
 
+/* The default name of the largest id fits its buffer ("Task-" and 20
+ * digits: the buffer was 24 bytes, two short). */
+static void default_name_of_the_largest_id(void **state) {
+    (void)state;
+    cio_loop *loop = test_loop_new();
+    loop->next_task_id = UINT64_MAX - 1;
+    cio_task *task;
+    assert_int_equal(cio_loop_create_task(loop, return_arg, NULL, &task), 0);
+    assert_string_equal(cio_task_name(task), "Task-18446744073709551615");
+    assert_int_equal(cio_loop_run_until_complete(loop, task, NULL), 0);
+    cio_task_unref(task);
+    cio_loop_free(loop);
+}
+
 static void names_and_listing(void **state) {
     (void)state;
     assert_int_equal(test_run(names_runner, NULL, NULL, NULL), 0);
@@ -442,6 +458,7 @@ int main(void) {
         cmocka_unit_test(misuse_returns_errors),
         cmocka_unit_test(tasks_of_another_loop_are_refused),
         cmocka_unit_test(names_and_listing),
+        cmocka_unit_test(default_name_of_the_largest_id),
         cmocka_unit_test(ten_thousand_tasks),
         cmocka_unit_test(unretrieved_error_is_reported),
         cmocka_unit_test(stack_overflow_is_reported),
