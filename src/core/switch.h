@@ -53,8 +53,13 @@ static inline void cio__switch_enter(cio_loop *loop, cio_task *task) {
 
 /* Make task the running one and tell the sanitizers that its stack is
  * about to run, just before jumping to or calling into it; fake_stack:
- * CIO__FAKE_STACK of the side that leaves. */
-static inline void cio__switch_enter_stack(cio_loop *loop, cio_task *task, void **fake_stack) {
+ * CIO__FAKE_STACK of the side that leaves. always_inline, even at -O0:
+ * TSan's fiber switch must happen in the function that jumps, or the
+ * helper's own return is recorded on the other fiber's shadow call stack
+ * (which then underflows: test_thread and test_handoff crashed in TSan's
+ * stack depot). */
+__attribute__((always_inline)) static inline void
+cio__switch_enter_stack(cio_loop *loop, cio_task *task, void **fake_stack) {
     cio__switch_enter(loop, task);
 #if defined(CIO_ASAN)
     __sanitizer_start_switch_fiber(fake_stack, (char *)task->stack.top - task->stack.size,
@@ -63,16 +68,25 @@ static inline void cio__switch_enter_stack(cio_loop *loop, cio_task *task, void 
     (void)fake_stack;
 #endif
 #if defined(CIO_TSAN)
-    if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(task->tsan_fiber, 0);
 #endif
+}
+
+/* The scheduler's side of cio__switch_enter_stack: the scheduler's own
+ * TSan fiber is the thread's, known at its first switch. */
+__attribute__((always_inline)) static inline void cio__switch_enter_from_scheduler(cio_loop *loop,
+                                                                                   cio_task *task) {
+#if defined(CIO_TSAN)
+    if (!loop->tsan_scheduler_fiber) loop->tsan_scheduler_fiber = __tsan_get_current_fiber();
+#endif
+    cio__switch_enter_stack(loop, task, CIO__FAKE_STACK(loop));
 }
 
 /* Scheduler -> task. Returns when a task switches to the scheduler: that
  * task, which is `task` or one that `task` handed off to (directly or not). */
 static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
     if (__builtin_expect(task->compact, 0)) cio__compact_swap_in(loop, task); /* its frames */
-    cio__switch_enter_stack(loop, task, CIO__FAKE_STACK(loop));
+    cio__switch_enter_from_scheduler(loop, task);
     cio__transfer back = cio__ctx_jump(task->ctx, NULL);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
@@ -90,7 +104,7 @@ static inline cio_task *cio__switch_to_task(cio_loop *loop, cio_task *task) {
 static inline cio_task *cio__switch_call_task(cio_loop *loop, cio_task *task,
                                               void (*entry)(void *task)) {
     task->in_call = true;
-    cio__switch_enter_stack(loop, task, CIO__FAKE_STACK(loop));
+    cio__switch_enter_from_scheduler(loop, task);
     cio__transfer back =
         cio__ctx_call(task->stack.top, task->stack.size, entry, task, &loop->scheduler_ctx);
 #if defined(CIO_ASAN)
