@@ -2,9 +2,9 @@
  *
  * Implements src/arch/switch.h with getcontext/makecontext/swapcontext for
  * CPUs without a hand-written switch. It is slow (glibc's swapcontext makes a
- * sigprocmask system call on every switch: ~320 ns a round trip against ~7 ns
- * for the assembly), but it keeps the rest of cio portable and is tested
- * with the same suite (cmake -DCIO_SWITCH=ucontext).
+ * sigprocmask system call on every switch, and this switch adds another:
+ * see cio__ctx_jump), but it keeps the rest of cio portable and is tested
+ * with the same suite (cmake -DCIO_SWITCH=ucontext, make test-ucontext).
  *
  * A context handle points to a `struct uctx`. A context made by
  * cio__ctx_make keeps it at the top of its own stack; each thread's original
@@ -13,6 +13,7 @@
  * between threads, so the slot is written and read on the same thread. */
 #include "arch/switch.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <ucontext.h>
@@ -58,9 +59,15 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry) {
 
 cio__transfer cio__ctx_jump(cio__ctx to, void *data) {
     struct uctx *self = running_context();
+    struct uctx *target = to;
     in_flight = (cio__transfer){.from = self, .data = data};
     running = to;
-    swapcontext(&self->uc, &((struct uctx *)to)->uc);
+    /* swapcontext installs the mask saved in target: the thread's mask when
+     * target last ran (or was made). The program may have changed it since
+     * (SIGPIPE or SIGCHLD blocked around a wait): a switch must not undo
+     * that, so target resumes with the mask in force now. */
+    pthread_sigmask(SIG_SETMASK, NULL, &target->uc.uc_sigmask);
+    swapcontext(&self->uc, &target->uc);
     /* Resumed: whoever jumped here set running back to self and left its
      * transfer in the slot. */
     return in_flight;
