@@ -21,15 +21,25 @@
 struct uctx {
     ucontext_t uc;
     cio__ctx_entry entry; /* what a new context runs; unused afterwards */
+    uintptr_t bottom;     /* its stack, [bottom, the record); 0 for a thread's own */
 };
 
 static _Thread_local struct uctx thread_context; /* the thread's own stack */
 static _Thread_local struct uctx *running;       /* NULL: thread_context */
 static _Thread_local cio__transfer in_flight;    /* the latest jump's transfer */
 
+/* The context the caller runs on. A longjmp out of a context (a failed
+ * cmocka assertion inside a task goes back to the test's own stack) leaves
+ * `running` naming the context left: a frame outside its stack means the
+ * thread's own stack, so the next jump saves that, not a record it would
+ * overwrite. (The assembly switch needs no such care: it saves whatever
+ * stack it is called on.) */
 static struct uctx *running_context(void) {
-    if (!running) running = &thread_context;
-    return running;
+    struct uctx *self = running;
+    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+    if (!self || !self->bottom || frame < self->bottom || frame >= (uintptr_t)self)
+        self = running = &thread_context;
+    return self;
 }
 
 /* The first function of every context made here: entry receives the
@@ -53,6 +63,7 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry) {
     ctx->uc.uc_stack.ss_size = (uintptr_t)ctx - bottom;
     ctx->uc.uc_link = NULL; /* start() aborts rather than return */
     ctx->entry = entry;
+    ctx->bottom = bottom;
     makecontext(&ctx->uc, start, 0);
     return ctx;
 }
