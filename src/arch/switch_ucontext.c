@@ -22,6 +22,7 @@ struct uctx {
     ucontext_t uc;
     cio__ctx_entry entry; /* what a new context runs; unused afterwards */
     uintptr_t bottom;     /* its stack, [bottom, the record); 0 for a thread's own */
+    uintptr_t sp;         /* suspended: no state of it lies below (cio__ctx_sp) */
 };
 
 static _Thread_local struct uctx thread_context; /* the thread's own stack */
@@ -64,8 +65,38 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry) {
     ctx->uc.uc_link = NULL; /* start() aborts rather than return */
     ctx->entry = entry;
     ctx->bottom = bottom;
+    ctx->sp = (uintptr_t)ctx; /* not run yet: the record is all there is */
     makecontext(&ctx->uc, start, 0);
     return ctx;
+}
+
+/* An address below the caller's frame, so below all it keeps on its stack
+ * across a swapcontext: swapcontext's own frame is not needed to resume
+ * (it restores the saved registers and jumps). Not inlined, so its frame
+ * is a callee's. */
+__attribute__((noinline)) static uintptr_t below_caller(void) {
+    return (uintptr_t)__builtin_frame_address(0);
+}
+
+void *cio__ctx_sp(cio__ctx ctx) {
+    return (void *)((struct uctx *)ctx)->sp;
+}
+
+bool cio__ctx_saved_frame(const void *record, uintptr_t *fp, uintptr_t *pc) {
+    const ucontext_t *uc = &((const struct uctx *)record)->uc;
+#if defined(__x86_64__)
+    *fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    *pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    return true;
+#elif defined(__aarch64__)
+    *fp = (uintptr_t)uc->uc_mcontext.regs[29];
+    *pc = (uintptr_t)uc->uc_mcontext.pc;
+    return true;
+#else
+    (void)uc;
+    *fp = *pc = 0;
+    return false;
+#endif
 }
 
 cio__transfer cio__ctx_jump(cio__ctx to, void *data) {
@@ -78,6 +109,7 @@ cio__transfer cio__ctx_jump(cio__ctx to, void *data) {
      * (SIGPIPE or SIGCHLD blocked around a wait): a switch must not undo
      * that, so target resumes with the mask in force now. */
     pthread_sigmask(SIG_SETMASK, NULL, &target->uc.uc_sigmask);
+    if (self->bottom) self->sp = below_caller();
     swapcontext(&self->uc, &target->uc);
     /* Resumed: whoever jumped here set running back to self and left its
      * transfer in the slot. */
