@@ -8,7 +8,7 @@ CTEST_FLAGS ?= --output-on-failure --no-tests=error
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test test-asan test-tsan test-valgrind test-aarch64 test-fallbacks fault fault-report soak bench fuzz install clean format
+.PHONY: all deps demo test test-asan test-tsan test-valgrind test-aarch64 test-ucontext test-fallbacks fault fault-report soak bench fuzz install clean format
 
 all: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -51,6 +51,11 @@ test-valgrind: all
 # under qemu-user (installs the cross compiler and arm64 cmocka; see the script).
 test-aarch64:
 	scripts/aarch64.sh build-aarch64
+
+# The whole suite on the portable context switch (-DCIO_SWITCH=ucontext),
+# a Debug build in build-ucontext/ (scripts/ucontext.sh).
+test-ucontext: deps
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" CTEST_FLAGS="$(CTEST_FLAGS)" scripts/ucontext.sh build-ucontext
 
 # The suite on the fallback paths: the poll(2) backend and mprotect guards.
 test-fallbacks: all

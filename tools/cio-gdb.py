@@ -19,7 +19,10 @@
 # slot (absent with CIO_SWITCH_NO_FPU_STATE), r15, r14, r13, r12, rbx, rbp,
 # and the resume address. On aarch64 (src/arch/switch_aarch64.S): x19-x28,
 # x29 (the frame pointer), x30 (the resume address), d8-d15 and FPCR, 0xb0
-# bytes (0xa0 without the FPU state). Needs a live process (a core file's
+# bytes (0xa0 without the FPU state). With the portable ucontext switch
+# (cmake -DCIO_SWITCH=ucontext, src/arch/switch_ucontext.c) the context is
+# a record whose first member is the ucontext_t swapcontext saved the
+# registers in. Needs a live process (a core file's
 # registers cannot be written) and the library's debug info (RelWithDebInfo
 # does).
 import gdb
@@ -183,11 +186,34 @@ def _aarch64_context(ctx):
     return regs
 
 
+def _ucontext_switch():
+    """True if the program was built with the ucontext switch (its symbol)."""
+    return gdb.lookup_global_symbol("cio__ctx_saved_frame") is not None
+
+
+# glibc's gregs indices (sys/ucontext.h) of the registers a switch keeps on x86-64.
+X86_64_GREGS = {"r12": 4, "r13": 5, "r14": 6, "r15": 7, "rbp": 10, "rbx": 11, "rsp": 15, "rip": 16}
+
+
+def _ucontext_context(ctx, arch):
+    """{register: value} saved by swapcontext in the ucontext_t at ctx."""
+    uc = gdb.Value(ctx).cast(gdb.lookup_type("ucontext_t").pointer()).dereference()
+    mc = uc["uc_mcontext"]
+    if arch == "x86-64":
+        return {reg: int(mc["gregs"][i]) for reg, i in X86_64_GREGS.items()}
+    regs = {"x%d" % i: int(mc["regs"][i]) for i in range(19, 31)}
+    regs.update(sp=int(mc["sp"]), pc=int(mc["pc"]))
+    return regs
+
+
 def _with_context(ctx, fn):
     arch = _arch()
     if arch is None:
         raise gdb.GdbError("cio-bt knows the x86-64 and aarch64 switches only")
-    regs = _x86_64_context(ctx) if arch == "x86-64" else _aarch64_context(ctx)
+    if _ucontext_switch():
+        regs = _ucontext_context(ctx, arch)
+    else:
+        regs = _x86_64_context(ctx) if arch == "x86-64" else _aarch64_context(ctx)
     gdb.execute("select-frame 0")
     saved = {r: int(gdb.parse_and_eval("$" + r)) for r in regs}
     try:

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef void *cio__ctx; /* a suspended context */
@@ -46,6 +47,27 @@ cio__transfer cio__ctx_jump(cio__ctx to, void *data);
  * call, without making a context or jumping twice. */
 cio__transfer cio__ctx_call(void *stack_top, size_t size, void (*entry)(void *arg), void *arg,
                             cio__ctx *caller);
+
+/* The lowest address of a suspended context's state on its own stack: all
+ * it needs to resume lies in [cio__ctx_sp(ctx), its stack's top), which is
+ * what a compact task's saved frames copy (src/core/compact.c) and what
+ * its stack use counts. The assembly switches' context is that stack
+ * pointer itself; ucontext's is a record at the stack's top, and the stack
+ * pointer at its last jump is kept in it.
+ *
+ * cio__ctx_saved_frame: the frame pointer and resume address a suspended
+ * context's record holds, read at `record` (the context, or a copy of its
+ * frames' bytes where the context's address maps): false where the switch
+ * does not know them (backtrace.c's walk then stops). The assembly
+ * switches' layouts are read by backtrace.c itself. */
+#if defined(CIO_SWITCH_UCONTEXT)
+void *cio__ctx_sp(cio__ctx ctx);
+bool cio__ctx_saved_frame(const void *record, uintptr_t *fp, uintptr_t *pc);
+#else
+static inline void *cio__ctx_sp(cio__ctx ctx) {
+    return ctx;
+}
+#endif
 
 /* x86-64's assembly also has cio__ctx_jump_via (CIO__CTX_JUMP_VIA defined):
  * suspend the current context, call fn(arg, that context) on the stack

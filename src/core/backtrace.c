@@ -2,7 +2,8 @@
  * frame-pointer chain, its use and high-water mark, and frames printed with
  * the names dladdr knows.
  *
- * A suspended task's context is its saved stack pointer (src/arch/switch.h);
+ * A suspended task's context is its saved stack pointer (src/arch/switch.h;
+ * under the ucontext switch a record holding it and the registers);
  * on x86-64 (aarch64 likewise, at its own offsets) cio__ctx_jump leaves there the FPU slot,
  * r15..rbx, rbp and the resume address (switch_x86_64.S). The resume address is inside the function
  * that switched out, and the saved rbp is that function's frame: from there each frame holds its
@@ -50,12 +51,23 @@ size_t cio__backtrace_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **fram
     return walk_moved(fp, lo, hi, 0, frames, cap);
 }
 
-#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(CIO_SWITCH_UCONTEXT)
+/* A suspended task's stack pointer: its context, or (ucontext) kept in the
+ * context's record, which for a compact task's frames saved away is read in
+ * their copy. */
+static uintptr_t suspended_sp(const cio_task *task) {
+#if defined(CIO_SWITCH_UCONTEXT)
+    return (uintptr_t)cio__ctx_sp(cio__compact_at(task, task->ctx));
+#else
+    return (uintptr_t)task->ctx;
+#endif
+}
+
+#if defined(__x86_64__) || defined(__aarch64__)
 /* Where a suspended task's frames are read: on its stack, or for a compact
- * task's saved away, in their copy - then only [ctx, top) exists (*lo). */
+ * task's saved away, in their copy - then only [its sp, top) exists (*lo). */
 static uintptr_t frames_delta(const cio_task *task, uintptr_t *lo) {
     uintptr_t at = (uintptr_t)cio__compact_at(task, task->ctx);
-    if (at != (uintptr_t)task->ctx) *lo = (uintptr_t)task->ctx;
+    if (at != (uintptr_t)task->ctx) *lo = suspended_sp(task);
     return at - (uintptr_t)task->ctx;
 }
 #endif
@@ -84,6 +96,21 @@ static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
     return 1 + walk_moved(saved[0x50 / 8], lo, hi, delta, frames + 1, cap - 1);
 }
 #define HAVE_WALK 1
+#elif defined(__x86_64__) || defined(__aarch64__) /* ucontext */
+/* The context is a record at the stack's top (switch_ucontext.c) holding
+ * the frame pointer and resume address of cio__ctx_jump itself: the walk
+ * shows that one frame more than the assembly switch's. */
+static size_t walk_suspended(const cio_task *task, void **frames, size_t cap) {
+    uintptr_t hi = (uintptr_t)task->stack.top, lo = hi - task->stack.size;
+    uintptr_t delta = frames_delta(task, &lo);
+    uintptr_t ctx = (uintptr_t)task->ctx, fp, pc;
+    if (ctx < lo || ctx >= hi || !cap ||
+        !cio__ctx_saved_frame((const void *)(ctx + delta), &fp, &pc))
+        return 0;
+    frames[0] = (void *)pc;
+    return 1 + walk_moved(fp, lo, hi, delta, frames + 1, cap - 1);
+}
+#define HAVE_WALK 1
 #endif
 
 int cio__backtrace_task(const cio_task *task, void **frames, size_t cap, size_t *count) {
@@ -108,7 +135,7 @@ size_t cio__stack_used(const cio_task *task) {
     if (!task->stack.top || task->state == CIO__TASK_DONE) return 0;
     uintptr_t hi = (uintptr_t)task->stack.top;
     uintptr_t sp = task->state == CIO__TASK_RUNNING ? (uintptr_t)__builtin_frame_address(0)
-                                                    : (uintptr_t)task->ctx;
+                                                    : suspended_sp(task);
     return sp < hi && hi - sp <= task->stack.size ? hi - sp : 0;
 }
 

@@ -99,8 +99,14 @@ int cio__compact_start(cio_task *task, cio__ctx_entry entry) {
 
 /* ---- saving and restoring frames ----------------------------------------------- */
 
+/* Where its saved frames start: its context's stack pointer (the context
+ * itself, but for the ucontext switch's record: src/arch/switch.h). */
+static char *live_low(const cio_task *task) {
+    return cio__ctx_sp(task->ctx);
+}
+
 static size_t live_bytes(const cio_task *task) {
-    return (size_t)((char *)task->stack.top - (char *)task->ctx);
+    return (size_t)((char *)task->stack.top - live_low(task));
 }
 
 /* Room for len bytes of frames, which save() found too few: false (frames
@@ -128,8 +134,8 @@ static inline void save(struct cio__compact *c, cio_task *task) {
     if (__builtin_expect(!task->frames || task->frames->cap < len, 0) && !grow(task, len))
         abort(); /* its frames would be overwritten: nothing sound is left to do */
     /* ASan: the frames' redzones are poisoned; their owner re-poisons them. */
-    ASAN_UNPOISON_MEMORY_REGION(task->ctx, len);
-    memcpy(task->frames->data, task->ctx, len);
+    ASAN_UNPOISON_MEMORY_REGION(live_low(task), len);
+    memcpy(task->frames->data, live_low(task), len);
     task->frames->len = (uint32_t)len;
     c->saves++;
 }
@@ -161,7 +167,7 @@ static bool within(const void *p, const void *low, const void *top) {
  * another task's, name something in them? Whoever wakes that wait will write
  * into another task's frames. O(tasks): debug mode only. */
 static void debug_check(cio_loop *loop, cio_task *task) {
-    void *low = task->ctx, *top = task->stack.top;
+    void *low = live_low(task), *top = task->stack.top;
     /* What the next task's frames do not cover reads as 0xcd... to a stale
      * pointer (a pointer loaded from it faults): the mistake shows sooner. */
     memset(low, CIO__COMPACT_POISON, (size_t)((char *)top - (char *)low));

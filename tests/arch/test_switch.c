@@ -580,6 +580,53 @@ static void ten_thousand_contexts(void **state) {
     munmap(base, len);
 }
 
+/* ---- the signal mask is the program's, not the switch's ---------------------------- */
+
+static bool blocked(int sig) {
+    sigset_t now;
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    return sigismember(&now, sig) == 1;
+}
+
+static void block(int sig, bool on) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    assert_int_equal(pthread_sigmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL), 0);
+}
+
+/* Sees the mask main set after making it, and one main set while it was
+ * suspended; its own change holds when main resumes. */
+static void mask_keeper(cio__transfer t) {
+    entered();
+    bool first = blocked(SIGUSR1);
+    t = jump(t.from, &main_stack, (void *)(uintptr_t)first, false);
+    bool second = blocked(SIGUSR2);
+    block(SIGUSR1, false);
+    jump(t.from, &main_stack, (void *)(uintptr_t)second, true);
+}
+
+/* ucontext's swapcontext restores the mask saved with the resumed context:
+ * without care a resumed task undoes a mask the program changed meanwhile
+ * (a SIGPIPE blocked around a write then kills it). */
+static void signal_mask_survives_switches(void **state) {
+    (void)state;
+    sigset_t saved;
+    pthread_sigmask(SIG_BLOCK, NULL, &saved);
+    struct test_stack stack = stack_new(64 * 1024);
+    cio__ctx ctx = cio__ctx_make(stack_top(&stack), stack.size, mask_keeper);
+    block(SIGUSR1, true); /* after the make */
+    cio__transfer t = jump(ctx, &stack, NULL, false);
+    assert_true((uintptr_t)t.data); /* it ran with SIGUSR1 blocked */
+    block(SIGUSR2, true);           /* while it is suspended */
+    t = jump(t.from, &stack, NULL, false);
+    assert_true((uintptr_t)t.data); /* it resumed with SIGUSR2 blocked */
+    assert_false(blocked(SIGUSR1)); /* its unblock holds back here */
+    assert_true(blocked(SIGUSR2));
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    stack_free(&stack);
+}
+
 /* ---- misuse ------------------------------------------------------------------------ */
 
 static void just_return(cio__transfer t) {
@@ -617,6 +664,7 @@ int main(void) {
 #endif
         cmocka_unit_test(deep_recursion_on_small_stack),
         cmocka_unit_test(ten_thousand_contexts),
+        cmocka_unit_test(signal_mask_survives_switches),
         cmocka_unit_test(returning_entry_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
