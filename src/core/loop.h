@@ -33,7 +33,7 @@ struct cio_loop {
     /* cross-thread: wakeup.c */
     int wakeup_fd;
     pthread_mutex_t inbox_lock;
-    struct cio__inbox_item *inbox_head, *inbox_tail;
+    struct cio__post *inbox_head, *inbox_tail;
     atomic_bool wakeup_pending;
     /* True while the loop will look at wakeup_pending before it next sleeps
      * (it is awake, or spinning): a poster then need not write the eventfd.

@@ -40,12 +40,6 @@
  * and watching: a ping-pong partner answers within one or two. */
 #define CROSS_RECENT_POLLS 16
 
-struct cio__inbox_item {
-    struct cio__inbox_item *next;
-    cio_callback fn;
-    void *arg;
-};
-
 int cio__wakeup_init(cio_loop *loop) {
     loop->wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (loop->wakeup_fd < 0) return -errno;
@@ -57,22 +51,22 @@ int cio__wakeup_init(cio_loop *loop) {
 }
 
 /* Detach everything posted so far, oldest first. */
-static struct cio__inbox_item *take_inbox(cio_loop *loop) {
+static struct cio__post *take_inbox(cio_loop *loop) {
     pthread_mutex_lock(&loop->inbox_lock);
-    struct cio__inbox_item *item = loop->inbox_head;
+    struct cio__post *item = loop->inbox_head;
     loop->inbox_head = loop->inbox_tail = NULL;
     pthread_mutex_unlock(&loop->inbox_lock);
     return item;
 }
 
 void cio__wakeup_close(cio_loop *loop) {
-    struct cio__inbox_item *item = take_inbox(loop);
+    struct cio__post *item = take_inbox(loop);
     /* A poster whose item the loop has run may still be writing the eventfd
      * (cio_call_soon_threadsafe): a few instructions and a syscall. */
     while (atomic_load_explicit(&loop->posters, memory_order_acquire) > 0) sched_yield();
     while (item) {
-        struct cio__inbox_item *next = item->next;
-        free(item);
+        struct cio__post *next = item->next;
+        if (item->owned) free(item);
         item = next;
     }
     if (loop->wakeup_fd >= 0) close(loop->wakeup_fd);
@@ -96,9 +90,9 @@ static int wake(cio_loop *loop) {
 
 /* Take item back out of the inbox: true if it was still there (it will not
  * run; freed here), false if the loop has taken it already (it will). */
-static bool withdraw(cio_loop *loop, struct cio__inbox_item *item) {
+static bool withdraw(cio_loop *loop, struct cio__post *item) {
     pthread_mutex_lock(&loop->inbox_lock);
-    struct cio__inbox_item *prev = NULL, *at = loop->inbox_head;
+    struct cio__post *prev = NULL, *at = loop->inbox_head;
     while (at && at != item) prev = at, at = at->next;
     if (at) {
         if (prev)
@@ -108,19 +102,18 @@ static bool withdraw(cio_loop *loop, struct cio__inbox_item *item) {
         if (loop->inbox_tail == item) loop->inbox_tail = prev;
     }
     pthread_mutex_unlock(&loop->inbox_lock);
-    if (at) free(item);
+    if (at && item->owned) free(item);
     return at != NULL;
 }
 
-int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
-    if (!loop || loop->head.magic != CIO__LOOP_MAGIC || !cb) return -EINVAL;
-    if (loop->head.closed) return -CIO_ECLOSED;
-    /* On the loop's own thread it is cio_call_soon: queued in order with
-     * the callbacks scheduled before and after it, no inbox, no malloc. */
-    if (cio__running_loop == loop) return cio_call_soon(loop, cb, arg, NULL);
-    struct cio__inbox_item *item = malloc(sizeof *item);
-    if (!item) return -ENOMEM;
-    *item = (struct cio__inbox_item){NULL, cb, arg};
+static int check_target(const cio_loop *loop) {
+    if (!loop || loop->head.magic != CIO__LOOP_MAGIC) return -EINVAL;
+    return loop->head.closed ? -CIO_ECLOSED : 0;
+}
+
+/* Append item to another thread's loop and wake it if need be. */
+static int post(cio_loop *loop, struct cio__post *item) {
+    item->next = NULL;
     /* The loop may take the item as soon as the lock is released, run it
      * and be freed (the item may be what lets it end): posters counts this
      * call until its last touch of the loop, and cio__wakeup_close waits for
@@ -148,16 +141,37 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
     return rc;
 }
 
+int cio_call_soon_threadsafe(cio_loop *loop, cio_callback cb, void *arg) {
+    int rc = check_target(loop);
+    if (rc < 0 || !cb) return rc < 0 ? rc : -EINVAL;
+    /* On the loop's own thread it is cio_call_soon: queued in order with
+     * the callbacks scheduled before and after it, no inbox, no malloc. */
+    if (cio__running_loop == loop) return cio_call_soon(loop, cb, arg, NULL);
+    struct cio__post *item = malloc(sizeof *item);
+    if (!item) return -ENOMEM;
+    *item = (struct cio__post){.fn = cb, .arg = arg, .owned = true};
+    return post(loop, item);
+}
+
+int cio__post(cio_loop *loop, struct cio__post *item) {
+    int rc = check_target(loop);
+    if (rc < 0 || !item->fn) return rc < 0 ? rc : -EINVAL;
+    if (cio__running_loop == loop) return cio_call_soon(loop, item->fn, item->arg, NULL);
+    item->owned = false;
+    return post(loop, item);
+}
+
 /* On the loop thread: move the inbox onto the ready queue, in order. */
 void cio__wakeup_drain(cio_loop *loop) {
     atomic_store(&loop->wakeup_pending, false);
-    struct cio__inbox_item *item = take_inbox(loop);
+    struct cio__post *item = take_inbox(loop);
     if (item && loop->clock != CIO_CLOCK_VIRTUAL) {
         loop->cross_recent = CROSS_RECENT_POLLS;
         atomic_store_explicit(&loop->inbox_watched, true, memory_order_relaxed);
     }
     while (item) {
-        struct cio__inbox_item *next = item->next;
+        struct cio__post *next = item->next;
+        bool owned = item->owned; /* an embedded item may be gone once fn ran */
         struct cio__callback *record = cio__callback_alloc(loop);
         if (record) {
             record->fn = item->fn;
@@ -166,7 +180,7 @@ void cio__wakeup_drain(cio_loop *loop) {
         } else {
             item->fn(item->arg); /* no memory for a record: run it now rather than lose it */
         }
-        free(item);
+        if (owned) free(item);
         item = next;
     }
 }
