@@ -24,6 +24,17 @@
  * post waits on a sleeping loop. The later store of true is relaxed: a
  * sender that reads a stale false only writes once too often.
  *
+ * When the spin (or that last load) finds a post, the loop drains it at
+ * once (cio__wakeup_after_poll) and, unless the backend is due for a poll
+ * anyway, skips the zero-timeout poll it would otherwise make (loop.c,
+ * poll_backend): the argument above is unchanged, a post is never left
+ * behind a sleep, only the syscall goes.
+ *
+ * An inbox record is either malloc'd by cio_call_soon_threadsafe (owned:
+ * freed once taken) or embedded by the poster in what waits for the
+ * message (cio__post: a channel waiter, a submission), which stays valid
+ * until the message is taken: no allocation per message.
+ *
  * A loop with no posts lately leaves inbox_watched false and does no
  * atomic read-modify-write on its way to sleep: single-loop programs pay
  * nothing. Virtual-clock loops (tests) never watch: their idle poll is
