@@ -278,8 +278,9 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
         cio__complain("%s", why);
         return rc;
     }
-    cio_loop *loop = calloc(1, sizeof *loop);
+    cio_loop *loop = aligned_alloc(_Alignof(cio_loop), sizeof *loop); /* loop.h: cache lines */
     if (!loop) return -ENOMEM;
+    memset(loop, 0, sizeof *loop);
     loop->head.magic = CIO__LOOP_MAGIC;
     atomic_init(&loop->idle, true); /* not running: no stall to watch for */
     rc = loop_init(loop, opts);
