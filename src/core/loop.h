@@ -44,7 +44,8 @@ struct cio_loop {
      * Only set on a loop that had cross-thread posts lately (cross_recent);
      * the protocol and its memory-order argument are in wakeup.c. */
     atomic_bool inbox_watched;
-    atomic_int posters; /* cio_call_soon_threadsafe calls still touching the loop */
+    atomic_int posters;    /* cio_call_soon_threadsafe calls still touching the loop */
+    atomic_int poster_cpu; /* the CPU the last poster ran on (spin: yield at once if ours) */
     _Alignas(CIO__CACHE_LINE) int wakeup_fd; /* posters read it, rarely: the loop's line */
     int cross_recent; /* blocking polls left to spin and watch (loop thread) */
     int64_t spin_ns;  /* cio_loop_options.spin_us: how long to spin first */
