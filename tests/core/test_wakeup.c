@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,6 +84,21 @@ static void spin_lengths_are_honoured(void **state) {
     (void)state;
     run_pingpong(1, 2);
     run_pingpong(500, 5);
+}
+
+/* Both threads on one CPU: the loop sees its poster on its own CPU and
+ * yields at every look of its spin instead of pausing (wakeup.c, spin). */
+static void same_cpu_partner_never_sleeps_through_a_post(void **state) {
+    (void)state;
+    cpu_set_t saved, one;
+    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    /* the ping thread inherits the mask */
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    run_pingpong(0, 0);
+    run_pingpong(0, 3);
+    assert_int_equal(sched_setaffinity(0, sizeof saved, &saved), 0);
 }
 
 /* Posts stop: after a post the loop watches for a number of blocking polls
@@ -176,6 +192,7 @@ int main(void) {
         cmocka_unit_test(no_spin_never_sleeps_through_a_post),
         cmocka_unit_test(default_spin_never_sleeps_through_a_post),
         cmocka_unit_test(spin_lengths_are_honoured),
+        cmocka_unit_test(same_cpu_partner_never_sleeps_through_a_post),
         cmocka_unit_test(a_quiet_loop_is_woken_by_the_eventfd),
         cmocka_unit_test(posts_caught_spinning_do_not_starve_io),
     };
