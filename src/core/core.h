@@ -622,6 +622,20 @@ struct cio__vars *cio__context_vars(cio_context *ctx);
 bool cio__context_valid(const cio_context *ctx);
 
 /* wakeup.c */
+/* A cross-thread post whose record the poster provides, embedded in what
+ * waits for it (a parked channel waiter, a cio_loop_submit): no malloc per
+ * post, and no -ENOMEM but on the loop's own thread. */
+struct cio__post {
+    struct cio__post *next;
+    cio_callback fn;
+    void *arg;
+    bool owned; /* malloc'd by cio_call_soon_threadsafe: freed once taken */
+};
+/* cio_call_soon_threadsafe(loop, post->fn, post->arg) with post as the
+ * inbox record: post must stay valid, and not be posted again, until the
+ * loop has taken it (at the latest when fn runs; a loop that closes first
+ * drops it). Same returns (on the loop's own thread it is cio_call_soon). */
+int cio__post(cio_loop *loop, struct cio__post *post);
 int cio__wakeup_init(cio_loop *loop);
 void cio__wakeup_drain(cio_loop *loop);
 void cio__wakeup_close(cio_loop *loop);

@@ -185,19 +185,29 @@ static void take_batch(cio_loop *loop) {
 
 static void poll_backend(cio_loop *loop) {
     int timeout = poll_timeout(loop);
-    if (timeout == 0 && !loop->stopping && loop->ran_since_poll < BUSY_POLL_INTERVAL) {
+    bool poll_due = loop->stopping || loop->ran_since_poll >= BUSY_POLL_INTERVAL;
+    if (timeout == 0 && !poll_due) {
         if (atomic_load_explicit(&loop->wakeup_pending, memory_order_acquire))
             cio__wakeup_drain(loop);
         return;
     }
-    loop->ran_since_poll = 0;
     cio__loop_heartbeat(loop, true);
     if (loop->clock == CIO_CLOCK_VIRTUAL) {
+        loop->ran_since_poll = 0;
         poll_virtual(loop, timeout);
     } else {
-        if (timeout != 0 && cio__wakeup_before_sleep(loop)) timeout = 0;
-        loop->poller_ops->poll(loop->poller, timeout, on_fd_ready, loop);
-        cio__wakeup_after_poll(loop);
+        bool posted = timeout != 0 && cio__wakeup_before_sleep(loop);
+        if (posted && !poll_due) {
+            /* A post came while the loop spun: take it without the
+             * zero-timeout poll, a syscall worth half a cross-loop round
+             * trip. The backend is still polled once BUSY_POLL_INTERVAL
+             * entries have run, as on the busy path. */
+            cio__wakeup_after_poll(loop);
+        } else {
+            loop->ran_since_poll = 0;
+            loop->poller_ops->poll(loop->poller, posted ? 0 : timeout, on_fd_ready, loop);
+            cio__wakeup_after_poll(loop);
+        }
     }
     cio__loop_heartbeat(loop, false);
 }
@@ -268,8 +278,9 @@ int cio_loop_new(const cio_loop_options *opts, cio_loop **out) {
         cio__complain("%s", why);
         return rc;
     }
-    cio_loop *loop = calloc(1, sizeof *loop);
+    cio_loop *loop = aligned_alloc(_Alignof(cio_loop), sizeof *loop); /* loop.h: cache lines */
     if (!loop) return -ENOMEM;
+    memset(loop, 0, sizeof *loop);
     loop->head.magic = CIO__LOOP_MAGIC;
     atomic_init(&loop->idle, true); /* not running: no stall to watch for */
     rc = loop_init(loop, opts);

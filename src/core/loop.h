@@ -10,6 +10,8 @@
 
 #include "core/core.h"
 
+#define CIO__CACHE_LINE 64
+
 struct cio_loop {
     struct cio__loop_head head; /* first: core.h's inline accessors read it */
     bool stopping, is_default;
@@ -30,20 +32,24 @@ struct cio_loop {
     size_t fds_len;
     int io_waiters;
 
-    /* cross-thread: wakeup.c */
-    int wakeup_fd;
-    pthread_mutex_t inbox_lock;
-    struct cio__inbox_item *inbox_head, *inbox_tail;
+    /* cross-thread: wakeup.c. What posters write (the lock, the list, the
+     * flags, the count) has a cache line of its own: the loop's own hot
+     * fields around it would otherwise bounce between the cores with every
+     * post (the loop is allocated aligned: cio_loop_new). */
+    _Alignas(CIO__CACHE_LINE) pthread_mutex_t inbox_lock;
+    struct cio__post *inbox_head, *inbox_tail;
     atomic_bool wakeup_pending;
     /* True while the loop will look at wakeup_pending before it next sleeps
      * (it is awake, or spinning): a poster then need not write the eventfd.
      * Only set on a loop that had cross-thread posts lately (cross_recent);
      * the protocol and its memory-order argument are in wakeup.c. */
     atomic_bool inbox_watched;
-    atomic_int posters; /* cio_call_soon_threadsafe calls still touching the loop */
-    int cross_recent;   /* blocking polls left to spin and watch (loop thread) */
-    int64_t spin_ns;    /* cio_loop_options.spin_us: how long to spin first */
-    int holds;          /* work in other threads the virtual clock must wait for */
+    atomic_int posters;    /* cio_call_soon_threadsafe calls still touching the loop */
+    atomic_int poster_cpu; /* the CPU the last poster ran on (spin: yield at once if ours) */
+    _Alignas(CIO__CACHE_LINE) int wakeup_fd; /* posters read it, rarely: the loop's line */
+    int cross_recent; /* blocking polls left to spin and watch (loop thread) */
+    int64_t spin_ns;  /* cio_loop_options.spin_us: how long to spin first */
+    int holds;        /* work in other threads the virtual clock must wait for */
 
     struct cio__callback_chunk *callback_chunks; /* every chunk of the slab */
     struct cio__callback_chunk *partial_chunks;  /* the chunks with free records */

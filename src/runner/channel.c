@@ -23,9 +23,10 @@ struct waiter {
     struct waiter *next, *prev;
     bool listed; /* under the channel's lock */
     cio_loop *loop;
-    cio_event woken; /* the waiter's loop: set by the wake-up */
-    void *item;      /* a sender's item; the item handed to a receiver */
-    int status;      /* 0: served; -CIO_ECLOSED: the channel closed */
+    cio_event woken;          /* the waiter's loop: set by the wake-up */
+    struct cio__post wake_up; /* the wake-up's inbox record */
+    void *item;               /* a sender's item; the item handed to a receiver */
+    int status;               /* 0: served; -CIO_ECLOSED: the channel closed */
 };
 
 struct waiters {
@@ -92,7 +93,7 @@ static void on_woken(void *arg) {
 
 /* The waiter waits for exactly this post: retry while memory is short. */
 static void wake(struct waiter *waiter) {
-    cio__post_owed(waiter->loop, on_woken, waiter);
+    cio__post_owed_record(waiter->loop, &waiter->wake_up, on_woken, waiter);
 }
 
 static void wake_all(struct waiter *waiter) {

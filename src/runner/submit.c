@@ -17,6 +17,9 @@ struct submission {
     cio_loop *caller_loop;
     cio_event answered; /* the caller's loop: set by the answer */
     cio_event acked;    /* the caller's loop: set once a cancel was handled */
+    /* The inbox records of the four messages, each sent at most once: */
+    struct cio__post start_post, cancel_post; /* to the target */
+    struct cio__post answer_post, ack_post;   /* to the caller */
     /* Target thread only: */
     cio_task *remote; /* referenced until it is done */
     bool remote_done;
@@ -25,8 +28,8 @@ struct submission {
     void *result;
 };
 
-static void post_to_caller(struct submission *submission, cio_callback fn) {
-    cio__post_owed(submission->caller_loop, fn, submission);
+static void post_to_caller(struct submission *submission, struct cio__post *post, cio_callback fn) {
+    cio__post_owed_record(submission->caller_loop, post, fn, submission);
 }
 
 static void on_answer(void *arg) {
@@ -49,7 +52,7 @@ static void on_remote_done(cio_future *future, void *arg) {
     submission->remote_done = true;
     cio_task_unref(submission->remote);
     submission->remote = NULL;
-    post_to_caller(submission, on_answer);
+    post_to_caller(submission, &submission->answer_post, on_answer);
 }
 
 static void start_remote(void *arg) {
@@ -66,13 +69,13 @@ static void start_remote(void *arg) {
     }
     submission->error = rc;
     submission->remote_done = true;
-    post_to_caller(submission, on_answer);
+    post_to_caller(submission, &submission->answer_post, on_answer);
 }
 
 static void cancel_remote(void *arg) {
     struct submission *submission = arg;
     if (!submission->remote_done) cio_task_cancel(submission->remote);
-    post_to_caller(submission, on_ack);
+    post_to_caller(submission, &submission->ack_post, on_ack);
 }
 
 /* ---- the caller's side ------------------------------------------------------------ */
@@ -83,7 +86,7 @@ static int wait_answer(struct submission *submission, cio_loop *target) {
     int rc = cio_event_wait(&submission->answered);
     if (rc == 0) return 0;
     if (!cio_event_is_set(&submission->answered) &&
-        cio_call_soon_threadsafe(target, cancel_remote, submission) == 0)
+        cio__post(target, &submission->cancel_post) == 0)
         cio__event_wait_shielded(&submission->acked);
     cio__event_wait_shielded(&submission->answered);
     return rc;
@@ -98,7 +101,9 @@ int cio_loop_submit(cio_loop *target, cio_task_fn fn, void *arg, void **result) 
     struct submission submission = {.fn = fn, .arg = arg, .caller_loop = caller_loop};
     cio_event_init(&submission.answered);
     cio_event_init(&submission.acked);
-    int rc = cio_call_soon_threadsafe(target, start_remote, &submission);
+    submission.start_post = (struct cio__post){.fn = start_remote, .arg = &submission};
+    submission.cancel_post = (struct cio__post){.fn = cancel_remote, .arg = &submission};
+    int rc = cio__post(target, &submission.start_post);
     if (rc < 0) return rc;
     cio_task *task = cio__task_current();
     struct cio__wait_label label;

@@ -7,10 +7,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 struct pingpong {
     cio_loop *loop;
@@ -83,6 +86,21 @@ static void spin_lengths_are_honoured(void **state) {
     run_pingpong(500, 5);
 }
 
+/* Both threads on one CPU: the loop sees its poster on its own CPU and
+ * yields at every look of its spin instead of pausing (wakeup.c, spin). */
+static void same_cpu_partner_never_sleeps_through_a_post(void **state) {
+    (void)state;
+    cpu_set_t saved, one;
+    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    /* the ping thread inherits the mask */
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    run_pingpong(0, 0);
+    run_pingpong(0, 3);
+    assert_int_equal(sched_setaffinity(0, sizeof saved, &saved), 0);
+}
+
 /* Posts stop: after a post the loop watches for a number of blocking polls
  * (here: timers firing every millisecond, more of them than that number),
  * then stops watching and sleeps; a late post wakes it by the eventfd. */
@@ -116,12 +134,67 @@ static void a_quiet_loop_is_woken_by_the_eventfd(void **state) {
     cio_loop_free(p.loop);
 }
 
+/* Posts caught by the spin are taken without a poll of the backend; it is
+ * still polled every so many entries, so a ready fd is served while a
+ * partner keeps posting (were it never polled, the thread would post its
+ * whole budget and abort). */
+struct stream_of_posts {
+    struct pingpong p;
+    int fds[2];
+    atomic_bool read_seen;
+};
+
+static void on_readable(void *arg) {
+    struct stream_of_posts *s = arg;
+    char byte;
+    assert_int_equal(read(s->fds[0], &byte, 1), 1);
+    cio_remove_reader(s->p.loop, s->fds[0]);
+    atomic_store(&s->read_seen, true);
+}
+
+static void *post_until_read(void *arg) {
+    struct stream_of_posts *s = arg;
+    for (int i = 0; !atomic_load(&s->read_seen); i++) {
+        if (i == 100) assert_int_equal(write(s->fds[1], "x", 1), 1);
+        if (i == 1000000) {
+            fprintf(stderr, "the fd was never served among %d posts\n", i);
+            abort();
+        }
+        if (cio_call_soon_threadsafe(s->p.loop, answer, &s->p) != 0) abort();
+        while (sem_wait(&s->p.answered) != 0) continue;
+    }
+    s->p.rounds = s->p.answers + 1;
+    if (cio_call_soon_threadsafe(s->p.loop, answer, &s->p) != 0) abort();
+    return NULL;
+}
+
+static void posts_caught_spinning_do_not_starve_io(void **state) {
+    (void)state;
+    struct stream_of_posts s = {.p.rounds = -1};
+    cio_loop_options opts = {.spin_us = 1000000}; /* every post is caught spinning */
+    assert_int_equal(cio_loop_new(&opts, &s.p.loop), 0);
+    sem_init(&s.p.answered, 0, 0);
+    assert_int_equal(pipe(s.fds), 0);
+    assert_int_equal(cio_add_reader(s.p.loop, s.fds[0], on_readable, &s), 0);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, post_until_read, &s), 0);
+    assert_int_equal(cio_loop_run_forever(s.p.loop), 0);
+    pthread_join(thread, NULL);
+    assert_true(atomic_load(&s.read_seen));
+    close(s.fds[0]);
+    close(s.fds[1]);
+    sem_destroy(&s.p.answered);
+    cio_loop_free(s.p.loop);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_spin_never_sleeps_through_a_post),
         cmocka_unit_test(default_spin_never_sleeps_through_a_post),
         cmocka_unit_test(spin_lengths_are_honoured),
+        cmocka_unit_test(same_cpu_partner_never_sleeps_through_a_post),
         cmocka_unit_test(a_quiet_loop_is_woken_by_the_eventfd),
+        cmocka_unit_test(posts_caught_spinning_do_not_starve_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
