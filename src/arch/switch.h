@@ -3,8 +3,8 @@
  * Modelled on Boost.Context's fcontext: a suspended context is just its saved
  * stack pointer, with the callee-saved registers (and MXCSR / x87 control word
  * on x86-64, FPCR on aarch64, unless CIO_SWITCH_NO_FPU_STATE) pushed on its own
- * stack. Resuming pops them and returns into the resumed context (`ret`: see
- * switch_x86_64.S for why not a jump).
+ * stack. Resuming pops them and jumps (x86-64; cio__ctx_handoff returns
+ * instead: switch_x86_64.S says why) or returns (aarch64).
  *
  * Implementations: switch_x86_64.S, switch_aarch64.S, and switch_ucontext.c
  * (portable fallback, selected by CMake with -DCIO_SWITCH=ucontext). */
@@ -35,6 +35,16 @@ cio__ctx cio__ctx_make(void *stack_top, size_t size, cio__ctx_entry entry);
 /* Suspend the current context and resume `to`, handing it data. Returns when
  * some context jumps back here: with that context and the data it passed. */
 cio__transfer cio__ctx_jump(cio__ctx to, void *data);
+
+/* cio__ctx_jump for a task handing off to another task: the same, but on
+ * x86-64 it resumes `to` with `ret` instead of a pop and an indirect jump
+ * (switch_x86_64.S says when which one predicts); elsewhere it is
+ * cio__ctx_jump. */
+#if defined(__x86_64__) && !defined(CIO_SWITCH_UCONTEXT)
+cio__transfer cio__ctx_handoff(cio__ctx to, void *data);
+#else
+#define cio__ctx_handoff cio__ctx_jump
+#endif
 
 /* Call entry(arg) on the stack [stack_top - size, stack_top) (stack_top
  * 16-byte aligned), as a

@@ -12,7 +12,7 @@
  * {from, data} in x0:x1, which is also how entry receives it as its argument
  * on a context's first run.
  *
- * Resuming uses `ret` (as on x86-64, where it predicts better): with BTI, an indirect `br`
+ * Resuming uses `ret` (x86-64 uses it for hand-offs only): with BTI, an indirect `br`
  * may only land on a `bti j` pad, and return addresses have none, whereas
  * `ret` is exempt. Both global functions start with `bti c` (`hint #34`, a NOP
  * before Armv8.5), and the start trampoline is reached only through `ret`, so

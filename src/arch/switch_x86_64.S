@@ -12,20 +12,27 @@
  * {from, data} in rax:rdx. For a context's first run the same registers also
  * hold it as entry's argument: a two-pointer struct is passed in rdi:rsi.
  *
- * Resuming executes `ret`. It returns into another call chain than the one
- * that called us, so the return-stack buffer's top entry (pushed by our
- * caller's call) is the wrong guess for that one return; but it is consumed,
- * and the resumed side's next returns pop the entries below it, which are
- * right whenever the two contexts suspended through the same calls - the
- * common case: tasks park in the same few waits. A pop and an indirect jump,
- * as the switch did first, leaves that entry behind, and then every later
- * return mispredicts: yield ping-pong went from 24.8 to 19.4 ns per switch
- * with `ret` (bench/core_yield, pinned, 8 interleaved rounds, minimum; the
- * compact-switch measurement in bench/results/compact-switch.md found the
- * same). The start trampoline is reached by `ret` as well.
+ * How `to` is resumed depends on who jumps. A `ret` returns into another
+ * call chain than the one that called us, so the return-stack buffer's top
+ * entry (pushed by our caller's call) is the wrong guess for that return,
+ * but it is consumed, and the resumed side's next returns pop the entries
+ * below it, which are right when both sides suspended through the same
+ * calls. A pop and an indirect jump leaves that entry behind, but the jump
+ * itself is predicted by its own history. So:
+ * - cio__ctx_jump pops and jumps: the scheduler and a task suspend through
+ *   different calls, and then the jump predicts better (glibc-free round
+ *   trip 26.9 -> 16.3 ns in bench/switch_roundtrip; create-and-await one
+ *   task, bench/core_eager spawn_one, 197 -> 187 ns, with `ret` here);
+ * - cio__ctx_handoff returns: a task handing off to another task, which as
+ *   a rule suspended in the same wait (yield ping-pong 24.8 -> 19.4 ns a
+ *   switch against the jump, bench/core_yield; the compact swapper's
+ *   cio__ctx_jump_via found the same first).
+ * The start trampoline is reached either way.
  *
- * CET: every global function starts with endbr64; `ret` is not subject to
- * IBT. We claim IBT in the property note only when the build asks for it
+ * CET: every global function starts with endbr64. The resume jump carries the
+ * notrack prefix because its target is a return address, which has no
+ * endbr64; notrack is how IBT allows such a jump (GCC's jump tables use it
+ * too); `ret` is not subject to IBT. We claim IBT in the property note only when the build asks for it
  * (__CET__ & 1) and never claim SHSTK: a shadow stack would need the switch to
  * swap shadow-stack pointers too, which this code does not do. */
 
@@ -73,12 +80,9 @@
     popq    %rbp
 .endm
 
-/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
-    .globl  cio__ctx_jump
-    .hidden cio__ctx_jump
-    .type   cio__ctx_jump, @function
-    .p2align 4
-cio__ctx_jump:
+/* The body of cio__ctx_jump and cio__ctx_handoff, which differ only in how
+ * they resume `to` (RESUME: see the top of the file). */
+.macro JUMP RESUME
     endbr64
     SAVE_CONTEXT
 #if FPU_SLOT
@@ -92,23 +96,51 @@ cio__ctx_jump:
      * some cores); skip it when the two contexts already agree, which is
      * the common case (as the aarch64 switch does for FPCR). */
     cmpl    (%rsp), %r8d
-    jne     .Lload_fpu_state
+    jne     .Lload_fpu_state\@
     cmpw    4(%rsp), %r9w
-    jne     .Lload_fpu_state
-.Lfpu_state_loaded:
+    jne     .Lload_fpu_state\@
+.Lfpu_state_loaded\@:
     addq    $8, %rsp
 #endif
     RESTORE_REGISTERS
     movq    %rsi, %rdx          /* transfer.data as a return value ... */
     movq    %rax, %rdi          /* ... and {rdi, rsi} as entry's argument */
-    ret                         /* to where `to` resumes */
+    \RESUME
 #if FPU_SLOT
-.Lload_fpu_state:
+.Lload_fpu_state\@:
     ldmxcsr (%rsp)
     fldcw   4(%rsp)
-    jmp     .Lfpu_state_loaded
+    jmp     .Lfpu_state_loaded\@
 #endif
+.endm
+
+.macro RESUME_BY_JMP
+    popq    %rcx                /* where `to` resumes */
+    notrack jmp *%rcx
+.endm
+
+.macro RESUME_BY_RET
+    ret                         /* to where `to` resumes */
+.endm
+
+/* cio__transfer cio__ctx_jump(cio__ctx to, void *data) */
+    .globl  cio__ctx_jump
+    .hidden cio__ctx_jump
+    .type   cio__ctx_jump, @function
+    .p2align 4
+cio__ctx_jump:
+    JUMP RESUME_BY_JMP
     .size   cio__ctx_jump, .-cio__ctx_jump
+
+/* cio__transfer cio__ctx_handoff(cio__ctx to, void *data): cio__ctx_jump,
+ * resuming with `ret`. */
+    .globl  cio__ctx_handoff
+    .hidden cio__ctx_handoff
+    .type   cio__ctx_handoff, @function
+    .p2align 4
+cio__ctx_handoff:
+    JUMP RESUME_BY_RET
+    .size   cio__ctx_handoff, .-cio__ctx_handoff
 
 /* cio__transfer cio__ctx_jump_via(void *stack_top, void *data,
  *                                 cio__ctx_via_fn fn, void *arg)
@@ -120,7 +152,7 @@ cio__ctx_jump:
  * call, so a frame-pointer walk from fn ends there rather than wandering
  * into the stack it leaves (which fn may be overwriting).
  *
- * It resumes with `ret`, as cio__ctx_jump does (the top of the file): the
+ * It resumes with `ret`, as cio__ctx_handoff does (the top of the file): the
  * context it resumes was suspended by this same function, from the same
  * call site as a rule (two compact tasks of one shared stack taking turns),
  * so even that first return is predicted. With the pop and jmp the switch

@@ -313,7 +313,7 @@ static bool swapper_ready(struct cio__compact *c) {
 /* Straight to next, whose frames are in place. */
 __attribute__((noinline)) static void jump_to(cio_task *task, cio_task *next) {
     cio__switch_enter_stack(task->future.loop, next, CIO__FAKE_STACK(task));
-    cio__transfer back = cio__ctx_jump(next->ctx, task);
+    cio__transfer back = cio__ctx_handoff(next->ctx, task);
     cio__switch_resumed(task->future.loop, task, back);
 }
 

@@ -155,7 +155,7 @@ static inline void cio__switch_to_scheduler(cio_loop *loop, cio_task *task, bool
  * task is resumed. */
 static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task *next) {
     cio__switch_enter_stack(loop, next, CIO__FAKE_STACK(task));
-    cio__transfer back = cio__ctx_jump(next->ctx, task);
+    cio__transfer back = cio__ctx_handoff(next->ctx, task); /* task to task: src/arch/switch.h */
     cio__switch_resumed(loop, task, back);
 }
 
