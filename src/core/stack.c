@@ -366,8 +366,6 @@ void cio__stack_release_slow(struct cio__stack *stack) {
     /* *stack may lie inside the stack memory itself (a caller may keep its
      * task there), so copy it out before writing the record. */
     struct cio__stack copy = *stack;
-    copy.name = NULL;
-    copy.task_id = 0;
     /* A task that ended without unwinding leaves ASan's redzones poisoned on
      * its stack; the next task (and our record) must not trip on them. */
     ASAN_UNPOISON_MEMORY_REGION((char *)copy.top - copy.size, copy.size);
@@ -378,10 +376,7 @@ void cio__stack_release_slow(struct cio__stack *stack) {
     }
     if (pool.count >= POOL_HOT_STACKS && copy.size > config.page)
         madvise((char *)copy.top - copy.size, copy.size - config.page, MADV_FREE);
-    struct cio__stack *record = (struct cio__stack *)copy.top - 1;
-    copy.next = bin->head;
-    *record = copy;
-    bin->head = record;
+    bin->head = cio__stack_record(&copy, bin->head);
     pool.count++;
     pool.bytes += copy.size;
 }

@@ -49,21 +49,27 @@ static inline int cio__stack_acquire(struct cio__stack *stack, size_t size) {
     return 0;
 }
 
+/* A free stack's form in the pool: its record written at its top (where
+ * the entry frame of the task that ran on it lies), owner forgotten, linked
+ * to next. Returns the record. */
+static inline struct cio__stack *cio__stack_record(const struct cio__stack *stack,
+                                                   struct cio__stack *next) {
+    struct cio__stack copy = *stack; /* *stack may lie inside the stack memory itself */
+    copy.name = NULL;
+    copy.task_id = 0;
+    copy.next = next;
+    struct cio__stack *record = (struct cio__stack *)copy.top - 1;
+    *record = copy;
+    return record;
+}
+
 /* Give a stack back to this thread's pool (bounded; beyond it, unmap). Not
- * from code running on that stack: its record goes at its top, where the
- * entry frame of the task that ran on it lies. */
+ * from code running on that stack. */
 void cio__stack_release_slow(struct cio__stack *stack);
 static inline void cio__stack_release(struct cio__stack *stack) {
 #if !defined(CIO_ASAN) /* ASan's path unpoisons the stack first (stack.c) */
     if (stack && stack->mapping && !cio__stack_slot.record && stack->size == cio__stack_slot.size) {
-        /* *stack may lie inside the stack memory itself: copy it out first. */
-        struct cio__stack copy = *stack;
-        copy.name = NULL;
-        copy.task_id = 0;
-        copy.next = NULL;
-        struct cio__stack *record = (struct cio__stack *)copy.top - 1;
-        *record = copy;
-        cio__stack_slot.record = record;
+        cio__stack_slot.record = cio__stack_record(stack, NULL);
         return;
     }
 #endif

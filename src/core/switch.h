@@ -162,7 +162,7 @@ static inline void cio__switch_to_next(cio_loop *loop, cio_task *task, cio_task 
 /* Task -> the creator of an eager task (task.c's run_eagerly), at the
  * task's first switch out: the creator resumes and the task is left parked
  * or queued like any other. (An eager task that ends without suspending
- * returns to its creator instead: eager_main.) Returns when the task is
+ * returns to its creator instead: task.c's call_main.) Returns when the task is
  * resumed. */
 static inline void cio__switch_eager_return(cio_loop *loop, cio_task *task) {
     task->eager = false;

@@ -237,8 +237,7 @@ static int cancelled_unseen(const cio_task *task) {
     return task->cancel_unseen && task->cancel_requests > 0 ? -ECANCELED : 0;
 }
 
-/* The task's function and its end, for every way in (task_main, call_main,
- * eager_main). */
+/* The task's function and its end, for both ways in (task_main, call_main). */
 static void run_body(cio_task *task) {
     void *result = task->fn(task->arg);
     /* A task that returns cio_fail(-ECANCELED) ends as cancelled. */
@@ -266,45 +265,30 @@ static void task_main(cio__transfer start) {
     abort(); /* a finished task is never resumed */
 }
 
-/* The first frame of the stack of a task the scheduler starts by a call
- * (cio__switch_call_task). One that ends without switching out returns to
- * the scheduler; one that switched out was resumed by a jump since, and
- * ends with one, as task_main does. */
+/* The first frame of a task's stack when its first run is a call
+ * (cio__ctx_call): by the scheduler (cio__switch_call_task) or, for an
+ * eager start, by its creator (run_eagerly). One that ends without
+ * switching out returns to that caller; one that switched out was resumed
+ * by a jump since, and ends with one, as task_main does. */
 static void call_main(void *arg) {
     cio_task *task = arg;
     cio_loop *loop = task->future.loop;
 #if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(NULL, &loop->scheduler_stack_bottom,
-                                    &loop->scheduler_stack_size);
+    /* The stack returned to, if it returns: the creator's or the scheduler's. */
+    const void **bottom = task->eager ? &task->eager_stack_bottom : &loop->scheduler_stack_bottom;
+    size_t *size = task->eager ? &task->eager_stack_size : &loop->scheduler_stack_size;
+    __sanitizer_finish_switch_fiber(NULL, bottom, size);
 #endif
     run_body(task);
     if (!task->in_call) {
         cio__switch_to_scheduler(loop, task, true);
         abort(); /* a finished task is never resumed */
     }
-#if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(NULL, loop->scheduler_stack_bottom, loop->scheduler_stack_size);
-#endif
-    /* TSan's switch back is the caller's: our own return belongs to this fiber. */
-}
-
-/* The first frame of an eager task's stack, called there by run_eagerly.
- * As call_main, for a task whose caller is its creator. */
-static void eager_main(void *arg) {
-    cio_task *task = arg;
-#if defined(CIO_ASAN)
-    __sanitizer_finish_switch_fiber(NULL, &task->eager_stack_bottom, &task->eager_stack_size);
-#endif
-    run_body(task);
-    if (!task->in_call) {
-        cio__switch_to_scheduler(task->future.loop, task, true);
-        abort(); /* a finished task is never resumed */
-    }
     task->eager = false;
 #if defined(CIO_ASAN)
-    __sanitizer_start_switch_fiber(NULL, task->eager_stack_bottom, task->eager_stack_size);
+    __sanitizer_start_switch_fiber(NULL, *bottom, *size);
 #endif
-    /* TSan's switch back is run_eagerly's: our own return belongs to this fiber. */
+    /* TSan's switch back is the caller's: our own return belongs to this fiber. */
 }
 
 static void drop_loop_reference(cio_task *task) {
@@ -397,7 +381,7 @@ static void run_eagerly(cio_loop *loop, cio_task *task) {
     void *fake_stack = NULL;
     cio__switch_enter_stack(loop, task, &fake_stack);
     cio__transfer back =
-        cio__ctx_call(task->stack.top, task->stack.size, eager_main, task, &task->eager_return);
+        cio__ctx_call(task->stack.top, task->stack.size, call_main, task, &task->eager_return);
 #if defined(CIO_ASAN)
     __sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
 #endif
