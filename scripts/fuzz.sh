@@ -31,30 +31,34 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
-for name in "${targets[@]}"; do
-    bin=$build/fuzz/fuzz_$name
+# One target: its line of output, and a mark in $scratch/failed if it failed.
+# Each libFuzzer run is one thread: JOBS of them run at once.
+fuzz_one() {
+    local name=$1 bin=$build/fuzz/fuzz_$1 corpus=$scratch/$1 artifacts=$build/fuzz/artifacts/$1
+    local log=$build/fuzz/$1.log
     if [[ ! -x $bin ]]; then
         echo "fuzz.sh: $bin was not built (see the cmake warnings)" >&2
-        failed+=("$name")
-        continue
+        echo "$name" >>"$scratch/failed"
+        return
     fi
-    corpus=$scratch/$name
-    artifacts=$build/fuzz/artifacts/$name
     rm -rf "$artifacts"
     mkdir -p "$corpus" "$artifacts"
     if [[ -d fuzz/corpus/$name ]]; then cp -R "fuzz/corpus/$name/." "$corpus/"; fi
-    log=$build/fuzz/$name.log
-    printf 'fuzz_%s: %ss ... ' "$name" "$seconds"
     if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1; then
-        grep -E '^stat::number_of_executed_units' "$log" | awk '{print "ok,", $2, "runs"}'
+        echo "fuzz_$name: ${seconds}s ... ok, $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs"
     else
-        echo "FAILED (log: $log)"
-        grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5 >&2 || true
-        failed+=("$name")
+        { echo "fuzz_$name: ${seconds}s ... FAILED (log: $log)"; grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5; } >&2 || true
+        echo "$name" >>"$scratch/failed"
     fi
+}
+for name in "${targets[@]}"; do
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    fuzz_one "$name" &
 done
+wait
+failed=()
+[[ -f $scratch/failed ]] && mapfile -t failed <"$scratch/failed"
 if [[ ${#failed[@]} -ne 0 ]]; then
     echo "fuzz.sh: failed: ${failed[*]}" >&2
     exit 1
